@@ -1,0 +1,201 @@
+"""Forward and backward passes over a graph, numeric and symbolic.
+
+Numbers are computed in SymPy floats at 30 significant digits (mpmath), so
+sigmoid(−1000) or exp(−800) are exact to the digits shown rather than 0/NaN,
+then reported as Python floats. The symbolic backward pass writes each global
+gradient through node symbols (``grad_q = grad_f·z``), so its size grows
+linearly with the graph — the straight-line program a kernel is compiled from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Mapping, Optional, Union
+
+import networkx as nx
+import sympy as sp
+
+from symdl import graph as graphs
+from symdl import ops
+from symdl.errors import SymdlError
+from symdl.parsing import parse_point, symbol
+
+DIGITS = 30
+Point = Union[str, Mapping[str, Union[int, float, str, sp.Expr]]]
+
+
+def adjoint_symbol(node: str) -> sp.Symbol:
+    """The symbol for d(output)/d(node), printed ``grad_node``."""
+    return symbol(f"grad_{node}")
+
+
+def adjoints(graph: nx.DiGraph, output: Optional[str] = None) -> dict[str, sp.Expr]:
+    """Each node's global gradient as Σ over its consumers of (consumer's adjoint × local),
+    in reverse topological order; nodes the output does not depend on are left out."""
+    output = output or graph.graph["output"]
+    relevant = nx.ancestors(graph, output) | {output}
+    result: dict[str, sp.Expr] = {output: sp.S.One}
+    for node in reversed([n for n in graphs.topological_order(graph) if n in relevant]):
+        if node == output:
+            continue
+        result[node] = sp.Add(*(adjoint_symbol(child) * graph.edges[node, child]["local"]
+                                for child in graph.successors(node) if child in relevant))
+    return result
+
+
+def program(graph: nx.DiGraph, output: Optional[str] = None) -> list[tuple[sp.Symbol, sp.Expr]]:
+    """The straight-line program: every op node's assignment, then every adjoint's."""
+    forward = [(graph.nodes[n]["symbol"], graph.nodes[n]["expr"]) for n in graphs.op_nodes(graph)]
+    backward = [(adjoint_symbol(n), g) for n, g in adjoints(graph, output).items()]
+    return forward + backward
+
+
+def gradient_expressions(graph: nx.DiGraph, wrt: list[str], output: Optional[str] = None) -> list[sp.Expr]:
+    """Closed-form gradients over the leaves, by substituting the program in order.
+    Substitution shares subtrees in memory, so CSE (e.g. in a kernel) recovers the program."""
+    env: dict[sp.Symbol, sp.Expr] = {}
+    for target, rhs in program(graph, output):
+        env[target] = rhs.xreplace(env)
+    return [env.get(adjoint_symbol(name), sp.S.Zero) for name in wrt]
+
+
+@dataclasses.dataclass
+class Backprop:
+    """One backward pass at a point. ``graph`` is an annotated copy: node ``value`` and
+    ``grad``, edge ``local_value``; the source graph is never modified."""
+
+    graph: nx.DiGraph
+    output: str
+    point: dict[str, sp.Float]
+
+    @property
+    def value(self) -> float:
+        return float(self.graph.nodes[self.output]["value"])
+
+    @property
+    def gradients(self) -> dict[str, float]:
+        """d(output)/d(input) for every input leaf, in name order (0 where it has no path)."""
+        return {n: float(self.graph.nodes[n].get("grad", 0)) for n in graphs.inputs(self.graph)}
+
+    def to_dict(self) -> dict:
+        """The ``symdl backprop --json`` object (a contract: see DESIGN.md)."""
+        nodes = []
+        for node in graphs.op_nodes(self.graph):
+            data = self.graph.nodes[node]
+            nodes.append({
+                "id": node,
+                "op": data["op"],
+                "inputs": list(data["inputs"]),
+                "expr": str(data["expr"]),
+                "value": float(data["value"]),
+                "local": {u: float(self.graph.edges[u, node]["local_value"]) for u in dict.fromkeys(data["inputs"])},
+                "grad": float(data.get("grad", 0)),
+            })
+        return {
+            "expression": str(self.graph.graph["expression"]),
+            "value": self.value,
+            "gradients": self.gradients,
+            "nodes": nodes,
+        }
+
+    def table(self) -> str:
+        """A plain-text table: node, op, value, local gradients, global gradient."""
+        rows = [("node", "op", "value", "local gradients", "global gradient")]
+        for node in graphs.topological_order(self.graph):
+            data = self.graph.nodes[node]
+            if data["kind"] == "op":
+                op = ops.get(data["op"]).label(data["const"])
+                local = ", ".join(f"∂{node}/∂{u} = {format_value(self.graph.edges[u, node]['local_value'])}"
+                                  for u in dict.fromkeys(data["inputs"]))
+            else:
+                op, local = data["kind"], ""
+            rows.append((node, op, format_value(data["value"]), local, format_value(data.get("grad", 0))))
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        gradients = ", ".join(f"∂{self.output}/∂{n} = {format_value(v)}" for n, v in self.gradients.items())
+        return "\n".join(lines + ["", f"{self.output} = {format_value(self.value)};  {gradients}"])
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the circuit diagram and the node table."""
+        from symdl.printing.notebook import backprop_repr_html  # printers import this module
+        return backprop_repr_html(self)
+
+    def __repr__(self) -> str:
+        return f"Backprop(value={format_value(self.value)}, gradients={ {n: format_value(v) for n, v in self.gradients.items()} })"
+
+
+def format_value(value) -> str:
+    """Six significant digits, trailing zeros dropped (−4, 0.731059, 1.55e+04)."""
+    return f"{float(value):.6g}"
+
+
+def backprop(source: graphs.Source, at: Point, output: Optional[str] = None,
+             granularity: str = "gates") -> Backprop:
+    """Forward values, local gradients on every edge and global gradients on every node."""
+    graph = graphs.build(source, granularity).copy()
+    output = output or graph.graph["output"]
+    if output not in graph:
+        raise SymdlError(f"no node named {output!r} to differentiate")
+    point = _point(graph, at)
+    _forward(graph, point)
+    _backward(graph, output)
+    return Backprop(graph, output, point)
+
+
+def _point(graph: nx.DiGraph, at: Point) -> dict[str, sp.Float]:
+    values = parse_point(at) if isinstance(at, str) else dict(at)
+    needed = graphs.inputs(graph)
+    unknown = sorted(set(values) - set(needed))
+    missing = [n for n in needed if n not in values]
+    if unknown:
+        raise SymdlError(f"--at names {', '.join(unknown)}, which the expression does not use")
+    if missing:
+        raise SymdlError(f"no value given for {', '.join(missing)}")
+    return {n: _number(n, values[n]) for n in needed}
+
+
+def _number(name: str, value) -> sp.Float:
+    if isinstance(value, str):
+        value = parse_point(f"{name}={value}")[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float, sp.Number)):
+        raise SymdlError(f"the value of {name} must be a number, not {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SymdlError(f"the value of {name} must be finite, not {value}")
+    return sp.Float(value, DIGITS)
+
+
+def _forward(graph: nx.DiGraph, point: dict[str, sp.Float]) -> None:
+    for node in graphs.topological_order(graph):
+        data = graph.nodes[node]
+        if data["kind"] == "input":
+            data["value"] = point[node]
+        elif data["kind"] == "constant":
+            data["value"] = sp.Float(data["symbol"], DIGITS)
+        else:
+            operands = tuple(graph.nodes[i]["value"] for i in data["inputs"])
+            value = ops.get(data["op"]).forward(operands, data["const"])
+            data["value"] = _real(value, f"{node} = {data['expr']}")
+
+
+def _backward(graph: nx.DiGraph, output: str) -> None:
+    values = {data["symbol"]: data["value"] for _, data in graph.nodes(data=True)}
+    for u, v, data in graph.edges(data=True):
+        data["local_value"] = _real(data["local"].xreplace(values), f"∂{v}/∂{u} = {data['local']}")
+    relevant = nx.ancestors(graph, output) | {output}
+    graph.nodes[output]["grad"] = sp.Float(1, DIGITS)
+    for node in reversed([n for n in graphs.topological_order(graph) if n in relevant]):
+        if node != output:
+            graph.nodes[node]["grad"] = sp.Add(*(graph.edges[node, c]["local_value"] * graph.nodes[c]["grad"]
+                                                 for c in graph.successors(node) if c in relevant))
+
+
+def _real(value: sp.Expr, what: str) -> sp.Float:
+    """Evaluate to a finite real number, or say which node failed and why."""
+    number = sp.N(value, DIGITS)
+    if number.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise SymdlError(f"{what} is undefined or infinite at this point")
+    if not number.is_real or not number.is_number:
+        raise SymdlError(f"{what} is not a real number at this point (got {number})")
+    return sp.Float(number, DIGITS)

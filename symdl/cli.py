@@ -1,0 +1,143 @@
+"""The ``symdl`` command: backprop, derive, kernel and gallery.
+
+Bad input of any kind is one line on stderr and exit status 2; nothing is
+written. The JSON of ``backprop`` and ``derive`` is a contract (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import sympy as sp
+
+from symdl.errors import SymdlError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line, like every other bad input."""
+
+    def error(self, message: str):
+        raise SymdlError(f"{self.prog}: {message}")
+
+
+def _expression(args) -> sp.Expr:
+    from symdl.parsing import parse, parse_latex
+    return parse_latex(args.expr) if args.latex else parse(args.expr)
+
+
+def _write_requested(args, formats: Sequence[str], produce: Callable[[str], object]) -> None:
+    """Produce every requested file first, then write them all: an error leaves nothing behind."""
+    from symdl.files import write_atomic
+    requested = [(fmt, Path(getattr(args, fmt))) for fmt in formats if getattr(args, fmt, None)]
+    contents = [(path, produce(fmt)) for fmt, path in requested]
+    for path, content in contents:
+        write_atomic(path, content)
+
+
+def _cmd_backprop(args) -> int:
+    from symdl.backprop import backprop
+    from symdl.parsing import parse_latex
+    from symdl.printing import exports
+    source = parse_latex(args.expr) if args.latex else args.expr
+    result = backprop(source, args.at, output=args.output, granularity=args.granularity)
+    _write_requested(args, FILE_FORMATS["backprop"], lambda fmt: exports.backprop_file(result, fmt, args.expr))
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
+    return 0
+
+
+def _cmd_derive(args) -> int:
+    from symdl.derive import derive
+    from symdl.parsing import parse_names, symbol
+    names = parse_names(args.wrt)
+    if len(names) != 1:
+        raise SymdlError(f"--wrt takes one name for derive, got {args.wrt!r}")
+    derivation = derive(_expression(args), symbol(names[0]))
+    from symdl.printing import exports
+    _write_requested(args, FILE_FORMATS["derive"],
+                     lambda fmt: exports.derivation_file(derivation, fmt, f"d/d{names[0]} {args.expr}"))
+    print(json.dumps(derivation.to_dict(), indent=2) if args.json else str(derivation))
+    return 0
+
+
+def _cmd_kernel(args) -> int:
+    from symdl.kernels import kernel
+    print(kernel(_expression(args), args.wrt).source, end="")
+    return 0
+
+
+def _cmd_gallery(args) -> int:
+    from symdl.gallery import write_gallery
+    for path in write_gallery(args.out):
+        print(path)
+    return 0
+
+
+FILE_FORMATS = {
+    "backprop": ("dot", "svg", "png", "pdf", "tikz", "tex", "html"),
+    "derive": ("tex", "html"),
+}
+FILE_HELP = {
+    "dot": "Graphviz DOT source of the circuit", "svg": "the circuit as SVG (no system Graphviz needed)",
+    "png": "the circuit as PNG (needs Debian's graphviz)", "pdf": "the circuit as PDF (needs Debian's graphviz)",
+    "tikz": "the circuit as a TikZ picture", "tex": "a complete LaTeX document", "html": "a self-contained HTML report",
+}
+
+
+def _add_file_options(command: argparse.ArgumentParser, name: str) -> None:
+    for fmt in FILE_FORMATS[name]:
+        command.add_argument(f"--{fmt}", metavar="FILE", help=f"write {FILE_HELP[fmt]} to FILE")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symdl", description="Symbolic derivations for deep learning.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def expression_command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("expr", help="expression, e.g. '(x+y)*z' (or LaTeX with --latex)")
+        command.add_argument("--latex", action="store_true", help="read EXPR as LaTeX")
+        command.set_defaults(handler=handler)
+        return command
+
+    backprop = expression_command("backprop", _cmd_backprop,
+                                  "forward values, local and global gradients at a point")
+    backprop.add_argument("--at", required=True, metavar="NAME=VALUE,...", help="the point, e.g. x=-2,y=5,z=-4")
+    backprop.add_argument("--json", action="store_true", help="print the JSON object of DESIGN.md")
+    backprop.add_argument("--granularity", choices=("gates", "ops", "fused"), default="gates")
+    backprop.add_argument("--output", metavar="NODE", help="differentiate this node instead of the last")
+    _add_file_options(backprop, "backprop")
+
+    derive = expression_command("derive", _cmd_derive, "the derivative, step by step, in canonical form")
+    derive.add_argument("--wrt", required=True, metavar="NAME")
+    derive.add_argument("--json", action="store_true")
+    _add_file_options(derive, "derive")
+
+    kernel = expression_command("kernel", _cmd_kernel, "print the generated NumPy value-and-gradient kernel")
+    kernel.add_argument("--wrt", metavar="NAME,...", help="inputs to differentiate (default: all)")
+
+    gallery = commands.add_parser("gallery", help="regenerate the worked seed examples")
+    gallery.add_argument("--out", default="figures", help="directory to write (default: figures)")
+    gallery.set_defaults(handler=_cmd_gallery)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return args.handler(args)
+    except SymdlError as error:
+        print(f"symdl: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (RecursionError, MemoryError, OverflowError) as error:  # a resource bound symdl did not foresee
+        print(f"symdl: error: input too large to process ({type(error).__name__})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

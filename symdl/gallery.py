@@ -1,0 +1,93 @@
+"""The gallery: the seed notes' worked examples, solved by symdl and written to ``figures/``.
+
+Each circuit and derivative is data (title, source, point); the gallery only
+runs the public API on it and writes what the printers produce (the same files
+``symdl backprop --svg/--tex/...`` writes), so the files show exactly what a user
+of symdl would get. Output is deterministic: the same bytes every run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from symdl import plots
+from symdl.backprop import backprop
+from symdl.derive import derive
+from symdl.files import write_atomic
+from symdl.parsing import parse, symbol
+from symdl.printing import exports, html
+
+
+@dataclasses.dataclass(frozen=True)
+class Circuit:
+    slug: str
+    title: str
+    source: str  # an expression or named steps
+    at: str  # the point, as on the command line
+    note: str = ""  # what the seed's hand calculation got wrong, if anything
+
+
+SEED_CIRCUITS = (
+    Circuit("add_mul", "f = (x + y) z", "(x + y)*z", "x=-2,y=5,z=-4"),
+    Circuit("add_after_mul", "f = x + y z", "q = y*z; f = x + q", "x=-2,y=5,z=-4",
+            "The notes write ∂f/∂x = 0; an add gate passes the gradient unchanged, so it is 1."),
+    Circuit("sigmoid_neuron", "a 2-input sigmoid neuron, gate by gate",
+            "1/(1 + exp(-(w0*x0 + w1*x1 + w2)))", "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"),
+    Circuit("max_gate", "f = 2 (x y + max(z, w)): the max gate routes",
+            "2*(x*y + max(z, w))", "x=3,y=-4,z=2,w=-1"),
+    Circuit("vanishing_sigmoid_chain", "three sigmoid layers, all weights 0.5: the gradient vanishes",
+            "z1 = w1*x; a1 = sigmoid(z1); z2 = w2*a1; a2 = sigmoid(z2); z3 = w3*a2; a3 = sigmoid(z3); "
+            "L = (a3 - y)**2/2", "x=1,y=1,w1=0.5,w2=0.5,w3=0.5",
+            "The notes' backward pass mixes σ'(z) with σ(z); ∂L/∂x here is the product of every local gradient."),
+    Circuit("exploding_relu_chain", "three ReLU layers, all weights 5: the gradient explodes",
+            "f1 = x*w1; f2 = relu(f1); f3 = w2*f2; f4 = relu(f3); f5 = w3*f4; f6 = relu(f5); "
+            "f7 = f6 - y; f8 = f7**2; f9 = f8/2", "x=1,y=1,w1=5,w2=5,w3=5",
+            "The notes end with ∂L/∂x = 155; it is 124 · 5 · 5 · 5 = 15500."),
+)
+
+SEED_DERIVATIVES = (
+    ("d_tanh", "tanh(x)"), ("d_sigmoid", "sigmoid(x)"), ("d_softplus", "softplus(x)"), ("d_relu", "relu(x)"),
+    ("d_leaky_relu", "leaky_relu(x, 0.2)"), ("d_tanh_from_exp", "(exp(x) - exp(-x))/(exp(x) + exp(-x))"),
+    ("d_sigmoid_from_exp", "1/(1 + exp(-x))"), ("d_softplus_from_exp", "log(1 + exp(x))"),
+)
+CIRCUIT_FORMATS = ("svg", "tikz", "tex", "html", "json", "txt")
+DERIVATION_FORMATS = ("tex", "html", "json", "txt")
+PLOTS = (("activations", "Activations and their derivatives", plots.activations_svg),
+         ("gradient_flow", "Gradient size per layer: vanishing and exploding", plots.gradient_flow_svg))
+
+
+def build_gallery() -> dict[str, str | bytes]:
+    """Every file of the gallery, by name, computed in memory (nothing written yet)."""
+    files: dict[str, str | bytes] = {}
+    for c in SEED_CIRCUITS:
+        result = backprop(c.source, c.at)
+        title = f"{c.title}  ({c.source} at {c.at})"
+        for fmt in CIRCUIT_FORMATS:
+            files[f"{c.slug}.{fmt}"] = exports.backprop_file(result, fmt, title)
+    for slug, text in SEED_DERIVATIVES:
+        derivation = derive(parse(text), symbol("x"))
+        for fmt in DERIVATION_FORMATS:
+            files[f"{slug}.{fmt}"] = exports.derivation_file(derivation, fmt, f"d/dx {text}")
+    for slug, _, draw in PLOTS:
+        files[f"{slug}.svg"] = draw()
+    files["index.html"] = html.index("symdl gallery: the seed notes, worked", _index_groups())
+    return files
+
+
+def _index_groups():
+    circuits = [(c.title, f"{c.slug}.html") for c in SEED_CIRCUITS]
+    derivatives = [(f"d/dx {text}", f"{slug}.html") for slug, text in SEED_DERIVATIVES]
+    pictures = [(title, f"{slug}.svg") for slug, title, _ in PLOTS]
+    return [
+        ("Computational graphs", "Forward values, local and global gradients; each also as SVG, TikZ, "
+                                 "LaTeX, JSON and text beside the HTML page.", circuits),
+        ("Derivatives", "Step by step, in canonical form; each also as LaTeX, JSON and text.", derivatives),
+        ("Plots", "Computed with symdl's kernels and backward pass.", pictures),
+    ]
+
+
+def write_gallery(out: str | Path = "figures") -> list[Path]:
+    """Solve every seed example and write all its files; returns the files written."""
+    out = Path(out)
+    return [write_atomic(out / name, content) for name, content in build_gallery().items()]

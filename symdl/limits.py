@@ -1,0 +1,45 @@
+"""Bounds on the work one input may cause, so no expression can hang symdl.
+
+Every limit is documented here, checked where the work happens, and adjustable
+with :func:`configure` (or the ``limited`` context manager in tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Iterator
+
+
+@dataclasses.dataclass
+class Limits:
+    max_text_length: int = 20_000  # characters of expression text
+    max_name_length: int = 64  # characters in one identifier
+    max_number_length: int = 100  # characters in one numeric literal
+    max_depth: int = 200  # nesting of parentheses / function calls / operators
+    max_exponent: int = 1_000  # |n| of a numeric exponent x**n
+    max_literal_digits: int = 1_000  # digits of a number folded from constants, e.g. 9**9
+    max_nodes: int = 20_000  # nodes in one computational graph
+
+
+LIMITS = Limits()
+
+
+def configure(**changes: int) -> Limits:
+    """Change limits for this process; unknown names are an error, not silently ignored."""
+    for name, value in changes.items():
+        if not hasattr(LIMITS, name):
+            raise TypeError(f"unknown limit {name!r}; known: {', '.join(vars(LIMITS))}")
+        setattr(LIMITS, name, int(value))
+    return LIMITS
+
+
+@contextlib.contextmanager
+def limited(**changes: int) -> Iterator[Limits]:
+    """Temporarily change limits (restored on exit)."""
+    saved = dataclasses.replace(LIMITS)
+    try:
+        yield configure(**changes)
+    finally:
+        for field in dataclasses.fields(Limits):
+            setattr(LIMITS, field.name, getattr(saved, field.name))

@@ -1,0 +1,13 @@
+"""Reading user input into SymPy: expressions, named steps, LaTeX, points and name lists.
+
+Nothing here hands user text to ``eval``, ``exec``, ``sympify`` or ``parse_expr``:
+``text`` and ``latex`` are hand-written parsers over a whitelist of names,
+operators and registry functions, and ``_build`` is the one place where their
+pieces become SymPy (and where the limits in :mod:`symdl.limits` are enforced).
+"""
+
+from symdl.parsing._build import symbol
+from symdl.parsing.latex import parse_latex
+from symdl.parsing.text import parse, parse_names, parse_point, parse_steps
+
+__all__ = ["parse", "parse_latex", "parse_names", "parse_point", "parse_steps", "symbol"]

@@ -1,0 +1,345 @@
+"""Turning parsed pieces into SymPy, shared by the text and the LaTeX parser.
+
+Both parsers hand every number, name, call, sum, product and power to one
+:class:`Builder` per input, so the rules live in one place: which names are
+functions (the op registry plus a few aliases) or constants, how symbols are
+made (always real), and the limit that guards each piece of work. Numbers are
+checked *before* SymPy computes them: a power of numbers is priced by its
+digits (|n|·log10|base|), numeric function arguments by their magnitude, so
+``9**9**9**9`` or ``sin(exp(exp(exp(3))))`` are refused instead of evaluated.
+"""
+
+from __future__ import annotations
+
+import functools
+import keyword
+import math
+import re
+import sys
+from fractions import Fraction
+from typing import Callable, Sequence, TypeVar
+
+import mpmath
+import sympy as sp
+
+from symdl.errors import LimitError, ParseError, SymdlError
+from symdl.limits import LIMITS
+from symdl.ops import REGISTRY
+
+T = TypeVar("T")
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+NUMBER = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_EXPONENT = re.compile(r"[eE]([+-]?[0-9]+)$", re.ASCII)
+
+CONSTANTS = {"pi": sp.pi, "e": sp.E, "E": sp.E}
+# Other spellings of registry ops: SymPy's printed names (Abs, Max, Heaviside) and common ones.
+ALIASES = {"ln": "log", "Abs": "abs", "Max": "max", "Min": "min", "heaviside": "step", "Heaviside": "step"}
+# Names that are functions only when called; bare, they are ordinary symbols (σ is a common variable).
+CALL_ALIASES = {"sigma": "sigmoid"}
+# SymPy prints Heaviside(x, 1/2) as "Heaviside(x)", so that spelling keeps SymPy's H(0) = 1/2.
+_ONE_ARG_CONST = {"Heaviside": sp.S.Half}
+# Ops taking an optional second argument: leaky_relu's slope, step's value at 0.
+_OPTIONAL_SECOND = {"leaky_relu", "step"}
+
+_LOG10_E = math.log10(math.e)
+_FREE_DIGITS = 15  # folding numbers this small costs nothing worth counting
+_FRAMES_PER_LEVEL = 10  # Python frames one nesting level may take in either parser
+_STACK_MARGIN = 500  # frames left for SymPy's own recursion at the deepest level
+_MAX_STACK = 30_000  # never ask Python for more than this; deeper input fails as a LimitError
+
+
+def symbol(name: str) -> sp.Symbol:
+    """The one place symbols are made: real, so every module agrees on the Symbol for a name."""
+    return sp.Symbol(name, real=True)
+
+
+def quote(token: str) -> str:
+    """A token as shown in messages: quoted, control and non-ASCII characters escaped, long ones cut."""
+    shown = token if len(token) <= 40 else token[:40] + "..."
+    return "'" + "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in shown) + "'"
+
+
+def check_text(text: object, what: str) -> str:
+    """Refuse non-strings and over-long input before any other work is done."""
+    if not isinstance(text, str):
+        raise ParseError(f"the {what} must be a string, not {type(text).__name__}")
+    if len(text) > LIMITS.max_text_length:
+        raise LimitError(f"the {what} length", len(text), "max_text_length", LIMITS.max_text_length)
+    return text
+
+
+def check_depth(depth: int) -> int:
+    """Counted nesting, so deep input is refused long before Python's own recursion limit."""
+    if depth > LIMITS.max_depth:
+        raise LimitError("the nesting depth", depth, "max_depth", LIMITS.max_depth)
+    return depth
+
+
+def check_length(name: str) -> str:
+    """Over-long names are refused before anything looks at them further."""
+    if len(name) > LIMITS.max_name_length:
+        raise LimitError("the length of a name", len(name), "max_name_length", LIMITS.max_name_length)
+    return name
+
+
+def check_name(name: str, text: str, position: int) -> str:
+    """A name may be used as a variable: not too long, no dunder, not a Python keyword."""
+    check_length(name)
+    if name.startswith("__"):
+        raise ParseError(f"name {quote(name)} is not allowed (names may not start with '__')", text, position)
+    if keyword.iskeyword(name):
+        raise ParseError(f"{quote(name)} is a Python keyword, not a name", text, position)
+    return name
+
+
+def function_names() -> dict[str, str]:
+    """Every spelling of a call-only function, mapped to its op; read from the registry each time."""
+    names = {op.name: op.name for op in REGISTRY.values() if op.function}
+    names.update({alias: op for alias, op in ALIASES.items() if op in REGISTRY})
+    return names
+
+
+def resolve(name: str) -> str | None:
+    """The registry op a called name stands for, if any."""
+    return function_names().get(name) or CALL_ALIASES.get(name)
+
+
+def known_functions() -> str:
+    """The callable names, for error messages."""
+    return ", ".join(sorted(set(function_names()) | set(CALL_ALIASES), key=str.lower))
+
+
+def is_reserved(name: str) -> bool:
+    """Names that cannot stand for a variable: constants and functions (including call aliases)."""
+    return name in CONSTANTS or name in function_names() or name in CALL_ALIASES
+
+
+def guarded(parse_function: Callable[[str], T]) -> Callable[[str], T]:
+    """Wrap a public parser: enough stack for max_depth levels, and never a RecursionError out."""
+
+    @functools.wraps(parse_function)
+    def run(text):
+        saved = sys.getrecursionlimit()
+        wanted = _stack_depth() + _FRAMES_PER_LEVEL * LIMITS.max_depth + _STACK_MARGIN
+        sys.setrecursionlimit(max(saved, min(wanted, _MAX_STACK)))
+        try:
+            return parse_function(text)
+        except RecursionError:
+            raise LimitError("the nesting depth", "more than Python's stack allows",
+                             "max_depth", LIMITS.max_depth) from None
+        finally:
+            sys.setrecursionlimit(saved)
+
+    return run
+
+
+def _stack_depth() -> int:
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+def _int_digits(n: int) -> float:
+    """log10|n| (0 for 0); math.log10 is exact enough and instant even for huge integers."""
+    return math.log10(abs(n)) if n else 0.0
+
+
+def _rational_digits(expr: sp.Expr) -> float:
+    """Digits of the rationals SymPy multiplies out when ``expr`` is raised to a power or multiplied."""
+    total, stack = 0.0, [(expr, 1.0)]
+    while stack:
+        node, weight = stack.pop()
+        if node.is_Rational:
+            total += weight * (_int_digits(node.p) + _int_digits(node.q))
+        elif node.is_Mul:
+            stack.extend((arg, weight) for arg in node.args)
+        elif node.is_Pow and node.exp.is_Rational:
+            stack.append((node.base, weight * float(min(abs(node.exp), 10**300))))
+    return total
+
+
+def _log10_abs(value: sp.Expr) -> float:
+    """log10|value| of a number; cheap because every number built so far is bounded in size."""
+    if value.is_Rational:
+        return -math.inf if value == 0 else _int_digits(value.p) - _int_digits(value.q)
+    try:
+        approx = abs(value.evalf(5))
+    except (ArithmeticError, ValueError, TypeError):  # e.g. Max of complex numbers; SymPy refuses it later
+        return 0.0
+    if not approx.is_Float:  # not evaluable (e.g. zoo); finish() refuses what matters
+        return 0.0
+    return -math.inf if approx == 0 else float(mpmath.log10(mpmath.mpf(approx)))
+
+
+class Cursor:
+    """Reading position in a token list that ends with an end marker; never moves past it.
+    Shared by the text and LaTeX parsers, which differ only in their grammars."""
+
+    def __init__(self, text: str, tokens: list):
+        self.text, self.tokens, self.at = text, tokens, 0
+        self.build = Builder(text)
+
+    def _peek(self):
+        return self.tokens[self.at]
+
+    def _advance(self):
+        token = self.tokens[self.at]
+        self.at = min(self.at + 1, len(self.tokens) - 1)
+        return token
+
+
+class Builder:
+    """Builds the SymPy expression for one input, pricing the numeric work as it goes."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.folded = 0.0  # digits of numbers folded from constants so far in this input
+
+    def number(self, literal: str) -> sp.Rational:
+        """A literal, exactly: ``0.1`` is 1/10, never a float."""
+        if len(literal) > LIMITS.max_number_length:
+            raise LimitError("the length of a number", len(literal), "max_number_length", LIMITS.max_number_length)
+        exponent = _EXPONENT.search(literal)
+        if exponent and abs(int(exponent.group(1))) > LIMITS.max_literal_digits:
+            raise LimitError("the digits of a number", literal, "max_literal_digits", LIMITS.max_literal_digits)
+        value = Fraction(literal)
+        return sp.Rational(value.numerator, value.denominator)
+
+    def name(self, name: str, position: int) -> sp.Expr:
+        """A bare name: a constant or a real symbol; a function's name must be called."""
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in function_names():
+            raise ParseError(f"{quote(name)} is a function; call it as {name}(...)", self.text, position)
+        return symbol(name)
+
+    def lookup(self, name: str, position: int) -> str:
+        """The registry op a called name stands for; unknown names list the known ones."""
+        op = resolve(name)
+        if op is None:
+            raise ParseError(f"unknown function {quote(name)} (known functions: {known_functions()}); "
+                             f"to multiply, write {name}*(...)", self.text, position)
+        return op
+
+    def call(self, name: str, args: Sequence[sp.Expr], position: int) -> sp.Expr:
+        """``name(args)`` through the op registry, after checking arity and numeric arguments."""
+        op = REGISTRY[self.lookup(name, position)]
+        self._check_arity(op, name, len(args), position)
+        args, const = list(args), None
+        if op.name == "step":
+            const = args.pop() if len(args) == 2 else _ONE_ARG_CONST.get(name)
+            if const is not None and not const.is_number:
+                raise ParseError(f"the second argument of {name} (its value at 0) must be a number",
+                                 self.text, position)
+        for arg in args:
+            self._check_argument(name, arg)
+        if op.name == "exp":
+            self._check_exp(args[0])
+        if op.name == "sqrt":
+            self._check_power(args[0], sp.S.Half)
+        return self._attempt(lambda: op.forward(tuple(args), const), f"{name}(...)", position)
+
+    def power(self, base: sp.Expr, exponent: sp.Expr, position: int | None = None) -> sp.Expr:
+        """``base**exponent``, refused when the exponent or the folded number would be too large."""
+        self._check_power(base, exponent)
+        return self._attempt(lambda: base**exponent, "a power", position)
+
+    def reciprocal(self, value: sp.Expr) -> sp.Expr:
+        """1/value, as SymPy divides: a/b is a·b**-1."""
+        return sp.S.One / value
+
+    def product(self, factors: Sequence[sp.Expr], negative: bool = False) -> sp.Expr:
+        """One n-ary product (long products stay linear); ``negative`` signs the whole product,
+        since SymPy prints Mul(-1, a, b) as -a*b."""
+        digits = sum(_rational_digits(f) for f in factors)
+        if digits > LIMITS.max_literal_digits:
+            raise LimitError("the digits of a product of numbers", f"about {digits:.0f}",
+                             "max_literal_digits", LIMITS.max_literal_digits)
+        product = factors[0] if len(factors) == 1 else REGISTRY["mul"].forward(tuple(factors), None)
+        return -product if negative else product
+
+    def total(self, terms: Sequence[sp.Expr]) -> sp.Expr:
+        """One n-ary sum; adding fractions multiplies denominators, so those are priced first."""
+        if len(terms) == 1:
+            return terms[0]
+        denominators: dict[sp.Expr, float] = {}
+        for term in (t for term in terms for t in sp.Add.make_args(term)):
+            coeff, rest = term.as_coeff_Mul()
+            if coeff.is_Rational:
+                denominators[rest] = denominators.get(rest, 0.0) + _int_digits(coeff.q)
+        digits = max(denominators.values(), default=0.0)
+        if digits > LIMITS.max_literal_digits:
+            raise LimitError("the common denominator of a sum", f"about {digits:.0f} digits",
+                             "max_literal_digits", LIMITS.max_literal_digits)
+        return REGISTRY["add"].forward(tuple(terms), None)
+
+    def finish(self, expr: sp.Expr) -> sp.Expr:
+        """Refuse undefined results (1/0, log(0)), which no later step can use."""
+        if expr.has(sp.zoo, sp.nan):
+            raise ParseError("the expression is undefined (it evaluates to zoo or nan, e.g. a division by zero)",
+                             self.text)
+        return expr
+
+    def _check_arity(self, op, name: str, count: int, position: int) -> None:
+        if op.arity is None:
+            ok, wanted = count >= 2, "at least 2 arguments"
+        elif op.name in _OPTIONAL_SECOND:
+            ok, wanted = count in (1, 2), "1 or 2 arguments"
+        else:
+            ok, wanted = count == op.arity, f"{op.arity} argument" + ("s" if op.arity != 1 else "")
+        if not ok:
+            raise ParseError(f"{name} takes {wanted}, got {count}", self.text, position)
+
+    def _check_argument(self, name: str, arg: sp.Expr) -> None:
+        """Numeric arguments stay below 10**max_literal_digits: SymPy evaluates functions of numbers."""
+        size = _log10_abs(arg) if arg.is_number else -math.inf
+        if size > LIMITS.max_literal_digits:
+            raise LimitError(f"the size of a number given to {name}", f"10^{size:.0f}",
+                             "max_literal_digits", LIMITS.max_literal_digits)
+
+    def _check_exp(self, arg: sp.Expr) -> None:
+        """exp(a) of a number has a·log10(e) digits; SymPy also rewrites exp(n·log(b)) as b**n."""
+        if arg.is_number:
+            size = _log10_abs(arg)
+            digits = math.inf if size > 300 else 10**size * _LOG10_E
+            if digits > LIMITS.max_literal_digits:
+                raise LimitError("the digits of exp of a number", f"about 10^{size:.0f}",
+                                 "max_literal_digits", LIMITS.max_literal_digits)
+        logs = [f for f in sp.Mul.make_args(arg) if isinstance(f, sp.log)]
+        if len(logs) == 1:
+            self._check_power(logs[0].args[0], arg / logs[0])
+
+    def _check_power(self, base: sp.Expr, exponent: sp.Expr) -> None:
+        """Price a power before SymPy computes it: about d = |n|·log10|b| digits, or -log10(d) digits
+        of precision when the result is that close to 1 (which comparing it would need)."""
+        if exponent.is_Rational and abs(exponent) > LIMITS.max_exponent:
+            raise LimitError("the exponent", exponent, "max_exponent", LIMITS.max_exponent)
+        if not exponent.is_number:
+            return
+        per_unit = _rational_digits(base)
+        if base.is_number and not base.is_Rational:
+            per_unit += abs(_log10_abs(base))
+        size = _log10_abs(exponent)
+        if per_unit > 0 and size > -math.inf:
+            scale = size + math.log10(per_unit)
+            self._fold(math.inf if scale > 300 else max(10**scale, -scale))
+
+    def _fold(self, digits: float) -> None:
+        """Charge this input for a number SymPy is about to compute from constants."""
+        if digits <= _FREE_DIGITS:
+            return
+        self.folded += digits
+        if self.folded > LIMITS.max_literal_digits:
+            raise LimitError("the digits of numbers computed from constants", f"about {self.folded:.0f}",
+                             "max_literal_digits", LIMITS.max_literal_digits)
+
+    def _attempt(self, build: Callable[[], sp.Expr], what: str, position: int | None) -> sp.Expr:
+        """Run a SymPy constructor; its complaints (e.g. Max of complex numbers) become a ParseError."""
+        try:
+            return build()
+        except SymdlError:
+            raise
+        except (ArithmeticError, ValueError, TypeError, NotImplementedError) as err:
+            raise ParseError(f"cannot build {what}: {err}", self.text, position) from None

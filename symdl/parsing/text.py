@@ -1,0 +1,318 @@
+"""Expression text to SymPy, with a hand-written tokenizer and recursive-descent parser.
+
+User text is never given to ``eval``, ``sympify`` or ``parse_expr``: only this
+grammar is understood, and everything else is a :class:`ParseError` naming the
+offending token and its 0-based position. Whitespace is free; in named steps a
+newline ends a step like ``;``.
+
+    steps    := step ((';' | newline) step)*          each NAME fresh, not a function
+    step     := NAME '=' expr
+    expr     := product (('+' | '-') product)*
+    product  := sign* factor (('*' | '/') sign* factor)*   # a leading sign negates the product
+    factor   := primary (('**' | '^') sign* factor)?       # right-assoc; -x**2 = -(x**2), x**-1
+    sign     := '-' | '+'
+    primary  := NUMBER | NAME | NAME '(' [expr (',' expr)*] ')' | '(' expr ')'
+    NUMBER   := 12 | 0.5 | .5 | 1e-3 | 2.5E+2             # exact: integers and Rationals
+    NAME     := [A-Za-z_][A-Za-z0-9_]*                   # pi, e, E are constants
+
+Callable names are the registry's function ops plus the aliases in ``_build``
+(``ln``, ``Abs``, ``Max``, ``Min``, ``Heaviside``, ``sigma``...). Juxtaposition
+(``2x``, ``x y``) is refused, as are Python keywords and names starting ``__``.
+
+The command-line helpers :func:`parse_point` (``x=-2,y=1/3``) and
+:func:`parse_names` (``a,b``) live here too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, NamedTuple
+
+import sympy as sp
+
+from symdl.errors import ParseError
+from symdl.parsing._build import (NAME, NUMBER, Builder, Cursor, check_depth, check_name, check_text, guarded,
+                                  is_reserved, quote, symbol)
+
+_TOKEN = re.compile(rf"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<number>{NUMBER})"
+                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),=;])", re.ASCII)
+_VALUE = re.compile(rf"(?P<top>[+-]?{NUMBER})(?:/(?P<bottom>{NUMBER}))?", re.ASCII)
+_SPACE = " \t\r\n"
+
+
+class Token(NamedTuple):
+    kind: str  # "number", "name", "op" or "end"
+    text: str
+    position: int
+
+
+def _tokenize(text: str, steps: bool) -> list[Token]:
+    """All tokens up front, so a bad character or name is refused before anything is built."""
+    tokens, position = [], 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            raise ParseError(f"unexpected character {quote(text[position])}", text, position)
+        kind, value = match.lastgroup, match.group()
+        if kind == "name":
+            check_name(value, text, position)
+        if kind == "newline" and steps:
+            kind, value = "op", ";"
+        if kind not in ("space", "newline"):
+            tokens.append(Token(kind, value, position))
+        position = match.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+class _Factors(list):
+    """A product not yet multiplied out. Kept for parenthesized products, so that dividing by one
+    divides by each factor: SymPy prints Mul(1/2, 1/(x + y)) as 1/(2*(x + y)), while 2*(x + y)
+    alone would be distributed to 2*x + 2*y."""
+
+    def times(self, operand: sp.Expr | _Factors) -> _Factors:
+        if isinstance(operand, _Factors):
+            self.extend(operand)
+        else:
+            self.append(operand)
+        return self
+
+    def divide(self, operand: sp.Expr | _Factors, build: Builder) -> None:
+        self.extend(build.reciprocal(f) for f in (operand if isinstance(operand, _Factors) else [operand]))
+
+
+class _Parser(Cursor):
+    """Recursive descent over one token list; ``depth`` counts nesting against max_depth."""
+
+    def __init__(self, text: str, steps: bool = False):
+        super().__init__(text, _tokenize(text, steps))
+        self.steps = steps
+
+    def expression(self) -> sp.Expr:
+        if self._peek().kind == "end":
+            raise ParseError("empty expression", self.text, 0)
+        expr = self._expr(0)
+        self._expect_end_of(())
+        return self.build.finish(expr)
+
+    def named_steps(self) -> list[tuple[str, sp.Expr]]:
+        steps: list[tuple[str, sp.Expr]] = []
+        used: set[str] = set()  # names read by the steps so far
+        while True:
+            while self._peek().text == ";":
+                self._advance()
+            if self._peek().kind == "end":
+                break
+            name, expr = self._step({n for n, _ in steps}, used)
+            used |= {s.name for s in expr.free_symbols}
+            steps.append((name, expr))
+        if not steps:
+            raise ParseError("no steps: expected 'name = expression'", self.text, 0)
+        return steps
+
+    def _step(self, defined: set[str], used: set[str]) -> tuple[str, sp.Expr]:
+        token = self._advance()
+        if token.kind != "name" or self._peek().text != "=":
+            raise ParseError(f"a step must start with 'name =', found {quote(token.text or 'end of input')}",
+                             self.text, token.position)
+        name = token.text
+        if is_reserved(name):
+            raise ParseError(f"{quote(name)} is a function or constant and cannot name a step", self.text,
+                             token.position)
+        if name in defined:
+            raise ParseError(f"{quote(name)} is already defined; each step needs a fresh name", self.text,
+                             token.position)
+        if name in used:
+            raise ParseError(f"{quote(name)} is used by an earlier step before it is defined", self.text,
+                             token.position)
+        self._advance()
+        expr = self._expr(0)
+        self._expect_end_of((";",))
+        if symbol(name) in expr.free_symbols:
+            raise ParseError(f"step {quote(name)} refers to itself", self.text, token.position)
+        return name, self.build.finish(expr)
+
+    def _expr(self, depth: int, grouped: bool = False) -> sp.Expr | _Factors:
+        """A sum of products, read in one loop so that nesting costs few stack frames.
+
+        A sign before a product covers the whole product: -a*b is -(a*b), as SymPy prints it.
+        Inside parentheses a lone product is returned as its factors (see ``_Factors``)."""
+        terms = []
+        negative, inner = self._signs(depth)
+        factors = _Factors().times(self._operand(inner))
+        while self._peek().text in ("+", "-", "*", "/"):
+            op = self._advance().text
+            if op in ("+", "-"):
+                terms.append(self.build.product(factors, negative))
+                negative, inner = self._signs(depth)
+                negative ^= op == "-"
+                factors = _Factors().times(self._operand(inner))
+            elif op == "*":
+                factors.times(self._operand(depth))
+            else:
+                factors.divide(self._operand(depth), self.build)
+        self._refuse_juxtaposition()
+        if grouped and not terms and not negative and len(factors) > 1:
+            return factors
+        terms.append(self.build.product(factors, negative))
+        return self.build.total(terms)
+
+    def _signs(self, depth: int) -> tuple[bool, int]:
+        """Read a run of unary signs; each counts as one level of nesting."""
+        negative = False
+        while self._peek().text in ("-", "+"):
+            negative ^= self._advance().text == "-"
+            depth = check_depth(depth + 1)
+        return negative, depth
+
+    def _operand(self, depth: int) -> sp.Expr | _Factors:
+        """Signs and a power tower, read iteratively and folded from the right: -a**-b = -(a**(-b))."""
+        items = []
+        while True:
+            negative, depth = self._signs(depth)
+            items.append((negative, self._primary(depth)))
+            if self._peek().text not in ("**", "^"):
+                break
+            self._advance()
+            depth = check_depth(depth + 1)
+        if len(items) == 1 and not items[0][0]:
+            return items[0][1]
+        value = None
+        for negative, base in reversed(items):
+            base = self.build.product(base) if isinstance(base, _Factors) else base
+            value = base if value is None else self.build.power(base, value)
+            value = -value if negative else value
+        return value
+
+    def _primary(self, depth: int) -> sp.Expr | _Factors:
+        token = self._advance()
+        if token.kind == "number":
+            return self.build.number(token.text)
+        if token.kind == "name":
+            if self._peek().text == "(":
+                return self._call(token, depth)
+            return self.build.name(token.text, token.position)
+        if token.text == "(":
+            inner = self._expr(check_depth(depth + 1), grouped=True)
+            self._close(token)
+            return inner
+        raise self._unexpected(token)
+
+    def _call(self, name: Token, depth: int) -> sp.Expr:
+        self.build.lookup(name.text, name.position)
+        opener = self._advance()
+        args = []
+        if self._peek().text != ")":
+            args.append(self._expr(check_depth(depth + 1)))
+            while self._peek().text == ",":
+                self._advance()
+                args.append(self._expr(depth + 1))
+        self._close(opener)
+        return self.build.call(name.text, args, name.position)
+
+    def _close(self, opener: Token) -> None:
+        token = self._peek()
+        if token.text == ")":
+            self._advance()
+        elif token.kind == "end":
+            raise ParseError("unbalanced parentheses: '(' is never closed", self.text, opener.position)
+        else:
+            raise self._unexpected(token)
+
+    def _expect_end_of(self, separators: tuple[str, ...]) -> None:
+        token = self._peek()
+        if token.kind != "end" and token.text not in separators:
+            raise self._unexpected(token)
+
+    def _refuse_juxtaposition(self) -> None:
+        token = self._peek()
+        if token.kind in ("number", "name") or token.text == "(":
+            before = self.tokens[self.at - 1]
+            left = before.text if before.kind != "op" else "(...)"
+            right = token.text if token.kind != "op" else "(...)"
+            raise ParseError(f"missing operator before {quote(token.text)}: implicit multiplication is "
+                             f"not allowed (write {left}*{right})", self.text, token.position)
+
+    def _unexpected(self, token: Token) -> ParseError:
+        if token.kind == "end":
+            return ParseError("unexpected end of input", self.text, token.position)
+        message = f"unexpected {quote(token.text)}"
+        if token.text == ")":
+            message = "unbalanced parentheses: ')' has no matching '('"
+        elif token.text in ("=", ";") and not self.steps:
+            message += " (named steps such as 'q = x + y; f = q*z' go through parse_steps)"
+        return ParseError(message, self.text, token.position)
+
+
+@guarded
+def parse(text: str) -> sp.Expr:
+    """Parse expression text such as ``(x + y)*z`` or ``sigmoid(w0*x0 + b)`` into SymPy."""
+    return _Parser(check_text(text, "expression"), steps=False).expression()
+
+
+@guarded
+def parse_steps(text: str) -> list[tuple[str, sp.Expr]]:
+    """Parse named steps ``q = x + y; f = q*z``; later steps see earlier names as plain symbols."""
+    return _Parser(check_text(text, "steps"), steps=True).named_steps()
+
+
+def parse_point(text: str) -> dict[str, sp.Rational]:
+    """Parse ``x=-2,y=0.5,z=1/3`` (the command line's ``--at``) into exact values."""
+    build, point = Builder(check_text(text, "point")), {}
+    for field, position in _fields(text):
+        name_part, equals, value_part = field.partition("=")
+        if not equals:
+            raise ParseError(f"expected NAME=VALUE, found {quote(field)}", text, position)
+        name = _variable(name_part.rstrip(_SPACE), text, position)
+        if name in point:
+            raise ParseError(f"{quote(name)} is given twice", text, position)
+        value_position = position + len(name_part) + 1 + len(value_part) - len(value_part.lstrip(_SPACE))
+        point[name] = _value(value_part.strip(_SPACE), build, text, value_position)
+    return point
+
+
+def parse_names(text: str) -> list[str]:
+    """Parse ``a,b`` (the command line's ``--wrt``): valid variable names, each once."""
+    names: list[str] = []
+    for field, position in _fields(check_text(text, "list of names")):
+        name = _variable(field, text, position)
+        if name in names:
+            raise ParseError(f"{quote(name)} is listed twice", text, position)
+        names.append(name)
+    return names
+
+
+def _fields(text: str) -> Iterator[tuple[str, int]]:
+    """Comma-separated fields, stripped of whitespace, each with the position where it starts."""
+    start = 0
+    for piece in text.split(","):
+        yield piece.strip(_SPACE), start + len(piece) - len(piece.lstrip(_SPACE))
+        start += len(piece) + 1
+
+
+def _variable(name: str, text: str, position: int) -> str:
+    """A name that can stand for a variable: well-formed, allowed, not a function or constant."""
+    if not name:
+        raise ParseError("expected a name, found nothing", text, position)
+    check_name(name, text, position)
+    if not NAME.fullmatch(name):
+        raise ParseError(f"{quote(name)} is not a valid name", text, position)
+    if is_reserved(name):
+        raise ParseError(f"{quote(name)} is a function or constant, not a variable", text, position)
+    return name
+
+
+def _value(literal: str, build: Builder, text: str, position: int) -> sp.Rational:
+    """A signed decimal, or a fraction of two, exactly; nothing else is a value."""
+    match = _VALUE.fullmatch(literal)
+    if match is None:
+        raise ParseError(f"{quote(literal or 'nothing')} is not a number (write e.g. -2, 0.5, 1e-3 or 1/3)",
+                         text, position)
+    top = build.number(match["top"].lstrip("+-"))
+    top = -top if match["top"].startswith("-") else top
+    if match["bottom"] is None:
+        return top
+    bottom = build.number(match["bottom"])
+    if bottom == 0:
+        raise ParseError(f"{quote(literal)} divides by zero", text, position)
+    return top / bottom

@@ -1,0 +1,1 @@
+"""Printers: one module per output format, all reading the same annotated graph."""

@@ -1,0 +1,193 @@
+"""The HTML printer: one self-contained report file a student can open offline.
+
+The report holds the circuit as inline SVG (drawn elsewhere and passed in),
+each derivation as presentation MathML, and the node table of a backward pass.
+There is no JavaScript and no network reference, only inline CSS, so the file
+renders the same in any browser with MathML Core and cannot phone home.
+Every user string is escaped: text with :func:`html.escape`, formulas through
+:class:`SafeMathML`, because SymPy writes symbol names into MathML raw.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Iterable, Optional
+
+import sympy as sp
+from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from symdl import graph as graphs
+from symdl import ops
+from symdl.backprop import Backprop, format_value
+from symdl.derivation import Derivation
+from symdl.printing.texsafe import strip_controls
+
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1b1b1b; background: #fff; line-height: 1.45; }
+h1 { border-bottom: 2px solid #3b5b92; padding-bottom: .3rem; }
+h2 { color: #3b5b92; margin-top: 2.2rem; }
+figure.circuit { margin: 1rem 0; overflow-x: auto; }
+figure.circuit svg { max-width: 100%; height: auto; }
+table { border-collapse: collapse; margin: .8rem 0; }
+th, td { padding: .35rem .7rem; text-align: left; vertical-align: top; }
+thead th { border-top: 2px solid #333; border-bottom: 1px solid #333; }
+tbody tr:last-child td { border-bottom: 2px solid #333; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.steps td.rule { color: #555; min-width: 14rem; max-width: 20rem; }
+table.steps td.rule strong { color: #1b1b1b; }
+div.wide { overflow-x: auto; }
+math { font-size: 1.1em; }
+math[display="block"] { margin: .2rem 0; }
+table.steps math[display="block"] { display: inline math; math-style: normal; }  /* left-aligned */
+table.nodes math { math-style: normal; }
+""".strip()
+
+# An entity reference SymPy writes on purpose (&dd;, &#xB7;, &InvisibleTimes;); every other "&" is text.
+_ENTITY = re.compile(r"&(?!#?\w+;)")
+_SVG_SCRIPT = re.compile(r"<script|\son[a-z]+\s*=\s*[\"']|javascript:", re.IGNORECASE)
+
+
+class SafeMathML(MathMLPresentationPrinter):
+    """SymPy's presentation MathML with every text node escaped.
+
+    SymPy writes text nodes raw so that its own entities survive, which lets a
+    symbol named ``<script>…`` become markup. Escaping ``<``, ``>`` and stray
+    ``&`` at node creation keeps the entities and makes names plain text.
+    """
+
+    def __init__(self, settings: Optional[dict] = None):
+        super().__init__(settings)
+        raw = self.dom.createTextNode
+        self.dom.createTextNode = lambda data: raw(_escape_markup(data))
+
+    def _print_Derivative(self, e: sp.Derivative):
+        """Bracket a sum or a negation after d/dx, as the LaTeX printer does; SymPy's MathML
+        writes d/dx 1 + e^(-u), which reads as (d/dx 1) + e^(-u)."""
+        mrow = super()._print_Derivative(e)
+        negative = e.expr.could_extract_minus_sign()  # non-strict also brackets a product such as -u
+        mrow.replaceChild(self.parenthesize(e.expr, PRECEDENCE["Mul"], strict=not negative), mrow.lastChild)
+        return mrow
+
+
+def _escape_markup(text: str) -> str:
+    return _ENTITY.sub("&amp;", strip_controls(text)).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _text(text: str) -> str:
+    """User text as HTML text: escaped, and without control characters (invalid in HTML)."""
+    return html.escape(strip_controls(text))
+
+
+def mathml(expr: sp.Basic) -> str:
+    """The presentation MathML of ``expr`` (an ``mrow``, without the ``math`` wrapper)."""
+    return SafeMathML().doprint(expr)
+
+
+def page(title: str, sections: Iterable[str]) -> str:
+    """A complete HTML5 document around already-escaped sections, with the report's style."""
+    head = (f'<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{_text(title)}</title>\n<style>\n{_CSS}\n</style>")
+    body = "\n".join([f"<h1>{_text(title)}</h1>", *sections])
+    return f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{head}\n</head>\n<body>\n{body}\n</body>\n</html>\n'
+
+
+def index(title: str, groups: Iterable[tuple[str, str, Iterable[tuple[str, str]]]]) -> str:
+    """A page of links: one section per (heading, description, [(label, href)])."""
+    sections = []
+    for heading, description, links in groups:
+        items = "".join(f'<li><a href="{html.escape(href)}">{_text(label)}</a></li>' for label, href in links)
+        sections.append(f"<section>\n<h2>{_text(heading)}</h2>\n<p>{_text(description)}</p>\n<ul>{items}</ul>\n"
+                        "</section>")
+    return page(title, sections)
+
+
+def report(*, title: str, backprop: Optional[Backprop] = None,
+           derivations: Iterable[Derivation] = (), svg: Optional[str] = None) -> str:
+    """A complete HTML5 document: title, circuit, derivations, then the node table."""
+    sections = []
+    if svg is not None:
+        sections.append(f'<section>\n<h2>Circuit</h2>\n<figure class="circuit">\n{inline_svg(svg)}\n</figure>\n'
+                        "</section>")
+    sections.extend(derivation_section(d) for d in derivations)
+    if backprop is not None:
+        sections.append(backprop_section(backprop))
+    return page(title, sections)
+
+
+def inline_svg(svg: str) -> str:
+    """The ``<svg>`` element alone: an XML prolog or DOCTYPE is not allowed inside HTML.
+
+    The SVG comes from symdl's own renderer; a script in it would still break the
+    report's no-JavaScript promise, so it is refused rather than passed on.
+    """
+    start = svg.find("<svg")
+    if start < 0:
+        raise ValueError("the circuit picture has no <svg> element")
+    if _SVG_SCRIPT.search(svg):
+        raise ValueError("the circuit picture contains a script; refusing to inline it")
+    return svg[start:].strip()
+
+
+def derivation_section(d: Derivation) -> str:
+    """The derivative in one line, then a table with one row per step. The rule comes before
+    the equation, so a long equation scrolls sideways without hiding the reason."""
+    headline = _block(sp.Derivative(d.expression, d.wrt), d.result)
+    rows = [f'<tr><td class="num">{i}</td><td class="rule"><strong>{_text(step.rule)}</strong>'
+            f'{"<br>" + _text(step.note) if step.note else ""}</td><td>{_block(step.lhs, step.rhs)}</td></tr>'
+            for i, step in enumerate(d.steps, 1)]
+    table = ('<div class="wide"><table class="steps">\n<thead><tr><th>#</th><th>rule</th><th>step</th></tr></thead>\n'
+             "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>")
+    title = f"Derivative with respect to {_inline(mathml(d.wrt))}"
+    return f"<section>\n<h2>{title}</h2>\n{headline}\n{table}\n</section>"
+
+
+def backprop_section(r: Backprop) -> str:
+    """The expression and the point, then the node table."""
+    expression = _inline(f"{mathml(r.graph.nodes[r.output]['symbol'])}<mo>=</mo>{mathml(r.graph.graph['expression'])}")
+    point = ", ".join(_inline(f"{_name(r, name)}<mo>=</mo><mn>{format_value(v)}</mn>")
+                      for name, v in r.point.items())
+    return (f"<section>\n<h2>Backward pass</h2>\n<p>{expression} at {point}</p>\n"
+            f"{node_table(r)}\n</section>")
+
+
+def node_table(r: Backprop) -> str:
+    """Node, op, value, local gradients (symbolic = evaluated) and global gradient, forward order."""
+    rows = []
+    for node in graphs.topological_order(r.graph):
+        data = r.graph.nodes[node]
+        if data["kind"] == "op":
+            op = _text(ops.get(data["op"]).label(data["const"]))
+            local = "".join(f"<div>{_local(r, u, node)}</div>" for u in dict.fromkeys(data["inputs"]))
+        else:
+            op, local = data["kind"], ""
+        rows.append(f"<tr><td>{_inline(_name(r, node))}</td><td>{op}</td>"
+                    f'<td class="num">{format_value(data["value"])}</td><td>{local}</td>'
+                    f'<td class="num">{format_value(data.get("grad", 0))}</td></tr>')
+    return ('<div class="wide"><table class="nodes">\n<thead><tr><th>node</th><th>op</th><th>value</th>'
+            "<th>local gradients</th><th>global gradient</th></tr></thead>\n"
+            "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>")
+
+
+def _name(r: Backprop, node: str) -> str:
+    """A node as the formulas write it (q1 as q with subscript 1), so table and formulas agree."""
+    return mathml(r.graph.nodes[node]["symbol"])
+
+
+def _local(r: Backprop, operand: str, node: str) -> str:
+    """∂node/∂operand = symbolic = value, the symbolic part left out when it is already a number."""
+    edge = r.graph.edges[operand, node]
+    partial = (f"<mfrac><mrow><mo>&#x2202;</mo>{_name(r, node)}</mrow>"
+               f"<mrow><mo>&#x2202;</mo>{_name(r, operand)}</mrow></mfrac>")
+    symbolic = "" if edge["local"].is_Number else f"<mo>=</mo>{mathml(edge['local'])}"
+    return _inline(f"{partial}{symbolic}<mo>=</mo><mn>{format_value(edge['local_value'])}</mn>")
+
+
+def _block(lhs: sp.Basic, rhs: sp.Basic) -> str:
+    return f'<math display="block"><mrow>{mathml(lhs)}<mo>=</mo>{mathml(rhs)}</mrow></math>'
+
+
+def _inline(content: str) -> str:
+    return f"<math>{content}</math>"

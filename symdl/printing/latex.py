@@ -1,0 +1,179 @@
+"""The LaTeX printer: derivations as ``align*`` blocks, backward passes as booktabs tables,
+and a whole ``article`` around them.
+
+Every piece of user text reaches TeX through :mod:`symdl.printing.texsafe`:
+expressions and names via ``latex_of``, prose (rules, notes, the title) via
+``tex_escape``. So a symbol named ``\\input{/etc/passwd}`` prints as text and is
+never executed. The printer reads the Derivation and the annotated Graph; the
+only arithmetic it does is the per-edge product of the backward-pass table.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import networkx as nx
+import sympy as sp
+
+from symdl import graph as graphs
+from symdl import ops
+from symdl.backprop import Backprop, format_value
+from symdl.derivation import Derivation, Step
+from symdl.printing.texsafe import latex_of, tex_escape
+
+SHORT_NOTE = 50  # characters; a longer note would push the equation off the page, so only the rule shows
+
+# Characters that symdl's own prose uses (rules, notes) and that pdflatex's utf8 input
+# does not know; any other character outside Latin-1 prints as a boxed "?" rather than
+# stopping the compilation.
+_UNICODE = {
+    "−": r"\ensuremath{-}", "·": r"\ensuremath{\cdot}", "×": r"\ensuremath{\times}", "÷": r"\ensuremath{\div}",
+    "±": r"\ensuremath{\pm}", "²": r"\ensuremath{^{2}}", "³": r"\ensuremath{^{3}}", "¹": r"\ensuremath{^{1}}",
+    "⁰": r"\ensuremath{^{0}}", "ⁿ": r"\ensuremath{^{n}}", "⁻": r"\ensuremath{^{-}}", "′": r"\ensuremath{'}",
+    "∂": r"\ensuremath{\partial}", "√": r"\ensuremath{\surd}", "∑": r"\ensuremath{\sum}", "∞": r"\ensuremath{\infty}",
+    "≤": r"\ensuremath{\leq}", "≥": r"\ensuremath{\geq}", "≠": r"\ensuremath{\neq}", "≈": r"\ensuremath{\approx}",
+    "→": r"\ensuremath{\to}", "←": r"\ensuremath{\leftarrow}", "∈": r"\ensuremath{\in}", "…": r"\ldots{}",
+    "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''",
+    "α": r"\ensuremath{\alpha}", "β": r"\ensuremath{\beta}", "γ": r"\ensuremath{\gamma}",
+    "δ": r"\ensuremath{\delta}", "ε": r"\ensuremath{\varepsilon}", "η": r"\ensuremath{\eta}",
+    "θ": r"\ensuremath{\theta}", "λ": r"\ensuremath{\lambda}", "μ": r"\ensuremath{\mu}",
+    "π": r"\ensuremath{\pi}", "σ": r"\ensuremath{\sigma}", "τ": r"\ensuremath{\tau}",
+    "φ": r"\ensuremath{\varphi}", "ω": r"\ensuremath{\omega}", "Σ": r"\ensuremath{\Sigma}",
+    "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}",
+}
+_UNKNOWN_CHARACTER = r"\fbox{?}"
+
+
+def step_lines(d: Derivation) -> list[str]:
+    """One ``lhs &= rhs && \\text{rule}`` line per step, shared by the document and Jupyter."""
+    steps = d.steps or [Step(sp.Derivative(d.expression, d.wrt), d.result, "result")]
+    return [f"{latex_of(s.lhs)} &= {latex_of(s.rhs)} && \\text{{{_reason(s)}}}" for s in steps]
+
+
+def _reason(step: Step) -> str:
+    short = step.note and len(step.note) <= SHORT_NOTE
+    return tex_escape(f"{step.rule}: {step.note}" if short else step.rule)
+
+
+def derivation_fragment(d: Derivation) -> str:
+    """The derivation as an ``align*`` block, ready to paste into any amsmath document."""
+    return "\\begin{align*}\n" + " \\\\\n".join(step_lines(d)) + "\n\\end{align*}\n"
+
+
+def backprop_tables(r: Backprop) -> str:
+    """Two booktabs tables: the nodes in forward order, then the backward pass edge by edge."""
+    return _node_table(r) + "\n" + _edge_table(r)
+
+
+def _node_table(r: Backprop) -> str:
+    g = r.graph
+    rows = []
+    for node in graphs.topological_order(g):
+        data = g.nodes[node]
+        if data["kind"] == "op":
+            operands = [_name(g, i) for i in data["inputs"]]
+            op = f"${ops.get(data['op']).tex(operands, data['const'])}$"
+            local = _stack([f"${_local(g, u, node)}$" for u in dict.fromkeys(data["inputs"])])
+        else:
+            op, local = f"\\textit{{{data['kind']}}}", ""
+        rows.append(f"${_name(g, node)}$ & {op} & ${_number(data['value'])}$ & {local} & "
+                    f"${_number(data.get('grad', 0))}$")
+    return _tabular("llrlr", ["node", "op", "value", "local gradients", "global gradient"], rows)
+
+
+def _local(g: nx.DiGraph, operand: str, node: str) -> str:
+    """∂node/∂operand = symbolic = evaluated; the symbolic part is dropped when it is a number."""
+    edge = g.edges[operand, node]
+    symbolic = "" if edge["local"].is_Number else f" = {latex_of(edge['local'])}"
+    return f"{_partial(g, node, operand)}{symbolic} = {_number(edge['local_value'])}"
+
+
+def _edge_table(r: Backprop) -> str:
+    """Each edge operand → node: global gradient of node × local gradient = its share of the operand's."""
+    g, out = r.graph, r.output
+    rows = []
+    for node in reversed(graphs.op_nodes(g)):
+        upstream = g.nodes[node].get("grad")
+        if upstream is None:  # the output does not depend on this node
+            continue
+        for operand in dict.fromkeys(g.nodes[node]["inputs"]):
+            local = g.edges[operand, node]["local_value"]
+            rows.append(f"${_name(g, operand)} \\to {_name(g, node)}$ & "
+                        f"${_partial(g, out, node)} \\cdot {_partial(g, node, operand)}$ & "
+                        f"${_number(upstream)} \\cdot {_factor(local)}$ & ${_number(upstream * local)}$")
+    return (_tabular("llrr", ["edge", "global $\\cdot$ local", "numbers", "product"], rows)
+            + "A node's global gradient is the sum of the products on its outgoing edges.\n")
+
+
+def _partial(g: nx.DiGraph, top: str, bottom: str) -> str:
+    return f"\\partial {_name(g, top)}/\\partial {_name(g, bottom)}"
+
+
+def _name(g: nx.DiGraph, node: str) -> str:
+    """A node as the formulas write it (``q1`` → ``q_{1}``), through the safe printer."""
+    return latex_of(g.nodes[node]["symbol"])
+
+
+def _number(value: sp.Expr) -> str:
+    """format_value's six digits, with 1.55e+04 written as 1.55 × 10^{4}."""
+    text = format_value(value)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+
+
+def _factor(value: sp.Expr) -> str:
+    """A number as the right operand of a product: parenthesised when negative."""
+    return f"\\left({_number(value)}\\right)" if value < 0 else _number(value)
+
+
+def _stack(cells: list[str]) -> str:
+    """Several lines in one table cell."""
+    if len(cells) < 2:
+        return "".join(cells)
+    return "\\begin{tabular}[t]{@{}l@{}}" + " \\\\ ".join(cells) + "\\end{tabular}"
+
+
+def _tabular(columns: str, header: list[str], rows: list[str]) -> str:
+    body = "".join(f"{row} \\\\\n" for row in rows)
+    return (f"\\begin{{center}}\\small\n\\begin{{tabular}}{{{columns}}}\n\\toprule\n{' & '.join(header)} \\\\\n"
+            f"\\midrule\n{body}\\bottomrule\n\\end{{tabular}}\n\\end{{center}}\n")
+
+
+def document(*, title: str, derivations: Iterable[Derivation] = (), backprop: Optional[Backprop] = None,
+             tikz: Optional[str] = None) -> str:
+    """A complete ``article`` that pdflatex compiles without shell escape."""
+    body = []
+    if tikz is not None:
+        body += ["\\section*{Circuit}", _fit_width(tikz.strip())]
+    if backprop is not None:
+        g = backprop.graph
+        point = ", ".join(f"${_name(g, n)} = {_number(v)}$" for n, v in backprop.point.items())
+        body += ["\\section*{Backward pass}",
+                 f"\\[ {_name(g, backprop.output)} = {latex_of(g.graph['expression'])} \\]",
+                 f"at {point}.", backprop_tables(backprop)]
+    for d in derivations:
+        body += [f"\\section*{{Derivative with respect to ${latex_of(d.wrt)}$}}",
+                 f"\\[ {latex_of(sp.Derivative(d.expression, d.wrt))} = {latex_of(d.result)} \\]",
+                 derivation_fragment(d)]
+    text = "\n".join(body)
+    packages = ["amsmath", "amssymb", "booktabs", "xcolor"] + (["tikz"] if tikz is not None else [])
+    preamble = ["\\documentclass[11pt]{article}", "\\usepackage[T1]{fontenc}",
+                *(f"\\usepackage{{{p}}}" for p in packages), *_unicode_declarations(title + text),
+                *(["\\newsavebox{\\symdlcircuit}"] if tikz is not None else []),
+                "\\allowdisplaybreaks", f"\\title{{{tex_escape(title)}}}", "\\author{}", "\\date{}"]
+    return "\n".join([*preamble, "\\begin{document}", "\\maketitle", text, "\\end{document}", ""])
+
+
+def _fit_width(picture: str) -> str:
+    """The picture centred, shrunk to the text width only if it is wider (a small circuit keeps its size)."""
+    return ("\\begin{center}\n\\sbox{\\symdlcircuit}{%\n" + picture + "%\n}\n"
+            "\\ifdim\\wd\\symdlcircuit>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox{\\symdlcircuit}}"
+            "\\else\\usebox{\\symdlcircuit}\\fi\n\\end{center}")
+
+
+def _unicode_declarations(text: str) -> list[str]:
+    """``\\DeclareUnicodeCharacter`` for each character pdflatex would otherwise stop at."""
+    needed = sorted({c for c in text if ord(c) > 0xFF or c in _UNICODE})
+    return [f"\\DeclareUnicodeCharacter{{{ord(c):04X}}}{{{_UNICODE.get(c, _UNKNOWN_CHARACTER)}}}" for c in needed]

@@ -1,0 +1,86 @@
+"""Safe TeX from user text: the one place where names and expressions become TeX.
+
+A symbol may be called anything (``\\input{/etc/passwd}``, ``\\write18{rm}``), and
+``sympy.latex`` copies names into its output verbatim, so every printer that
+writes TeX goes through :func:`tex_escape` (for text) or :func:`latex_of` (for
+SymPy objects). Plain identifiers keep SymPy's typesetting (``w0`` → ``w_{0}``,
+``alpha`` → ``\\alpha``); any other name becomes ``\\text{…}`` of its escaped text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+# Control words that read or write files or redefine TeX; SymPy never emits them,
+# so finding one in printed output means user text got through unescaped.
+_FORBIDDEN = re.compile(
+    r"\\(?:input|include|InputIfFileExists|write|immediate|openout|openin|read|newwrite|special"
+    r"|def|edef|gdef|xdef|let|catcode|csname|usepackage|documentclass)(?![A-Za-z])"
+)
+
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "%": r"\%",
+    "~": r"\textasciitilde{}",
+    "<": r"\textless{}",  # OT1 fonts would print ¡ ¿ and — for these three
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+
+
+def _printable(char: str) -> bool:
+    """False for control characters, lone surrogates and the XML non-characters."""
+    return unicodedata.category(char) not in ("Cc", "Cs") and char not in "\ufffe\uffff"
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (they would end lines, or make XML invalid)."""
+    return "".join(c for c in text if _printable(c))
+
+
+def tex_escape(text: str) -> str:
+    """``text`` as literal TeX text: every special character escaped, controls dropped."""
+    return "".join(_TEX_SPECIALS.get(c, c) for c in strip_controls(str(text)))
+
+
+class _SafeLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with every name (symbols, functions, class names) passed
+    through one hook: plain identifiers as SymPy prints them, anything else as text."""
+
+    def _deal_with_super_sub(self, string: str, style: str = "plain") -> str:
+        if PLAIN_NAME.match(string):
+            return super()._deal_with_super_sub(string, style=style)
+        return r"\text{%s}" % tex_escape(string)
+
+    def _print_Str(self, s: sp.Basic) -> str:
+        return self._deal_with_super_sub(str(s.name))
+
+
+def latex_of(expr: sp.Basic) -> str:
+    """``sympy.latex(expr)``, safe for any symbol name; if the result still holds a
+    file or definition command, the whole expression is printed as escaped text."""
+    try:
+        tex = _SafeLatexPrinter().doprint(sp.sympify(expr))
+    except (TypeError, ValueError, AttributeError, sp.SympifyError):
+        tex = None
+    if tex is None or _FORBIDDEN.search(tex):
+        return r"\text{%s}" % tex_escape(str(expr))
+    return tex
+
+
+def is_safe(tex: str) -> bool:
+    """True when ``tex`` holds none of the file or definition commands."""
+    return _FORBIDDEN.search(tex) is None

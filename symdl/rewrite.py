@@ -1,0 +1,251 @@
+"""The canonical simplifier: named rewrite rules as data, run by one small matcher.
+
+Each :class:`Rule` names one identity (``1/(1 + exp(-u)) → sigmoid(u)``) and
+rewrites a single node of the SymPy tree, or declines. Rules are written as a
+``Wild`` pattern and its replacement where SymPy's matcher is dependable
+(function heads, fixed constants) and as a small match function where it is
+not (products and sums whose factors can sit anywhere, coefficients folded in
+by auto-evaluation). :func:`apply_rules` visits every node once, trying the
+rules on the node as written and again once its children are canonical (a
+child rewrite can hide a parent pattern: ``1 + exp(-2u)`` inside tanh's
+quotient would otherwise turn into a sigmoid first), and re-checks a replaced
+node until no rule fires. Shared subtrees are visited once. Nothing here calls
+``simplify``: every rule is a local, cheap structural test.
+
+Rule sets:
+
+- ``CANONICAL`` — exponential forms recognised as activations and their
+  derivatives in textbook form (σ(u)(1 − σ(u)), 1 − tanh(u)²).
+- ``STABLE`` — kernel rewrites that avoid overflow (log σ(u) → −softplus(−u)).
+  ``exp(log(u))`` needs no rule: SymPy already folds it, and for u ≤ 0 the
+  fold is the only sane reading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Iterable, Optional, Sequence
+
+import sympy as sp
+from sympy import Add, Max, Mul, Pow, S, Wild, cosh, exp, log, sech, tanh
+
+from symdl.functions import relu, sigmoid, softplus
+
+Expr = sp.Expr
+_MAX_REWRITES_PER_NODE = 32  # every rule shrinks or settles its node; this only guards a bad new rule
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """One named identity; ``rewrite(node)`` returns the replacement or None if it does not apply."""
+
+    name: str
+    description: str
+    head: type  # the SymPy class of the nodes this rule can fire on
+    rewrite: Callable[[Expr], Optional[Expr]]
+
+
+def pattern_rule(name: str, description: str, lhs: Expr, rhs: Expr,
+                 when: Callable[[dict], bool] = lambda m: True) -> Rule:
+    """A rule written as a ``Wild`` pattern and the replacement its bindings fill in."""
+
+    def rewrite(node: Expr) -> Optional[Expr]:
+        bindings = node.match(lhs)
+        if bindings is None or not when(bindings):
+            return None
+        return rhs.xreplace(bindings)
+
+    return Rule(name, description, type(lhs), rewrite)
+
+
+# --- small structural views shared by the match functions ---------------------
+
+def _factors(node: Expr) -> list[tuple[Expr, Expr]]:
+    """A product as (base, exponent) pairs; ``exp(u)`` stays whole rather than becoming E**u."""
+    return [(f, S.One) if isinstance(f, exp) else f.as_base_exp() for f in Mul.make_args(node)]
+
+
+def _product(pairs: Iterable[tuple[Expr, Expr]]) -> Expr:
+    return Mul(*(base**power for base, power in pairs))
+
+
+def _scaled_exp(term: Expr) -> Optional[tuple[Expr, Expr]]:
+    """(c, v) when term is c·exp(v), reading a bare number c as c·exp(0)."""
+    coeff, rest = term.as_coeff_Mul()
+    if rest is S.One:
+        return coeff, S.Zero
+    if isinstance(rest, exp):
+        return coeff, rest.exp
+    return None
+
+
+def _two_exps(node: Expr) -> Optional[tuple[tuple[Expr, Expr], tuple[Expr, Expr]]]:
+    """The two (c, v) terms of a sum c₁·exp(v₁) + c₂·exp(v₂), else None."""
+    if not isinstance(node, Add) or len(node.args) != 2:
+        return None
+    first, second = (_scaled_exp(t) for t in node.args)
+    return (first, second) if first and second else None
+
+
+def _sigmoid_powers(pairs: Sequence[tuple[Expr, Expr]]) -> dict[int, Expr]:
+    """Position in ``pairs`` → power k, for each sigmoid factor σ(u)**k with k a positive integer."""
+    return {i: power for i, (base, power) in enumerate(pairs)
+            if isinstance(base, sigmoid) and power.is_Integer and power > 0}
+
+
+# --- match functions (where Wild is unreliable or slow) ------------------------
+
+def _logistic_power(node: Expr) -> Optional[Expr]:
+    """(1 + e^v)^−k → σ(−v)^k. A Wild pattern would do, but SymPy's Add matching is slow on every power."""
+    base, power = node.args
+    if not (power.is_Integer and power < 0 and isinstance(base, Add) and len(base.args) == 2):
+        return None
+    one, term = base.args
+    return sigmoid(-term.exp) ** -power if one is S.One and isinstance(term, exp) else None
+
+
+def _exp_sum(node: Expr) -> Optional[tuple[Expr, set]]:
+    """(d, {p, q}) when node is d·e^p + d·e^q with p ≠ q."""
+    terms = _two_exps(node)
+    if terms is None or terms[0][0] != terms[1][0] or terms[0][1] == terms[1][1]:
+        return None
+    return terms[0][0], {terms[0][1], terms[1][1]}
+
+
+def _exp_half_difference(node: Expr, exponents: set) -> Optional[tuple[Expr, Expr]]:
+    """(c, (p − q)/2) when node is c·e^p − c·e^q over the given exponents {p, q}."""
+    terms = _two_exps(node)
+    if terms is None or terms[0][0] != -terms[1][0]:
+        return None
+    (c, p), (_, q) = sorted(terms, key=lambda t: bool(t[0].is_negative))  # the positive term first
+    return (c, (p - q) / 2) if {p, q} == exponents else None
+
+
+def _tanh_quotient(node: Expr) -> Optional[Expr]:
+    """Π(c·e^p − c·e^q)^a / (d·e^p + d·e^q)^k with Σa = k → Π((c/d)·tanh((p − q)/2))^a.
+
+    Numerators may come in either sign and as several factors, as SymPy's own
+    derivative of the exponential form writes them: −N·N/D² → −tanh².
+    """
+    pairs = _factors(node)
+    for i, (den, den_power) in enumerate(pairs):
+        denominator = _exp_sum(den) if den_power.is_Integer and den_power < 0 else None
+        if denominator is None:
+            continue
+        d, exponents = denominator
+        matched = {j: view for j, (num, power) in enumerate(pairs)
+                   if power.is_Integer and power > 0
+                   and (view := _exp_half_difference(num, exponents)) is not None}
+        if sum(pairs[j][1] for j in matched) == -den_power:
+            rest = [f for k, f in enumerate(pairs) if k != i and k not in matched]
+            tanhs = [(c / d * tanh(half)) ** pairs[j][1] for j, (c, half) in matched.items()]
+            return _product(rest) * Mul(*tanhs)
+    return None
+
+
+def _exp_times_sigmoid(node: Expr) -> Optional[Expr]:
+    """exp(u)·σ(−u) → σ(u): e^u/(1 + e^u) = 1/(e^−u + 1)."""
+    pairs = _factors(node)
+    sigmoids = _sigmoid_powers(pairs)
+    for i, (base, power) in enumerate(pairs):
+        if not (isinstance(base, exp) and power is S.One):
+            continue
+        for j, k in sigmoids.items():
+            if pairs[j][0].args[0] == -base.exp:  # structural: an assumption query (is_zero) is slow on deep trees
+                rest = [f for m, f in enumerate(pairs) if m not in (i, j)]
+                return _product(rest) * sigmoid(base.exp) * pairs[j][0] ** (k - 1)
+    return None
+
+
+def _sigmoid_complement(node: Expr) -> Optional[Expr]:
+    """σ(u)·σ(−u) → σ(u)·(1 − σ(u)), keeping the argument written without a leading minus."""
+    pairs = _factors(node)
+    sigmoids = _sigmoid_powers(pairs)
+    for i in sigmoids:
+        for j in sigmoids:
+            u, v = pairs[i][0].args[0], pairs[j][0].args[0]
+            if i != j and v == -u and v.could_extract_minus_sign():
+                rest = [f for m, f in enumerate(pairs) if m != j]
+                return _product(rest) * (1 - sigmoid(u)) ** sigmoids[j]
+    return None
+
+
+def _tanh_from_sigmoid(node: Expr) -> Optional[Expr]:
+    """c·σ(s) − c/2 → (c/2)·tanh(s/2), the identity tanh(u) = 2σ(2u) − 1 scaled."""
+    constant, terms = node.as_coeff_Add()
+    for term in Add.make_args(terms):
+        c, f = term.as_coeff_Mul()
+        if isinstance(f, sigmoid) and constant == -c / 2 and c != 0:
+            return terms - term + c / 2 * tanh(f.args[0] / 2)
+    return None
+
+
+# --- the rule tables -------------------------------------------------------------
+
+_u = Wild("u")
+_neg_even = Wild("n", properties=[lambda n: n.is_Integer and n < 0 and n.is_even])
+_pos_even = Wild("n", properties=[lambda n: n.is_Integer and n > 0 and n.is_even])
+
+CANONICAL: tuple[Rule, ...] = (
+    Rule("sigmoid-of-exp", "1/(1 + exp(-u))**n → sigmoid(u)**n", Pow, _logistic_power),
+    Rule("sigmoid-of-exp-ratio", "exp(u)·sigmoid(-u) → sigmoid(u), so exp(u)/(1 + exp(u)) → sigmoid(u)",
+         Mul, _exp_times_sigmoid),
+    Rule("sigmoid-complement", "sigmoid(-u) beside sigmoid(u) → 1 - sigmoid(u)", Mul, _sigmoid_complement),
+    Rule("tanh-of-exp", "(exp(p) - exp(q))/(exp(p) + exp(q)) → tanh((p - q)/2)", Mul, _tanh_quotient),
+    Rule("tanh-of-sigmoid", "2·sigmoid(2u) - 1 → tanh(u)", Add, _tanh_from_sigmoid),
+    pattern_rule("softplus-of-exp", "log(1 + exp(u)) → softplus(u)", log(1 + exp(_u)), softplus(_u)),
+    pattern_rule("relu-of-max", "Max(0, u) → relu(u)", Max(0, _u), relu(_u)),
+    pattern_rule("tanh-derivative-of-cosh", "1/cosh(u)**2 → 1 - tanh(u)**2",
+                 cosh(_u) ** _neg_even, (1 - tanh(_u) ** 2) ** (-_neg_even / 2)),
+    pattern_rule("tanh-derivative-of-sech", "sech(u)**2 → 1 - tanh(u)**2",
+                 sech(_u) ** _pos_even, (1 - tanh(_u) ** 2) ** (_pos_even / 2)),
+)
+
+STABLE: tuple[Rule, ...] = (
+    pattern_rule("log-sigmoid", "log(sigmoid(u)) → -softplus(-u)", log(sigmoid(_u)), -softplus(-_u)),
+    pattern_rule("log-one-minus-sigmoid", "log(1 - sigmoid(u)) → -softplus(u)",
+                 log(1 - sigmoid(_u)), -softplus(_u)),
+    pattern_rule("log-exp", "log(exp(u)) → u for real u", log(exp(_u)), _u,
+                 when=lambda m: bool(m[_u].is_extended_real)),
+)
+
+
+# --- the matcher -----------------------------------------------------------------
+
+def apply_rules(expr: Expr, rules: Sequence[Rule]) -> tuple[Expr, list[str]]:
+    """Rewrite ``expr`` bottom-up with ``rules``; return the result and the names of the rules that fired."""
+    index: dict[type, list[Rule]] = {}
+    for rule in rules:
+        index.setdefault(rule.head, []).append(rule)
+    fired: list[str] = []
+    memo: dict[Expr, Expr] = {}
+
+    def visit(node: Expr) -> Expr:
+        if node not in memo:
+            settled = _settle(node, index, fired)
+            children = tuple(visit(arg) for arg in settled.args)
+            if children != settled.args:
+                settled = _settle(settled.func(*children), index, fired)
+            memo[node] = settled
+        return memo[node]
+
+    return visit(expr), fired
+
+
+def _settle(node: Expr, index: dict[type, list[Rule]], fired: list[str]) -> Expr:
+    """Fire rules on one node until none applies (a replacement is re-checked, not its subtree)."""
+    for _ in range(_MAX_REWRITES_PER_NODE):
+        for rule in index.get(type(node), ()):
+            replacement = rule.rewrite(node)
+            if replacement is not None and replacement != node:
+                fired.append(rule.name)
+                node = replacement
+                break
+        else:
+            return node
+    return node
+
+
+def canonical(expr: Expr) -> Expr:
+    """The textbook form: exponential forms read as tanh/sigmoid/softplus/relu, σ' as σ(1 − σ)."""
+    return apply_rules(expr, CANONICAL)[0]

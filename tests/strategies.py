@@ -1,0 +1,49 @@
+"""Hypothesis strategies shared by the tests: random expressions over the op registry."""
+
+from __future__ import annotations
+
+import sympy as sp
+from hypothesis import strategies as st
+
+from symdl.functions import leaky_relu, relu, sigmoid, softplus
+
+X, Y, Z = (sp.Symbol(n, real=True) for n in "xyz")
+SYMBOLS = (X, Y, Z)
+
+leaves = st.one_of(
+    st.sampled_from(SYMBOLS),
+    st.integers(-3, 3).map(sp.Integer),
+    st.sampled_from([sp.Rational(1, 2), sp.Rational(-3, 4)]),
+)
+
+# Unary builders keep values in a range where float64 finite differences are meaningful.
+UNARY = (
+    sp.tanh, sigmoid, softplus, relu, sp.sin, sp.cos, sp.Abs,
+    lambda e: leaky_relu(e, sp.Rational(1, 5)),
+    lambda e: sp.exp(sp.tanh(e)),
+    lambda e: sp.log(1 + e**2),
+    lambda e: sp.sqrt(1 + e**2),
+    lambda e: -e,
+    lambda e: e**2,
+    lambda e: e**3,
+)
+BINARY = (
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / (1 + b**2),
+    lambda a, b: sp.Max(a, b),
+    lambda a, b: sp.Min(a, b),
+    lambda a, b: 2 * a + b / 3,
+)
+
+
+def _extend(children):
+    return st.one_of(
+        st.tuples(st.sampled_from(UNARY), children).map(lambda t: t[0](t[1])),
+        st.tuples(st.sampled_from(BINARY), children, children).map(lambda t: t[0](t[1], t[2])),
+    )
+
+
+expressions = st.recursive(leaves, _extend, max_leaves=8)
+points = st.tuples(*(st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3)) for _ in SYMBOLS))

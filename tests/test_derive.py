@@ -1,0 +1,221 @@
+"""The step-recording differentiator.
+
+Expected results are the textbook derivatives written by hand; everything else
+is checked against SymPy's own ``diff`` of the flat expression, numerically at
+random points, so no output of symdl is pasted back as its own expectation.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+import sympy as sp
+from hypothesis import assume, given
+from sympy import Abs, Derivative, Heaviside, Max, Min, exp, log, tanh
+
+from strategies import SYMBOLS, X, expressions, points
+from symdl.derivation import Derivation, Step
+from symdl.derive import derive
+from symdl.errors import LimitError
+from symdl.functions import leaky_relu, relu, sigmoid, softplus
+from symdl.limits import limited
+
+x, y, w, b = sp.symbols("x y w b", real=True)
+KINKED = (Heaviside, Abs, relu, leaky_relu, sp.sign)  # kinked where their first argument is 0
+
+
+def value(expr: sp.Expr, at: dict) -> complex:
+    """expr at a point, by SymPy's arbitrary-precision evaluation (unevaluated Derivatives done first)."""
+    return complex(expr.doit().xreplace({s: sp.Float(v, 30) for s, v in at.items()}).evalf(30))
+
+
+def near_kink(expr: sp.Expr, at: dict, gap: float = 1e-6) -> bool:
+    """True where a max/min/step/abs is at (or next to) a tie: one-sided derivatives differ there."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (Max, Min)):
+            pivots = [value(a, at).real for a in node.args]
+        elif isinstance(node, KINKED):
+            pivots = [value(node.args[0], at).real, 0.0]
+        else:
+            continue
+        if any(abs(p - q) < gap for i, p in enumerate(pivots) for q in pivots[i + 1:]):
+            return True
+    return False
+
+
+def assert_equal_at(a: sp.Expr, b: sp.Expr, at: dict) -> None:
+    assert value(a, at) == pytest.approx(value(b, at), rel=1e-9, abs=1e-9)
+
+
+def random_point(*exprs: sp.Expr, seed: int = 0) -> dict:
+    rng = random.Random(seed)
+    names = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
+    return {s: rng.uniform(-2, 2) for s in names}
+
+
+# --- the textbook results, exactly ------------------------------------------------------
+
+EXACT = [
+    (tanh(x), x, "1 - tanh(x)**2"),
+    (sigmoid(x), x, "(1 - sigmoid(x))*sigmoid(x)"),
+    (softplus(x), x, "sigmoid(x)"),
+    ((exp(x) - exp(-x)) / (exp(x) + exp(-x)), x, "1 - tanh(x)**2"),
+    (1 / (1 + exp(-x)), x, "(1 - sigmoid(x))*sigmoid(x)"),
+    (log(1 + exp(x)), x, "sigmoid(x)"),
+    (x**3, x, "3*x**2"),
+    (relu(x), x, "Heaviside(x, 0)"),
+]
+
+
+@pytest.mark.parametrize("expr, wrt, expected", EXACT, ids=[e[2] + " from " + str(e[0]) for e in EXACT])
+def test_textbook_derivatives_exactly(expr, wrt, expected):
+    assert str(derive(expr, wrt).result) == expected
+
+
+def test_neuron_weight_gradient_is_written_with_sigmoid():
+    expr = sigmoid(w * x + b)
+    result = derive(expr, w).result
+    assert not result.has(exp)
+    assert result.has(sigmoid)
+    at = random_point(expr)
+    assert_equal_at(result, sp.diff(expr, w), at)
+    # x·σ(z)·(1 − σ(z)), the hand derivation by the chain rule
+    z = w * x + b
+    assert sp.expand(result - x * sigmoid(z) * (1 - sigmoid(z))) == 0
+
+
+@pytest.mark.parametrize("expr", [
+    leaky_relu(x), leaky_relu(x, sp.Rational(1, 5)), Max(x, y), Min(x, y), Abs(x), relu(2 * x - y),
+    Max(x, y**2, 1 - x), leaky_relu(x * y, sp.Rational(1, 10)),
+])
+def test_piecewise_ops_use_the_registry_rule(expr):
+    result = derive(expr, x).result
+    for seed in range(5):
+        at = random_point(expr, seed=seed)
+        assert_equal_at(result, sp.diff(expr, x), at)
+
+
+def test_string_input_is_accepted_for_the_variable():
+    assert str(derive(tanh(x), "x").result) == "1 - tanh(x)**2"
+
+
+# --- the steps ---------------------------------------------------------------------------
+
+def steps_hold(derivation: Derivation, seeds=range(3)) -> None:
+    """Every step is an equation: lhs and rhs agree numerically (Derivatives evaluated by SymPy)."""
+    for step in derivation.steps:
+        for seed in seeds:
+            at = random_point(step.lhs, step.rhs, seed=seed)
+            if not (near_kink(step.lhs.doit(), at) or near_kink(step.rhs.doit(), at)):
+                assert_equal_at(step.lhs, step.rhs, at)
+
+
+@pytest.mark.parametrize("expr, wrt", [(e, v) for e, v, _ in EXACT] + [
+    (sigmoid(w * x + b), w), (tanh(x**2) * sp.sin(x) / (1 + x**2), x), (x**x, x), (2**x * softplus(-x), x),
+    (sp.sqrt(1 + x**2) * log(1 + x**2), x), (tanh(sigmoid(x) + softplus(x)), x),
+])
+def test_every_step_is_a_true_equation(expr, wrt):
+    derivation = derive(expr, wrt)
+    steps_hold(derivation)
+    first = derivation.steps[0]
+    if first.rule != "recognise":
+        assert derivation.steps[-1].lhs == Derivative(expr, wrt)
+    assert derivation.steps[-1].rhs == derivation.result
+
+
+def test_tanh_is_explained_by_the_quotient_rule():
+    steps = derive(tanh(x), x).steps
+    rules = [s.rule for s in steps]
+    assert rules[0] == "definition"
+    assert steps[0].rhs == Derivative((exp(x) - exp(-x)) / (exp(x) + exp(-x)), x)
+    assert "quotient rule" in rules
+    assert rules[-2:] == ["canonical form", "known derivative"]
+    assert steps[-1].rhs == 1 - tanh(x) ** 2
+
+
+def test_sigmoid_and_softplus_explanations():
+    sigmoid_rules = [s.rule for s in derive(sigmoid(x), x).steps]
+    assert sigmoid_rules[0] == "definition" and "quotient rule" in sigmoid_rules
+    softplus_rules = [s.rule for s in derive(softplus(x), x).steps]
+    assert softplus_rules[0] == "definition" and "chain rule" in softplus_rules
+
+
+def test_without_explanation_the_known_derivative_stands_alone():
+    steps = derive(tanh(x), x, explain=False).steps
+    assert [s.rule for s in steps] == ["known derivative"]
+
+
+def test_exponential_input_is_recognised_first():
+    steps = derive((exp(x) - exp(-x)) / (exp(x) + exp(-x)), x).steps
+    assert steps[0].rule == "recognise" and steps[0].rhs == tanh(x)
+
+
+def test_chain_rule_for_an_inner_expression():
+    derivation = derive(sigmoid(w * x + b), w)
+    rules = [s.rule for s in derivation.steps]
+    assert "chain rule" in rules and "known derivative" in rules
+    known = next(s for s in derivation.steps if s.rule == "known derivative" and s.lhs.has(sigmoid))
+    (u,) = known.lhs.free_symbols - {x, w, b}  # written once for a generic argument u
+    assert known.rhs == sigmoid(u) * (1 - sigmoid(u))
+
+
+def test_product_and_quotient_rules_are_named():
+    assert derive(x * sp.sin(x), x).steps[0].rule == "product rule"
+    assert derive(sp.sin(x) / (1 + x**2), x).steps[0].rule == "quotient rule"
+    assert derive(3 * sp.sin(x), x).steps[0].rule == "constant multiple rule"
+    assert derive(x**x, x).steps[0].rule == "general power"
+    assert derive(y, x).steps[0].rule == "constant"
+
+
+# --- serialisation and printing --------------------------------------------------------
+
+@pytest.mark.parametrize("expr", [tanh(x), sigmoid(x), softplus(x)])
+def test_to_dict_is_json_and_exp_free(expr):
+    data = derive(expr, x).to_dict()
+    text = json.dumps(data)
+    assert json.loads(text)["derivative"] == data["derivative"]
+    assert set(data) == {"expression", "wrt", "derivative", "steps"}
+    assert "exp" not in data["derivative"]
+    assert data["wrt"] == "x" and data["expression"] == str(expr)
+    assert all(set(step) == {"lhs", "rhs", "rule", "note"} for step in data["steps"])
+
+
+def test_text_rendering_numbers_each_step():
+    derivation = derive(x**3 + tanh(x), x, explain=False)
+    lines = str(derivation).splitlines()
+    assert len(lines) == len(derivation.steps)
+    assert lines[0].startswith("1. Derivative(x**3 + tanh(x), x) = ") and lines[0].endswith("[sum rule]")
+    assert str(3 * x**2 + 1 - tanh(x) ** 2) in repr(derivation)
+
+
+def test_step_is_immutable():
+    step = Step(x, x, "constant")
+    with pytest.raises(AttributeError):
+        step.rule = "other"
+
+
+# --- limits ------------------------------------------------------------------------------
+
+def test_refuses_expressions_beyond_max_nodes():
+    big = sum(tanh(i * x) for i in range(1, 30))
+    with limited(max_nodes=20):
+        with pytest.raises(LimitError, match="max_nodes"):
+            derive(big, x)
+
+
+# --- against SymPy, on random expressions ------------------------------------------------
+
+@given(expressions, points)
+def test_derivative_matches_sympy(expr, point):
+    at = dict(zip(SYMBOLS, point))
+    expected = sp.diff(expr, X)
+    result = derive(expr, X).result
+    assume(not near_kink(expr, at) and not near_kink(result, at) and not near_kink(expected, at))
+    assert_equal_at(result, expected, at)
+
+
+@given(expressions)
+def test_steps_of_random_expressions_hold(expr):
+    steps_hold(derive(expr, X), seeds=range(2))

@@ -1,0 +1,213 @@
+"""The HTML report: one self-contained, script-free file that a real browser renders.
+
+Structure is checked with the standard library's HTMLParser; hostile symbol names
+must come out as text; and when Chromium is installed the report is rendered
+headless, the screenshot decoded by hand (zlib + struct) and checked not blank.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import symdl
+from symdl.printing.html import inline_svg, mathml, report
+from symdl.printing.notebook import backprop_repr_html
+
+SVG = """<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="240" height="120">
+<rect x="10" y="10" width="220" height="100" fill="#3b5b92"/>
+<text x="40" y="65" fill="#ffffff">f = q &#215; z</text>
+</svg>
+"""
+NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink", "http://www.w3.org/1998/Math/MathML"}
+VOID = {"meta", "br", "hr", "img", "link", "input", "col", "wbr", "source", "area", "base", "embed", "track"}
+HOSTILE = "<script>alert(1)</script>"
+
+
+def lecture_report() -> str:
+    """The lecture's first circuit, f = (x + y)·z at x = −2, y = 5, z = −4, with a derivation."""
+    result = symdl.backprop("(x + y)*z", at={"x": -2, "y": 5, "z": -4})
+    return report(title="Lecture 4: (x + y)·z", backprop=result, derivations=[symdl.derive("tanh(x)", "x")], svg=SVG)
+
+
+def hostile_report() -> str:
+    s = sp.Symbol(HOSTILE, real=True)
+    result = symdl.backprop(sp.tanh(s) * 2, at={HOSTILE: 0.5})
+    return report(title=HOSTILE, backprop=result, derivations=[symdl.derive(sp.tanh(s) * 2, s)], svg=SVG)
+
+
+class TagBalance(HTMLParser):
+    """Every non-void element closed, in order; self-closing SVG tags are fine."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.seen: set[str] = set()
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.seen.add(tag)
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.seen.add(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1] if self.stack else 'nothing'}")
+        else:
+            self.stack.pop()
+
+
+def parse(text: str) -> TagBalance:
+    parser = TagBalance()
+    parser.feed(text)
+    parser.close()
+    return parser
+
+
+def test_report_is_balanced_and_has_every_part():
+    text = lecture_report()
+    parsed = parse(text)
+    assert parsed.errors == [] and parsed.stack == []
+    assert {"html", "head", "body", "style", "svg", "math", "table", "h1", "h2"} <= parsed.seen
+    assert text.startswith("<!DOCTYPE html>")
+    assert "<svg" in text and '<math display="block">' in text
+
+
+def test_report_is_self_contained():
+    text = lecture_report()
+    assert "<script" not in text.lower()
+    assert "<?xml" not in text and "<!DOCTYPE svg" not in text
+    assert not re.search(r"<(link|img|iframe|object)\b", text)
+    assert set(re.findall(r"https?://[^\s\"'<>]+", text)) <= NAMESPACES
+
+
+def test_node_table_has_the_lecture_numbers():
+    """Hand derivation: q = x + y = 3, f = q·z = −12; ∂f/∂q = z = −4, ∂f/∂z = q = 3,
+    and the add gate hands −4 to both x and y."""
+    table = backprop_repr_html(symdl.backprop("(x + y)*z", at={"x": -2, "y": 5, "z": -4}))
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r'<td class="num">(.*?)</td>', table)]
+    values, grads = cells[0::2], cells[1::2]
+    assert values == ["-2", "5", "-4", "3", "-12"]  # x, y, z, q, f
+    assert grads == ["-4", "-4", "3", "-4", "1"]
+    assert "<mo>=</mo><mi>z</mi><mo>=</mo><mn>-4</mn>" in table  # ∂f/∂q = z = −4
+
+
+def test_each_derivation_step_is_a_row_with_its_rule():
+    d = symdl.derive("tanh(x)", "x")
+    text = report(title="tanh", derivations=[d])
+    assert text.count('<td class="rule">') == len(d.steps)
+    assert "<strong>chain rule</strong>" in report(title="t", derivations=[symdl.derive("tanh(2*x)", "x")])
+    assert "&dd;" in text  # SymPy's own entities survive the escaping
+
+
+def test_derivative_of_a_sum_is_bracketed():
+    """SymPy's own MathML prints d/du 1 + e^(-u), which reads as (d/du 1) + e^(-u)."""
+    u = sp.Symbol("u")
+    assert "</mfrac><mrow><mo>(</mo><mrow><mn>1</mn><mo>+</mo>" in mathml(sp.Derivative(1 + sp.exp(-u), u))
+    assert "</mfrac><mrow><mo>(</mo><mrow><mo>-</mo><mi>u</mi>" in mathml(sp.Derivative(-u, u))
+
+
+def test_hostile_names_are_text():
+    text = hostile_report()
+    assert "<script" not in text.lower()
+    assert "&lt;script&gt;" in text
+    assert parse(text).errors == []
+    assert "<script" not in mathml(sp.Symbol(HOSTILE) + sp.Function(HOSTILE)(sp.Symbol("x"))).lower()
+
+
+def test_svg_is_inlined_without_prolog_and_scripts_are_refused():
+    assert inline_svg(SVG).startswith("<svg")
+    with pytest.raises(ValueError):
+        inline_svg('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
+    with pytest.raises(ValueError):
+        inline_svg("<p>not a picture</p>")
+
+
+def test_report_is_deterministic():
+    assert lecture_report() == lecture_report()
+
+
+# --- a real browser --------------------------------------------------------------
+
+def chromium() -> str:
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if found is None:
+        pytest.skip("Chromium not installed: apt-get install chromium")
+    return found
+
+
+def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}"]
+    return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=60)
+
+
+def read_png(path: Path) -> np.ndarray:
+    """Pixels (height, width, channels) of an 8-bit RGB/RGBA, non-interlaced PNG."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, chunks = 8, {}
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunks.setdefault(kind, []).append(data[pos + 8:pos + 8 + length])
+        pos += 12 + length
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"][0])
+    assert depth == 8 and colour in (2, 6) and interlace == 0, "unexpected PNG format"
+    bpp = 3 if colour == 2 else 4
+    raw = zlib.decompress(b"".join(chunks[b"IDAT"]))
+    stride = width * bpp
+    rows = np.zeros((height, stride), dtype=np.int64)
+    previous = np.zeros(stride, dtype=np.int64)
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = raw[start], np.frombuffer(raw, np.uint8, stride, start + 1).astype(np.int64)
+        if kind == 1:  # Sub: a running sum per channel
+            line = line.reshape(-1, bpp).cumsum(axis=0).ravel() % 256
+        elif kind == 2:  # Up
+            line = (line + previous) % 256
+        elif kind in (3, 4):  # Average and Paeth depend on the byte just decoded
+            line = np.array(_unfilter_sequential(line.tolist(), previous.tolist(), bpp, kind))
+        rows[y] = previous = line
+    return rows.reshape(height, width, bpp).astype(np.uint8)
+
+
+def _unfilter_sequential(line: list[int], up: list[int], bpp: int, kind: int) -> list[int]:
+    out = [0] * len(line)
+    for i, value in enumerate(line):
+        a, b = (out[i - bpp] if i >= bpp else 0), up[i]
+        if kind == 3:
+            out[i] = (value + (a + b) // 2) & 255
+            continue
+        c = up[i - bpp] if i >= bpp else 0
+        p = a + b - c
+        pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+        out[i] = (value + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    return out
+
+
+def test_chromium_renders_the_report(tmp_path):
+    browser = chromium()
+    page = tmp_path / "report.html"
+    page.write_text(lecture_report(), encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    headless(browser, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri())
+    assert shot.exists(), "Chromium wrote no screenshot"
+    pixels = read_png(shot)[..., :3].reshape(-1, 3)
+    _, counts = np.unique(pixels, axis=0, return_counts=True)
+    assert len(counts) >= 2 and 1 - counts.max() / len(pixels) > 0.01, "the screenshot is blank"
+    dom = headless(browser, tmp_path / "profile", "--dump-dom", page.as_uri()).stdout
+    assert "<math" in dom and "<svg" in dom

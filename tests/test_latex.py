@@ -1,0 +1,120 @@
+"""The LaTeX printer: balanced markup, the lecture's numbers, safe user text, and a
+document that pdflatex really compiles (without shell escape) when TeX is installed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+import sympy as sp
+
+import symdl
+from symdl.printing.latex import backprop_tables, derivation_fragment, document
+from symdl.printing.notebook import derivation_repr_latex
+
+INPUT = r"\input{/etc/passwd}"
+WRITE = r"\write18{rm -rf}"
+# Control words that read, write or redefine; \definecolor and friends are not among them.
+DANGEROUS = re.compile(r"\\(?:input|include|write|openout|def|catcode)(?![A-Za-z])")
+TIKZ = r"\begin{tikzpicture}\draw[->] (0,0) -- node[above] {$q$} (2,0);\end{tikzpicture}"
+
+
+def lecture() -> symdl.Backprop:
+    return symdl.backprop("(x + y)*z", at={"x": -2, "y": 5, "z": -4})
+
+
+def hostile_document() -> str:
+    a, b = sp.Symbol(INPUT, real=True), sp.Symbol(WRITE, real=True)
+    result = symdl.backprop(sp.tanh(a * b) + a, at={INPUT: 1, WRITE: 2})
+    derivation = symdl.derive(sp.tanh(a * b) + 3 * b, a)
+    return document(title=f"{INPUT} {WRITE} \\def\\x{{1}} \\catcode`\\^^M", derivations=[derivation],
+                    backprop=result)
+
+
+def assert_balanced(tex: str) -> None:
+    """Braces never close more than they opened, and \\begin/\\end pair up in order."""
+    depth = 0
+    for token in re.findall(r"\\[A-Za-z]+|\\.|[{}]", tex):
+        depth += {"{": 1, "}": -1}.get(token, 0)
+        assert depth >= 0, "a closing brace with no opening one"
+    assert depth == 0, "unclosed braces"
+    stack = []
+    for kind, name in re.findall(r"\\(begin|end)\{([^}]*)\}", tex):
+        if kind == "begin":
+            stack.append(name)
+        else:
+            assert stack and stack.pop() == name, f"\\end{{{name}}} does not match"
+    assert stack == []
+
+
+def test_fragment_and_document_are_balanced():
+    derivation = symdl.derive("tanh(x)", "x")
+    assert_balanced(derivation_fragment(derivation))
+    assert_balanced(backprop_tables(lecture()))
+    assert_balanced(document(title="t", derivations=[derivation], backprop=lecture(), tikz=TIKZ))
+    assert_balanced(hostile_document())
+
+
+def test_tanh_derivation_fragment():
+    fragment = derivation_fragment(symdl.derive("tanh(x)", "x"))
+    assert fragment.startswith("\\begin{align*}") and fragment.rstrip().endswith("\\end{align*}")
+    assert "\\tanh" in fragment and "1 - \\tanh^{2}" in fragment
+    assert "\\frac{d}{d x}" in fragment
+    assert "&= " in fragment and "&& \\text{known derivative" in fragment
+
+
+def test_backprop_tables_carry_the_lecture_numbers():
+    """By hand: q = x + y = 3, f = q·z = −12. Backward: ∂f/∂q = z = −4, ∂f/∂z = q = 3,
+    and the add gate copies −4 to x and y."""
+    tables = backprop_tables(lecture())
+    assert tables.count("\\toprule") == tables.count("\\midrule") == tables.count("\\bottomrule") == 2
+    assert "$f$ & $z \\cdot q$ & $-12$" in tables
+    assert "$q$ & $x + y$ & $3$" in tables
+    assert "\\partial f/\\partial q = z = -4" in tables and "\\partial f/\\partial z = q = 3" in tables
+    for leaf, grad in [("x", -4), ("y", -4), ("z", 3)]:
+        assert re.search(rf"\${leaf}\$ & \\textit{{input}} & \$-?\d+\$ &  & \${grad}\$", tables)
+    assert "$x \\to q$ & $\\partial f/\\partial q \\cdot \\partial q/\\partial x$ & $-4 \\cdot 1$ & $-4$" in tables
+    assert ("$q \\to f$ & $\\partial f/\\partial f \\cdot \\partial f/\\partial q$ & "
+            "$1 \\cdot \\left(-4\\right)$ & $-4$") in tables
+
+
+def test_document_preamble():
+    plain = document(title="Lecture 4: (x + y)·z", backprop=lecture())
+    assert plain.startswith("\\documentclass")
+    for package in ("amsmath", "amssymb", "booktabs", "xcolor"):
+        assert f"\\usepackage{{{package}}}" in plain
+    assert "tikz" not in plain
+    assert "\\usepackage{tikz}" in document(title="t", tikz=TIKZ)
+    assert "\\title{Lecture 4: (x + y)·z}" in plain
+
+
+def test_user_text_cannot_reach_tex_commands():
+    tex = hostile_document()
+    assert DANGEROUS.search(tex) is None, DANGEROUS.search(tex)
+    assert "\\textbackslash{}input\\{/etc/passwd\\}" in tex
+
+
+def test_jupyter_latex_is_an_aligned_block():
+    latex = derivation_repr_latex(symdl.derive("tanh(x)", "x"))
+    assert latex.startswith("$$\\begin{aligned}") and latex.endswith("\\end{aligned}$$")
+    assert "1 - \\tanh^{2}" in latex
+    assert_balanced(latex)
+
+
+@pytest.mark.parametrize("which", ["lecture", "hostile"])
+def test_document_compiles(tmp_path, which):
+    engine = shutil.which("latexmk") or shutil.which("pdflatex")
+    if engine is None:
+        pytest.skip("no TeX installation: install Debian's texlive-latex-base, texlive-latex-extra")
+    if which == "lecture":
+        tex = document(title="Lecture 4: (x + y)·z", backprop=lecture(), tikz=TIKZ,
+                       derivations=[symdl.derive("tanh(x)", "x"), symdl.derive("sigmoid(w*x + b)", "w")])
+    else:
+        tex = hostile_document()
+    (tmp_path / "report.tex").write_text(tex, encoding="utf-8")
+    flags = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
+    command = [engine, "-pdf", *flags, "report.tex"] if engine.endswith("latexmk") else [engine, *flags, "report.tex"]
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert (tmp_path / "report.pdf").exists(), run.stdout[-3000:]

@@ -1,0 +1,178 @@
+"""TikZ circuits and the TeX escaping under them: structure, the numbers, names that
+try to run TeX commands, and a real compile where a TeX installation exists."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+import sympy as sp
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import symdl
+from symdl.printing.dot import circuit, node_ids
+from symdl.printing.rendering import render
+from symdl.printing.texsafe import latex_of, tex_escape
+from symdl.printing.tikz import tikz
+
+SEEDS = {
+    "add then multiply": ("(x+y)*z", "x=-2,y=5,z=-4"),
+    "multiply then add": ("x + y*z", "x=-2,y=5,z=-4"),
+    "sigmoid neuron": ("1/(1+exp(-(w0*x0+w1*x1+w2)))", "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"),
+    "max gate": ("2*(x*y + max(z, w))", "x=3,y=-4,z=2,w=-1"),
+}
+INJECTIONS = ["\\input{/etc/passwd}", "\\write18{rm}", "\\def\\x{1}", "\\catcode`\\@=11", "\\openout1=x",
+              "\\include{a}", "^^5cinput{/etc/passwd}", "$\\input{x}$", "}\\input{x}{", "%\n\\input{x}"]
+FORBIDDEN = re.compile(r"\\(input|include|write18|write|openout|def|catcode)(?![A-Za-z])")
+
+
+def balanced_braces(tex: str) -> bool:
+    """Braces nest, reading ``\\{``, ``\\}`` and other control symbols as escaped."""
+    depth, i = 0, 0
+    while i < len(tex):
+        if tex[i] == "\\":
+            i += 2
+            continue
+        depth += {"{": 1, "}": -1}.get(tex[i], 0)
+        if depth < 0:
+            return False
+        i += 1
+    return depth == 0
+
+
+def unescaped(tex: str, char: str) -> int:
+    return len(re.findall(r"(?<!\\)" + re.escape(char), tex.replace("\\\\", "")))
+
+
+def check_structure(picture: str, graph) -> None:
+    assert picture.count(r"\begin{tikzpicture}") == 1 and picture.count(r"\end{tikzpicture}") == 1
+    assert picture.index(r"\begin{tikzpicture}") < picture.index(r"\end{tikzpicture}")
+    assert balanced_braces(picture)
+    assert unescaped(picture, "%") == 0 and unescaped(picture, "$") % 2 == 0
+    nodes = re.findall(r"^\\node\[[^\n]*\((n\d+)\) at", picture, flags=re.M)
+    assert sorted(nodes) == sorted(node_ids(graph).values())
+    assert picture.count(r"\draw[") == graph.number_of_edges()
+    assert not FORBIDDEN.search(picture)
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    return {name: symdl.backprop(expr, at=at) for name, (expr, at) in SEEDS.items()}
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_picture_has_one_node_per_graph_node_and_one_draw_per_edge(name, seeds):
+    picture = tikz(seeds[name])
+    check_structure(picture, seeds[name].graph)
+    assert picture.count(r"\node[symdl legend] (legend)") == 1
+
+
+def test_picture_carries_values_gradients_and_local_gradients(seeds):
+    picture = tikz(seeds["add then multiply"])
+    assert r"$q = x + y$" in picture and r"$f = z \cdot q$" in picture
+    for value in ("-2", "5", "-4", "3", "-12"):
+        assert rf"\textcolor{{symdlvalue}}{{$= {value}$}}" in picture
+    assert r"\textcolor{symdlgrad}{$\partial f/\partial q = -4$}" in picture
+    assert r"{$\partial f/\partial q = z = -4$}" in picture
+    assert r"\definecolor{symdlvalue}{HTML}{1B7837}" in picture
+    neuron = tikz(seeds["sigmoid neuron"])
+    assert r"$= 0.731059$" in neuron and r"\partial f/\partial w_{0} = -0.196612" in neuron
+    assert r"\partial f/\partial q_{7} = - f^{2} = -0.534447" in neuron
+
+
+def test_picture_follows_the_graphviz_layout(seeds):
+    """Left to right: every wire goes from a node further left to one further right,
+    and every box sits where Graphviz put the node's cluster."""
+    result = seeds["sigmoid neuron"]
+    picture = tikz(result)
+    at = {m[0]: (float(m[1]), float(m[2])) for m in re.findall(r"\((n\d+)\) at \(([-\d.]+),([-\d.]+)\)", picture)}
+    for u, v in result.graph.edges:
+        ids = node_ids(result.graph)
+        assert at[ids[u]][0] < at[ids[v]][0]
+    layout = json.loads(render(circuit(result).source, "json"))
+    box = next(o for o in layout["objects"] if o["name"] == "cluster_n0")
+    x0, y0, x1, y1 = (float(c) for c in box["bb"].split(","))
+    assert at["n0"] == pytest.approx(((x0 + x1) / 2, (y0 + y1) / 2), abs=0.01)
+
+
+def test_options_reach_the_picture(seeds):
+    result = seeds["add then multiply"]
+    assert "symdlvalue}{$=" not in tikz(result, values=False)
+    assert r"\partial f/\partial q = -4$}}" not in tikz(result, grad=False)
+    assert "symdl local" not in tikz(result, local=False).split("]\n", 1)[1]
+    assert r"{$\partial f/\partial q = -4$}" in tikz(result, symbolic=False)
+    check_structure(tikz(result, rankdir="TB"), result.graph)
+
+
+def test_bare_graph_picture():
+    graph = symdl.build_graph("(x+y)*z")
+    picture = tikz(graph)
+    check_structure(picture, graph)
+    assert "symdlvalue}{$=" not in picture and r"{$\partial f/\partial q = z$}" in picture
+
+
+@pytest.mark.parametrize("name", INJECTIONS)
+def test_names_cannot_run_tex_commands(name):
+    s, x = sp.Symbol(name, real=True), sp.Symbol("x", real=True)
+    for source in (symdl.build_graph(s * x + s), symdl.backprop(s * x + s, at={name: 2, "x": 3})):
+        picture = tikz(source)
+        check_structure(picture, source.graph if isinstance(source, symdl.Backprop) else source)
+        assert "\\input" not in picture and "\\write18" not in picture
+
+
+def test_tex_escape_escapes_every_special_and_drops_controls():
+    assert tex_escape("\\{}$&#^_%~") == (r"\textbackslash{}\{\}\$\&\#\textasciicircum{}\_\%\textasciitilde{}")
+    assert tex_escape("a\x00b\x1bc\nd\u0085") == "abcd"
+    assert tex_escape("plain text, é") == "plain text, é"
+
+
+def test_latex_of_keeps_plain_identifiers_and_boxes_the_rest():
+    w0, alpha = sp.Symbol("w0"), sp.Symbol("alpha")
+    assert latex_of(w0) == sp.latex(w0) == "w_{0}"
+    assert latex_of(alpha * sp.exp(-w0)) == sp.latex(alpha * sp.exp(-w0))
+    assert latex_of(sp.Symbol("\\input{/etc/passwd}")) == r"\text{\textbackslash{}input\{/etc/passwd\}}"
+    assert latex_of(sp.Function("\\write18")(w0)).startswith(r"\text{\textbackslash{}write18}")
+    assert latex_of(sp.MatrixSymbol("\\def\\x", 2, 2)) == r"\text{\textbackslash{}def\textbackslash{}x}"
+
+
+@given(st.text(min_size=1, max_size=16))
+def test_any_name_gives_balanced_safe_tex(name):
+    assume(name not in ("x", "q", "f"))
+    tex = latex_of(sp.Symbol(name) * sp.Symbol("x") + 1)
+    assert balanced_braces(tex) and not FORBIDDEN.search(tex)
+    assert unescaped(tex, "%") == 0 and unescaped(tex, "#") == 0 and unescaped(tex, "$") == 0
+
+
+def _compile(tmp_path, picture: str) -> subprocess.CompletedProcess:
+    document = ("\\documentclass{article}\n\\usepackage{tikz}\n\\pagestyle{empty}\n"
+                "\\begin{document}\n\\resizebox{\\linewidth}{!}{%\n" + picture + "}\n\\end{document}\n")
+    (tmp_path / "circuit.tex").write_text(document, encoding="utf-8")
+    flags = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error"]
+    if shutil.which("pdflatex"):
+        command = ["pdflatex", *flags, "circuit.tex"]
+    else:
+        command = ["latexmk", "-pdf", f"-pdflatex=pdflatex {' '.join(flags)} %O %S", "circuit.tex"]
+    return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("case", [*SEEDS, "hostile names", "bare graph"])
+def test_picture_compiles_with_latex(case, tmp_path, seeds):
+    if not (shutil.which("pdflatex") or shutil.which("latexmk")):
+        pytest.skip("no TeX installation: install Debian's texlive-latex-base, texlive-latex-extra "
+                    "(or the lighter texlive-latex-base, texlive-latex-recommended, texlive-pictures)")
+    if case == "hostile names":
+        s, t = sp.Symbol(INJECTIONS[0], real=True), sp.Symbol(INJECTIONS[1], real=True)
+        source = symdl.backprop(s * t + sp.Symbol('a"b\\c<d>', real=True),
+                                at={INJECTIONS[0]: 1, INJECTIONS[1]: 2, 'a"b\\c<d>': 3})
+    elif case == "bare graph":
+        source = symdl.build_graph("max(x, 0) + 2**y")
+    else:
+        source = seeds[case]
+    done = _compile(tmp_path, tikz(source))
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert (tmp_path / "circuit.pdf").stat().st_size > 1000
+    assert "(/etc/passwd" not in (tmp_path / "circuit.log").read_text(errors="replace")  # never opened
