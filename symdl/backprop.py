@@ -123,7 +123,8 @@ class Backprop:
         return backprop_repr_html(self)
 
     def __repr__(self) -> str:
-        return f"Backprop(value={format_value(self.value)}, gradients={ {n: format_value(v) for n, v in self.gradients.items()} })"
+        gradients = ", ".join(f"{n}: {format_value(v)}" for n, v in self.gradients.items())
+        return f"Backprop(value={format_value(self.value)}, gradients={{{gradients}}})"
 
 
 def format_value(value) -> str:

