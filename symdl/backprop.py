@@ -14,6 +14,7 @@ import math
 from typing import Mapping, Optional, Union
 
 import networkx as nx
+import numpy as np
 import sympy as sp
 
 from symdl import graph as graphs
@@ -22,6 +23,7 @@ from symdl.errors import SymdlError
 from symdl.parsing import parse_point, symbol
 
 DIGITS = 30
+SMALL_ARRAY = 12  # arrays with at most this many elements are printed in full
 Point = Union[str, Mapping[str, Union[int, float, str, sp.Expr]]]
 
 
@@ -105,7 +107,7 @@ class Backprop:
         for node in graphs.topological_order(self.graph):
             data = self.graph.nodes[node]
             if data["kind"] == "op":
-                op = ops.get(data["op"]).label(data["const"])
+                op = ops.gate(data).label(data["const"])
                 local = ", ".join(f"∂{node}/∂{u} = {format_value(self.graph.edges[u, node]['local_value'])}"
                                   for u in dict.fromkeys(data["inputs"]))
             else:
@@ -128,7 +130,14 @@ class Backprop:
 
 
 def format_value(value) -> str:
-    """Six significant digits, trailing zeros dropped (−4, 0.731059, 1.55e+04)."""
+    """Six significant digits, trailing zeros dropped (−4, 0.731059, 1.55e+04); a small
+    array in full at four digits, a large one by its shape."""
+    if isinstance(value, np.ndarray):
+        if value.size == 1:
+            return format_value(value.item())
+        if value.size > SMALL_ARRAY:
+            return f"array of shape {value.shape}"
+        return " ".join(np.array2string(value, precision=4, separator=", ", suppress_small=True).split())
     return f"{float(value):.6g}"
 
 

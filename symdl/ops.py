@@ -75,6 +75,15 @@ def get(name: str) -> Op:
         raise KeyError(f"no op named {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
 
 
+def gate(node: dict):
+    """The record that labels and typesets a graph node's gate: a tensor op for the
+    tensor nodes of a network (``node["tensor"]``), else a scalar op."""
+    if node.get("tensor"):
+        from symdl.tensor.registry import get as tensor_op  # tensor ops are registered by symdl.tensor
+        return tensor_op(node["op"])
+    return get(node["op"])
+
+
 def by_head(head: type) -> Optional[Op]:
     """The function op recognised by a SymPy class (``sp.tanh`` -> tanh), if any."""
     for op in REGISTRY.values():

@@ -118,3 +118,11 @@ def test_document_compiles(tmp_path, which):
     command = [engine, "-pdf", *flags, "report.tex"] if engine.endswith("latexmk") else [engine, *flags, "report.tex"]
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=180)
     assert (tmp_path / "report.pdf").exists(), run.stdout[-3000:]
+
+
+def test_latex_of_never_evaluates_text(tmp_path, monkeypatch):
+    from symdl.printing.texsafe import latex_of
+
+    monkeypatch.chdir(tmp_path)
+    tex = latex_of("__import__('pathlib').Path('pwned').touch()")
+    assert tex.startswith(r"\text{") and list(tmp_path.iterdir()) == []

@@ -65,13 +65,14 @@ class View:
 
 
 def view(source: Source) -> View:
-    """A ``Backprop`` (numbers shown) or a bare graph from ``symdl.build_graph`` (names only)."""
-    if isinstance(source, Backprop):
-        return View(source.graph, source.output, True)
+    """A ``Backprop`` or a ``Network`` after its backward pass (numbers shown), or a bare
+    graph from ``symdl.build_graph`` (names only)."""
     if isinstance(source, nx.DiGraph) and "output" in source.graph:
         return View(source, source.graph["output"], False)
-    raise SymdlError(f"a circuit is drawn from a Backprop result or a graph from symdl.build_graph, "
-                     f"not {type(source).__name__}")
+    if isinstance(getattr(source, "graph", None), nx.DiGraph) and getattr(source, "output", None):
+        return View(source.graph, source.output, True)
+    raise SymdlError(f"a circuit is drawn from a Backprop result, a Network after backward or a graph "
+                     f"from symdl.build_graph, not {type(source).__name__}")
 
 
 def node_ids(graph: nx.DiGraph) -> dict[str, str]:
@@ -136,7 +137,7 @@ def title(v: View, node: str) -> str:
     """A node's plain-text title: ``q  +`` for a gate, the name for a leaf."""
     data = v.graph.nodes[node]
     if data["kind"] == "op":
-        return f"{node}  {ops.get(data['op']).label(data['const'])}"
+        return f"{node}  {ops.gate(data).label(data['const'])}"
     return node.replace("-", MINUS) if data["kind"] == "constant" else node
 
 

@@ -159,7 +159,7 @@ def node_table(r: Backprop) -> str:
     for node in graphs.topological_order(r.graph):
         data = r.graph.nodes[node]
         if data["kind"] == "op":
-            op = _text(ops.get(data["op"]).label(data["const"]))
+            op = _text(ops.gate(data).label(data["const"]))
             local = "".join(f"<div>{_local(r, u, node)}</div>" for u in dict.fromkeys(data["inputs"]))
         else:
             op, local = data["kind"], ""

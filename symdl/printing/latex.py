@@ -72,7 +72,7 @@ def _node_table(r: Backprop) -> str:
         data = g.nodes[node]
         if data["kind"] == "op":
             operands = [_name(g, i) for i in data["inputs"]]
-            op = f"${ops.get(data['op']).tex(operands, data['const'])}$"
+            op = f"${ops.gate(data).tex(operands, data['const'])}$"
             local = _stack([f"${_local(g, u, node)}$" for u in dict.fromkeys(data["inputs"])])
         else:
             op, local = f"\\textit{{{data['kind']}}}", ""

@@ -72,9 +72,11 @@ class _SafeLatexPrinter(LatexPrinter):
 def latex_of(expr: sp.Basic) -> str:
     """``sympy.latex(expr)``, safe for any symbol name; if the result still holds a
     file or definition command, the whole expression is printed as escaped text."""
+    if not isinstance(expr, sp.Basic):  # never sympify: a string would be evaluated as Python
+        return r"\text{%s}" % tex_escape(str(expr))
     try:
-        tex = _SafeLatexPrinter().doprint(sp.sympify(expr))
-    except (TypeError, ValueError, AttributeError, sp.SympifyError):
+        tex = _SafeLatexPrinter().doprint(expr)
+    except (TypeError, ValueError, AttributeError):
         tex = None
     if tex is None or _FORBIDDEN.search(tex):
         return r"\text{%s}" % tex_escape(str(expr))

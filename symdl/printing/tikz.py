@@ -132,7 +132,7 @@ def _node(v: dot.View, node: str, node_id: str, layout: _Layout, options: dot.Op
     x0, y0, x1, y1 = box
     if data["kind"] == "op":
         operands = [_name(v, i) for i in data["inputs"]]
-        rows = [f"${_name(v, node)} = {ops.get(data['op']).tex(operands, data['const'])}$"]
+        rows = [f"${_name(v, node)} = {ops.gate(data).tex(operands, data['const'])}$"]
         style = "symdl output" if node == v.output else "symdl gate"
     else:
         rows = [f"${_name(v, node)}$"]
