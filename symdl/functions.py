@@ -139,7 +139,30 @@ class leaky_relu(_Activation):
         return self.args[0].is_real and self.args[1].is_real
 
 
-ACTIVATIONS = (sigmoid, softplus, relu, leaky_relu)
+class gelu(_Activation):
+    """GELU(x) = x·Φ(x) with Φ the standard normal CDF (PyTorch's exact form, not the tanh
+    approximation); GELU' = Φ(x) + x·φ(x)."""
+
+    latex_name = r"\operatorname{GELU}"
+
+    @classmethod
+    def eval(cls, x):
+        if x is S.Zero:
+            return S.Zero
+
+    @staticmethod
+    def _elementary(x):
+        return x * sp.erfc(-x / sp.sqrt(2)) / 2
+
+    def _eval_rewrite_as_erf(self, x, **kwargs):
+        return x * (1 + sp.erf(x / sp.sqrt(2))) / 2
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return sp.erfc(-x / sp.sqrt(2)) / 2 + x * exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
+
+
+ACTIVATIONS = (sigmoid, softplus, relu, leaky_relu, gelu)
 
 
 def step(x: sp.Expr) -> sp.Expr:

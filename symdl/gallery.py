@@ -11,11 +11,16 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import json
+
+import numpy as np
+
 from symdl import plots
 from symdl.backprop import backprop
 from symdl.derive import derive
 from symdl.files import write_atomic
 from symdl.parsing import parse, symbol
+from symdl.nn import dense, perceptron, seed_conv, seed_sequence
 from symdl.printing import exports, html, rendering
 
 
@@ -54,7 +59,29 @@ SEED_DERIVATIVES = (
 CIRCUIT_FORMATS = ("svg", "tikz", "tex", "html", "json", "txt")
 DERIVATION_FORMATS = ("tex", "html", "json", "txt")
 PLOTS = (("activations", "Activations and their derivatives", plots.activations_svg),
-         ("gradient_flow", "Gradient size per layer: vanishing and exploding", plots.gradient_flow_svg))
+         ("gradient_flow", "Gradient size per layer: vanishing and exploding", plots.gradient_flow_svg),
+         ("logic_gates", "Perceptron decision boundaries: AND, OR, and XOR by two layers",
+          perceptron.decision_boundary_svg))
+
+
+def _four_input_mlp() -> seed_sequence.SeedExample:
+    net, loss = dense.seed_four_input_mlp()
+    net.backward(loss)
+    remarks = ("Each hidden pre-activation is 0.1·(−2.4 + 1.2 − 0.8 + 1.1) = −0.09; the notes write 0.06 "
+               "(the third term is −0.08, not +0.08), then ReLU(0.09) and Z₃ = −0.9.",
+               "So every ReLU outputs 0, the logits are 0 and the softmax is (½, ½); with cross-entropy "
+               "against class 0 only the output bias receives a gradient, (−½, ½): a dead layer.")
+    return seed_sequence.SeedExample("MLP with four inputs", {}, {}, remarks, net)
+
+
+NETWORKS = (("mlp_four_input", _four_input_mlp), ("rnn", seed_sequence.seed_rnn), ("lstm", seed_sequence.seed_lstm),
+            ("bahdanau_attention", seed_sequence.seed_bahdanau),
+            ("self_attention", seed_sequence.seed_self_attention))
+CONV_EXAMPLES = (("edge_detection", seed_conv.seed_edge_detection),
+                 ("strided_convolution", seed_conv.seed_strided_convolution),
+                 ("pooling", seed_conv.seed_pooling), ("batch_norm", seed_conv.seed_batch_norm),
+                 ("output_sizes", seed_conv.seed_output_sizes), ("parameter_count", seed_conv.seed_parameter_count),
+                 ("bottleneck_cost", seed_conv.seed_bottleneck_cost))
 
 
 def build_gallery() -> dict[str, str | bytes]:
@@ -71,6 +98,13 @@ def _build() -> dict[str, str | bytes]:
         title = f"{c.title}  ({c.source} at {c.at})"
         for fmt in CIRCUIT_FORMATS:
             files[f"{c.slug}.{fmt}"] = exports.backprop_file(result, fmt, title)
+    for slug, build in NETWORKS:
+        example = build()
+        svg = rendering.svg(example.network)
+        files[f"{slug}.svg"] = svg
+        files[f"{slug}.html"] = html.network_report(title=example.title, network=example.network, svg=svg,
+                                                    notes=example.remarks)
+    files["convolution.json"] = _convolution_json()
     for slug, text in SEED_DERIVATIVES:
         derivation = derive(parse(text), symbol("x"))
         for fmt in DERIVATION_FORMATS:
@@ -81,13 +115,32 @@ def _build() -> dict[str, str | bytes]:
     return files
 
 
+def _convolution_json() -> str:
+    """The convolution, pooling and batch-norm examples with the notes' slips beside them."""
+    examples = {slug: _plain(build()) for slug, build in CONV_EXAMPLES}
+    slips = [slip._asdict() for slip in seed_conv.SLIPS]
+    return json.dumps({"examples": examples, "slips_in_the_notes": slips}, indent=2, ensure_ascii=False) + "\n"
+
+
+def _plain(value):
+    """Arrays and tuples as nested lists, so the examples are JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _index_groups():
     circuits = [(c.title, f"{c.slug}.html") for c in SEED_CIRCUITS]
+    networks = [(slug.replace("_", " "), f"{slug}.html") for slug, _ in NETWORKS]
+    networks.append(("convolution, pooling, batch norm, sizes and costs (JSON)", "convolution.json"))
     derivatives = [(f"d/dx {text}", f"{slug}.html") for slug, text in SEED_DERIVATIVES]
     pictures = [(title, f"{slug}.svg") for slug, title, _ in PLOTS]
     return [
         ("Computational graphs", "Forward values, local and global gradients; each also as SVG, TikZ, "
                                  "LaTeX, JSON and text beside the HTML page.", circuits),
+        ("Networks", "Tensor-valued graphs of the seed's networks, with the notes' slips named.", networks),
         ("Derivatives", "Step by step, in canonical form; each also as LaTeX, JSON and text.", derivatives),
         ("Plots", "Computed with symdl's kernels and backward pass.", pictures),
     ]

@@ -28,6 +28,8 @@ from symdl.rewrite import STABLE, apply_rules
 NUMPY_FUNCTIONS = {op.head.__name__: op.numpy for op in ops.REGISTRY.values()
                    if op.head is not None and op.head.__module__ == "symdl.functions"}
 NUMPY_FUNCTIONS["leaky_relu"] = numeric.leaky_relu  # the registry's form takes the slope as ``const``
+#: What generated code may call: symdl's functions, SciPy's special functions (erf, erfc), NumPy.
+LAMBDIFY_MODULES = [NUMPY_FUNCTIONS, "scipy", "numpy"]
 _RESERVED = set(dir(np)) | set(dir(builtins)) | set(NUMPY_FUNCTIONS) | {"numpy", "math", "mpmath", "scipy"}
 
 
@@ -84,7 +86,7 @@ def kernel(source: graphs.Source, wrt: Optional[Sequence[str] | str] = None) -> 
     outputs = [apply_rules(e, STABLE)[0] for e in outputs]
     renamed = {graph.nodes[a]["symbol"]: _safe(graph.nodes[a]["symbol"]) for a in args}
     function = sp.lambdify(list(renamed.values()), [e.xreplace(renamed) for e in outputs],
-                           modules=[NUMPY_FUNCTIONS, "numpy"], cse=True, docstring_limit=0)
+                           modules=LAMBDIFY_MODULES, cse=True, docstring_limit=0)
     return Kernel(graph.graph["expression"], args, wrt, function, outputs)
 
 

@@ -22,7 +22,7 @@ import sympy as sp
 from sympy import Heaviside, Max, Min, S
 
 from symdl import numeric
-from symdl.functions import DEFAULT_LEAKY_SLOPE, leaky_relu, relu, sigmoid, softplus
+from symdl.functions import DEFAULT_LEAKY_SLOPE, gelu, leaky_relu, relu, sigmoid, softplus
 
 Expr = sp.Expr
 Locals = Callable[[Expr, Sequence[Expr], Optional[Expr]], tuple]
@@ -175,6 +175,11 @@ register(Op("sigmoid", lambda a, c: sigmoid(a[0]), lambda o, a, c: (o * (1 - o),
 register(Op("softplus", lambda a, c: softplus(a[0]), lambda o, a, c: (sigmoid(a[0]),),
             "softplus", r"\operatorname{{softplus}}\left({0}\right)", "The softplus gate's local gradient is σ(x).",
             lambda x, const=None: numeric.softplus(x), head=softplus, function=True))
+register(Op("gelu", lambda a, c: gelu(a[0]),
+            lambda o, a, c: (sp.erfc(-a[0] / sp.sqrt(2)) / 2 + a[0] * sp.exp(-a[0]**2 / 2) / sp.sqrt(2 * sp.pi),),
+            "GELU", r"\operatorname{{GELU}}\left({0}\right)",
+            "The GELU gate's local gradient is Φ(x) + x·φ(x): the normal CDF plus x times the normal density.",
+            lambda x, const=None: numeric.gelu(x), head=gelu, function=True))
 register(Op("relu", lambda a, c: relu(a[0]), lambda o, a, c: (Heaviside(a[0], 0),),
             "ReLU", r"\operatorname{{ReLU}}\left({0}\right)", "ReLU passes the gradient where its input was positive and blocks it elsewhere.",
             lambda x, const=None: numeric.relu(x), head=relu, function=True))
@@ -184,7 +189,7 @@ register(Op("leaky_relu", lambda a, c: leaky_relu(*a) if c is None else leaky_re
             lambda x, const=None: numeric.leaky_relu(x, const), head=leaky_relu, function=True))
 register(Op("step", lambda a, c: Heaviside(a[0], 0 if c is None else c), lambda o, a, c: (S.Zero,),
             "step", r"H\left({0}\right)", "The step's gradient is zero wherever it is defined: nothing flows back through it.",
-            lambda x, const=None: np.heaviside(x, float(const)), head=Heaviside, function=True))
+            lambda x, const=None: np.heaviside(x, 0.0 if const is None else float(const)), head=Heaviside, function=True))
 register(Op("max", lambda a, c: Max(*a), lambda o, a, c: tuple(_route(a, i, True) for i in range(len(a))),
             "max", r"\max\left({0}, {1}\right)", "A max gate routes the whole gradient to its larger input; the others get zero.",
             lambda *xs, const=None: np.max(xs, axis=0), head=Max, arity=None, function=True))

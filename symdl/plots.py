@@ -25,7 +25,7 @@ ACTIVATIONS = (
 VALUE_COLOUR, GRADIENT_COLOUR = "#1b7837", "#b2182b"  # the circuits' colours: values green, gradients red
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no screen is needed or wanted
@@ -35,7 +35,7 @@ def _pyplot():
     return plt
 
 
-def _svg(figure) -> str:
+def svg_of(figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
     return buffer.getvalue()
@@ -43,7 +43,7 @@ def _svg(figure) -> str:
 
 def activations_svg(xs: np.ndarray = np.linspace(-5, 5, 401)) -> str:
     """Each activation beside its derivative, both from one compiled kernel."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(1, len(ACTIVATIONS), figsize=(3.2 * len(ACTIVATIONS), 3), sharex=True)
     for axis, (text, title, rule) in zip(axes, ACTIVATIONS):
         value, grads = kernel(text)(x=xs)
@@ -53,7 +53,7 @@ def activations_svg(xs: np.ndarray = np.linspace(-5, 5, 401)) -> str:
         axis.set_title(title)
         axis.legend(loc="upper left", fontsize=8, frameon=False)
     figure.tight_layout()
-    svg = _svg(figure)
+    svg = svg_of(figure)
     plt.close(figure)
     return svg
 
@@ -79,7 +79,7 @@ def layer_gradients(activation: str, weight: float, depth: int) -> list[float]:
 def gradient_flow_svg(depth: int = 10, chains: Sequence[tuple[str, float]] = (
         ("sigmoid", 0.5), ("tanh", 0.5), ("relu", 5.0), ("relu", 1.0))) -> str:
     """The vanishing/exploding story of the seed: gradient size per layer on a log scale."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(6.5, 4))
     layers = np.arange(1, depth + 1)
     for activation, weight in chains:
@@ -90,6 +90,6 @@ def gradient_flow_svg(depth: int = 10, chains: Sequence[tuple[str, float]] = (
     axis.set_title(f"Gradient size per layer, {depth}-layer chains")
     axis.legend(frameon=False)
     figure.tight_layout()
-    svg = _svg(figure)
+    svg = svg_of(figure)
     plt.close(figure)
     return svg

@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from symdl.functions import leaky_relu, relu, sigmoid, softplus, step
+from symdl.functions import gelu, leaky_relu, relu, sigmoid, softplus, step
 
 x = sp.Symbol("x", real=True)
 
@@ -57,3 +57,18 @@ def test_assumptions():
     assert sigmoid(x).is_real and sigmoid(x).is_positive
     assert relu(x).is_nonnegative
     assert math.isclose(float(sigmoid(sp.Float(2))), 1 / (1 + math.exp(-2)))
+
+
+@given(st.floats(-8, 8))
+def test_gelu_is_x_times_the_normal_cdf(v):
+    mpmath.mp.dps = 30
+    exact = sp.Float(v, 30)
+    assert float(gelu(exact).evalf(30)) == pytest.approx(float(v * mpmath.ncdf(v)), rel=1e-13, abs=1e-300)
+    derivative = sp.diff(gelu(x), x).subs(x, exact)
+    assert float(derivative.evalf(30)) == pytest.approx(float(mpmath.ncdf(v) + v * mpmath.npdf(v)), rel=1e-12, abs=1e-300)
+
+
+def test_gelu_far_left_keeps_its_digits():
+    from symdl import numeric
+
+    assert numeric.gelu(-30.0) == pytest.approx(float(-30 * mpmath.ncdf(-30)), rel=1e-12)

@@ -44,6 +44,8 @@ def test_sigmoid_neuron_on_arrays_matches_hand_written_numpy():
     ("log(1 + exp(x))", 1000.0, 1000.0, 1.0),
     ("tanh(x)", 800.0, 1.0, 0.0),
     ("relu(x)", -1e6, 0.0, 0.0),
+    ("gelu(x)", 1e6, 1e6, 1.0),
+    ("gelu(x)", -1e6, 0.0, 0.0),
 ])
 def test_extreme_inputs(text, x, value, grad):
     v, g = symdl.kernel(text)(x=x)

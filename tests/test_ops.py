@@ -18,7 +18,7 @@ CASES = [
     ("powc", sp.Rational(-3, 2), 1, (0.7,)), ("expc", sp.Integer(2), 1, (0.7,)), ("pow", None, 2, (1.3, 0.4)),
     ("exp", None, 1, (0.7,)), ("log", None, 1, (0.7,)), ("sqrt", None, 1, (0.7,)), ("abs", None, 1, (-0.7,)),
     ("sin", None, 1, (0.7,)), ("cos", None, 1, (0.7,)), ("tanh", None, 1, (1.9,)), ("sigmoid", None, 1, (-0.4,)),
-    ("softplus", None, 1, (0.7,)), ("relu", None, 1, (0.7,)), ("relu", None, 1, (-0.7,)),
+    ("softplus", None, 1, (0.7,)), ("gelu", None, 1, (-0.7,)), ("relu", None, 1, (0.7,)), ("relu", None, 1, (-0.7,)),
     ("leaky_relu", sp.Rational(1, 5), 1, (-0.7,)), ("leaky_relu", None, 1, (0.7,)), ("leaky_relu", None, 2, (-0.7, 0.3)),
     ("step", sp.Integer(0), 1, (0.7,)), ("max", None, 2, (0.3, -1.2)), ("max", None, 3, (0.3, -1.2, 2.0)),
     ("min", None, 2, (0.3, -1.2)),

@@ -69,8 +69,9 @@ def view(source: Source) -> View:
     graph from ``symdl.build_graph`` (names only)."""
     if isinstance(source, nx.DiGraph) and "output" in source.graph:
         return View(source, source.graph["output"], False)
-    if isinstance(getattr(source, "graph", None), nx.DiGraph) and getattr(source, "output", None):
-        return View(source.graph, source.output, True)
+    if isinstance(getattr(source, "graph", None), nx.DiGraph) and len(source.graph):
+        output = getattr(source, "output", None) or graphs.topological_order(source.graph)[-1]  # before backward
+        return View(source.graph, output, True)
     raise SymdlError(f"a circuit is drawn from a Backprop result, a Network after backward or a graph "
                      f"from symdl.build_graph, not {type(source).__name__}")
 

@@ -105,16 +105,31 @@ def index(title: str, groups: Iterable[tuple[str, str, Iterable[tuple[str, str]]
 
 
 def report(*, title: str, backprop: Optional[Backprop] = None,
-           derivations: Iterable[Derivation] = (), svg: Optional[str] = None) -> str:
-    """A complete HTML5 document: title, circuit, derivations, then the node table."""
-    sections = []
-    if svg is not None:
-        sections.append(f'<section>\n<h2>Circuit</h2>\n<figure class="circuit">\n{inline_svg(svg)}\n</figure>\n'
-                        "</section>")
+           derivations: Iterable[Derivation] = (), svg: Optional[str] = None, notes: Iterable[str] = ()) -> str:
+    """A complete HTML5 document: title, circuit, remarks, derivations, then the node table."""
+    sections = [circuit_section(svg)] if svg is not None else []
+    sections += [notes_section(notes)] if notes else []
     sections.extend(derivation_section(d) for d in derivations)
     if backprop is not None:
         sections.append(backprop_section(backprop))
     return page(title, sections)
+
+
+def network_report(*, title: str, network, svg: str, notes: Iterable[str] = ()) -> str:
+    """A tensor network's page: its circuit, the remarks on the worked example, the node table."""
+    sections = [circuit_section(svg)] + ([notes_section(notes)] if notes else [])
+    sections.append(f"<section>\n<h2>Nodes</h2>\n{node_table(network)}\n</section>")
+    return page(title, sections)
+
+
+def circuit_section(svg: str) -> str:
+    return f'<section>\n<h2>Circuit</h2>\n<figure class="circuit">\n{inline_svg(svg)}\n</figure>\n</section>'
+
+
+def notes_section(notes: Iterable[str]) -> str:
+    """What the seed's hand calculation got wrong, one item per remark."""
+    items = "".join(f"<li>{_text(note)}</li>" for note in notes)
+    return f"<section>\n<h2>Checked against the notes</h2>\n<ul>{items}</ul>\n</section>"
 
 
 def inline_svg(svg: str) -> str:
@@ -165,7 +180,7 @@ def node_table(r: Backprop) -> str:
             op, local = data["kind"], ""
         rows.append(f"<tr><td>{_inline(_name(r, node))}</td><td>{op}</td>"
                     f'<td class="num">{format_value(data["value"])}</td><td>{local}</td>'
-                    f'<td class="num">{format_value(data.get("grad", 0))}</td></tr>')
+                    f'<td class="num">{_optional(data.get("grad"))}</td></tr>')
     return ('<div class="wide"><table class="nodes">\n<thead><tr><th>node</th><th>op</th><th>value</th>'
             "<th>local gradients</th><th>global gradient</th></tr></thead>\n"
             "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>")
@@ -182,7 +197,13 @@ def _local(r: Backprop, operand: str, node: str) -> str:
     partial = (f"<mfrac><mrow><mo>&#x2202;</mo>{_name(r, node)}</mrow>"
                f"<mrow><mo>&#x2202;</mo>{_name(r, operand)}</mrow></mfrac>")
     symbolic = "" if edge["local"].is_Number else f"<mo>=</mo>{mathml(edge['local'])}"
-    return _inline(f"{partial}{symbolic}<mo>=</mo><mn>{format_value(edge['local_value'])}</mn>")
+    value = f"<mo>=</mo><mn>{format_value(edge['local_value'])}</mn>" if "local_value" in edge else ""
+    return _inline(f"{partial}{symbolic}{value}")
+
+
+def _optional(value) -> str:
+    """A number, or nothing where there is none (a large Jacobian; no backward pass yet)."""
+    return "" if value is None else format_value(value)
 
 
 def _block(lhs: sp.Basic, rhs: sp.Basic) -> str:

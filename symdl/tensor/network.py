@@ -27,9 +27,9 @@ import sympy as sp
 from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
-from symdl.kernels import NUMPY_FUNCTIONS
+from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import symbol
-from symdl.tensor import registry
+from symdl.tensor import conv, linalg, registry  # noqa: F401  (importing conv and linalg registers their ops)
 
 SMALL_JACOBIAN = 64  # edges whose Jacobian has at most this many entries carry it as ``local_value``
 
@@ -39,7 +39,7 @@ def _elementwise_local(op_name: str, const: Optional[float]):
     """The scalar op's canonical local derivative as a NumPy function of (out, x)."""
     out, x = sp.Dummy("out", real=True), sp.Dummy("x", real=True)
     (local,) = ops.get(op_name).local(out, (x,), None if const is None else sp.nsimplify(const))
-    return sp.lambdify((out, x), local, modules=[NUMPY_FUNCTIONS, "numpy"])
+    return sp.lambdify((out, x), local, modules=LAMBDIFY_MODULES)
 
 
 class Network:
@@ -84,6 +84,7 @@ class Network:
                             expr=sp.Symbol(f"{op_name}({', '.join(inputs)})"))
         for node in dict.fromkeys(inputs):
             self.graph.add_edge(node, name)
+        self._annotate_edges(name, output="·")
         return name
 
     def _elementwise_forward(self, op_name: str, values: list, params: dict) -> np.ndarray:
@@ -117,7 +118,8 @@ class Network:
                 grads[operand] = grads[operand] + np.reshape(contribution, grads[operand].shape)
         for node, grad in grads.items():
             self.graph.nodes[node]["grad"] = grad
-        self._annotate_edges(output)
+        for node in relevant:
+            self._annotate_edges(node, output)
         return grads
 
     def _vjp(self, data: dict, upstream: np.ndarray) -> list[np.ndarray]:
@@ -138,12 +140,14 @@ class Network:
             rows.append(sum(c for i, c in zip(data["inputs"], contributions) if i == operand))
         return np.reshape(rows, data["shape"] + self.graph.nodes[operand]["shape"])
 
-    def _annotate_edges(self, output: str) -> None:
-        for u, v, edge in self.graph.edges(data=True):
-            data = self.graph.nodes[v]
-            edge["local"] = sp.Symbol(self._notation(u, v, data, output))
-            if data["value"].size * self.graph.nodes[u]["value"].size <= SMALL_JACOBIAN:
-                edge["local_value"] = self.jacobian(v, u)
+    def _annotate_edges(self, node: str, output: str) -> None:
+        """The edges into ``node``: gradient notation (upstream ∂output/∂node) and small Jacobians."""
+        data = self.graph.nodes[node]
+        for u in self.graph.predecessors(node):
+            edge = self.graph.edges[u, node]
+            edge["local"] = sp.Symbol(self._notation(u, node, data, output))
+            if "local_value" not in edge and data["value"].size * self.graph.nodes[u]["value"].size <= SMALL_JACOBIAN:
+                edge["local_value"] = self.jacobian(node, u)
 
     def _notation(self, u: str, v: str, data: dict, output: str) -> str:
         if not data["tensor"]:

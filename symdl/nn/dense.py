@@ -1,0 +1,124 @@
+"""Dense layers — ``Linear`` and ``MLP`` — written into a :class:`~symdl.tensor.network.Network`.
+
+A layer holds its weights as NumPy arrays and, when called on a network, adds them as
+named parameter nodes and its computation as tensor ops, so ``net.backward`` gives
+every weight's gradient and the printers can show each step.
+
+Conventions: PyTorch's names and shapes. ``Linear.weight`` is (out_features,
+in_features) and a batch is a stack of rows, (N, in_features) → (N, out_features),
+computed as X Wᵀ + b; a single example may be the 1-D vector the seed writes as a
+column, computed as W x + b. Unlike PyTorch, whose bias starts at
+U(−1/√in, 1/√in), the bias starts at zero unless given.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+from symdl.nn.init import INITIALISERS
+from symdl.tensor.network import Network
+
+ArrayLike = Union[np.ndarray, Sequence]
+
+
+def _given(value: Optional[ArrayLike], shape: tuple[int, ...], what: str) -> Optional[np.ndarray]:
+    if value is None:
+        return None
+    array = np.asarray(value, dtype=float)
+    if array.shape != shape:
+        raise ValueError(f"{what} must have shape {shape} (PyTorch's layout), not {array.shape}")
+    return array
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+class Linear:
+    """y = W x + b (a batch of rows: Y = X Wᵀ + b), PyTorch's ``nn.Linear``.
+
+    ``init`` names a scheme of :mod:`symdl.nn.init` for the weight when none is given.
+    """
+
+    def __init__(self, in_features: int, out_features: int, weight: Optional[ArrayLike] = None,
+                 bias: Optional[ArrayLike] = None, init: str = "xavier_normal", seed: int = 0) -> None:
+        if init not in INITIALISERS:
+            raise ValueError(f"unknown init {init!r}; known: {', '.join(INITIALISERS)}")
+        self.in_features, self.out_features = in_features, out_features
+        shape = (out_features, in_features)
+        given = _given(weight, shape, "weight")
+        self.weight = INITIALISERS[init](shape, seed=seed) if given is None else given
+        given_bias = _given(bias, (out_features,), "bias")
+        self.bias = np.zeros(out_features) if given_bias is None else given_bias
+
+    def __call__(self, net: Network, x: str, name: str = "fc1") -> str:
+        """Add ``name.weight``, ``name.bias`` and the affine map of node ``x``; return node ``name``."""
+        w = net.parameter(_join(name, "weight"), self.weight)
+        b = net.parameter(_join(name, "bias"), self.bias)
+        if net.value(x).ndim == 1:
+            product = net.apply("matmul", w, x, name=_join(name, "Wx"))
+        else:
+            wt = net.apply("transpose", w, name=_join(name, "weightᵀ"))
+            product = net.apply("matmul", x, wt, name=_join(name, "xWᵀ"))
+        return net.apply("add", product, b, name=name)
+
+    def __repr__(self) -> str:
+        return f"Linear(in_features={self.in_features}, out_features={self.out_features})"
+
+
+class MLP:
+    """Linear layers of the given ``sizes`` with ``activation`` between them.
+
+    ``activation`` and ``output_activation`` name a unary scalar op of :mod:`symdl.ops`
+    (sigmoid, tanh, relu, …), applied element-wise, or a tensor op such as softmax;
+    ``output_activation=None`` leaves the last layer linear (logits, for a loss that
+    takes logits). Layer i is seeded with ``seed + i`` so layers of equal shape differ.
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str = "sigmoid", output_activation: Optional[str] = None,
+                 init: str = "xavier_normal", seed: int = 0, weights: Optional[Sequence[ArrayLike]] = None,
+                 biases: Optional[Sequence[ArrayLike]] = None) -> None:
+        if len(sizes) < 2:
+            raise ValueError(f"an MLP needs at least an input and an output size, not {list(sizes)}")
+        count = len(sizes) - 1
+        weights = [None] * count if weights is None else list(weights)
+        biases = [None] * count if biases is None else list(biases)
+        if len(weights) != count or len(biases) != count:
+            raise ValueError(f"{count} layers need {count} weights and {count} biases")
+        self.activation, self.output_activation = activation, output_activation
+        self.layers = [Linear(m, n, weight=w, bias=b, init=init, seed=seed + i)
+                       for i, (m, n, w, b) in enumerate(zip(sizes[:-1], sizes[1:], weights, biases))]
+
+    def __call__(self, net: Network, x: str, name: str = "mlp") -> str:
+        """Layer i's affine output is node ``name.fc{i}``, its activation ``name.a{i}``."""
+        h = x
+        for i, layer in enumerate(self.layers, start=1):
+            z = layer(net, h, name=_join(name, f"fc{i}"))
+            act = self.activation if i < len(self.layers) else self.output_activation
+            h = z if act is None else net.apply(act, z, name=_join(name, f"a{i}"))
+        return h
+
+    def __repr__(self) -> str:
+        sizes = [self.layers[0].in_features] + [layer.out_features for layer in self.layers]
+        return f"MLP({sizes}, activation={self.activation!r}, output_activation={self.output_activation!r})"
+
+
+SEED_X = (-2.4, 1.2, -0.8, 1.1)  # the notes' 4-input example; every weight 0.1, no bias
+
+
+def seed_four_input_mlp(target: int = 0) -> tuple[Network, str]:
+    """The notes' example: x = (−2.4, 1.2, −0.8, 1.1) into 3 ReLU units, then 2 units and a softmax,
+    every weight 0.1 and every bias 0. Returns the network and its loss node ``L``.
+
+    Each hidden unit gets z = 0.1·(−2.4 + 1.2 − 0.8 + 1.1) = −0.09, so ReLU gives 0 everywhere,
+    the output logits are 0 and the softmax is (½, ½). The notes leave out the loss; here it is
+    cross-entropy against class ``target``, so the backward pass shows the dead layer: only the
+    output bias receives a gradient, softmax − one-hot = (−½, ½) for class 0.
+    """
+    net = Network()
+    mlp = MLP((4, 3, 2), activation="relu", weights=[np.full((3, 4), 0.1), np.full((2, 3), 0.1)])
+    logits = mlp(net, net.input("x", SEED_X), name="")
+    net.apply("softmax", logits, name="p")
+    return net, net.apply("cross_entropy", logits, net.constant("y", target), name="L")

@@ -1,0 +1,384 @@
+"""The tensor ops of dense networks: linear algebra, shapes, softmax and the losses.
+
+Each op is one :class:`~symdl.tensor.registry.TensorOp` record, registered at
+import, with its NumPy forward pass and vector–Jacobian product side by side.
+Names and shapes follow PyTorch; where a convention differs the op says so.
+
+Conventions shared by every record here:
+
+* **Broadcasting** is NumPy's; a VJP sums the upstream gradient over the axes
+  an input was broadcast along, so each gradient has its input's shape.
+* **Symbolic form**: ``symbolic`` takes ``sympy.Matrix`` operands and returns a
+  ``sympy.Matrix`` whose entries, read row by row, are the NumPy result's
+  entries in C order. An n×1 matrix stands for a NumPy vector of shape (n,)
+  (the x of y = W x); pass a NumPy object array instead to mean any other shape
+  exactly. Ops written with arithmetic only reuse their forward pass on object
+  arrays, so the element-wise expansion is the very same computation.
+* **Stability**: softmax, log-softmax, logsumexp and the logit losses shift by
+  the maximum and exponentiate only non-positive numbers through :func:`_exp`,
+  so logits of ±1e6 give exact, finite results without any floating-point flag
+  (not even underflow).
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import sympy as sp
+
+from symdl.tensor.registry import TensorOp, register
+
+Array = np.ndarray
+Axis = Optional[Union[int, Sequence[int]]]
+EXP_FLOOR = -700.0  # e^-700 ≈ 1e-304: below it e^t is flushed to 0 rather than left to underflow
+BCE_LOG_FLOOR = -100.0  # PyTorch's BCELoss clamps log(p) and log(1 − p) at −100
+BCE_EPS = 1e-12  # and bounds p(1 − p) below by this in its backward pass
+
+
+# --- helpers ------------------------------------------------------------------------------
+def _exp(t: Array) -> Array:
+    """e^t for t ≤ 0, exactly 0 where e^t < e^EXP_FLOOR: no underflow flag is ever raised."""
+    t = np.asarray(t, dtype=float)
+    return np.exp(t, out=np.zeros_like(t), where=t > EXP_FLOOR)
+
+
+def _softplus(z: Array) -> Array:
+    """log(1 + e^z) = max(z, 0) + log(1 + e^−|z|), finite and exact for every float z."""
+    return np.maximum(z, 0.0) + np.log1p(_exp(-np.abs(z)))
+
+
+def _sigmoid(z: Array) -> Array:
+    e = _exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _unbroadcast(g: Array, shape: tuple) -> Array:
+    """Sum g over the axes NumPy broadcast an operand of ``shape`` along."""
+    g = np.asarray(g)
+    g = g.sum(axis=tuple(range(g.ndim - len(shape)))) if g.ndim > len(shape) else g
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return g.sum(axis=stretched, keepdims=True) if stretched else g
+
+
+def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
+    axes = range(ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+    return tuple(a % ndim for a in axes)
+
+
+def _expand(g: Array, shape: tuple, axis: Axis) -> Array:
+    """The gradient of a reduction over ``axis``: g copied back along the reduced axes."""
+    return np.broadcast_to(np.expand_dims(g, _axes(axis, len(shape))), shape).copy()
+
+
+def _top(x: Array, axis: Axis) -> Array:
+    """The maximum along ``axis``, kept as an axis; a −inf maximum (a fully masked row) reads 0."""
+    top = np.max(x, axis=axis, keepdims=True)
+    return np.where(np.isfinite(top), top, 0.0)
+
+
+def _divisor(count: int, reduction: str) -> int:
+    """What a loss is divided by: the number of terms for "mean" (PyTorch's default), 1 for "sum"."""
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be 'mean' or 'sum', not {reduction!r}")
+    return count if reduction == "mean" else 1
+
+
+def _reduce(elements, reduction: str):
+    return np.sum(elements) / _divisor(np.size(elements), reduction)
+
+
+def _as_object(m) -> Array:
+    """A symbolic operand as a NumPy object array; an n×1 matrix is the vector (n,)."""
+    if isinstance(m, sp.MatrixBase):
+        array = np.array(m.tolist(), dtype=object).reshape(m.shape)
+        return array[:, 0] if m.cols == 1 else array
+    return np.asarray(m, dtype=object)
+
+
+def _as_matrix(a) -> sp.Matrix:
+    a = np.asarray(a, dtype=object)
+    if a.ndim > 2:
+        raise ValueError(f"a SymPy matrix is 2-D; this result has shape {a.shape}")
+    return sp.Matrix(a.reshape(-1, 1) if a.ndim < 2 else a)
+
+
+_sym_exp = np.vectorize(sp.exp, otypes=[object])
+_sym_log = np.vectorize(sp.log, otypes=[object])
+
+
+def _symbolic(fn):
+    """A ``symbolic`` form from a function of object arrays: a forward pass written with
+    arithmetic only, or its twin written with SymPy's exp and log."""
+    def symbolic(*operands, **params) -> sp.Matrix:
+        return _as_matrix(fn(*map(_as_object, operands), **params))
+    return symbolic
+
+
+# --- linear algebra -----------------------------------------------------------------------
+def _matmul(a: Array, b: Array) -> Array:
+    if a.ndim > 2 or b.ndim > 2:
+        raise ValueError(f"matmul takes vectors and matrices, not shapes {a.shape} @ {b.shape}")
+    return np.matmul(a, b)
+
+
+def _matmul_vjp(g, out, a, b):
+    rows = a if a.ndim == 2 else a[None, :]  # a vector on the left is a row …
+    cols = b if b.ndim == 2 else b[:, None]  # … and on the right a column, as in y = W x
+    g = np.reshape(g, (rows.shape[0], cols.shape[1]))
+    return (g @ cols.T).reshape(a.shape), (rows.T @ g).reshape(b.shape)
+
+
+register(TensorOp("matmul", _matmul, _matmul_vjp, _symbolic(_matmul), ("{g} {1}^T", "{0}^T {g}"), "@",
+                  "For Y = A B the left factor's gradient is the upstream gradient times Bᵀ; "
+                  "the right factor's is Aᵀ times the upstream gradient."))
+register(TensorOp("add", np.add, lambda g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(g, b.shape)),
+                  _symbolic(np.add), ("{g}", "{g}"), "+",
+                  "An add hands the upstream gradient to both inputs; a broadcast input, such as a bias "
+                  "added to every row, receives it summed over the rows it was copied to."))
+register(TensorOp("sub", np.subtract, lambda g, out, a, b: (_unbroadcast(g, a.shape), -_unbroadcast(g, b.shape)),
+                  _symbolic(np.subtract), ("{g}", "-{g}"), "−",
+                  "A subtract passes the gradient to its first input and its negative to the second, "
+                  "summed over broadcast axes."))
+register(TensorOp("hadamard", np.multiply,
+                  lambda g, out, a, b: (_unbroadcast(g * b, a.shape), _unbroadcast(g * a, b.shape)),
+                  _symbolic(np.multiply), ("{g} ⊙ {1}", "{g} ⊙ {0}"), "⊙",
+                  "An element-wise product swaps, entry by entry: each input's gradient is the upstream "
+                  "gradient times the other input."))
+
+
+def _scale(x, c: float):
+    return c * x
+
+
+register(TensorOp("scale", _scale, lambda g, out, x, c: (c * g,), _symbolic(_scale), ("c {g}",), "×c",
+                  "Scaling by a constant scales the gradient by the same constant."))
+
+
+register(TensorOp("transpose", np.transpose, lambda g, out, x: (np.transpose(g),), _symbolic(np.transpose),
+                  ("{g}^T",), "ᵀ", "The gradient of a transpose is the upstream gradient transposed back."))
+
+
+# --- reductions and shapes ----------------------------------------------------------------
+def _mean(x, axis: Axis = None):
+    total = np.sum(x, axis=axis)
+    return total / (np.size(x) // np.size(total))
+
+
+register(TensorOp("sum", np.sum, lambda g, out, x, axis=None: (_expand(g, x.shape, axis),), _symbolic(np.sum),
+                  ("{g} 1^T",), "Σ", "A sum hands the upstream gradient, unchanged, to every entry it added."))
+register(TensorOp("mean", _mean,
+                  lambda g, out, x, axis=None: (_expand(g, x.shape, axis) * out.size / x.size,),
+                  _symbolic(_mean), ("{g} 1^T / n",), "mean",
+                  "A mean of n entries hands each entry the upstream gradient divided by n."))
+
+
+def _reshape(x, shape: tuple):
+    return np.reshape(x, shape)
+
+
+register(TensorOp("reshape", _reshape, lambda g, out, x, shape: (np.reshape(g, x.shape),), _symbolic(_reshape),
+                  ("reshape({g})",), "reshape",
+                  "A reshape moves no number: the gradient is the upstream gradient put back in the input's shape."))
+
+
+def _concat(*xs, axis: int = 0):
+    return np.concatenate(xs, axis=axis)
+
+
+def _concat_vjp(g, out, *xs, axis=0):
+    return np.split(g, np.cumsum([x.shape[axis] for x in xs])[:-1], axis=axis)
+
+
+register(TensorOp("concat", _concat, _concat_vjp, _symbolic(_concat), ("{g}[{0}]", "{g}[{1}]"), "concat",
+                  "Concatenation's gradient is a split: each input takes back its own block of the upstream "
+                  "gradient (torch.cat)."))
+
+
+def _slice(x, index: tuple):
+    return np.array(x[index])
+
+
+def _slice_vjp(g, out, x, index):
+    grad = np.zeros_like(x, dtype=float)
+    np.add.at(grad, index, g)
+    return (grad,)
+
+
+register(TensorOp("slice", _slice, _slice_vjp, _symbolic(_slice), ("scatter({g})",), "[ ]",
+                  "Slicing routes the gradient back to the picked entries; the others get zero."))
+
+
+# --- softmax and friends ------------------------------------------------------------------
+def _softmax(x, axis: int = -1):
+    e = _exp(x - _top(x, axis))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _softmax_vjp(g, s, x, axis=-1):
+    return (s * (g - np.sum(g * s, axis=axis, keepdims=True)),)
+
+
+def _softmax_symbolic(x, axis=-1):
+    e = _sym_exp(x)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_jacobian(s: Array) -> Array:
+    """∂s_i/∂x_j = s_i(δ_ij − s_j), i.e. diag(s) − s sᵀ, for a softmax output vector s."""
+    s = np.asarray(s, dtype=float)
+    return np.diag(s) - np.outer(s, s)
+
+
+register(TensorOp("softmax", _softmax, _softmax_vjp, _symbolic(_softmax_symbolic),
+                  ("{out} ⊙ ({g} - {g}^T {out})",), "softmax",
+                  "Softmax's Jacobian is diag(s) − s sᵀ; applied to the upstream gradient g it is "
+                  "s ⊙ (g − gᵀs), so no n×n matrix is ever built."))
+
+
+def _log_softmax(x, axis: int = -1):
+    shifted = x - _top(x, axis)
+    return shifted - np.log(_exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(g, out, x, axis=-1):
+    return (g - _exp(out) * np.sum(g, axis=axis, keepdims=True),)
+
+
+register(TensorOp("log_softmax", _log_softmax, _log_softmax_vjp,
+                  _symbolic(lambda x, axis=-1: _sym_log(_softmax_symbolic(x, axis))),
+                  ("{g} - softmax({0}) 1^T {g}",), "log softmax",
+                  "log softmax(x) = x − logsumexp(x): the gradient is g minus the softmax times the sum of g."))
+
+
+def _logsumexp(x, axis: Axis = -1):
+    top = _top(x, axis)
+    return np.squeeze(top + np.log(_exp(x - top).sum(axis=axis, keepdims=True)), axis=_axes(axis, np.ndim(x)))
+
+
+def _logsumexp_vjp(g, out, x, axis=-1):
+    return (_expand(g, x.shape, axis) * _exp(x - _expand(out, x.shape, axis)),)
+
+
+register(TensorOp("logsumexp", _logsumexp, _logsumexp_vjp,
+                  _symbolic(lambda x, axis=-1: _sym_log(_sym_exp(x).sum(axis=axis))),
+                  ("{g} softmax({0})",), "logsumexp",
+                  "logsumexp is a smooth max; its gradient is the softmax of its input times g."))
+
+
+def _mask(x, mask):
+    return np.where(mask, -np.inf, x)
+
+
+def _mask_vjp(g, out, x, mask):
+    return (_unbroadcast(np.where(mask, 0.0, g), x.shape),)
+
+
+register(TensorOp("mask", _mask, _mask_vjp, _symbolic(_mask), ("{g} ⊙ (1 - mask)",), "mask",
+                  "Masked positions become −inf, so a softmax after gives them weight 0; no gradient reaches "
+                  "them. As Tensor.masked_fill(mask, -inf): True marks a hidden position."))
+
+
+# --- losses -------------------------------------------------------------------------------
+def _mse(a, y):
+    """½ Σ (a − y)²: the seed's convention, whose gradient is a − y. PyTorch's MSELoss is
+    the mean of (a − y)² with no ½; 0.5·F.mse_loss(a, y, reduction="sum") equals this."""
+    d = a - y
+    return np.sum(d * d) / 2
+
+
+def _mse_vjp(g, out, a, y):
+    d = g * (a - y)
+    return _unbroadcast(d, a.shape), -_unbroadcast(d, y.shape)
+
+
+register(TensorOp("mse", _mse, _mse_vjp, _symbolic(_mse), ("{g} ({0} - {1})", "-{g} ({0} - {1})"), "MSE",
+                  "With L = ½ Σ (a − y)² the gradient on the prediction is just the error a − y."))
+
+
+def _clamped_log(p):
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(p), BCE_LOG_FLOOR)
+
+
+def _bce(p, y, reduction: str = "mean"):
+    """Binary cross-entropy on probabilities p, as torch.nn.BCELoss (logs clamped at −100)."""
+    return _reduce(-(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p)), reduction)
+
+
+def _bce_vjp(g, out, p, y, reduction="mean"):
+    scale = g / _divisor(np.broadcast(p, y).size, reduction)
+    dp = scale * (p - y) / np.maximum(p * (1 - p), BCE_EPS)
+    dy = scale * (_clamped_log(1 - p) - _clamped_log(p))
+    return _unbroadcast(dp, p.shape), _unbroadcast(dy, y.shape)
+
+
+def _bce_symbolic(p, y, reduction="mean"):
+    return _reduce(-(y * _sym_log(p) + (1 - y) * _sym_log(1 - p)), reduction)
+
+
+register(TensorOp("bce", _bce, _bce_vjp, _symbolic(_bce_symbolic),
+                  ("{g} ({0} - {1}) / ({0} ⊙ (1 - {0}))", "{g} log((1 - {0}) / {0})"), "BCE",
+                  "Binary cross-entropy on a probability p has gradient (p − y)/(p(1 − p)); "
+                  "after a sigmoid that collapses to p − y, which is why BCE with logits is preferred."))
+
+
+def _bce_with_logits(z, y, reduction: str = "mean"):
+    """−[y log σ(z) + (1 − y) log(1 − σ(z))] = softplus(z) − y z, as torch.nn.BCEWithLogitsLoss."""
+    return _reduce(_softplus(z) - y * z, reduction)
+
+
+def _bce_with_logits_vjp(g, out, z, y, reduction="mean"):
+    scale = g / _divisor(np.broadcast(z, y).size, reduction)
+    return _unbroadcast(scale * (_sigmoid(z) - y), z.shape), _unbroadcast(-scale * z, y.shape)
+
+
+def _bce_with_logits_symbolic(z, y, reduction="mean"):
+    return _reduce(_sym_log(1 + _sym_exp(z)) - y * z, reduction)
+
+
+register(TensorOp("bce_with_logits", _bce_with_logits, _bce_with_logits_vjp, _symbolic(_bce_with_logits_symbolic),
+                  ("{g} (σ({0}) - {1})", "-{g} {0}"), "BCE (logits)",
+                  "On logits z, BCE is softplus(z) − y z: finite for any z, with gradient σ(z) − y."))
+
+
+def _class_probabilities(z, y):
+    """The target as one row of class probabilities per sample: kept if it has the logits' shape,
+    else read as integer class indices (shape ``z.shape[:-1]``) and one-hot encoded."""
+    if np.shape(y) == np.shape(z):
+        return y
+    classes = z.shape[-1]
+    index = np.reshape(y, z.shape[:-1])
+    whole = index.astype(int)
+    if np.any(whole != index) or np.any(whole < 0) or np.any(whole >= classes):
+        raise ValueError(f"cross_entropy: targets must be class indices in 0..{classes - 1} or have shape {z.shape}")
+    return (whole[..., None] == np.arange(classes)).astype(int)
+
+
+def _samples(z, reduction: str) -> int:
+    """Cross-entropy's "mean" is over samples, not over classes (one sample for logits of shape (C,))."""
+    return _divisor(np.size(z) // np.shape(z)[-1], reduction)
+
+
+def _cross_entropy(z, y, reduction: str = "mean"):
+    """torch.nn.functional.cross_entropy on logits z (classes on the last axis, as for (C,) and
+    (N, C) in PyTorch) against class indices or class probabilities, via log-softmax."""
+    return -np.sum(_class_probabilities(z, y) * _log_softmax(z)) / _samples(z, reduction)
+
+
+def _cross_entropy_vjp(g, out, z, y, reduction="mean"):
+    target = _class_probabilities(z, y)
+    scale = g / _samples(z, reduction)
+    dz = scale * (_softmax(z) * target.sum(axis=-1, keepdims=True) - target)
+    dy = -scale * _log_softmax(z) if np.shape(y) == np.shape(z) else np.zeros_like(y, dtype=float)
+    return dz, dy
+
+
+def _cross_entropy_symbolic(z, y, reduction="mean"):
+    return -np.sum(_class_probabilities(z, y) * _sym_log(_softmax_symbolic(z))) / _samples(z, reduction)
+
+
+register(TensorOp("cross_entropy", _cross_entropy, _cross_entropy_vjp, _symbolic(_cross_entropy_symbolic),
+                  ("{g} (softmax({0}) - onehot({1})) / N", "-{g} log_softmax({0}) / N"), "CE",
+                  "Cross-entropy after a softmax has the simplest gradient in deep learning: "
+                  "softmax(z) minus the one-hot target."))
