@@ -23,6 +23,7 @@ from sympy import Heaviside, Max, Min, S
 
 from symdl import numeric
 from symdl.functions import DEFAULT_LEAKY_SLOPE, gelu, leaky_relu, relu, sigmoid, softplus
+from symdl.registry import Registry
 
 Expr = sp.Expr
 Locals = Callable[[Expr, Sequence[Expr], Optional[Expr]], tuple]
@@ -58,21 +59,9 @@ def _short(value: Expr) -> str:
     return str(value).replace(" ", "")
 
 
-REGISTRY: dict[str, Op] = {}
-
-
-def register(op: Op) -> Op:
-    if op.name in REGISTRY:
-        raise ValueError(f"op {op.name!r} is registered twice")
-    REGISTRY[op.name] = op
-    return op
-
-
-def get(name: str) -> Op:
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"no op named {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+REGISTRY: Registry[Op] = Registry("op")
+register = REGISTRY.register
+get = REGISTRY.__getitem__
 
 
 def gate(node: dict):

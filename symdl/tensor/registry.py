@@ -24,6 +24,8 @@ from typing import Callable, Sequence
 import numpy as np
 import sympy as sp
 
+from symdl.registry import Registry
+
 Array = np.ndarray
 
 
@@ -52,18 +54,6 @@ class TensorOp:
         return [t.format(*inputs, g=upstream, out=output) for t in self.matrix_rule]
 
 
-TENSOR_REGISTRY: dict[str, TensorOp] = {}
-
-
-def register(op: TensorOp) -> TensorOp:
-    if op.name in TENSOR_REGISTRY:
-        raise ValueError(f"tensor op {op.name!r} is registered twice")
-    TENSOR_REGISTRY[op.name] = op
-    return op
-
-
-def get(name: str) -> TensorOp:
-    try:
-        return TENSOR_REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"no tensor op named {name!r}; known: {', '.join(sorted(TENSOR_REGISTRY))}") from None
+TENSOR_REGISTRY: Registry[TensorOp] = Registry("tensor op")
+register = TENSOR_REGISTRY.register
+get = TENSOR_REGISTRY.__getitem__
