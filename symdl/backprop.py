@@ -196,9 +196,13 @@ def _backward(graph: nx.DiGraph, output: str) -> None:
     relevant = nx.ancestors(graph, output) | {output}
     graph.nodes[output]["grad"] = sp.Float(1, DIGITS)
     for node in reversed([n for n in graphs.topological_order(graph) if n in relevant]):
-        if node != output:
-            graph.nodes[node]["grad"] = sp.Add(*(graph.edges[node, c]["local_value"] * graph.nodes[c]["grad"]
-                                                 for c in graph.successors(node) if c in relevant))
+        if node == output:
+            continue
+        for child in (c for c in graph.successors(node) if c in relevant):
+            edge = graph.edges[node, child]
+            edge["contribution"] = edge["local_value"] * graph.nodes[child]["grad"]  # global × local
+        graph.nodes[node]["grad"] = sp.Add(*(graph.edges[node, c]["contribution"]
+                                             for c in graph.successors(node) if c in relevant))
 
 
 def _real(value: sp.Expr, what: str) -> sp.Float:

@@ -17,6 +17,8 @@ Node attributes
 Edge attributes
     ``local``   d(result)/d(operand) in canonical form, written with node symbols
                 (summed over positions when an operand appears twice, as in ``x**x``)
+    after a backward pass also ``local_value`` (the local gradient's number) and
+    ``contribution`` (global gradient of the result × local: the operand's share)
 
 Graph attributes: ``output`` (the output node id), ``expression`` (the flat
 expression) and ``granularity``.

@@ -89,3 +89,17 @@ def test_a_network_draws_with_shapes_values_and_gradients():
 def test_errors_are_clear(build, message):
     with pytest.raises(SymdlError, match=message):
         build(Network())
+
+
+def test_a_network_exports_as_tikz_and_latex_tables():
+    from symdl.printing.latex import backprop_tables
+    from symdl.printing.tikz import tikz
+
+    net = Network()
+    z = net.apply("matmul", net.parameter("W", [[1.0, 2.0]]), net.input("x", [[3.0], [4.0]]), name="z")
+    loss = net.apply("sum", net.apply("relu", z), name="L")
+    net.backward(loss)
+    tables = backprop_tables(net)
+    assert r"\begin{bmatrix} 3 & 4 \end{bmatrix}" in tables  # ∂L/∂W = xᵀ, the edge's share
+    picture = tikz(net)
+    assert picture.count(r"\begin{tikzpicture}") == picture.count(r"\end{tikzpicture}") == 1

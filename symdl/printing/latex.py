@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import Iterable, Optional
 
 import networkx as nx
+import numpy as np
 import sympy as sp
 
 from symdl import graph as graphs
 from symdl import ops
-from symdl.backprop import Backprop, format_value
+from symdl.backprop import Backprop
 from symdl.derivation import Derivation, Step
-from symdl.printing.texsafe import latex_of, tex_escape
+from symdl.printing.texsafe import latex_of, tex_escape, tex_number
 
 SHORT_NOTE = 50  # characters; a longer note would push the equation off the page, so only the rule shows
 
@@ -76,8 +77,9 @@ def _node_table(r: Backprop) -> str:
             local = _stack([f"${_local(g, u, node)}$" for u in dict.fromkeys(data["inputs"])])
         else:
             op, local = f"\\textit{{{data['kind']}}}", ""
-        rows.append(f"${_name(g, node)}$ & {op} & ${_number(data['value'])}$ & {local} & "
-                    f"${_number(data.get('grad', 0))}$")
+        grad = data.get("grad")
+        rows.append(f"${_name(g, node)}$ & {op} & ${tex_number(data['value'])}$ & {local} & "
+                    f"{'' if grad is None else f'${tex_number(grad)}$'}")
     return _tabular("llrlr", ["node", "op", "value", "local gradients", "global gradient"], rows)
 
 
@@ -85,7 +87,8 @@ def _local(g: nx.DiGraph, operand: str, node: str) -> str:
     """∂node/∂operand = symbolic = evaluated; the symbolic part is dropped when it is a number."""
     edge = g.edges[operand, node]
     symbolic = "" if edge["local"].is_Number else f" = {latex_of(edge['local'])}"
-    return f"{_partial(g, node, operand)}{symbolic} = {_number(edge['local_value'])}"
+    value = f" = {tex_number(edge['local_value'])}" if "local_value" in edge else ""  # none for a large Jacobian
+    return f"{_partial(g, node, operand)}{symbolic}{value}"
 
 
 def _edge_table(r: Backprop) -> str:
@@ -97,10 +100,12 @@ def _edge_table(r: Backprop) -> str:
         if upstream is None:  # the output does not depend on this node
             continue
         for operand in dict.fromkeys(g.nodes[node]["inputs"]):
-            local = g.edges[operand, node]["local_value"]
+            edge = g.edges[operand, node]
+            numbers = (f"${tex_number(upstream)} \\cdot {_factor(edge['local_value'])}$"
+                       if "local_value" in edge else "")
             rows.append(f"${_name(g, operand)} \\to {_name(g, node)}$ & "
                         f"${_partial(g, out, node)} \\cdot {_partial(g, node, operand)}$ & "
-                        f"${_number(upstream)} \\cdot {_factor(local)}$ & ${_number(upstream * local)}$")
+                        f"{numbers} & ${tex_number(edge['contribution'])}$")
     return (_tabular("llrr", ["edge", "global $\\cdot$ local", "numbers", "product"], rows)
             + "A node's global gradient is the sum of the products on its outgoing edges.\n")
 
@@ -114,18 +119,10 @@ def _name(g: nx.DiGraph, node: str) -> str:
     return latex_of(g.nodes[node]["symbol"])
 
 
-def _number(value: sp.Expr) -> str:
-    """format_value's six digits, with 1.55e+04 written as 1.55 × 10^{4}."""
-    text = format_value(value)
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    return f"{mantissa} \\times 10^{{{int(exponent)}}}"
-
-
 def _factor(value: sp.Expr) -> str:
     """A number as the right operand of a product: parenthesised when negative."""
-    return f"\\left({_number(value)}\\right)" if value < 0 else _number(value)
+    negative = not isinstance(value, np.ndarray) and value < 0
+    return f"\\left({tex_number(value)}\\right)" if negative else tex_number(value)
 
 
 def _stack(cells: list[str]) -> str:
@@ -149,7 +146,7 @@ def document(*, title: str, derivations: Iterable[Derivation] = (), backprop: Op
         body += ["\\section*{Circuit}", _fit_width(tikz.strip())]
     if backprop is not None:
         g = backprop.graph
-        point = ", ".join(f"${_name(g, n)} = {_number(v)}$" for n, v in backprop.point.items())
+        point = ", ".join(f"${_name(g, n)} = {tex_number(v)}$" for n, v in backprop.point.items())
         body += ["\\section*{Backward pass}",
                  f"\\[ {_name(g, backprop.output)} = {latex_of(g.graph['expression'])} \\]",
                  f"at {point}.", backprop_tables(backprop)]

@@ -12,8 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+
+from symdl.backprop import SMALL_ARRAY, format_value
 
 PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -86,3 +89,19 @@ def latex_of(expr: sp.Basic) -> str:
 def is_safe(tex: str) -> bool:
     """True when ``tex`` holds none of the file or definition commands."""
     return _FORBIDDEN.search(tex) is None
+
+
+def tex_number(value) -> str:
+    """``format_value``'s number as math (``1.55 \\times 10^{4}``); a small array as a bmatrix,
+    a large one by its shape."""
+    if isinstance(value, np.ndarray) and value.size != 1:
+        if value.ndim > 2 or value.size > SMALL_ARRAY:
+            return r"\text{%s}" % tex_escape(format_value(value))
+        rows = np.atleast_2d(value)
+        body = r" \\ ".join(" & ".join(tex_number(v) for v in row) for row in rows)
+        return r"\begin{bmatrix} %s \end{bmatrix}" % body
+    text = format_value(value)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"

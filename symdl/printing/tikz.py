@@ -21,11 +21,10 @@ from typing import Optional
 
 from symdl import graph as graphs
 from symdl import ops
-from symdl.backprop import format_value
 from symdl.errors import SymdlError
 from symdl.printing import dot
 from symdl.printing.rendering import render
-from symdl.printing.texsafe import is_safe, latex_of
+from symdl.printing.texsafe import is_safe, latex_of, tex_number
 
 VALUE = "symdlvalue"
 GRAD = "symdlgrad"
@@ -111,15 +110,6 @@ def _xy(point: tuple[float, float]) -> str:
     return f"({point[0]:.2f},{point[1]:.2f})"
 
 
-def _tex_number(value) -> str:
-    """format_value's text as math: ``-4``, ``0.731059``, ``1.55 \\cdot 10^{4}``."""
-    text = format_value(value)
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
-
-
 def _name(v: dot.View, node: str) -> str:
     return latex_of(v.graph.nodes[node]["symbol"])
 
@@ -139,10 +129,10 @@ def _node(v: dot.View, node: str, node_id: str, layout: _Layout, options: dot.Op
         style = "symdl leaf"
     value, grad = dot.shown_value(v, node, options), dot.shown_grad(v, node, options)
     if value is not None:
-        rows.append(rf"\textcolor{{{VALUE}}}{{$= {_tex_number(value)}$}}")
+        rows.append(rf"\textcolor{{{VALUE}}}{{$= {tex_number(value)}$}}")
     if grad is not None:
         rows.append(rf"\textcolor{{{GRAD}}}{{$\partial {_name(v, v.output)}/\partial {_name(v, node)}"
-                    rf" = {_tex_number(grad)}$}}")
+                    rf" = {tex_number(grad)}$}}")
     size = f"minimum width={x1 - x0:.2f}bp, minimum height={y1 - y0:.2f}bp"
     return (rf"\node[{style}, {size}] ({node_id}) at {_xy(((x0 + x1) / 2, (y0 + y1) / 2))} "
             "{" + r"\\ ".join(rows) + "};")
@@ -173,7 +163,7 @@ def _local_label(v: dot.View, u: str, w: str, options: dot.Options) -> Optional[
     if symbolic is not None:
         parts.append(latex_of(symbolic))
     if value is not None:
-        parts.append(_tex_number(value))
+        parts.append(tex_number(value))
     return f"${' = '.join(parts)}$"
 
 

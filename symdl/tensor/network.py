@@ -109,13 +109,18 @@ class Network:
         order = graphs.topological_order(self.graph)
         relevant = nx.ancestors(self.graph, output) | {output}
         grads = {n: np.zeros_like(self.graph.nodes[n]["value"]) for n in relevant}
+        for _, _, edge in self.graph.edges(data=True):
+            edge.pop("contribution", None)  # from an earlier backward, perhaps of another output
         grads[output] = np.ones_like(grads[output])
         for node in reversed([n for n in order if n in relevant]):
             data = self.graph.nodes[node]
             if data["kind"] != "op":
                 continue
             for operand, contribution in zip(data["inputs"], self._vjp(data, grads[node])):
-                grads[operand] = grads[operand] + np.reshape(contribution, grads[operand].shape)
+                contribution = np.reshape(contribution, grads[operand].shape)
+                edge = self.graph.edges[operand, node]
+                edge["contribution"] = edge.get("contribution", 0) + contribution  # summed if used twice
+                grads[operand] = grads[operand] + contribution
         for node, grad in grads.items():
             self.graph.nodes[node]["grad"] = grad
         for node in relevant:
