@@ -54,11 +54,11 @@ def _cmd_backprop(args) -> int:
 def _cmd_derive(args) -> int:
     from symdl.derive import derive
     from symdl.parsing import parse_names, symbol
+    from symdl.printing import exports
     names = parse_names(args.wrt)
     if len(names) != 1:
         raise SymdlError(f"--wrt takes one name for derive, got {args.wrt!r}")
     derivation = derive(_expression(args), symbol(names[0]))
-    from symdl.printing import exports
     _write_requested(args, FILE_FORMATS["derive"],
                      lambda fmt: exports.derivation_file(derivation, fmt, f"d/d{names[0]} {args.expr}"))
     print(json.dumps(derivation.to_dict(), indent=2) if args.json else str(derivation))
@@ -133,6 +133,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return args.handler(args)
     except SymdlError as error:
         print(f"symdl: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:  # an output file that cannot be written: a bad path is bad input too
+        print(f"symdl: error: cannot write {error.filename or 'the output'}: {error.strerror or error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (RecursionError, MemoryError, OverflowError) as error:  # a resource bound symdl did not foresee
         print(f"symdl: error: input too large to process ({type(error).__name__})", file=sys.stderr)

@@ -118,3 +118,11 @@ def test_a_failing_output_leaves_no_file_at_all(tmp_path, monkeypatch):
     done = run("backprop", "x*y", "--at", "x=1,y=2", "--svg", str(tmp_path / "c.svg"), "--png", str(tmp_path / "c.png"))
     assert done.returncode == 2 and "graphviz" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]
+
+
+def test_an_unwritable_output_path_is_a_one_line_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    done = run("backprop", "x*y", "--at", "x=1,y=2", "--svg", str(blocker / "c.svg"))
+    assert done.returncode == 2 and "cannot write" in done.stderr and "Traceback" not in done.stderr
+    assert blocker.read_text() == "not a directory"
