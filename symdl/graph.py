@@ -54,6 +54,7 @@ class Graph(nx.DiGraph):
         from symdl.printing.rendering import svg  # printers import this module
         return svg(self)
 
+
 Gate = tuple[str, tuple[sp.Expr, ...], Optional[sp.Expr]]  # (op name, operand expressions, const)
 Source = Union[str, sp.Expr, Sequence[tuple[str, sp.Expr]], nx.DiGraph]
 
