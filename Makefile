@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: gallery test clean
+.PHONY: gallery test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ gallery: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+# The benchmark suite (README "Benchmarks"); PyTorch and JAX come from the `bench` extra.
+bench: $(STAMP)
+	$(VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	$(VENV)/bin/python -m bench.run
 
 clean:
 	rm -rf $(VENV) build *.egg-info symdl.egg-info

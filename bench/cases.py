@@ -1,0 +1,148 @@
+"""The benchmark's expressions, each a scalar loss with its parameters, built once here so
+the derivation timings, the kernels and the smoke test all use the very same SymPy objects.
+
+Sigmoid is written as ``1/(1 + exp(-z))`` (as the seed notes write it and as naive SymPy
+sees it); symdl receives the same expression and recognises σ itself. Recurrent cells and
+attention come from ``symdl.nn`` through ``symdl.tensor.expand`` (the element-wise scalar form).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from symdl.nn.attention import additive_alignment, attend
+from symdl.nn.recurrent import LSTMCell, RNNCell, lstm_unroll, rnn_unroll
+from symdl.tensor.expand import expand
+from symdl.tensor.network import Network
+
+
+
+def S(name: str) -> sp.Symbol:
+    """Real symbols: SymPy asks ``is_real`` of every tanh/exp argument it builds, and for
+    symbols of unknown domain answers through ``as_real_imag`` of the whole tree, which is
+    exponential in an unrolled RNN (LSTM T = 3 took 54 s to build before this)."""
+    return sp.Symbol(name, real=True)
+
+
+def sig(z: sp.Expr) -> sp.Expr:
+    return 1 / (1 + sp.exp(-z, evaluate=False))
+
+
+def chain(depth: int) -> tuple[sp.Expr, list[sp.Symbol]]:
+    """a ← σ(w_i a + b_i), i = 1…depth, from a = x; loss ½(a − y)²."""
+    a, params = S("x"), []
+    for i in range(depth):
+        w, b = S(f"w{i}"), S(f"b{i}")
+        a = sig(w * a + b)
+        params += [w, b]
+    return sp.Rational(1, 2) * (a - S("y")) ** 2, params
+
+
+def mlp(width: int, inputs: int = 2) -> tuple[sp.Expr, list[sp.Symbol]]:
+    """One tanh hidden layer of ``width`` units, a linear output, loss ½(out − y)²."""
+    xs = [S(f"x{j}") for j in range(inputs)]
+    params, out = [], S("c")
+    for k in range(width):
+        ws = [S(f"W_{k}_{j}") for j in range(inputs)]
+        b, v = S(f"b_{k}"), S(f"v_{k}")
+        out += v * sp.tanh(sum(w * x for w, x in zip(ws, xs)) + b)
+        params += [*ws, b, v]
+    params.append(S("c"))
+    return sp.Rational(1, 2) * (out - S("y")) ** 2, params
+
+
+def _network_loss(net: Network, last: str, size: int) -> tuple[sp.Expr, list[sp.Symbol]]:
+    loss = net.apply("mse", last, net.constant("y", np.ones(net.value(last).shape)), name="L")
+    (expr,) = expand(net)[loss].reshape(-1)
+    prefixes = tuple(n + "_" for n, d in net.graph.nodes(data=True) if d["kind"] == "parameter")
+    params = sorted((s for s in expr.free_symbols if s.name.startswith(prefixes)), key=lambda s: s.name)
+    return expr, params
+
+
+def _matrix(name: str, rows: int, cols: int) -> list[list[sp.Symbol]]:
+    return [[S(f"{name}_{i}_{j}") for j in range(cols)] for i in range(rows)]
+
+
+def _affine(w: list, x: list, b: list) -> list[sp.Expr]:
+    """W x + b on plain lists: SymPy's Matrix inspects every entry (is_zero, dotprodsimp),
+    which on unrolled trees costs seconds at T = 8; plain Add and Mul do not."""
+    return [sp.Add(*(w_ij * x_j for w_ij, x_j in zip(row, x)), b_i[0]) for row, b_i in zip(w, b)]
+
+
+def _inputs(steps: int) -> list[list[sp.Symbol]]:
+    return [[S(f"x{t}_0"), S(f"x{t}_1")] for t in range(1, steps + 1)]
+
+
+def _half_sq_error(h: list) -> sp.Expr:
+    return sp.Rational(1, 2) * sp.Add(*((e - 1) ** 2 for e in h))
+
+
+def _live(expr: sp.Expr, params: list[sp.Symbol]) -> tuple[sp.Expr, list[sp.Symbol]]:
+    """Only the parameters the loss reaches (with h_0 = 0, W_hh is unused at T = 1)."""
+    return expr, [p for p in params if p in expr.free_symbols]
+
+
+def _flat(*matrices) -> list[sp.Symbol]:
+    return [s for m in matrices for row in m for s in row]
+
+
+def rnn(steps: int, hidden: int = 2) -> tuple[sp.Expr, list[sp.Symbol]]:
+    """PyTorch's RNNCell h_t = tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh), input size 2, h_0 = 0,
+    unrolled ``steps`` times; loss ½‖h_T − 1‖². Written directly in SymPy (``tensor.expand`` of the
+    same ``symdl.nn`` network agrees, see tests/test_bench_smoke.py, but takes 25 s at T = 16)."""
+    w_ih, w_hh = _matrix("W_ih", hidden, 2), _matrix("W_hh", hidden, hidden)
+    b_ih, b_hh = _matrix("b_ih", hidden, 1), _matrix("b_hh", hidden, 1)
+    h = [sp.S.Zero] * hidden
+    for x in _inputs(steps):
+        h = [sp.tanh(a + b, evaluate=False) for a, b in zip(_affine(w_ih, x, b_ih), _affine(w_hh, h, b_hh))]
+    return _live(_half_sq_error(h), _flat(w_ih, w_hh, b_ih, b_hh))
+
+
+def lstm(steps: int, hidden: int = 2) -> tuple[sp.Expr, list[sp.Symbol]]:
+    """PyTorch's LSTMCell (gates i, f, g, o; two biases), input size 2, h_0 = c_0 = 0, unrolled
+    ``steps`` times; loss ½‖h_T − 1‖². Written directly in SymPy, like :func:`rnn`."""
+    gates = {g: (_matrix(f"W_i{g}", hidden, 2), _matrix(f"W_h{g}", hidden, hidden),
+                 _matrix(f"b_i{g}", hidden, 1), _matrix(f"b_h{g}", hidden, 1)) for g in "ifgo"}
+    h, c = [sp.S.Zero] * hidden, [sp.S.Zero] * hidden
+    for x in _inputs(steps):
+        z = {g: [a + b for a, b in zip(_affine(w_i, x, b_i), _affine(w_h, h, b_h))]
+             for g, (w_i, w_h, b_i, b_h) in gates.items()}
+        i, f, o = ([sig(e) for e in z[g]] for g in "ifo")
+        g = [sp.tanh(e, evaluate=False) for e in z["g"]]
+        c = [f_k * c_k + i_k * g_k for f_k, c_k, i_k, g_k in zip(f, c, i, g)]
+        h = [o_k * sp.tanh(c_k, evaluate=False) for o_k, c_k in zip(o, c)]
+    return _live(_half_sq_error(h), _flat(*(m for g in "ifgo" for m in gates[g])))
+
+
+def network_rnn(steps: int, hidden: int = 2, kind: str = "rnn") -> sp.Expr:
+    """The same loss from ``symdl.nn`` through ``symdl.tensor.expand`` (slow; for the smoke test)."""
+    net = Network()
+    xs = [np.array([0.5 * (t + 1), -0.25]) for t in range(steps)]
+    cell = (RNNCell if kind == "rnn" else LSTMCell)(2, hidden, seed=0)
+    unrolled = (rnn_unroll if kind == "rnn" else lstm_unroll)(net, cell, xs)
+    return _network_loss(net, unrolled.hs[-1], steps)[0]
+
+
+def attention(tokens: int, dim: int = 2) -> tuple[sp.Expr, list[sp.Symbol]]:
+    """Bahdanau attention over ``tokens`` encoder states (d = a = 2): scores vᵀ tanh(W_s s + W_h h_i),
+    softmax, context; loss ½‖c − 1‖². Parameters W_s, W_h, v."""
+    net = Network()
+    rng = np.random.default_rng(0)
+    s = net.input("s", rng.standard_normal((1, dim)))
+    h = net.input("h", rng.standard_normal((tokens, dim)))
+    w_s = net.parameter("W_s", rng.standard_normal((dim, dim)))
+    w_h = net.parameter("W_h", rng.standard_normal((dim, dim)))
+    v = net.parameter("v", rng.standard_normal((dim, 1)))
+    scores = additive_alignment(net, s, h, w_s, w_h, v)
+    _, context = attend(net, scores, h)
+    return _network_loss(net, context, tokens)
+
+
+FAMILIES = {
+    "sigmoid chain": (chain, [2, 4, 8, 16, 32, 64], "depth"),
+    "tanh MLP": (mlp, [2, 4, 8, 16], "width"),
+    "RNN": (rnn, [1, 2, 4, 8, 12, 16], "T"),
+    "LSTM": (lstm, [1, 2, 3, 4], "T"),
+    "attention": (attention, [2, 4, 8, 16], "tokens"),
+}

@@ -1,0 +1,49 @@
+"""Log-log plots of the run, written as deterministic SVG (fixed hash salt, no date)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+plt.rcParams["svg.hashsalt"] = "symdl-bench"
+
+
+def scaling(derivation: dict, path: str) -> None:
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for index, family in enumerate(dict.fromkeys(r["family"] for r in derivation["rows"])):
+        rows = [r for r in derivation["rows"] if r["family"] == family]
+        colour = f"C{index}"
+        slope = derivation["slopes"].get(family)
+        ax.plot([r["nodes"] for r in rows], [r["symdl_s"] for r in rows], "o-", color=colour,
+                label=f"symdl {family} (slope {slope:.2f})")
+        naive = [r for r in rows if not isinstance(r["naive_s"], str)]
+        if naive:
+            ax.plot([r["nodes"] for r in naive], [r["naive_s"] for r in naive], "x--", color=colour,
+                    label=f"naive diff {family}")
+    ax.axhline(derivation["cap_s"], color="grey", lw=0.8, ls=":", label="naive cap")
+    ax.set(xscale="log", yscale="log", xlabel="graph nodes (fused)", ylabel="seconds",
+           title="Derivation: graph + all parameter gradients")
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)
+
+
+def kernels(result: dict, path: str) -> None:
+    rows = result["rows"]
+    peers = [p for p in rows[0] if p != "case"]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    width = 0.8 / len(peers)
+    for j, peer in enumerate(peers):
+        xs = [i + j * width for i, r in enumerate(rows) if isinstance(r[peer], float)]
+        ys = [r[peer] for r in rows if isinstance(r[peer], float)]
+        ax.bar(xs, ys, width, label=peer, color=f"C{j}")
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))], [r["case"] for r in rows], fontsize=7)
+    ax.set(yscale="log", ylabel=f"seconds for N = {result['n']:,} (best of {result['repeats']})",
+           title="Value + all gradients")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)

@@ -1,0 +1,93 @@
+"""One command for the whole benchmark (issue 6): ``python -m bench.run`` or ``make bench``.
+
+Runs the four sections in one process, prints the tables, writes ``bench/results.json``
+and ``figures/bench_scaling.svg``, ``figures/bench_kernels.svg``. Targets are reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+
+if __package__ in (None, ""):  # ``python bench/run.py``
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench import canonical, derivation, kernels, plots  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _row(rows, family, size):
+    return next(r for r in rows if r["family"] == family and r["size"] == size)
+
+
+def summary(results: dict) -> list[tuple[str, str, str]]:
+    """(measure, value, target met?) — the README table."""
+    d, k, c = results["derivation"], results["kernels"], results["canonical"]
+    out = []
+    worst = max(r["grad_over_forward"] for r in d["rows"])
+    out.append(("gradient ops / forward ops, worst over all sizes", f"{worst:.2f}", "yes (≤ 3)" if worst <= 3 else "no (≤ 3)"))
+    for family, slope in d["slopes"].items():
+        out.append((f"log-log slope of symdl time vs nodes, {family}", f"{slope:.2f}",
+                    "yes (≈ 1)" if slope <= 1.3 else "no (≈ 1)"))
+    for depth, target in ((16, 50), (32, 500)):
+        r = _row(d["rows"], "sigmoid chain", depth)
+        s = r["speedup"]
+        met = (s >= target) if isinstance(s, float) else (float(s[1:]) >= target if s.startswith(">") else False)
+        out.append((f"speedup vs naive diff, chain depth {depth}", f"{s:.0f}×" if isinstance(s, float) else f"{s}× (cap)",
+                    f"{'yes' if met else 'no'} (≥ {target}×)"))
+    slowest = max(r["canonical_ms"] for r in c)
+    out.append(("canonical form, slowest op (ms)", f"{slowest:.2f}", "yes (≤ 10)" if slowest <= 10 else "no (≤ 10)"))
+    misses = [r["op"] for r in c if not r["canonical_reaches"]]
+    out.append(("ops where canonical() misses the registry form", ", ".join(misses) or "none", "—"))
+    smisses = [r["op"] for r in c if not r["simplify_reaches"]]
+    out.append(("ops where sympy.simplify misses it", ", ".join(smisses) or "none", "—"))
+    for row in k["rows"]:
+        for peer in ("naive lambdify", "PyTorch eager", "JAX jit(vmap(grad))", "fused NumPy"):
+            other = row[peer]
+            if not isinstance(other, float):
+                out.append((f"{row['case']}: symdl vs {peer}", other, "—"))
+                continue
+            ratio = other / row["symdl"]
+            target = {"naive lambdify": ("≥ 5×", ratio >= 5) if row["case"] == "chain depth 8" else None,
+                      "PyTorch eager": ("≥ 1×", ratio >= 1),
+                      "JAX jit(vmap(grad))": ("≥ 1/1.5×", ratio >= 1 / 1.5)}.get(peer)
+            met = "—" if target is None else f"{'yes' if target[1] else 'no'} ({target[0]})"
+            out.append((f"{row['case']}: symdl speed ÷ {peer}", f"{ratio:.2f}×", met))
+    return out
+
+
+def main() -> int:
+    start = time.perf_counter()
+    results = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
+                           "cpus": os.cpu_count()}}
+    print("1. derivation scaling (symdl vs naive sympy.diff, cap %.0f s)" % derivation.CAP)
+    results["derivation"] = derivation.run()
+    print("2. canonical simplification (symdl.rewrite.canonical vs sympy.simplify)")
+    results["canonical"] = canonical.run()
+    print(f"3. kernels, N = {kernels.N:,}")
+    results["kernels"] = kernels.run()
+    print("4. memory (tracemalloc peaks)")
+    results["memory"] = derivation.memory() + kernels.memory()
+    for m in results["memory"]:
+        extra = f" (inputs + outputs {m['inputs_outputs_bytes'] / 1e6:.0f} MB)" if "inputs_outputs_bytes" in m else ""
+        print(f"  {m['what']}: peak {m['peak_bytes'] / 1e6:.1f} MB{extra}")
+    results["summary"] = summary(results)
+    results["seconds"] = time.perf_counter() - start
+    width = max(len(s[0]) for s in results["summary"])
+    print("\nsummary")
+    for measure, value, met in results["summary"]:
+        print(f"  {measure:{width}s}  {value:>14s}  {met}")
+    print(f"\nversions: {results['kernels']['versions']}; total {results['seconds']:.0f} s")
+    with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    plots.scaling(results["derivation"], os.path.join(ROOT, "figures", "bench_scaling.svg"))
+    plots.kernels(results["kernels"], os.path.join(ROOT, "figures", "bench_kernels.svg"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
