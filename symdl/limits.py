@@ -20,6 +20,10 @@ class Limits:
     max_exponent: int = 1_000  # |n| of a numeric exponent x**n
     max_literal_digits: int = 1_000  # digits of a number folded from constants, e.g. 9**9
     max_nodes: int = 20_000  # nodes in one computational graph
+    # arguments of one n-ary call (max, min): SymPy's Max/Min compare every pair of arguments, and each
+    # input's gradient is Heaviside(x_i - Max(the others)), so the cost grows with the cube of the count
+    # (10 arguments: a kernel in 0.7 s; 20: 11 s; 1000: hours)
+    max_arguments: int = 10
 
 
 LIMITS = Limits()

@@ -284,6 +284,8 @@ class Builder:
 
     def _check_arity(self, op, name: str, count: int, position: int) -> None:
         if op.arity is None:
+            if count > LIMITS.max_arguments:
+                raise LimitError(f"the number of arguments of {name}", count, "max_arguments", LIMITS.max_arguments)
             ok, wanted = count >= 2, "at least 2 arguments"
         elif op.name in _OPTIONAL_SECOND:
             ok, wanted = count in (1, 2), "1 or 2 arguments"
