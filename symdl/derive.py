@@ -20,7 +20,7 @@ from sympy import Add, Derivative, Mul, Pow, S
 
 from symdl import ops
 from symdl.derivation import Derivation, Step
-from symdl.errors import LimitError
+from symdl.errors import LimitError, SymdlError
 from symdl.limits import LIMITS
 from symdl.rewrite import CANONICAL, apply_rules, canonical
 
@@ -58,7 +58,14 @@ def _as_expr(expr: Union[Expr, str]) -> Expr:
 
 
 def _as_symbol(wrt: Union[sp.Symbol, str]) -> sp.Symbol:
-    return sp.Symbol(wrt, real=True) if isinstance(wrt, str) else wrt
+    """A name is checked as on the command line and made by the one symbol factory."""
+    if not isinstance(wrt, str):
+        return wrt
+    from symdl.parsing import parse_names, symbol
+    names = parse_names(wrt)
+    if len(names) != 1:
+        raise SymdlError(f"derive takes one variable, got {wrt!r}")
+    return symbol(names[0])
 
 
 def _check_size(expr: Expr) -> None:
