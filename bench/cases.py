@@ -2,11 +2,19 @@
 the derivation timings, the kernels and the smoke test all use the very same SymPy objects.
 
 Sigmoid is written as ``1/(1 + exp(-z))`` (as the seed notes write it and as naive SymPy
-sees it); symdl receives the same expression and recognises σ itself. Recurrent cells and
-attention come from ``symdl.nn`` through ``symdl.tensor.expand`` (the element-wise scalar form).
+sees it); symdl receives the same expression and recognises σ itself. Attention comes from
+``symdl.nn`` through ``symdl.tensor.expand`` (the element-wise scalar form).
+
+Unrolled recurrent cells are given to symdl as named steps (``h1_0 = tanh(…)``, one per
+state entry per time step, as a student writes them) and to naive ``sympy.diff`` as the flat
+expression those steps spell out: building that flat tree is itself exponential in T in
+SymPy (assumption queries walk it), so naive SymPy gets it only where it is built in time.
 """
 
 from __future__ import annotations
+
+from functools import partial
+from typing import Callable, NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -139,10 +147,65 @@ def attention(tokens: int, dim: int = 2) -> tuple[sp.Expr, list[sp.Symbol]]:
     return _network_loss(net, context, tokens)
 
 
+Steps = list[tuple[str, sp.Expr]]
+
+
+def _step_live(steps: Steps, params: list[sp.Symbol]) -> tuple[Steps, list[sp.Symbol]]:
+    """Only the steps and parameters the loss reaches, as in :func:`_live` (with c_0 = 0 the
+    first forget gate is dead; with h_0 = 0 so is W_hh at T = 1)."""
+    kept, needed = [steps[-1]], set(steps[-1][1].free_symbols)
+    for name, expr in reversed(steps[:-1]):
+        if S(name) in needed:
+            kept.append((name, expr))
+            needed |= expr.free_symbols
+    return kept[::-1], [p for p in params if p in needed]
+
+
+def rnn_steps(steps: int, hidden: int = 2) -> tuple[Steps, list[sp.Symbol]]:
+    """:func:`rnn` as named steps: ``h{t}_{k} = tanh(…)`` per hidden unit and time step, then ``L``."""
+    w_ih, w_hh = _matrix("W_ih", hidden, 2), _matrix("W_hh", hidden, hidden)
+    b_ih, b_hh = _matrix("b_ih", hidden, 1), _matrix("b_hh", hidden, 1)
+    program, h = [], [sp.S.Zero] * hidden
+    for t, x in enumerate(_inputs(steps), start=1):
+        z = [a + b for a, b in zip(_affine(w_ih, x, b_ih), _affine(w_hh, h, b_hh))]
+        program += [(f"h{t}_{k}", sp.tanh(z_k)) for k, z_k in enumerate(z)]
+        h = [S(f"h{t}_{k}") for k in range(hidden)]
+    program.append(("L", _half_sq_error(h)))
+    return _step_live(program, _flat(w_ih, w_hh, b_ih, b_hh))
+
+
+def lstm_steps(steps: int, hidden: int = 2) -> tuple[Steps, list[sp.Symbol]]:
+    """:func:`lstm` as named steps: the gates ``i f g o``, then ``c`` and ``h``, per unit and time step."""
+    gates = {g: (_matrix(f"W_i{g}", hidden, 2), _matrix(f"W_h{g}", hidden, hidden),
+                 _matrix(f"b_i{g}", hidden, 1), _matrix(f"b_h{g}", hidden, 1)) for g in "ifgo"}
+    program, h, c = [], [sp.S.Zero] * hidden, [sp.S.Zero] * hidden
+    for t, x in enumerate(_inputs(steps), start=1):
+        z = {g: [a + b for a, b in zip(_affine(w_i, x, b_i), _affine(w_h, h, b_h))]
+             for g, (w_i, w_h, b_i, b_h) in gates.items()}
+        for k in range(hidden):
+            program += [(f"{g}{t}_{k}", sp.tanh(z[g][k]) if g == "g" else sig(z[g][k])) for g in "ifgo"]
+            i, f, g, o = (S(f"{name}{t}_{k}") for name in "ifgo")
+            program += [(f"c{t}_{k}", f * c[k] + i * g), (f"h{t}_{k}", o * sp.tanh(S(f"c{t}_{k}")))]
+        h, c = [S(f"h{t}_{k}") for k in range(hidden)], [S(f"c{t}_{k}") for k in range(hidden)]
+    program.append(("L", _half_sq_error(h)))
+    return _step_live(program, _flat(*(m for g in "ifgo" for m in gates[g])))
+
+
+class Family(NamedTuple):
+    """What symdl is given (an expression or named steps) and what naive ``sympy.diff`` is given
+    (always the flat expression), each with the parameters to differentiate, at every size."""
+
+    symdl: Callable[[int], tuple]
+    naive: Callable[[int], tuple[sp.Expr, list[sp.Symbol]]]
+    sizes: list[int]
+    label: str
+
+
 FAMILIES = {
-    "sigmoid chain": (chain, [2, 4, 8, 16, 32, 64], "depth"),
-    "tanh MLP": (mlp, [2, 4, 8, 16], "width"),
-    "RNN": (rnn, [1, 2, 4, 8, 12, 16], "T"),
-    "LSTM": (lstm, [1, 2, 3, 4], "T"),
-    "attention": (attention, [2, 4, 8, 16], "tokens"),
+    "sigmoid chain": Family(chain, chain, [2, 4, 8, 16, 32, 64], "depth"),
+    "tanh MLP": Family(mlp, mlp, [2, 4, 8, 16], "width"),
+    "RNN (H=2)": Family(partial(rnn_steps, hidden=2), partial(rnn, hidden=2), [1, 2, 4, 8, 16, 32], "T"),
+    "LSTM (H=2)": Family(partial(lstm_steps, hidden=2), partial(lstm, hidden=2), [1, 2, 4, 8, 16, 32], "T"),
+    "LSTM (H=4)": Family(partial(lstm_steps, hidden=4), partial(lstm, hidden=4), [1, 2, 4, 8, 16, 32], "T"),
+    "attention": Family(attention, attention, [2, 4, 8, 16], "tokens"),
 }

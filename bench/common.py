@@ -1,4 +1,4 @@
-"""Small measurement helpers shared by the sections: timers, capped child processes, op counts.
+"""Small measurement helpers shared by the sections: capped child processes, op counts, slopes.
 
 Naive ``sympy.diff`` can swell without bound, so it runs in a forked child that is
 killed at a time cap; the parent then reports "cap" instead of waiting.
@@ -11,22 +11,6 @@ import time
 from typing import Callable, Optional
 
 import sympy as sp
-
-
-def best_of(fn: Callable[[], object], repeats: int = 3) -> float:
-    """Best wall time of ``repeats`` calls: the least disturbed run is the one to compare."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 def cse_ops(exprs: list[sp.Expr]) -> int:

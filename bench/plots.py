@@ -11,7 +11,7 @@ plt.rcParams["svg.hashsalt"] = "symdl-bench"
 
 
 def scaling(derivation: dict, path: str) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9.5, 4.5))
     for index, family in enumerate(dict.fromkeys(r["family"] for r in derivation["rows"])):
         rows = [r for r in derivation["rows"] if r["family"] == family]
         colour = f"C{index}"
@@ -22,10 +22,16 @@ def scaling(derivation: dict, path: str) -> None:
         if naive:
             ax.plot([r["nodes"] for r in naive], [r["naive_s"] for r in naive], "x--", color=colour,
                     label=f"naive diff {family}")
-    ax.axhline(derivation["cap_s"], color="grey", lw=0.8, ls=":", label="naive cap")
+    longer = "".join(f"; {c:.0f} s at {k}" for k, c in derivation.get("cap_at", {}).items())
+    ax.axhline(derivation["cap_s"], color="grey", lw=0.8, ls=":",
+               label=f"naive cap ({derivation['cap_s']:.0f} s{longer})")
+    nodes = [r["nodes"] for r in derivation["rows"]]
+    low, high = min(nodes), max(nodes)
+    anchor = min(r["symdl_s"] for r in derivation["rows"] if r["nodes"] == low)
+    ax.plot([low, high], [anchor, anchor * high / low], color="black", lw=0.6, ls="--", label="slope 1 (linear)")
     ax.set(xscale="log", yscale="log", xlabel="graph nodes (fused)", ylabel="seconds",
            title="Derivation: graph + all parameter gradients")
-    ax.legend(fontsize=6, ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the axes: inside, it hides curves
     fig.tight_layout()
     fig.savefig(path, metadata={"Date": None})
     plt.close(fig)

@@ -32,7 +32,7 @@ def summary(results: dict) -> list[tuple[str, str, str]]:
     out.append(("gradient ops / forward ops, worst over all sizes", f"{worst:.2f}", "yes (≤ 3)" if worst <= 3 else "no (≤ 3)"))
     for family, slope in d["slopes"].items():
         out.append((f"log-log slope of symdl time vs nodes, {family}", f"{slope:.2f}",
-                    "yes (≈ 1)" if slope <= 1.3 else "no (≈ 1)"))
+                    "yes (≈ 1)" if slope <= 1.2 else "no (≈ 1)"))
     for depth, target in ((16, 50), (32, 500)):
         r = _row(d["rows"], "sigmoid chain", depth)
         s = r["speedup"]

@@ -13,13 +13,14 @@ from symdl.derive import derive
 from symdl.derivation import Derivation, Step
 from symdl.errors import LimitError, ParseError, SymdlError
 from symdl.functions import leaky_relu, relu, sigmoid, softplus, step
+from symdl.gradcheck import GradcheckResult, gradcheck
 from symdl.graph import build as build_graph
 from symdl.kernels import Kernel, kernel
 from symdl.limits import configure as configure_limits
 from symdl.parsing import parse, parse_latex, parse_steps, symbol
 
 __all__ = [
-    "Backprop", "Derivation", "Kernel", "LimitError", "ParseError", "Step", "SymdlError",
-    "backprop", "build_graph", "configure_limits", "derive", "kernel", "leaky_relu", "parse",
+    "Backprop", "Derivation", "GradcheckResult", "Kernel", "LimitError", "ParseError", "Step", "SymdlError",
+    "backprop", "build_graph", "configure_limits", "derive", "gradcheck", "kernel", "leaky_relu", "parse",
     "parse_latex", "parse_steps", "relu", "sigmoid", "softplus", "step", "symbol",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Mapping, Optional, Union
+from typing import Mapping, Optional, Sequence, Union
 
 import networkx as nx
 import numpy as np
@@ -19,7 +19,8 @@ import sympy as sp
 
 from symdl import graph as graphs
 from symdl import ops
-from symdl.errors import SymdlError
+from symdl.errors import LimitError, SymdlError
+from symdl.limits import LIMITS
 from symdl.parsing import parse_point, symbol
 
 DIGITS = 30
@@ -53,13 +54,32 @@ def program(graph: nx.DiGraph, output: Optional[str] = None) -> list[tuple[sp.Sy
     return forward + backward
 
 
+def gradient_program(graph: nx.DiGraph, wrt: list[str], output: Optional[str] = None
+                     ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """The straight-line program of the gradients w.r.t. ``wrt`` alone, and each gradient (its
+    adjoint symbol, or 0 where ``wrt`` has no path to the output). Assignments none of them
+    needs are dropped; nothing is substituted, so its size and cost are linear in the graph."""
+    steps = program(graph, output)
+    defined = {target for target, _ in steps}
+    gradients = [adjoint_symbol(name) if adjoint_symbol(name) in defined else sp.S.Zero for name in wrt]
+    needed = {g for g in gradients if g in defined}
+    kept = []
+    for target, rhs in reversed(steps):
+        if target in needed:
+            kept.append((target, rhs))
+            needed |= rhs.free_symbols
+    return kept[::-1], gradients
+
+
 def gradient_expressions(graph: nx.DiGraph, wrt: list[str], output: Optional[str] = None) -> list[sp.Expr]:
-    """Closed-form gradients over the leaves, by substituting the program in order.
-    Substitution shares subtrees in memory, so CSE (e.g. in a kernel) recovers the program."""
+    """Closed-form gradients over the leaves, by substituting the gradient program in order.
+    For reading small graphs: SymPy re-sorts every product it rebuilds, so on deep graphs this
+    costs more than linear time; compile from :func:`gradient_program` instead."""
+    steps, gradients = gradient_program(graph, wrt, output)
     env: dict[sp.Symbol, sp.Expr] = {}
-    for target, rhs in program(graph, output):
+    for target, rhs in steps:
         env[target] = rhs.xreplace(env)
-    return [env.get(adjoint_symbol(name), sp.S.Zero) for name in wrt]
+    return [g.xreplace(env) for g in gradients]
 
 
 @dataclasses.dataclass
@@ -148,15 +168,16 @@ def backprop(source: graphs.Source, at: Point, output: Optional[str] = None,
     output = output or graph.graph["output"]
     if output not in graph:
         raise SymdlError(f"no node named {output!r} to differentiate")
-    point = _point(graph, at)
+    point = point_values(graphs.inputs(graph), at)
     _forward(graph, point)
     _backward(graph, output)
     return Backprop(graph, output, point)
 
 
-def _point(graph: nx.DiGraph, at: Point) -> dict[str, sp.Float]:
+def point_values(needed: Sequence[str], at: Point) -> dict[str, sp.Float]:
+    """The value of every name in ``needed`` from ``--at`` text or a mapping: none missing, none
+    unknown, each a finite number."""
     values = parse_point(at) if isinstance(at, str) else dict(at)
-    needed = graphs.inputs(graph)
     unknown = sorted(set(values) - set(needed))
     missing = [n for n in needed if n not in values]
     if unknown:
@@ -173,7 +194,7 @@ def _number(name: str, value) -> sp.Float:
         raise SymdlError(f"the value of {name} must be a number, not {value!r}")
     if isinstance(value, float) and not math.isfinite(value):
         raise SymdlError(f"the value of {name} must be finite, not {value}")
-    return sp.Float(value, DIGITS)
+    return _bounded(sp.Float(value, DIGITS), name)
 
 
 def _forward(graph: nx.DiGraph, point: dict[str, sp.Float]) -> None:
@@ -182,7 +203,7 @@ def _forward(graph: nx.DiGraph, point: dict[str, sp.Float]) -> None:
         if data["kind"] == "input":
             data["value"] = point[node]
         elif data["kind"] == "constant":
-            data["value"] = sp.Float(data["symbol"], DIGITS)
+            data["value"] = _bounded(sp.Float(data["symbol"], DIGITS), f"the constant {node}")
         else:
             operands = tuple(graph.nodes[i]["value"] for i in data["inputs"])
             value = ops.get(data["op"]).forward(operands, data["const"])
@@ -200,9 +221,11 @@ def _backward(graph: nx.DiGraph, output: str) -> None:
             continue
         for child in (c for c in graph.successors(node) if c in relevant):
             edge = graph.edges[node, child]
-            edge["contribution"] = edge["local_value"] * graph.nodes[child]["grad"]  # global × local
-        graph.nodes[node]["grad"] = sp.Add(*(graph.edges[node, c]["contribution"]
-                                             for c in graph.successors(node) if c in relevant))
+            edge["contribution"] = _bounded(edge["local_value"] * graph.nodes[child]["grad"],  # global × local
+                                            f"∂{output}/∂{child} · ∂{child}/∂{node}")
+        graph.nodes[node]["grad"] = _bounded(sp.Add(*(graph.edges[node, c]["contribution"]
+                                                      for c in graph.successors(node) if c in relevant)),
+                                             f"∂{output}/∂{node}")
 
 
 def _real(value: sp.Expr, what: str) -> sp.Float:
@@ -212,4 +235,14 @@ def _real(value: sp.Expr, what: str) -> sp.Float:
         raise SymdlError(f"{what} is undefined or infinite at this point")
     if not number.is_real or not number.is_number:
         raise SymdlError(f"{what} is not a real number at this point (got {number})")
-    return sp.Float(number, DIGITS)
+    return _bounded(sp.Float(number, DIGITS), what)
+
+
+def _bounded(number: sp.Float, what: str) -> sp.Float:
+    """``number``, if its size is below 10**max_magnitude. Every op's operands are then bounded, so
+    one step costs little: 3**(3**27) ≈ 10^(3.6e12) is one 30-digit float, refused, and the tower's
+    next power, whose exponent would need trillions of digits, never starts."""
+    if abs(number) >= sp.Float(10, DIGITS) ** LIMITS.max_magnitude:
+        order = int(sp.floor(sp.N(sp.log(abs(number), 10), 15)))  # 15 digits: 1e400 is of order 400, not 399.99…
+        raise LimitError(f"the decimal order of magnitude of {what}", order, "max_magnitude", LIMITS.max_magnitude)
+    return number

@@ -16,6 +16,7 @@ import sympy as sp
 
 from symdl.errors import SymdlError
 
+EXIT_CLAIM_WRONG = 1
 EXIT_BAD_INPUT = 2
 
 
@@ -71,9 +72,84 @@ def _cmd_kernel(args) -> int:
     return 0
 
 
+def _cmd_gradcheck(args) -> int:
+    from symdl.gradcheck import gradcheck
+    from symdl.parsing import parse_latex
+    source = parse_latex(args.expr) if args.latex else args.expr
+    result = gradcheck(source, at=args.at, wrt=args.wrt, points=args.points, seed=args.seed)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
+    return 0 if result.ok else 1
+
+
+def _load_problems(files: Sequence[str]):
+    """Every file loaded and solved before anything is printed: one bad file, and nothing is."""
+    from symdl.worksheet import load, solve
+    return [solve(load(path)) for path in files]
+
+
+def _cmd_solve(args) -> int:
+    from symdl.files import write_atomic
+    from symdl.printing.exports import worksheet_files
+    from symdl.worksheet import check
+    (solution,) = _load_problems([args.file])
+    report = check(solution)
+    if args.out:
+        stem = Path(args.file).stem
+        contents = worksheet_files(solution, report)
+        for fmt, content in contents.items():
+            print(write_atomic(Path(args.out) / f"{stem}.{fmt}", content))
+    elif args.json:
+        print(json.dumps({**solution.to_dict(), "check": report.to_dict()}, indent=2, ensure_ascii=False))
+    else:
+        print(str(solution))
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from symdl.worksheet import check
+    reports = [check(solution) for solution in _load_problems(args.files)]
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(str(r) for r in reports))
+        wrong = sum(len(r.wrong) for r in reports)
+        print(f"\n{wrong} of {sum(len(r.verdicts) for r in reports)} claims wrong in {len(reports)} file(s)")
+    return EXIT_CLAIM_WRONG if any(r.wrong for r in reports) else 0
+
+
+def _cmd_exercise(args) -> int:
+    from symdl.files import write_atomic
+    from symdl.printing.exports import exercise_files
+    from symdl.worksheet import load
+    from symdl.worksheet.variants import variants
+    problem = load(args.file)
+    drawn = variants(problem, args.seed, args.count)
+    if args.out:
+        stem = Path(args.file).stem
+        for suffix, content in exercise_files(problem.title, drawn).items():
+            print(write_atomic(Path(args.out) / f"{stem}-seed{args.seed}-{suffix}", content))
+    elif args.json:
+        print(json.dumps({"title": problem.title, "seed": args.seed, "variants": [v.to_dict() for v in drawn]},
+                         indent=2, ensure_ascii=False))
+    else:
+        for v in drawn:
+            given = ", ".join(f"{k} = {_shown(value)}" for k, value in v.given.items())
+            answers = "; ".join(f"{q.label} = {_shown(q.value)}" for q in v.solution.reported())
+            print(f"{v.number}. given {given}\n   answers: {answers}")
+    return 0
+
+
+def _shown(value) -> str:
+    from symdl.worksheet.solution import show
+    return show(value)
+
+
 def _cmd_gallery(args) -> int:
     from symdl.gallery import write_gallery
-    for path in write_gallery(args.out):
+    examples = Path(args.examples)
+    if args.examples != "examples" and not examples.is_dir():
+        raise SymdlError(f"--examples: {args.examples} is not a directory")
+    for path in write_gallery(args.out, examples if examples.is_dir() else None):
         print(path)
     return 0
 
@@ -121,8 +197,40 @@ def _parser() -> argparse.ArgumentParser:
     kernel = expression_command("kernel", _cmd_kernel, "print the generated NumPy value-and-gradient kernel")
     kernel.add_argument("--wrt", metavar="NAME,...", help="inputs to differentiate (default: all)")
 
+    solve = commands.add_parser("solve", help="the full worked solution of a problem file",
+                                description="the full worked solution of a problem file (TOML; see examples/)")
+    solve.add_argument("file", metavar="FILE")
+    solve.add_argument("--out", metavar="DIR", help="write FILE's solution as .txt .json .tex .tikz .svg .html to DIR")
+    solve.add_argument("--json", action="store_true", help="print the machine-readable solution")
+    solve.set_defaults(handler=_cmd_solve)
+
+    check = commands.add_parser("check", help="grade the claims of problem files, line by line",
+                                description="grade each claim; exit 1 when one is wrong, 2 on a bad file")
+    check.add_argument("files", metavar="FILE", nargs="+")
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(handler=_cmd_check)
+
+    exercise = commands.add_parser("exercise", help="variants of a problem with fresh numbers and answer keys")
+    exercise.add_argument("file", metavar="FILE")
+    exercise.add_argument("--seed", type=int, required=True, help="the same seed gives the same variants")
+    exercise.add_argument("--count", type=int, default=1, metavar="K")
+    exercise.add_argument("--out", metavar="DIR", help="write questions and answers (.tex) and .json to DIR")
+    exercise.add_argument("--json", action="store_true")
+    exercise.set_defaults(handler=_cmd_exercise)
+
+    gradcheck = expression_command("gradcheck", _cmd_gradcheck,
+                                   "compare symdl's gradients with central differences (and PyTorch, if installed); "
+                                   "exit 0 when all agree, 1 when one disagrees or cannot be checked")
+    gradcheck.add_argument("--at", metavar="NAME=VALUE,...", help="check at this point (default: random points)")
+    gradcheck.add_argument("--wrt", metavar="NAME,...", help="inputs to check (default: all)")
+    gradcheck.add_argument("--points", type=int, default=4, metavar="N", help="random points per input (default: 4)")
+    gradcheck.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the random points (default: 0)")
+    gradcheck.add_argument("--json", action="store_true", help="print every check as JSON")
+
     gallery = commands.add_parser("gallery", help="regenerate the worked seed examples")
     gallery.add_argument("--out", default="figures", help="directory to write (default: figures)")
+    gallery.add_argument("--examples", default="examples", metavar="DIR",
+                         help="problem files to solve and check into OUT/worksheets (default: examples, if present)")
     gallery.set_defaults(handler=_cmd_gallery)
     return parser
 

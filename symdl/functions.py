@@ -139,6 +139,31 @@ class leaky_relu(_Activation):
         return self.args[0].is_real and self.args[1].is_real
 
 
+class normal_cdf(_Activation):
+    """Φ(x), the standard normal CDF, kept whole. Written as erfc(−x/√2)/2, SymPy would turn
+    erfc(−z) into 2 − erfc(z), and a kernel would lose every digit far left: Φ(−30) ≈ 4.9e−198
+    would come out as 0. Φ' = φ, the normal density."""
+
+    latex_name = r"\Phi"
+
+    @classmethod
+    def eval(cls, x):
+        if x is S.Zero:
+            return S.Half
+        if x is S.Infinity:
+            return S.One
+        if x is S.NegativeInfinity:
+            return S.Zero
+
+    @staticmethod
+    def _elementary(x):
+        return sp.erfc(-x / sp.sqrt(2)) / 2
+
+    def fdiff(self, argindex=1):
+        x = self.args[0]
+        return exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
+
+
 class gelu(_Activation):
     """GELU(x) = x·Φ(x) with Φ the standard normal CDF (PyTorch's exact form, not the tanh
     approximation); GELU' = Φ(x) + x·φ(x)."""
@@ -159,7 +184,7 @@ class gelu(_Activation):
 
     def fdiff(self, argindex=1):
         x = self.args[0]
-        return sp.erfc(-x / sp.sqrt(2)) / 2 + x * exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
+        return normal_cdf(x) + x * exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
 
 
 ACTIVATIONS = (sigmoid, softplus, relu, leaky_relu, gelu)

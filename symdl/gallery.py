@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Optional
 
 import json
 
 import numpy as np
 
-from symdl import plots
+from symdl import plots, worksheet
 from symdl.backprop import backprop
 from symdl.derive import derive
 from symdl.files import write_atomic
@@ -84,15 +85,29 @@ CONV_EXAMPLES = (("edge_detection", seed_conv.seed_edge_detection),
                  ("bottleneck_cost", seed_conv.seed_bottleneck_cost))
 
 
-def build_gallery() -> dict[str, str | bytes]:
-    """Every file of the gallery, by name, computed in memory (nothing written yet).
+def build_gallery(examples: Optional[Path] = None) -> dict[str, str | bytes]:
+    """Every file of the gallery, by name, computed in memory (nothing written yet); with
+    ``examples``, each problem file there solved and checked under ``worksheets/``.
     Diagrams use the embedded Graphviz, so the files are the same on every machine."""
     with rendering.embedded_only():
-        return _build()
+        return _build(sorted(Path(examples).glob("*.toml")) if examples else [])
 
 
-def _build() -> dict[str, str | bytes]:
+def _worksheets(problem_files: list[Path]) -> dict[str, str | bytes]:
+    """Each problem file's solution page, and every claim of them all checked in one text file."""
     files: dict[str, str | bytes] = {}
+    reports = []
+    for path in problem_files:
+        solution = worksheet.solve(worksheet.load(path))
+        report = worksheet.check(solution)
+        reports.append(str(report).replace(str(path), path.name))
+        files[f"worksheets/{path.stem}.html"] = exports.WORKSHEET["html"](solution, report)
+    files["worksheets/check.txt"] = "\n\n".join(reports) + "\n"
+    return files
+
+
+def _build(problem_files: list[Path]) -> dict[str, str | bytes]:
+    files: dict[str, str | bytes] = _worksheets(problem_files) if problem_files else {}
     for c in SEED_CIRCUITS:
         result = backprop(c.source, c.at)
         title = f"{c.title}  ({c.source} at {c.at})"
@@ -111,7 +126,7 @@ def _build() -> dict[str, str | bytes]:
             files[f"{slug}.{fmt}"] = exports.derivation_file(derivation, fmt, f"d/dx {text}")
     for slug, _, draw in PLOTS:
         files[f"{slug}.svg"] = draw()
-    files["index.html"] = html.index("symdl gallery: the seed notes, worked", _index_groups())
+    files["index.html"] = html.index("symdl gallery: the seed notes, worked", _index_groups(problem_files))
     return files
 
 
@@ -131,13 +146,17 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _index_groups():
+def _index_groups(problem_files: list[Path]):
     circuits = [(c.title, f"{c.slug}.html") for c in SEED_CIRCUITS]
     networks = [(slug.replace("_", " "), f"{slug}.html") for slug, _ in NETWORKS]
     networks.append(("convolution, pooling, batch norm, sizes and costs (JSON)", "convolution.json"))
     derivatives = [(f"d/dx {text}", f"{slug}.html") for slug, text in SEED_DERIVATIVES]
     pictures = [(title, f"{slug}.svg") for slug, title, _ in PLOTS]
+    sheets = [(path.stem.replace("_", " "), f"worksheets/{path.stem}.html") for path in problem_files]
+    sheets += [("every claim of the notes, checked (text)", "worksheets/check.txt")] if problem_files else []
     return [
+        ("Worksheets", "Each exercise of the notes as a problem file (examples/), solved step by step, "
+                       "with the student's own numbers graded.", sheets),
         ("Computational graphs", "Forward values, local and global gradients; each also as SVG, TikZ, "
                                  "LaTeX, JSON and text beside the HTML page.", circuits),
         ("Networks", "Tensor-valued graphs of the seed's networks, with the notes' slips named.", networks),
@@ -146,7 +165,7 @@ def _index_groups():
     ]
 
 
-def write_gallery(out: str | Path = "figures") -> list[Path]:
-    """Solve every seed example and write all its files; returns the files written."""
+def write_gallery(out: str | Path = "figures", examples: Optional[str | Path] = None) -> list[Path]:
+    """Solve every seed example (and every problem file in ``examples``) and write all its files."""
     out = Path(out)
-    return [write_atomic(out / name, content) for name, content in build_gallery().items()]
+    return [write_atomic(out / name, content) for name, content in build_gallery(examples).items()]

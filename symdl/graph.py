@@ -12,7 +12,8 @@ Node attributes
     ``const``   the constant folded into the gate (``+1``, ``×2``, ``x^3``), else ``None``
     ``inputs``  tuple of operand node ids, in argument order (op nodes only)
     ``expr``    the gate in terms of its operands' symbols, e.g. ``q*z``
-    ``flat``    the node as an expression of the leaves, e.g. ``z*(x + y)``
+    ``flat``    the node as an expression of the leaves, e.g. ``z*(x + y)`` (op nodes:
+                set when the graph's ``expression`` is first read)
 
 Edge attributes
     ``local``   d(result)/d(operand) in canonical form, written with node symbols
@@ -21,7 +22,7 @@ Edge attributes
     ``contribution`` (global gradient of the result × local: the operand's share)
 
 Graph attributes: ``output`` (the output node id), ``expression`` (the flat
-expression) and ``granularity``.
+expression, built on first read) and ``granularity``.
 
 Granularity: ``gates`` splits everything into binary lecture gates (``*``,
 ``+``, ``*-1``, ``exp``, ``+1``, ``1/x``); ``ops`` keeps n-ary sums and
@@ -48,11 +49,32 @@ GRANULARITIES = ("gates", "ops", "fused")
 
 
 class Graph(nx.DiGraph):
-    """A plain networkx DiGraph that also draws itself in Jupyter."""
+    """A plain networkx DiGraph that also draws itself in Jupyter, and builds its
+    ``expression`` on first read (see :class:`_Attributes`)."""
+
+    def __init__(self, incoming_graph_data=None, **attr):
+        super().__init__(incoming_graph_data, **attr)
+        self.graph = _Attributes(self.graph, self)
 
     def _repr_svg_(self) -> str:
         from symdl.printing.rendering import svg  # printers import this module
         return svg(self)
+
+
+class _Attributes(dict):
+    """Graph attributes whose ``expression`` (with every op node's ``flat``) is built when first
+    read: from a long program of named steps that closed form costs exponential time (SymPy's
+    assumption queries walk the whole tree), and differentiating never needs it."""
+
+    def __init__(self, data: dict, owner: nx.DiGraph):
+        super().__init__(data)
+        self.owner = owner
+
+    def __missing__(self, key):
+        if key != "expression" or "output" not in self:
+            raise KeyError(key)
+        self["expression"] = _flatten(self.owner)
+        return self["expression"]
 
 
 Gate = tuple[str, tuple[sp.Expr, ...], Optional[sp.Expr]]  # (op name, operand expressions, const)
@@ -96,8 +118,7 @@ def from_steps(steps: Sequence[tuple[Optional[str], sp.Expr]], granularity: str 
     symbols_of = {expr: symbol(node) for expr, node in ids.items()}
     for expr, (op_name, operands, const) in collected.items():
         _add_gate(graph, ids[expr], symbols_of[expr], op_name, operands, const, ids, symbols_of, step_names)
-    graph.graph["expression"] = _flatten(graph)
-    return graph
+    return graph  # graph.graph["expression"] is built when first read
 
 
 def _as_expr(value: Union[str, int, float, sp.Expr]) -> sp.Expr:
@@ -237,9 +258,10 @@ def _name_nodes(collected: dict, roots: list, taken: set[str]) -> dict[sp.Expr, 
         taken = taken | {ids[output]}
     unnamed = [expr for expr in collected if expr not in ids]
     candidates = ["q"] if len(unnamed) == 1 else (f"q{i}" for i in itertools.count(1))
+    taken = set(taken)  # one copy, then grown in place: a copy per node is quadratic
     for expr in unnamed:
         ids[expr] = _fresh(candidates, taken)
-        taken = taken | {ids[expr]}
+        taken.add(ids[expr])
     return ids
 
 

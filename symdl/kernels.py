@@ -16,6 +16,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 import sympy as sp
+from scipy import special
 
 from symdl import graph as graphs
 from symdl import numeric, ops
@@ -32,6 +33,8 @@ NUMPY_FUNCTIONS["leaky_relu"] = numeric.leaky_relu  # the registry's form takes 
 # SymPy's printer rewrites Heaviside as a Piecewise and *simplifies* each condition (PSLQ on random
 # points): 7 seconds for max of 6 inputs, minutes for 10. Named here, it prints as one call.
 NUMPY_FUNCTIONS["Heaviside"] = numeric.heaviside
+NUMPY_FUNCTIONS["normal_cdf"] = special.ndtr  # in GELU's derivative; accurate far left, where 1 + erf is 0
+NUMPY_FUNCTIONS["sech"] = numeric.sech  # from the stable rules for tanh' and σ'; NumPy's 1/cosh overflows
 #: What generated code may call: symdl's functions, SciPy's special functions (erf, erfc), NumPy.
 LAMBDIFY_MODULES = [NUMPY_FUNCTIONS, "scipy", "numpy"]
 _RESERVED = set(dir(np)) | set(dir(builtins)) | set(NUMPY_FUNCTIONS) | {"numpy", "math", "mpmath", "scipy"}
@@ -55,7 +58,8 @@ class Kernel:
     def __call__(self, *positional, **named):
         values = self._arguments(positional, named)
         shape = np.broadcast_shapes(*(np.shape(v) for v in values)) if values else ()
-        results = self.function(*values)
+        with np.errstate(under="ignore"):  # underflow rounds correctly (2**-1e6 is 0): not an error to report
+            results = self.function(*values)
         value, *grads = (np.broadcast_to(np.asarray(r, dtype=float), shape) for r in results)
         return value, dict(zip(self.wrt, grads))
 

@@ -24,6 +24,10 @@ class Limits:
     # input's gradient is Heaviside(x_i - Max(the others)), so the cost grows with the cube of the count
     # (10 arguments: a kernel in 0.7 s; 20: 11 s; 1000: hours)
     max_arguments: int = 10
+    # decimal order of magnitude of any number in backprop's numeric passes (values, local and global
+    # gradients): |v| < 10**308 keeps each a finite float64 when reported, and stops a tower such as
+    # x**x**x**x**x at 3 one step before its next exponent would need trillions of digits
+    max_magnitude: int = 308
 
 
 LIMITS = Limits()

@@ -21,8 +21,17 @@ def log_sigmoid(x):
 
 
 def sigmoid(x):
-    """σ(x) = exp(−softplus(−x)); underflows quietly to 0 far left, saturates at 1 far right."""
-    return np.exp(log_sigmoid(x))
+    """σ(x) as SciPy's ``expit``: one pass, several times faster than exp(−softplus(−x)) and within 1 ulp; exactly
+    0 at −1000 and 1 at 1000 with no warning (below about −709 it gives 0 rather than a subnormal)."""
+    return special.expit(np.asarray(x, dtype=float))
+
+
+def sech(x):
+    """sech x = 2e/(1 + e²) with e = e^−|x|: no overflow where cosh(x) would (|x| > 710), and far out
+    a quiet underflow to 0. Kernels use sech² for tanh' and σ', where 1 − tanh² and σ(1 − σ) cancel."""
+    with np.errstate(under="ignore"):
+        e = np.exp(-np.abs(x))
+        return 2 * e / (1 + e * e)
 
 
 def relu(x):
@@ -40,3 +49,8 @@ def heaviside(x, at_zero=0.0):
 def gelu(x):
     """x·Φ(x) with Φ(x) = erfc(−x/√2)/2: no cancellation far left, where 1 + erf would lose every digit."""
     return x * special.erfc(-np.asarray(x, dtype=float) / np.sqrt(2.0)) / 2
+
+
+def normal_cdf(x):
+    """Φ(x) by ``scipy.special.ndtr``: Φ(−30) is 4.9e−198, where (1 + erf(x/√2))/2 would give 0."""
+    return special.ndtr(x)

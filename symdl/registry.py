@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Generic, Protocol, TypeVar
+import dataclasses
+from typing import Callable, Generic, Optional, Protocol, TypeVar
 
 
 class Named(Protocol):
@@ -27,3 +28,19 @@ class Registry(dict, Generic[R]):
 
     def __missing__(self, name: str):
         raise KeyError(f"no {self.kind} named {name!r}; known: {', '.join(sorted(self))}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Slip:
+    """A classic mistake with an op, so a grader can name it when a student's number matches.
+
+    ``local(out, args, extra)`` returns the local derivatives (scalar ops) or Jacobians
+    (tensor ops, one per input) that the mistake uses instead of the right ones;
+    ``forward(args, extra)`` the output it computes instead. Either may return a list
+    of candidates (one per term, say); ``extra`` is the folded constant or the op's
+    keyword parameters.
+    """
+
+    text: str
+    local: Optional[Callable] = None
+    forward: Optional[Callable] = None

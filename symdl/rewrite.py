@@ -16,7 +16,8 @@ Rule sets:
 
 - ``CANONICAL`` — exponential forms recognised as activations and their
   derivatives in textbook form (σ(u)(1 − σ(u)), 1 − tanh(u)²).
-- ``STABLE`` — kernel rewrites that avoid overflow (log σ(u) → −softplus(−u)).
+- ``STABLE`` — kernel rewrites that avoid overflow (log σ(u) → −softplus(−u)) and
+  cancellation (1 − σ(u) → σ(−u), where σ(u) rounds to 1).
   ``exp(log(u))`` needs no rule: SymPy already folds it, and for u ≤ 0 the
   fold is the only sane reading.
 """
@@ -180,6 +181,18 @@ def _tanh_from_sigmoid(node: Expr) -> Optional[Expr]:
     return None
 
 
+def _complement(node: Expr, head: type, power: int, stable: Callable[[Expr], Expr]) -> Optional[Expr]:
+    """c − c·f(u)^power, beside any other terms, → c·stable(u): the same number without the
+    subtraction, which loses every digit where f(u)^power rounds to 1."""
+    constant, terms = node.as_coeff_Add()
+    for term in Add.make_args(terms):
+        c, f = term.as_coeff_Mul()
+        base, exponent = f.as_base_exp()
+        if isinstance(base, head) and exponent == power and constant != 0 and c == -constant:
+            return terms - term + constant * stable(base.args[0])
+    return None
+
+
 # --- the rule tables -------------------------------------------------------------
 
 _u = Wild("u")
@@ -207,6 +220,10 @@ STABLE: tuple[Rule, ...] = (
                  log(1 - sigmoid(_u)), -softplus(_u)),
     pattern_rule("log-exp", "log(exp(u)) → u for real u", log(exp(_u)), _u,
                  when=lambda m: bool(m[_u].is_extended_real)),
+    Rule("sigmoid-complement-stable", "1 - sigmoid(u) → sigmoid(-u), exact where σ(u) rounds to 1", Add,
+         lambda node: _complement(node, sigmoid, 1, lambda u: sigmoid(-u))),
+    Rule("tanh-derivative-stable", "1 - tanh(u)**2 → sech(u)**2, exact where tanh(u)² rounds to 1", Add,
+         lambda node: _complement(node, tanh, 2, lambda u: sech(u) ** 2)),
 )
 
 

@@ -11,7 +11,7 @@ import sympy as sp
 from hypothesis import assume, given
 
 import symdl
-from symdl.backprop import adjoints, gradient_expressions
+from symdl.backprop import adjoints, gradient_expressions, gradient_program
 from symdl.errors import SymdlError
 from strategies import SYMBOLS, expressions, points
 
@@ -126,6 +126,28 @@ def test_symbolic_adjoints_are_written_through_node_symbols():
     q, z = sp.symbols("q z", real=True)
     assert adjoints(graph)["q"] == sp.Symbol("grad_f", real=True) * z
     assert gradient_expressions(graph, ["x", "z"]) == [z, sp.Symbol("x", real=True) + sp.Symbol("y", real=True)]
+
+
+def test_gradient_program_keeps_symbols_and_only_the_assignments_it_needs():
+    graph = symdl.build_graph("q = x + y; r = w*w; f = q*z + r")
+    steps, gradients = gradient_program(graph, ["x", "z"])
+    targets = [t.name for t, _ in steps]
+    assert gradients == [sp.Symbol("grad_x", real=True), sp.Symbol("grad_z", real=True)]
+    assert "r" not in targets and "grad_w" not in targets  # nothing asked for needs them
+    assert all(len(rhs.free_symbols) <= 3 for _, rhs in steps)  # symbols, never substituted closed forms
+    x, y, z, w = sp.symbols("x y z w", real=True)
+    assert gradient_expressions(graph, ["x", "z", "w"]) == [z, x + y, 2 * w]
+
+
+def test_gradient_program_size_is_linear_in_a_deep_chain():
+    """400 named sigmoid layers: the flat expression is never built, the program stays small."""
+    layers = [(f"a{i}", symdl.sigmoid(sp.Symbol(f"w{i}", real=True) * sp.Symbol(f"a{i - 1}" if i else "x", real=True)))
+              for i in range(400)]
+    graph = symdl.build_graph(layers, "fused")
+    steps, gradients = gradient_program(graph, [f"w{i}" for i in range(400)])
+    assert "expression" not in graph.graph  # built only when read
+    assert len(steps) <= 3 * graph.number_of_nodes()
+    assert sum(sp.count_ops(rhs) for _, rhs in steps) <= 6 * graph.number_of_nodes()
 
 
 def _at(point):

@@ -2,12 +2,15 @@
 
 symdl's kernel, the naive lambdify and the hand-written fused NumPy must agree on the
 bench's kernel cases; the directly written RNN loss must equal the ``symdl.nn`` network's
-expansion. A benchmark of wrong numbers would be worthless.
+expansion; the named steps symdl derives from must spell the flat expression naive SymPy
+differentiates. A benchmark of wrong numbers would be worthless.
 """
 
 import numpy as np
 import pytest
 import sympy as sp
+
+from symdl import graph as graphs
 
 kernels = pytest.importorskip("bench.kernels")
 cases = pytest.importorskip("bench.cases")
@@ -34,3 +37,31 @@ def test_direct_rnn_equals_network_expansion():
     # the network's column inputs are x1_0_0, …; its h0 is an input too, set to 0 as in the direct form
     value = float(expanded.subs({s: by_name.get(s.name, by_name.get(s.name[:-2], 0.0)) for s in expanded.free_symbols}))
     assert value == pytest.approx(float(direct.subs(point)), rel=1e-12)
+
+
+def _program_values(steps, point):
+    """Run a straight-line program on numbers, one assignment after another."""
+    env = dict(point)
+    for target, rhs in steps:
+        env[target] = sp.Float(rhs.xreplace(env), 30)
+    return env
+
+
+@pytest.mark.parametrize("family", ["RNN (H=2)", "LSTM (H=2)", "LSTM (H=4)"])
+@pytest.mark.parametrize("steps", [1, 2])
+def test_named_steps_give_the_flat_loss_and_its_gradients(family, steps):
+    """symdl gets named steps, naive diff the flat expression: the same loss, the same parameters,
+    and the gradient program's numbers equal ``sympy.diff`` of the flat expression."""
+    from bench.derivation import symdl_gradients
+
+    program, params = cases.FAMILIES[family].symdl(steps)
+    flat, flat_params = cases.FAMILIES[family].naive(steps)
+    assert set(params) == set(flat_params)
+    graph, assignments, gradients = symdl_gradients(program, params)
+    point = {s: sp.Float(0.37 * ((i * 7) % 11 - 5) / 5, 30) for i, s in enumerate(sorted(flat.free_symbols, key=str))}
+    env = _program_values(assignments, point)
+    for p, g in list(zip(params, gradients))[::max(1, len(params) // 12)]:  # diff of the flat tree is slow
+        assert float(g.xreplace(env)) == pytest.approx(float(sp.diff(flat, p).xreplace(point)), rel=1e-12, abs=1e-15)
+    value = _program_values([(graph.nodes[n]["symbol"], graph.nodes[n]["expr"]) for n in graphs.op_nodes(graph)], point)
+    loss = value[graph.nodes[graph.graph["output"]]["symbol"]]
+    assert float(loss) == pytest.approx(float(flat.xreplace(point)), rel=1e-12)

@@ -45,3 +45,16 @@ def test_gallery_diagrams_come_from_the_embedded_graphviz_on_every_machine():
     with rendering.embedded_only():
         assert rendering.backend() == rendering.WASI
     assert "graphviz version 16" in build_gallery()["add_mul.svg"]
+
+
+def test_worksheets_are_solved_and_checked_into_the_gallery():
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    files = build_gallery(examples)
+    stems = [p.stem for p in examples.glob("*.toml")]
+    assert stems and all(f"worksheets/{stem}.html" in files for stem in stems)
+    check = files["worksheets/check.txt"]
+    assert "∂f/∂x = 0   correct: 1" in check  # f = x + yz: the add gate's 0
+    assert "∂f9/∂x = 155   correct: 15500" in check  # the exploding chain
+    assert 'href="worksheets/check.txt"' in files["index.html"]

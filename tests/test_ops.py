@@ -21,7 +21,7 @@ CASES = [
     ("softplus", None, 1, (0.7,)), ("gelu", None, 1, (-0.7,)), ("relu", None, 1, (0.7,)), ("relu", None, 1, (-0.7,)),
     ("leaky_relu", sp.Rational(1, 5), 1, (-0.7,)), ("leaky_relu", None, 1, (0.7,)), ("leaky_relu", None, 2, (-0.7, 0.3)),
     ("step", sp.Integer(0), 1, (0.7,)), ("max", None, 2, (0.3, -1.2)), ("max", None, 3, (0.3, -1.2, 2.0)),
-    ("min", None, 2, (0.3, -1.2)),
+    ("min", None, 2, (0.3, -1.2)), ("floor", None, 1, (2.7,)),
 ]
 
 
@@ -73,3 +73,16 @@ def test_labels_fill_in_the_constant():
     assert ops.get("shift").label(sp.Integer(1)) == "+1"
     assert ops.get("scale").label(sp.Integer(-1)) == "×-1"
     assert ops.get("powc").label(sp.Integer(2)) == "x^2"
+
+
+def test_floor_parses_builds_a_gate_and_passes_no_gradient():
+    """⌊(n + 2p − f)/s⌋ + 1, the output-size formula, needs floor as a function op."""
+    from symdl.backprop import backprop
+    from symdl.parsing import parse
+
+    x = sp.Symbol("x", real=True)
+    assert parse("floor(x/2)") == sp.floor(x / 2)
+    result = backprop("floor(x/2)", {"x": 7})
+    assert float(result.graph.nodes[result.output]["value"]) == 3.0
+    assert float(result.graph.nodes["x"]["grad"]) == 0.0
+    assert ops.get("floor").numpy(-0.5) == -1.0

@@ -62,3 +62,25 @@ def test_large_networks_are_refused_with_the_limit_named():
     net.apply("sum", net.input("x", np.zeros((30, 30))))
     with pytest.raises(LimitError, match="MAX_ENTRIES"):
         expand(net)
+
+
+def column_weight_net():
+    """A 3×1 weight on an input of size 1 (Linear(1, 3)): W must stay a column, not become a vector."""
+    net = Network()
+    z = net.apply("matmul", net.parameter("W", [[0.5], [-1.0], [2.0]]), net.input("x", [1.5]), name="z")
+    a = net.apply("tanh", net.apply("add", z, net.parameter("b", [0.1, -0.3, 0.2])), name="a")
+    return net, net.apply("mse", a, net.constant("y", [1.0, 0.0, -1.0]), name="L")
+
+
+def test_column_weight_with_input_size_one_expands_as_numpy_computes_it():
+    net, loss = column_weight_net()
+    W, x = np.array([[0.5], [-1.0], [2.0]]), np.array([1.5])
+    b, y = np.array([0.1, -0.3, 0.2]), np.array([1.0, 0.0, -1.0])
+    a = np.tanh(W[:, 0] * x[0] + b)  # by hand, independently of the network and its registry
+    delta = (a - y) * (1 - a**2)  # ∂L/∂z for L = ½‖a − y‖²
+    expanded = expand(net)
+    assert expanded["W"].shape == (3, 1) and expanded["z"].shape == (3,)
+    np.testing.assert_allclose(evaluated(net, expanded["z"]), W[:, 0] * x[0], rtol=1e-14)
+    np.testing.assert_allclose(evaluated(net, expanded[loss]), 0.5 * np.sum((a - y) ** 2), rtol=1e-12)
+    np.testing.assert_allclose(evaluated(net, elementwise_gradient(net, loss, "W")), delta[:, None] * x[0], rtol=1e-12)
+    np.testing.assert_allclose(evaluated(net, elementwise_gradient(net, loss, "x")), [delta @ W[:, 0]], rtol=1e-12)

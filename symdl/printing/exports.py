@@ -37,6 +37,36 @@ DERIVATION: dict[str, Callable[[Derivation, str], Content]] = {
 }
 
 
+def _drawable(solution) -> bool:
+    return not isinstance(solution.work, Derivation)
+
+
+WORKSHEET: dict[str, Callable[..., Content]] = {
+    "txt": lambda s, report: "\n".join(s.lines() + ([""] + report.lines() if report.verdicts else [])) + "\n",
+    "json": lambda s, report: json.dumps({**s.to_dict(), "check": report.to_dict()}, indent=2,
+                                         ensure_ascii=False) + "\n",
+    "tex": lambda s, report: latex.worksheet_document(s, report=report, tikz=tikz(s.work) if _drawable(s) else None),
+    "tikz": lambda s, report: tikz(s.work),
+    "svg": lambda s, report: rendering.svg(s.work),
+    "html": lambda s, report: html.solution_page(s, report=report,
+                                                 svg=rendering.svg(s.work, inline=True) if _drawable(s) else None),
+}
+
+
+def worksheet_files(solution, report) -> dict[str, Content]:
+    """Every file of a solved problem by extension (no diagram for a derivative)."""
+    return {fmt: produce(solution, report) for fmt, produce in WORKSHEET.items()
+            if _drawable(solution) or fmt not in ("tikz", "svg")}
+
+
+def exercise_files(title: str, variants) -> dict[str, Content]:
+    """The questions and the answers as LaTeX, and both as JSON, by file suffix."""
+    return {"questions.tex": latex.exercise_document(title, variants, answers=False),
+            "answers.tex": latex.exercise_document(title, variants, answers=True),
+            "exercises.json": json.dumps({"title": title, "variants": [v.to_dict() for v in variants]},
+                                         indent=2, ensure_ascii=False) + "\n"}
+
+
 def backprop_file(result: Backprop, fmt: str, title: str) -> Content:
     return BACKPROP[fmt](result, title)
 

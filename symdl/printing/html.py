@@ -212,3 +212,30 @@ def _block(lhs: sp.Basic, rhs: sp.Basic) -> str:
 
 def _inline(content: str) -> str:
     return f"<math>{content}</math>"
+
+
+# --- worksheets ------------------------------------------------------------------------------------
+def solution_page(solution, *, svg: Optional[str] = None, report=None) -> str:
+    """A solved problem file: the circuit, the derivation, every worked step with its rule, the claims checked."""
+    problem, work = solution.problem, solution.work
+    sections = [f"<p>{_text('Source: ' + problem.source)}</p>"] if problem.source else []
+    if svg is not None:
+        sections.append(circuit_section(svg))
+    if isinstance(work, Derivation):
+        sections.append(derivation_section(work))
+    rows = []
+    for q in solution.quantities.values():
+        formula = mathml(q.expr) if q.expr is not None and not isinstance(q.value, sp.Basic) else ""
+        value = _inline(mathml(q.value)) if isinstance(q.value, sp.Basic) else _text(format_value(q.value))
+        rows.append(f"<tr><td>{_text(q.label)}</td><td>{_inline(formula) if formula else _text(q.formula)}</td>"
+                    f'<td class="num">{value}</td><td class="rule">{_text(q.rule)}</td></tr>')
+    sections.append('<section>\n<h2>Worked steps</h2>\n<div class="wide"><table class="steps">\n'
+                    "<thead><tr><th>quantity</th><th>formula</th><th>value</th><th>rule</th></tr></thead>\n"
+                    "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>\n</section>")
+    if problem.notes:
+        sections.append(notes_section([problem.notes]))
+    if report is not None and report.verdicts:
+        items = "".join("<li>" + "<br>".join(_text(line.strip()) for line in v.line().splitlines()) + "</li>"
+                        for v in report.verdicts)
+        sections.append(f"<section>\n<h2>The claims, checked</h2>\n<ul>{items}</ul>\n</section>")
+    return page(problem.title, sections)

@@ -20,6 +20,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.backprop import Backprop
 from symdl.derivation import Derivation, Step
+from symdl.parsing import symbol
 from symdl.printing.texsafe import latex_of, tex_escape, tex_number
 
 SHORT_NOTE = 50  # characters; a longer note would push the equation off the page, so only the rule shows
@@ -154,13 +155,87 @@ def document(*, title: str, derivations: Iterable[Derivation] = (), backprop: Op
         body += [f"\\section*{{Derivative with respect to ${latex_of(d.wrt)}$}}",
                  f"\\[ {latex_of(sp.Derivative(d.expression, d.wrt))} = {latex_of(d.result)} \\]",
                  derivation_fragment(d)]
+    return article(title, body, tikz=tikz is not None)
+
+
+def article(title: str, body: Iterable[str], *, tikz: bool = False) -> str:
+    """The ``article`` around already-safe LaTeX parts, with a declaration for every Unicode character used."""
     text = "\n".join(body)
-    packages = ["amsmath", "amssymb", "booktabs", "xcolor"] + (["tikz"] if tikz is not None else [])
+    packages = ["amsmath", "amssymb", "booktabs", "xcolor"] + (["tikz"] if tikz else [])
     preamble = ["\\documentclass[11pt]{article}", "\\usepackage[T1]{fontenc}",
                 *(f"\\usepackage{{{p}}}" for p in packages), *_unicode_declarations(title + text),
-                *(["\\newsavebox{\\symdlcircuit}"] if tikz is not None else []),
+                *(["\\newsavebox{\\symdlcircuit}"] if tikz else []),
                 "\\allowdisplaybreaks", f"\\title{{{tex_escape(title)}}}", "\\author{}", "\\date{}"]
     return "\n".join([*preamble, "\\begin{document}", "\\maketitle", text, "\\end{document}", ""])
+
+
+# --- worksheets ------------------------------------------------------------------------------------
+def quantity_name(key: str) -> str:
+    """``df/dx`` as a fraction of partials, ``s`` as the symbol s; a key with a note keeps it as text."""
+    key, _, note = key.partition(" (")
+    suffix = f"\\ \\text{{({tex_escape(note)}}}" if note else ""
+    if key.startswith("d/d"):
+        return f"\\frac{{d}}{{d{latex_of(symbol(key[3:]))}}}{suffix}"
+    if key.startswith("d") and "/d" in key:
+        top, bottom = key[1:].split("/d", 1)
+        return f"\\frac{{\\partial {latex_of(symbol(top))}}}{{\\partial {latex_of(symbol(bottom))}}}{suffix}"
+    return latex_of(symbol(key)) + suffix
+
+
+def _quantity_value(value) -> str:
+    return latex_of(value) if isinstance(value, sp.Basic) else tex_number(np.asarray(value, dtype=float))
+
+
+def worksheet_steps(solution) -> str:
+    """Every worked quantity: name = formula = value, one aligned line each."""
+    lines = []
+    for q in solution.quantities.values():
+        if q.kind == "given":
+            continue
+        shown = q.expr is not None and not q.expr.is_Number and not isinstance(q.value, sp.Basic)
+        formula = f"{latex_of(q.expr)} = " if shown else ""
+        lines.append(f"{quantity_name(q.key)} &= {formula}{_quantity_value(q.value)}")
+    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}" if lines else ""
+
+
+def worksheet_document(solution, *, report=None, tikz: Optional[str] = None) -> str:
+    """A solved problem file: what is given, the circuit, the backward-pass tables or the derivation,
+    every worked step, and the student's claims checked."""
+    problem, work = solution.problem, solution.work
+    body = [tex_escape(f"Source: {problem.source}")] if problem.source else []
+    given = [f"${quantity_name(q.key)} = {_quantity_value(q.value)}$"
+             for q in solution.quantities.values() if q.kind == "given"]
+    if given:
+        body += ["\\section*{Given}", ", ".join(given) + "."]
+    if tikz is not None:
+        body += ["\\section*{Circuit}", _fit_width(tikz.strip())]
+    if isinstance(work, Backprop):
+        body += ["\\section*{Backward pass}", backprop_tables(work)]
+    if isinstance(work, Derivation):
+        body += [f"\\section*{{Derivative with respect to ${latex_of(work.wrt)}$}}", derivation_fragment(work)]
+    body += ["\\section*{Worked steps}", worksheet_steps(solution)]
+    if problem.notes:
+        body.append(tex_escape(problem.notes))
+    if report is not None and report.verdicts:
+        items = "\n".join(f"\\item {tex_escape(v.line().strip())}" for v in report.verdicts)
+        body += ["\\section*{The claims, checked}", f"\\begin{{itemize}}\n{items}\n\\end{{itemize}}"]
+    return article(problem.title, body, tikz=tikz is not None)
+
+
+def exercise_document(title: str, variants, *, answers: bool) -> str:
+    """One section per variant: the given numbers and what to find, and with ``answers`` the key."""
+    body = []
+    for v in variants:
+        given = ", ".join(f"${latex_of(symbol(name))} = {tex_number(np.asarray(value))}$"
+                          for name, value in v.given.items())
+        body += [f"\\section*{{Exercise {v.number}}}", f"Given {given}."]
+        wanted = v.solution.reported()
+        if answers:
+            lines = " \\\\\n".join(f"{quantity_name(q.key)} &= {_quantity_value(q.value)}" for q in wanted)
+            body.append(f"\\begin{{align*}}\n{lines}\n\\end{{align*}}")
+        else:
+            body.append("Find " + ", ".join(f"${quantity_name(q.key)}$" for q in wanted) + ".")
+    return article(f"{title}: {'answers' if answers else 'questions'}", body)
 
 
 def _fit_width(picture: str) -> str:

@@ -70,13 +70,11 @@ def values_of(net: Network) -> dict[sp.Symbol, float]:
     return point
 
 
-def _to_sympy(array: np.ndarray):
-    """What a registry ``symbolic`` form takes: a Matrix (a vector as a column), or an N-d Array."""
-    if array.ndim == 0:
-        return sp.Matrix([[array.item()]])
-    if array.ndim <= 2:
-        return sp.Matrix(array.reshape(-1, 1) if array.ndim == 1 else array)
-    return sp.Array(array.tolist())
+def _to_sympy(array: np.ndarray) -> np.ndarray:
+    """The operand as an object array of its own shape. A registry ``symbolic`` form reads an
+    n×1 Matrix as the vector (n,), so a Matrix would turn an n×1 weight into a vector (and
+    W x with input size 1 would fail); an object array means its shape exactly, as NumPy does."""
+    return np.asarray(array, dtype=object)
 
 
 def _exact(value):

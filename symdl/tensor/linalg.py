@@ -27,11 +27,12 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import sympy as sp
 
+from symdl.registry import Slip
 from symdl.tensor.registry import TensorOp, register
 
 Array = np.ndarray
 Axis = Optional[Union[int, Sequence[int]]]
-EXP_FLOOR = -700.0  # e^-700 ≈ 1e-304: below it e^t is flushed to 0 rather than left to underflow
+EXP_FLOOR = -708.39  # e^t below about 2.23e-308, the smallest normal float, is flushed to 0 rather than left to underflow
 BCE_LOG_FLOOR = -100.0  # PyTorch's BCELoss clamps log(p) and log(1 − p) at −100
 BCE_EPS = 1e-12  # and bounds p(1 − p) below by this in its backward pass
 
@@ -129,9 +130,21 @@ def _matmul_vjp(g, out, a, b):
     return (g @ cols.T).reshape(a.shape), (rows.T @ g).reshape(b.shape)
 
 
+def _matmul_terms(a: Array, b: Array) -> list[Array]:
+    """A @ B with the k-th product of every dot product taken out, one array per k."""
+    rows = a if a.ndim == 2 else a[None, :]
+    cols = b if b.ndim == 2 else b[:, None]
+    shape = np.matmul(a, b).shape
+    return [np.reshape(np.outer(rows[:, k], cols[k, :]), shape) for k in range(rows.shape[1])]
+
+
 register(TensorOp("matmul", _matmul, _matmul_vjp, _symbolic(_matmul), ("{g} {1}^T", "{0}^T {g}"), "@",
                   "For Y = A B the left factor's gradient is the upstream gradient times Bᵀ; "
-                  "the right factor's is Aᵀ times the upstream gradient."))
+                  "the right factor's is Aᵀ times the upstream gradient.",
+                  slips=(Slip("one product of the dot product has its sign flipped",
+                              forward=lambda ab, p: [np.matmul(*ab) - 2 * t for t in _matmul_terms(*ab)]),
+                         Slip("one product of the dot product is left out",
+                              forward=lambda ab, p: [np.matmul(*ab) - t for t in _matmul_terms(*ab)]))))
 register(TensorOp("add", np.add, lambda g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(g, b.shape)),
                   _symbolic(np.add), ("{g}", "{g}"), "+",
                   "An add hands the upstream gradient to both inputs; a broadcast input, such as a bias "
@@ -216,7 +229,20 @@ def _softmax(x, axis: int = -1):
 
 
 def _softmax_vjp(g, s, x, axis=-1):
-    return (s * (g - np.sum(g * s, axis=axis, keepdims=True)),)
+    """s ⊙ (g − gᵀs), with g_i − gᵀs written as (g_i − g_m) s_m + g_i r − Σ_{j≠m} g_j s_j, where m is
+    the largest entry and r = Σ_{j≠m} s_j = 1 − s_m. Where s_m rounds to 1, the plain form cancels
+    and keeps only a few digits of the largest entry's gradient; this one keeps them all."""
+    top = _first_max(s, axis)
+    s_top, g_top = (np.sum(np.where(top, a, 0.0), axis=axis, keepdims=True) for a in (s, g))
+    rest, others = (np.sum(np.where(top, 0.0, a), axis=axis, keepdims=True) for a in (s, g * s))
+    return (s * ((g - g_top) * s_top + g * rest - others),)
+
+
+def _first_max(s: Array, axis: int) -> Array:
+    """A mask of one largest entry along ``axis`` (the first, where several tie)."""
+    mask = np.zeros(np.shape(s), dtype=bool)
+    np.put_along_axis(mask, np.expand_dims(np.argmax(s, axis=axis), axis), True, axis=axis)
+    return mask
 
 
 def _softmax_symbolic(x, axis=-1):
@@ -233,12 +259,24 @@ def softmax_jacobian(s: Array) -> Array:
 register(TensorOp("softmax", _softmax, _softmax_vjp, _symbolic(_softmax_symbolic),
                   ("{out} ⊙ ({g} - {g}^T {out})",), "softmax",
                   "Softmax's Jacobian is diag(s) − s sᵀ; applied to the upstream gradient g it is "
-                  "s ⊙ (g − gᵀs), so no n×n matrix is ever built."))
+                  "s ⊙ (g − gᵀs), so no n×n matrix is ever built.",
+                  slips=(Slip("used sᵢ instead of sᵢ(1 − sᵢ) on the diagonal",
+                              local=lambda s, x, p: (softmax_jacobian(s) + np.diag(s * s),)),
+                         Slip("the off-diagonal entries are −sᵢsⱼ, not 0", local=lambda s, x, p: (np.diag(s * (1 - s)),)),
+                         Slip("the off-diagonal entries are −sᵢsⱼ, not +sᵢsⱼ",
+                              local=lambda s, x, p: (softmax_jacobian(s) + 2 * (np.outer(s, s) - np.diag(s * s)),)))))
 
 
 def _log_softmax(x, axis: int = -1):
     shifted = x - _top(x, axis)
-    return shifted - np.log(_exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted - _log_sum_exp_shifted(shifted, axis)
+
+
+def _log_sum_exp_shifted(shifted: Array, axis: Axis) -> Array:
+    """log Σ e^t along ``axis`` for t ≤ 0 with maximum 0, as log1p of every term but one e^0 = 1:
+    np.log(1 + 3e-7) would keep only nine of log1p(3e-7)'s digits."""
+    below = np.where(shifted < 0, _exp(shifted), 0.0).sum(axis=axis, keepdims=True)
+    return np.log1p(below + (np.sum(shifted == 0, axis=axis, keepdims=True) - 1))
 
 
 def _log_softmax_vjp(g, out, x, axis=-1):
@@ -253,7 +291,7 @@ register(TensorOp("log_softmax", _log_softmax, _log_softmax_vjp,
 
 def _logsumexp(x, axis: Axis = -1):
     top = _top(x, axis)
-    return np.squeeze(top + np.log(_exp(x - top).sum(axis=axis, keepdims=True)), axis=_axes(axis, np.ndim(x)))
+    return np.squeeze(top + _log_sum_exp_shifted(x - top, axis), axis=_axes(axis, np.ndim(x)))
 
 
 def _logsumexp_vjp(g, out, x, axis=-1):
@@ -330,7 +368,8 @@ def _bce_with_logits(z, y, reduction: str = "mean"):
 
 def _bce_with_logits_vjp(g, out, z, y, reduction="mean"):
     scale = g / _divisor(np.broadcast(z, y).size, reduction)
-    return _unbroadcast(scale * (_sigmoid(z) - y), z.shape), _unbroadcast(-scale * z, y.shape)
+    error = (1 - y) * _sigmoid(z) - y * _sigmoid(-z)  # σ(z) − y, with no cancellation for labels 0 and 1
+    return _unbroadcast(scale * error, z.shape), _unbroadcast(-scale * z, y.shape)
 
 
 def _bce_with_logits_symbolic(z, y, reduction="mean"):
@@ -369,9 +408,17 @@ def _cross_entropy(z, y, reduction: str = "mean"):
 def _cross_entropy_vjp(g, out, z, y, reduction="mean"):
     target = _class_probabilities(z, y)
     scale = g / _samples(z, reduction)
-    dz = scale * (_softmax(z) * target.sum(axis=-1, keepdims=True) - target)
+    dz = scale * _softmax_minus_target(z, target)
     dy = -scale * _log_softmax(z) if np.shape(y) == np.shape(z) else np.zeros_like(y, dtype=float)
     return dz, dy
+
+
+def _softmax_minus_target(z: Array, target: Array) -> Array:
+    """softmax(z)·Σy − y. Where a softmax entry is near 1 (a confident prediction), s − 1 is taken
+    as expm1(log s) from the log-softmax, since s itself has rounded away the digits of 1 − s."""
+    total = target.sum(axis=-1, keepdims=True)
+    s, log_s = _softmax(z), _log_softmax(z)
+    return np.where(s > 0.5, total * np.expm1(log_s) + (total - target), s * total - target)
 
 
 def _cross_entropy_symbolic(z, y, reduction="mean"):

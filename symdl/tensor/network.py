@@ -42,6 +42,29 @@ def _elementwise_local(op_name: str, const: Optional[float]):
     return sp.lambdify((out, x), local, modules=LAMBDIFY_MODULES)
 
 
+def vjp(data: dict, upstream: np.ndarray, value: np.ndarray, operands: list[np.ndarray]) -> list[np.ndarray]:
+    """The op node ``data``'s VJP at the given output and operand values (which a grader may
+    take from a student's worked numbers rather than from the network)."""
+    if data["tensor"]:
+        return list(registry.get(data["op"]).vjp(upstream, value, *operands, **data["params"]))
+    local = _elementwise_local(data["op"], data["params"].get("slope"))
+    return [upstream * local(value, operands[0])]
+
+
+def jacobian(data: dict, value: np.ndarray, operands: list[np.ndarray], operand: str) -> np.ndarray:
+    """∂node/∂operand at the given values, shape node.shape + operand.shape, one VJP per output
+    element; an operand used twice gets the sum of its two Jacobians."""
+    value = np.asarray(value, dtype=float)
+    rows = []
+    for k in range(value.size):
+        unit = np.zeros(value.size)
+        unit[k] = 1
+        contributions = vjp(data, unit.reshape(value.shape), value, operands)
+        rows.append(sum(c for i, c in zip(data["inputs"], contributions) if i == operand))
+    shape = next(np.shape(v) for i, v in zip(data["inputs"], operands) if i == operand)
+    return np.reshape(rows, value.shape + shape)
+
+
 class Network:
     """Inputs, parameters and ops with their values; ``backward(output)`` fills in gradients."""
 
@@ -128,22 +151,12 @@ class Network:
         return grads
 
     def _vjp(self, data: dict, upstream: np.ndarray) -> list[np.ndarray]:
-        values = [self.graph.nodes[n]["value"] for n in data["inputs"]]
-        if data["tensor"]:
-            return list(registry.get(data["op"]).vjp(upstream, data["value"], *values, **data["params"]))
-        local = _elementwise_local(data["op"], data["params"].get("slope"))
-        return [upstream * local(data["value"], values[0])]
+        return vjp(data, upstream, data["value"], [self.graph.nodes[n]["value"] for n in data["inputs"]])
 
     def jacobian(self, node: str, operand: str) -> np.ndarray:
         """∂node/∂operand, shape node.shape + operand.shape, one VJP per output element."""
         data = self.graph.nodes[node]
-        rows = []
-        for k in range(data["value"].size):
-            unit = np.zeros(data["value"].size)
-            unit[k] = 1
-            contributions = self._vjp(data, unit.reshape(data["shape"]))
-            rows.append(sum(c for i, c in zip(data["inputs"], contributions) if i == operand))
-        return np.reshape(rows, data["shape"] + self.graph.nodes[operand]["shape"])
+        return jacobian(data, data["value"], [self.graph.nodes[n]["value"] for n in data["inputs"]], operand)
 
     def _annotate_edges(self, node: str, output: str) -> None:
         """The edges into ``node``: gradient notation (upstream ∂output/∂node) and small Jacobians."""

@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 import sympy as sp
 
-from symdl.registry import Registry
+from symdl.registry import Registry, Slip
 
 Array = np.ndarray
 
@@ -41,6 +41,7 @@ class TensorOp:
     matrix_rule: tuple[str, ...]
     glyph: str
     rule: str
+    slips: tuple[Slip, ...] = ()  # classic mistakes, for grading; ``extra`` is the op's keyword parameters
 
     def label(self, const=None) -> str:
         """The diagram glyph (tensor ops fold no constant into their gate)."""

@@ -1,0 +1,423 @@
+"""Gradient checking: symdl's symbolic gradients against finite differences and PyTorch.
+
+As ``torch.autograd.gradcheck`` and ``jax.test_util.check_grads`` do for their
+engines, :func:`gradcheck` compares the gradients of symdl's compiled kernel, input
+by input, at a given point or at seeded random points, with
+
+* central differences: the five-point stencil at a step h = 2⁻¹⁰·max(1, |x|)
+  (rounded to a power of two, so x ± h is exact), where its truncation error (∝ h⁴)
+  and rounding error (∝ ε/h) balance. Its own error is estimated by repeating the
+  stencil at 2h (Richardson) and allowed for in the tolerance;
+* PyTorch's autograd on the same expression, when torch is importable.
+
+Random points are drawn in a box (default [−2, 2] for every input). A candidate
+point is dropped for an input when its stencil crosses a kink (the argument of |x|,
+ReLU or a step changes sign, max's arguments change order, floor's passes an
+integer), or when the expression is not finite there. More candidates are drawn
+than needed, so every input still gets its points.
+
+The expression is differenced term by term. ∂f/∂x is the sum of the differences of
+the top-level terms that contain x, so the rounding of the other terms does not
+swamp it. Inputs that share no term are perturbed together (the grouping of
+Curtis, Powell and Reid), so a sum of many independent expressions costs a few
+evaluations, however many inputs it has.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib.util
+import itertools
+import operator
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import sympy as sp
+from scipy import special
+
+from symdl import graph as graphs
+from symdl.backprop import Point, point_values
+from symdl.errors import SymdlError
+from symdl.functions import gelu, leaky_relu, normal_cdf, relu, sigmoid, softplus
+from symdl.kernels import Kernel, kernel
+from symdl.parsing import parse_names
+
+STEP = 2.0 ** -10  # relative step; the five-point stencil's truncation (h⁴) and rounding (ε/h) balance near ε^(1/5)
+OFFSETS = (-4, -2, -1, 1, 2, 4)  # the stencil's points, in steps: the formula at h and again at 2h
+ROUNDING = 64 * np.finfo(float).eps  # relative error allowed in a term's computed value
+CANDIDATES = 4  # random candidates drawn per requested point, since kinks and undefined points are skipped
+PASS, FAIL, KINK, UNDEFINED = "pass", "fail", "kink", "undefined"
+
+
+def _signs(args):
+    return [np.sign(args[0])]
+
+
+def _orders(args):
+    return [np.sign(a - b) for a, b in itertools.combinations(args, 2)]
+
+
+#: Where each non-smooth function has its kinks, as quantities of its arguments' values that stay
+#: constant while it is smooth: the sign of a ReLU's argument, the order of max's arguments, ….
+KINKS: dict[type, Callable[[list], list]] = {
+    sp.Abs: _signs, sp.sign: _signs, sp.Heaviside: _signs, relu: _signs, leaky_relu: _signs,
+    sp.Max: _orders, sp.Min: _orders, sp.floor: lambda args: [np.floor(args[0])],
+}
+
+
+def _sum(*terms):
+    return functools.reduce(operator.add, terms)
+
+
+def _product(*factors):
+    return functools.reduce(operator.mul, factors)
+
+
+#: Each SymPy head symdl produces, as NumPy and SciPy compute it, for the differences: written from
+#: the definitions, apart from the kernels' generated code, so that a fault there cannot hide in both.
+NUMPY: dict[type, Callable] = {
+    sp.Add: _sum, sp.Mul: _product, sp.Pow: np.power, sp.exp: np.exp, sp.log: np.log, sp.sin: np.sin,
+    sp.cos: np.cos, sp.tanh: np.tanh, sp.Abs: np.abs, sp.sign: np.sign, sp.erf: special.erf, sp.erfc: special.erfc,
+    sigmoid: special.expit, softplus: lambda x: np.logaddexp(0.0, x), relu: lambda x: np.maximum(x, 0.0),
+    gelu: lambda x: x * special.ndtr(x), normal_cdf: special.ndtr, leaky_relu: lambda x, slope: np.where(x > 0, x, slope * x),
+    sp.Heaviside: np.heaviside, sp.floor: np.floor, sp.Max: lambda *a: functools.reduce(np.maximum, a),
+    sp.Min: lambda *a: functools.reduce(np.minimum, a),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """One input's gradient at one point: symdl's, the finite difference's, PyTorch's."""
+
+    input: str
+    point: dict[str, float]
+    symbolic: float
+    numeric: float
+    numeric_error: float  # the difference's estimated error, part of the tolerance
+    tolerance: float  # |symbolic − numeric| may be at most this: atol + rtol·|numeric| + numeric_error
+    torch: Optional[float]
+    status: str  # pass, fail, kink (the stencil crosses one) or undefined (not finite on the stencil)
+
+    @property
+    def error(self) -> float:
+        return abs(self.symbolic - self.numeric)
+
+    def to_dict(self) -> dict:
+        fields = dataclasses.asdict(self)
+        return {key: _json_number(value) for key, value in fields.items()} | {"error": _json_number(self.error)}
+
+
+@dataclasses.dataclass
+class GradcheckResult:
+    """Every check as arrays, one row per point and one column per input in ``wrt``;
+    ``status`` is empty where a random candidate was not used."""
+
+    expression: sp.Expr
+    inputs: list[str]  # the columns of ``points``
+    wrt: list[str]
+    points: np.ndarray
+    symbolic: np.ndarray
+    numeric: np.ndarray
+    numeric_error: np.ndarray
+    tolerance: np.ndarray
+    torch: Optional[np.ndarray]
+    status: np.ndarray
+
+    @property
+    def ok(self) -> bool:
+        """Every check passes and every input was checked at least once."""
+        return not np.any(self.status == FAIL) and not self.unchecked
+
+    @property
+    def unchecked(self) -> list[str]:
+        """Inputs with no check that could be made (every point at a kink or outside the domain)."""
+        made = np.isin(self.status, (PASS, FAIL)).any(axis=0)
+        return [name for name, done in zip(self.wrt, made) if not done]
+
+    @property
+    def checks(self) -> list[Check]:
+        return [self._check(row, column) for row, column in zip(*np.nonzero(self.status != ""))]
+
+    @property
+    def failures(self) -> list[Check]:
+        return [self._check(row, column) for row, column in zip(*np.nonzero(self.status == FAIL))]
+
+    def count(self, status: str) -> int:
+        return int(np.sum(self.status == status))
+
+    def _check(self, row: int, column: int) -> Check:
+        torch = None if self.torch is None else float(self.torch[row, column])
+        return Check(self.wrt[column], dict(zip(self.inputs, map(float, self.points[row]))),
+                     float(self.symbolic[row, column]), float(self.numeric[row, column]),
+                     float(self.numeric_error[row, column]), float(self.tolerance[row, column]), torch,
+                     str(self.status[row, column]))
+
+    def summary(self) -> str:
+        made = self.count(PASS) + self.count(FAIL)
+        parts = [f"{made} checks: {self.count(PASS)} agree, {self.count(FAIL)} disagree"]
+        skipped = self.count(KINK) + self.count(UNDEFINED)
+        if skipped:
+            parts.append(f"{skipped} not checkable (kink or undefined)")
+        if self.unchecked:
+            parts.append(f"never checked: {', '.join(self.unchecked)}")
+        parts.append("PyTorch compared" if self.torch is not None else "PyTorch not used")
+        return "; ".join(parts)
+
+    def table(self) -> str:
+        """A plain-text table, one row per check, and the summary."""
+        rows = [("input", "point", "symdl", "central difference", "PyTorch", "|difference|", "status")]
+        for c in self.checks:
+            point = ", ".join(f"{n}={v:.6g}" for n, v in c.point.items())
+            torch = "" if c.torch is None else f"{c.torch:.12g}"
+            rows.append((c.input, point, f"{c.symbolic:.12g}", f"{c.numeric:.12g} ± {c.numeric_error:.1e}",
+                         torch, f"{c.error:.1e}", c.status))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines + ["", self.summary()])
+
+    def to_dict(self) -> dict:
+        """The ``symdl gradcheck --json`` object."""
+        return {"expression": str(self.expression), "ok": self.ok, "torch": self.torch is not None,
+                "unchecked": self.unchecked, "checks": [c.to_dict() for c in self.checks]}
+
+
+def _json_number(value):
+    """JSON has no NaN or infinity: those become null."""
+    return None if isinstance(value, float) and not np.isfinite(value) else value
+
+
+def gradcheck(source: graphs.Source, at: Optional[Point] = None, wrt: Optional[Sequence[str] | str] = None, *,
+              points: int = 4, seed: int = 0, eps: float = STEP, rtol: float = 1e-6, atol: float = 1e-9,
+              domain: tuple[float, float] = (-2.0, 2.0), torch: Optional[bool] = None) -> GradcheckResult:
+    """Check the kernel's gradient w.r.t. ``wrt`` (default: every input) at the point ``at``, or at
+    ``points`` random points per input drawn with ``seed`` in ``domain``. The difference steps by
+    h = eps·max(1, |x|); a gradient agrees when |symdl − difference| ≤ atol + rtol·|difference| + the
+    difference's estimated error (and |symdl − PyTorch| ≤ atol + rtol·|PyTorch|). ``torch``: compare
+    with PyTorch too (None: when it is installed)."""
+    if points < 1:
+        raise SymdlError(f"the number of points must be at least 1, not {points}")
+    reference = _as_written(source)
+    symbols = sorted(reference.free_symbols, key=lambda s: s.name)
+    names = [s.name for s in symbols]
+    wrt = _inputs_to_check(names, wrt)
+    compiled = kernel(source)
+    rows = _point_row(names, at) if at is not None else _random_rows(len(names), points, seed, domain)
+    columns = [names.index(name) for name in wrt]
+    numeric, numeric_error, status = _Terms(reference, symbols, columns).differences(rows, _steps(rows, eps))
+    symbolic = _kernel_gradients(compiled, names, rows, wrt)
+    module = _torch_module(torch)
+    torch_gradients = None if module is None else _torch_gradients(module, reference, symbols, rows, columns)
+    tolerance = atol + rtol * np.abs(numeric) + numeric_error
+    with np.errstate(invalid="ignore"):  # inf − inf where the function overflows: not checkable, already marked
+        agrees = np.abs(symbolic - numeric) <= tolerance
+        if torch_gradients is not None:
+            agrees &= np.abs(symbolic - torch_gradients) <= atol + rtol * np.abs(torch_gradients)
+    status = np.where(status == PASS, np.where(agrees, PASS, FAIL), status)
+    if at is None:
+        status = _first_usable(status, points)
+    return GradcheckResult(reference, names, wrt, rows, symbolic, numeric, numeric_error, tolerance,
+                           torch_gradients, status)
+
+
+def _as_written(source: graphs.Source) -> sp.Expr:
+    """The expression before symdl's canonical rewrites (the kernel compiles the rewritten form),
+    so the differences also test that the rewrites are identities."""
+    if isinstance(source, sp.Expr):
+        return source
+    return graphs.build(source, "ops").graph["expression"]
+
+
+def _inputs_to_check(names: list[str], wrt: Optional[Sequence[str] | str]) -> list[str]:
+    wrt = names if wrt is None else parse_names(wrt) if isinstance(wrt, str) else list(wrt)
+    unknown = [w for w in wrt if w not in names]
+    if unknown:
+        raise SymdlError(f"cannot check the gradient with respect to {', '.join(map(str, unknown))}: "
+                         f"the expression's inputs are {', '.join(names) or 'none'}")
+    if not wrt:
+        raise SymdlError("nothing to check: the expression has no inputs")
+    return wrt
+
+
+def _kernel_gradients(compiled: Kernel, names: list[str], rows: np.ndarray, wrt: list[str]) -> np.ndarray:
+    """The kernel's gradient for each input of ``wrt``: zero for an input the kernel does not take,
+    because symdl's rewrites showed the expression does not depend on it (min(−2, tanh u) is −2)."""
+    with np.errstate(all="ignore"):  # random candidates outside the domain give NaN, and are then dropped
+        _, gradients = compiled(*(rows[:, names.index(a)] for a in compiled.args))
+    zero = np.zeros(len(rows))
+    return np.column_stack([np.broadcast_to(gradients.get(name, zero), len(rows)) for name in wrt])
+
+
+def _point_row(names: list[str], at: Point) -> np.ndarray:
+    values = point_values(names, at)
+    row = np.array([[float(values[name]) for name in names]])
+    if not np.all(np.isfinite(row)):
+        raise SymdlError("a gradient check runs in float64: every value must be below about 1.8e308 in size")
+    return row
+
+
+def _random_rows(count: int, points: int, seed: int, domain: tuple[float, float]) -> np.ndarray:
+    low, high = map(float, domain)
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise SymdlError(f"the sampling domain must be two finite numbers, low < high, not {domain}")
+    return np.random.default_rng(seed).uniform(low, high, size=(CANDIDATES * points, count))
+
+
+def _steps(rows: np.ndarray, eps: float) -> np.ndarray:
+    """h = eps·max(1, |x|), rounded to a power of two so that x ± k·h is computed exactly."""
+    return np.exp2(np.round(np.log2(eps * np.maximum(1.0, np.abs(rows)))))
+
+
+def _first_usable(status: np.ndarray, points: int) -> np.ndarray:
+    """Of the random candidates, keep each input's first ``points`` checkable ones; drop the rest."""
+    usable = (status == PASS) | (status == FAIL)
+    keep = usable & (np.cumsum(usable, axis=0) <= points)
+    return np.where(keep, status, "")
+
+
+class _Terms:
+    """The expression as a sum of top-level terms, evaluated node by node in NumPy (every term's
+    value and every kink's argument), with its inputs grouped for differencing."""
+
+    def __init__(self, expression: sp.Expr, symbols: list[sp.Symbol], columns: list[int]):
+        self.expression, self.symbols = expression, symbols
+        self.terms = sp.Add.make_args(expression)
+        column_of = {s: i for i, s in enumerate(symbols)}
+        members = [{column_of[s] for s in term.free_symbols} for term in self.terms]
+        kinks = [(j, node) for j, term in enumerate(self.terms) for node in sp.preorder_traversal(term)
+                 if type(node) in KINKS]
+        self.kink_nodes = [node for _, node in kinks]
+        self.terms_of = {c: [j for j, m in enumerate(members) if c in m] for c in columns}
+        self.kinks_of = {c: [k for k, (j, _) in enumerate(kinks) if c in members[j]] for c in columns}
+        self.groups = _groups(columns, self.terms_of)
+
+    def evaluate(self, rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each term's value (one column per term) and, per kink node, the quantities that must hold."""
+        with np.errstate(all="ignore"):
+            values = _walk(self.expression, dict(zip(self.symbols, rows.T)), NUMPY, float)
+            kinks = [np.column_stack([np.broadcast_to(a, len(rows)) for a in KINKS[type(node)](
+                [values[arg] for arg in node.args])]) for node in self.kink_nodes]
+        terms = np.column_stack([np.broadcast_to(np.asarray(values[t], dtype=float), len(rows)) for t in self.terms])
+        return terms, kinks
+
+    def stencils(self, rows: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """The rows, then for each group and each offset k the rows with that group moved by k·h."""
+        moved = [rows]
+        for group in self.groups:
+            for k in OFFSETS:
+                shifted = rows.copy()
+                shifted[:, group] += k * steps[:, group]
+                moved.append(shifted)
+        return np.concatenate(moved)
+
+    def differences(self, rows: np.ndarray, steps: np.ndarray):
+        """The five-point difference of every input, its error estimate, and whether it could be made.
+        Every shifted point of every group is evaluated in one pass."""
+        terms, kinks = self.evaluate(self.stencils(rows, steps))
+        n = len(rows)
+        base, base_kinks = terms[:n], [k[:n] for k in kinks]
+        shape = (n, len(self.terms_of))
+        numeric, error, status = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, UNDEFINED, dtype=object)
+        position = {c: i for i, c in enumerate(self.terms_of)}
+        for g, group in enumerate(self.groups):
+            at = {k: slice(n * (1 + len(OFFSETS) * g + o), n * (2 + len(OFFSETS) * g + o))  # this group's block
+                  for o, k in enumerate(OFFSETS)}
+            for c in group:
+                own = self.terms_of[c]
+                values = {k: terms[s][:, own] for k, s in at.items()}
+                numeric[:, position[c]], error[:, position[c]] = _five_point(
+                    {k: v.sum(axis=1) for k, v in values.items()}, steps[:, c], np.abs(base[:, own]).sum(axis=1))
+                finite = np.isfinite(base[:, own]).all(axis=1)
+                smooth = np.ones(n, dtype=bool)
+                for k, s in at.items():
+                    finite &= np.isfinite(values[k]).all(axis=1)
+                    for kink in self.kinks_of[c]:
+                        smooth &= (kinks[kink][s] == base_kinks[kink]).all(axis=1)
+                status[:, position[c]] = np.where(finite, np.where(smooth, PASS, KINK), UNDEFINED)
+        return numeric, error, status.astype(str)
+
+
+def _walk(expression: sp.Expr, leaves: dict, functions: dict[type, Callable], constant: Callable) -> dict:
+    """The value of every node of ``expression``, bottom-up (iteratively, so depth is no problem),
+    with ``functions`` by SymPy head: NumPy arrays or PyTorch tensors alike."""
+    values = dict(leaves)
+    stack = [expression]
+    while stack:
+        node = stack[-1]
+        if node in values:
+            stack.pop()
+            continue
+        pending = [arg for arg in node.args if arg not in values]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        if node.is_Atom:
+            values[node] = constant(node)
+        elif type(node) in functions:
+            values[node] = functions[type(node)](*(values[arg] for arg in node.args))
+        else:
+            raise SymdlError(f"gradcheck cannot evaluate {type(node).__name__} (in {node})")
+    return values
+
+
+def _groups(columns: list[int], terms_of: dict[int, list[int]]) -> list[list[int]]:
+    """Greedy colouring: columns that share a term never share a group."""
+    group_of: dict[int, int] = {}
+    in_term: dict[int, list[int]] = {}
+    for c in columns:
+        taken = {group_of[other] for j in terms_of[c] for other in in_term.get(j, ())}
+        group_of[c] = next(g for g in itertools.count() if g not in taken)
+        for j in terms_of[c]:
+            in_term.setdefault(j, []).append(c)
+    return [[c for c in columns if group_of[c] == g] for g in sorted(set(group_of.values()))]
+
+
+def _five_point(f: dict[int, np.ndarray], h: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """f'(x) ≈ [8(f(x+h) − f(x−h)) − (f(x+2h) − f(x−2h))]/(12h), error O(h⁴). Its error is estimated
+    by the same formula at 2h (whose error is 16 times larger) plus the rounding of the values."""
+    with np.errstate(all="ignore"):
+        at_h = (8 * (f[1] - f[-1]) - (f[2] - f[-2])) / (12 * h)
+        at_2h = (8 * (f[2] - f[-2]) - (f[4] - f[-4])) / (24 * h)
+        return at_h, np.abs(at_h - at_2h) + 1.5 * ROUNDING * scale / h
+
+
+# --- PyTorch ----------------------------------------------------------------------------------
+def _torch_module(wanted: Optional[bool]):
+    """The torch module when it is wanted and installed; asking for it when it is missing is an error."""
+    if wanted is False:
+        return None
+    if importlib.util.find_spec("torch") is None:
+        if wanted:
+            raise SymdlError("PyTorch is not installed: pip install torch, or leave the comparison out")
+        return None
+    import torch
+    return torch
+
+
+def _torch_functions(torch) -> dict[type, Callable]:
+    """Each SymPy head symdl produces, as the PyTorch function a PyTorch user would call."""
+    F = torch.nn.functional
+    return {
+        sp.Add: _sum, sp.Mul: _product, sp.Pow: torch.pow, sp.exp: torch.exp, sp.log: torch.log, sp.sin: torch.sin,
+        sp.cos: torch.cos, sp.tanh: torch.tanh, sp.Abs: torch.abs, sp.sign: torch.sign, sp.erf: torch.special.erf,
+        sp.erfc: torch.special.erfc, sigmoid: torch.sigmoid, softplus: F.softplus, relu: torch.relu, gelu: F.gelu,
+        normal_cdf: torch.special.ndtr,
+        leaky_relu: lambda x, slope: torch.where(x > 0, x, slope * x),
+        sp.Heaviside: lambda x, at_zero: torch.where(x == 0, at_zero, (x > 0).to(x.dtype)), sp.floor: torch.floor,
+        sp.Max: lambda *a: functools.reduce(torch.maximum, a), sp.Min: lambda *a: functools.reduce(torch.minimum, a),
+    }
+
+
+def _torch_gradients(torch, expression: sp.Expr, symbols: list[sp.Symbol], rows: np.ndarray,
+                     columns: list[int]) -> np.ndarray:
+    """PyTorch's autograd gradients at every row (the rows are independent, so one backward
+    pass of the sum over rows gives them all)."""
+    leaves = [torch.tensor(rows[:, i], dtype=torch.float64, requires_grad=i in columns) for i in range(len(symbols))]
+    output = _walk(expression, dict(zip(symbols, leaves)), _torch_functions(torch),
+                  lambda number: torch.tensor(float(number), dtype=torch.float64))[expression]
+    if not output.requires_grad:
+        return np.zeros((len(rows), len(columns)))
+    grads = torch.autograd.grad(output.sum(), [leaves[i] for i in columns], allow_unused=True)
+    return np.column_stack([np.zeros(len(rows)) if g is None else g.detach().numpy() for g in grads])

@@ -1,0 +1,404 @@
+"""Grading a student's claims: right or wrong, and for a wrong one, where it first went wrong.
+
+Each claimed number is compared with the truth to the digits the student wrote
+(0.66 must be within 0.005), or to the file's relative tolerance. A wrong one is
+then replayed in the *student's world*: every quantity recomputed from the
+student's own numbers where they wrote them. If the claim agrees with that
+replay, the step was done right on wrong inputs — a carried-forward error — and
+the blame goes to the earliest claim it depends on whose own step is wrong. If
+it disagrees, this step is where the work departs from the truth, and the
+registry's slips (σ instead of σ(1 − σ), a dropped minus sign, sin in degrees…)
+and a few arithmetic ones (a flipped sign, truncation, a decimal point) are tried
+to say what was misapplied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, Optional
+
+import numpy as np
+import sympy as sp
+
+from symdl.errors import SymdlError
+from symdl.kernels import LAMBDIFY_MODULES
+from symdl.parsing import parse
+from symdl.worksheet.solution import Quantity, Solution, label, plain, show
+
+_CLAIM_KEY = re.compile(r"(?P<quantity>.+?)(?:\[(?P<index>[0-9]+(?:\s*,\s*[0-9]+)*)\])?")
+
+
+@dataclasses.dataclass
+class Verdict:
+    claim: str  # the key as written in the file
+    claimed: Any
+    correct: Any
+    right: bool
+    cause: str = ""  # "step" (this step is wrong), "carried" (wrong inputs, right step), "given" (misread data)
+    origins: tuple[str, ...] = ()  # for a carried error: the nearest claims where the work departs
+    slip: str = ""  # what was misapplied, where that can be told
+    wrong_entries: tuple[str, ...] = ()  # for arrays: "[0, 0]: 0.66 (correct 0.224664)"
+
+    def line(self) -> str:
+        claimed, correct = (" ".join(show(value).split()) for value in (self.claimed, self.correct))
+        if self.right:
+            note = f"; {self.slip}" if self.slip else ""
+            return f"  ✓ {label(self.claim)} = {claimed}   (exact: {correct}{note})"
+        why = {"step": "this step is wrong", "given": "the given data is misread",
+               "carried": f"carried forward from {', '.join(map(label, self.origins))}; "
+                          "the step itself is right for the numbers used"}[self.cause]
+        text = f"  ✗ {label(self.claim)} = {claimed}   correct: {correct}. {why[0].upper()}{why[1:]}"
+        if self.slip:
+            text += f": {self.slip}"
+        entries = [f"      {entry}" for entry in self.wrong_entries[:8]]
+        if len(self.wrong_entries) > 8:
+            entries.append(f"      … {len(self.wrong_entries) - 8} more")
+        return "\n".join([text + "."] + entries)
+
+    def to_dict(self) -> dict:
+        return {"claim": self.claim, "claimed": plain(self.claimed), "correct": plain(self.correct),
+                "right": self.right, "cause": self.cause, "origins": list(self.origins), "slip": self.slip,
+                "wrong_entries": list(self.wrong_entries)}
+
+
+@dataclasses.dataclass
+class Report:
+    solution: Solution
+    verdicts: list[Verdict]
+
+    @property
+    def wrong(self) -> list[Verdict]:
+        return [v for v in self.verdicts if not v.right]
+
+    @property
+    def first_departures(self) -> list[str]:
+        """The claims where the work departs from the truth (not those merely carrying an error)."""
+        return [v.claim for v in self.wrong if v.cause in ("step", "given")]
+
+    def lines(self) -> list[str]:
+        problem = self.solution.problem
+        lines = [f"{problem.path} — {problem.title}"] + [v.line() for v in self.verdicts]
+        if not self.verdicts:
+            lines.append("  (no claims to check)")
+        summary = f"  {len(self.wrong)} of {len(self.verdicts)} claims wrong"
+        if self.first_departures:
+            summary += f"; the work first departs at {', '.join(map(label, self.first_departures))}"
+        return lines + [summary]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def to_dict(self) -> dict:
+        return {"file": self.solution.problem.path, "title": self.solution.problem.title,
+                "claims": len(self.verdicts), "wrong": len(self.wrong), "first_departures": self.first_departures,
+                "verdicts": [v.to_dict() for v in self.verdicts]}
+
+
+def check(solution: Solution) -> Report:
+    """Grade every claim of the solution's problem."""
+    problem = solution.problem
+    claims = [(key, _parse_key(solution, key), value) for key, value in problem.claims.items()]
+    student = _student_world(solution, claims)
+    verdicts: dict[str, Verdict] = {}
+    for key, (quantity, index), claimed in claims:
+        q = solution.quantities[quantity]
+        if isinstance(claimed, str):
+            verdicts[key] = _formula_verdict(solution, key, q, claimed)
+        else:
+            verdicts[key] = _numeric_verdict(solution, key, q, index, claimed, student)
+    by_quantity = {}
+    for key, (quantity, _), _ in claims:
+        by_quantity.setdefault(quantity, []).append(verdicts[key])
+    for verdict in verdicts.values():
+        if verdict.cause == "carried":
+            verdict.origins = _origins(solution, _parse_key(solution, verdict.claim)[0], by_quantity)
+            if not verdict.origins:  # only the student's (right) rounding was carried: the work is right
+                verdict.right, verdict.cause, verdict.wrong_entries = True, "", ()
+                verdict.slip = "right for the rounded numbers it was computed from"
+    return Report(solution, list(verdicts.values()))
+
+
+# --- the student's world ---------------------------------------------------------------------------
+@dataclasses.dataclass
+class _World:
+    values: dict[str, Any]  # every quantity as the student would have it
+    replayed: dict[str, Any]  # each quantity recomputed from the student's values of its dependencies
+    spread: dict[str, Any]  # how far the replay may move within the rounding of the student's numbers
+
+
+_UNDEFINED = (SymdlError, ValueError, TypeError, ZeroDivisionError, ArithmeticError)
+_SIGNS = np.random.default_rng(0)  # sign patterns for probing the rounding; fixed, so grading is deterministic
+
+
+def _student_world(solution: Solution, claims) -> _World:
+    """Every quantity recomputed from the student's claims, in dependency order. Where the replay
+    passes through numbers the student did not write down, they may have rounded those too: the
+    spread is how far that rounding (half a unit of the claims' last digit, carried on) can move it."""
+    numeric = {}
+    for key, (quantity, index), value in claims:
+        if not isinstance(value, str):
+            numeric.setdefault(quantity, []).append((key, index, value))
+    world = _World({}, {}, {})
+    rounding: dict[str, np.ndarray] = {}  # per quantity, the uncertainty of the student's value
+    for key, q in solution.quantities.items():
+        if isinstance(q.value, sp.Basic):
+            world.values[key] = world.replayed[key] = q.value
+            continue
+        replayed, spread = np.asarray(q.value, dtype=float), np.zeros(np.shape(q.value))
+        if q.recompute is not None and q.kind != "given":
+            replayed = _replay(q, world.values)
+            spread = _spread(q, world.values, rounding, replayed)
+        world.replayed[key], world.spread[key] = replayed, spread
+        value, uncertain = np.array(replayed, dtype=float), np.array(spread, dtype=float)
+        for _, index, claimed in numeric.get(key, []):  # a written number is known exactly
+            if index is None:
+                value, uncertain = np.array(claimed, dtype=float), np.zeros(np.shape(claimed))
+            else:
+                value[index], uncertain[index] = claimed, 0.0
+        world.values[key], rounding[key] = value, uncertain
+    return world
+
+
+def _replay(q: Quantity, values: dict) -> np.ndarray:
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(q.recompute(values), dtype=float)
+    except _UNDEFINED:
+        return np.full(np.shape(q.value), np.nan)  # the student's numbers make this step undefined
+
+
+def _spread(q: Quantity, values: dict, rounding: dict, replayed: np.ndarray) -> np.ndarray:
+    """How far the step moves when each uncertain dependency moves within its rounding: the
+    largest change over a few sign patterns, summed over dependencies."""
+    total = np.zeros(np.shape(replayed))
+    for dependency in q.depends:
+        half = rounding.get(dependency)
+        if half is None or not np.any(half):
+            continue
+        largest = np.zeros(np.shape(replayed))
+        for pattern in [np.ones(np.shape(half))] + [_SIGNS.choice((-1.0, 1.0), np.shape(half)) for _ in range(3)]:
+            moved = dict(values)
+            moved[dependency] = values[dependency] + pattern * half
+            with np.errstate(invalid="ignore"):
+                largest = np.fmax(largest, np.abs(_replay(q, moved) - replayed))
+        total = total + largest
+    return total
+
+
+def _inferred(claimed) -> np.ndarray:
+    return np.vectorize(_decimals, otypes=[int])(np.asarray(claimed, dtype=float))
+
+
+def _parse_key(solution: Solution, key: str) -> tuple[str, Optional[tuple[int, ...]]]:
+    match = _CLAIM_KEY.fullmatch(key.strip())
+    quantity = match.group("quantity").strip() if match else key
+    q = solution.get(quantity)
+    if match is None or match.group("index") is None:
+        return quantity, None
+    index = tuple(int(i) for i in match.group("index").split(","))
+    shape = np.shape(q.value)
+    if len(index) != len(shape) or any(not 0 <= i < n for i, n in zip(index, shape)):
+        raise solution.problem.error(f"index {list(index)} is outside {quantity}'s shape {shape}", "claims", key)
+    return quantity, index
+
+
+# --- verdicts ---------------------------------------------------------------------------------------
+def _numeric_verdict(solution: Solution, key: str, q: Quantity, index, claimed, world: _World) -> Verdict:
+    if isinstance(q.value, sp.Basic):
+        raise solution.problem.error(f"{q.label} is a formula; claim it as a string", "claims", key)
+    truth = np.asarray(q.value, dtype=float)[index] if index else np.asarray(q.value, dtype=float)
+    replayed = np.asarray(world.replayed[q.key], dtype=float)
+    spread = np.asarray(world.spread[q.key], dtype=float)
+    replayed, spread = (replayed[index], spread[index]) if index else (replayed, spread)
+    claimed = np.asarray(claimed, dtype=float)
+    if claimed.shape != truth.shape:
+        raise solution.problem.error(f"{label(key)} has shape {truth.shape}; the claim has shape {claimed.shape}",
+                                     "claims", key)
+    tolerance = solution.problem.tolerance
+    written = (solution.problem.decimals or {}).get(key)
+    if written is not None and np.shape(written) == claimed.shape and tolerance is None:
+        tolerance = written  # decimals as written in the file, trailing zeros included
+    right = _agree(claimed, truth, tolerance)
+    verdict = Verdict(key, claimed, truth, bool(right.all()))
+    if verdict.right:
+        return verdict
+    wrong = ~right
+    verdict.wrong_entries = tuple(f"{[int(j) for j in i]}: {show(claimed[i])} (correct {show(truth[i])})"
+                                  for i in zip(*np.nonzero(wrong))) if claimed.ndim else ()
+    if q.kind == "given":
+        verdict.cause = "given"
+        return verdict
+    with np.errstate(invalid="ignore"):
+        inputs_moved = ~np.isclose(replayed, truth, rtol=1e-12, atol=0)  # the student's earlier numbers differ
+    own = wrong & ~(inputs_moved & _agree(claimed, replayed, tolerance, spread=spread))
+    if not own.any():
+        verdict.cause = "carried"
+        return verdict
+    verdict.cause = "step"
+    verdict.slip = _slip(q, index, claimed, replayed, spread, own, world, tolerance)
+    return verdict
+
+
+def _formula_verdict(solution: Solution, key: str, q: Quantity, claimed: str) -> Verdict:
+    if not isinstance(q.value, sp.Basic):
+        raise solution.problem.error(f"{label(key)} is a number; claim it as a number", "claims", key)
+    try:
+        claim = parse(claimed)
+    except SymdlError as error:
+        raise solution.problem.error(f"the claimed formula cannot be read: {error}", "claims", key) from None
+    verdict = Verdict(key, claimed, q.value, _equivalent(claim, q.value))
+    if not verdict.right:
+        verdict.cause = "step"
+        verdict.slip = next((text for text, wrong in q.slips if _equivalent(claim, wrong({}))), "")
+        if not verdict.slip:
+            verdict.slip = _constant_factor(claim, q.value)
+    return verdict
+
+
+def _constant_factor(claim: sp.Expr, truth: sp.Expr) -> str:
+    """"off by a factor of 2" when the claim is a constant multiple of the truth."""
+    for factor in (2, sp.Rational(1, 2), -1, 4, sp.Rational(1, 4), 10, sp.Rational(1, 10)):
+        if _equivalent(claim, factor * truth):
+            return "the sign is flipped" if factor == -1 else f"off by a constant factor of {factor}"
+    return ""
+
+
+def _equivalent(a: sp.Expr, b: sp.Expr, samples: int = 7) -> bool:
+    """Equal as functions: at seeded sample points (where both are finite) within 1e-9 relative."""
+    names = sorted(a.free_symbols | b.free_symbols, key=str)
+    f = sp.lambdify(names, a - b, modules=LAMBDIFY_MODULES)
+    scale = sp.lambdify(names, b, modules=LAMBDIFY_MODULES)
+    rng = np.random.default_rng(0)
+    checked = 0
+    with np.errstate(all="ignore"):
+        for _ in range(samples * 3):
+            point = rng.uniform(-2.5, 2.5, len(names))
+            difference, size = complex(f(*point)), complex(scale(*point))
+            if not (np.isfinite(difference) and np.isfinite(size)):
+                continue
+            if abs(difference) > 1e-9 * max(1.0, abs(size)):
+                return False
+            checked += 1
+            if checked == samples:
+                break
+    return checked > 0
+
+
+def _slip(q: Quantity, index, claimed, replayed, spread, own, world: _World, tolerance) -> str:
+    """The registry's slips for this step, then arithmetic ones, tried on the student's numbers.
+    In an array, different entries may have different slips: each is named with its entries."""
+    remaining, found = own.copy(), []
+    for text, wrong in q.slips:
+        explained = _explained(wrong, world, index, claimed, replayed, spread, tolerance) & remaining
+        if explained.any():
+            found.append((explained, text))
+            remaining &= ~explained
+    if remaining.any() and q.recompute is not None:
+        truth = np.asarray(q.value, dtype=float)[index] if index else np.asarray(q.value, dtype=float)
+        written = tolerance[remaining] if isinstance(tolerance, np.ndarray) else None
+        text = _arithmetic_slip(claimed, replayed, remaining, written,
+                                inputs_right=bool(np.allclose(replayed[remaining], truth[remaining])))
+        found.append((remaining, text))
+    if len(found) == 1 or claimed.ndim == 0:
+        return found[0][1] if found else ""
+    return "; ".join(f"at {', '.join(str([int(i) for i in entry]) for entry in zip(*np.nonzero(mask)))}: {text}"
+                     for mask, text in found if text)
+
+
+def _explained(wrong, world: _World, index, claimed, replayed, spread, tolerance) -> np.ndarray:
+    """Entries of the claim that one slip reproduces (and where it changes the right value)."""
+    explained = np.zeros(np.shape(claimed), dtype=bool)
+    try:
+        with np.errstate(all="ignore"):
+            candidates = wrong(world.values)
+        candidates = candidates if isinstance(candidates, list) else [candidates]
+        candidates = [np.asarray(np.asarray(c, dtype=float)[index] if index else c, dtype=float) for c in candidates]
+    except (_UNDEFINED + (IndexError,)):
+        return explained
+    for candidate in candidates:
+        if candidate.shape == claimed.shape:
+            with np.errstate(invalid="ignore"):
+                changes = ~np.isclose(candidate, replayed, rtol=1e-9, atol=0)
+            explained |= changes & (_agree(claimed, candidate, tolerance, spread=spread)
+                                    | _truncates(claimed, candidate, tolerance))
+    return explained
+
+
+def _arithmetic_slip(claimed: np.ndarray, replayed: np.ndarray, own: np.ndarray, written: Optional[np.ndarray],
+                     inputs_right: bool) -> str:
+    """A flipped sign, a truncation instead of rounding (or both), a decimal-point slip; else the
+    number this step gives."""
+    c, r = np.atleast_1d(claimed[own]), np.atleast_1d(replayed[own])
+    if not np.all(np.isfinite(r)):
+        return ""
+    decimals = written if written is not None else np.array([_decimals(x) for x in c])
+    scale = 10.0 ** np.atleast_1d(decimals)
+    for sign, prefix in ((1, ""), (-1, "the sign is flipped, and ")):
+        if sign == -1 and np.all(c != 0) and np.all(_agree(c, -r)):
+            return "the sign is flipped"
+        rounded = np.round(sign * r * scale) / scale
+        if np.all(_truncates(c, sign * r, np.atleast_1d(decimals))) and not np.allclose(rounded, c):
+            return (f"{prefix}{show(sign * r if r.size > 1 else sign * r[0])} was truncated to "
+                    f"{show(c if c.size > 1 else c[0])}, not rounded (to the digits written it is "
+                    f"{show(rounded if rounded.size > 1 else rounded[0])})")
+    for power in (1, 2, 3, -1, -2, -3):
+        if np.all(c != 0) and np.all(_agree(c, r * 10.0 ** power)):
+            return f"off by a factor of {10.0 ** power:g} (a decimal-point slip)"
+    if inputs_right:
+        return f"its inputs are right, and the step gives {show(replayed[own])} (an arithmetic slip)"
+    return f"from the numbers used, this step gives {show(replayed[own])}"
+
+
+def _truncates(claimed: np.ndarray, value: np.ndarray, tolerance) -> np.ndarray:
+    """Entry by entry: the claim is ``value`` cut off (not rounded) after the digits written."""
+    decimals = tolerance if isinstance(tolerance, np.ndarray) else _inferred(claimed)
+    scale = 10.0 ** decimals.astype(float)
+    with np.errstate(invalid="ignore"):
+        return np.abs(np.trunc(value * scale) / scale - claimed) <= 1e-12 * np.maximum(1.0, np.abs(claimed))
+
+
+def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verdict]]) -> tuple[str, ...]:
+    """Where a carried error comes from: walking back through the dependencies, the nearest claims
+    whose own step departs from the truth. The walk goes on through unclaimed quantities and
+    carried claims, and stops at claims judged right (their rounding is the student's due)."""
+    found, seen, stack = [], set(), [quantity]
+    while stack:
+        for dependency in solution.quantities[stack.pop()].depends:
+            if dependency in seen:
+                continue
+            seen.add(dependency)
+            claimed = by_quantity.get(dependency, [])
+            departures = [v.claim for v in claimed if v.cause in ("step", "given")]
+            if departures:
+                found += departures
+            elif not claimed or any(v.cause == "carried" for v in claimed):
+                stack.append(dependency)
+    order = {key: position for position, key in enumerate(solution.quantities)}
+    return tuple(sorted(found, key=lambda claim: order[_CLAIM_KEY.fullmatch(claim).group("quantity").strip()]))
+
+
+# --- numbers as the student wrote them ---------------------------------------------------------------
+def _decimals(x: float) -> int:
+    """Digits after the decimal point in the shortest form of ``x`` (0.66 → 2, 155.0 → 0, 1e-05 → 5)."""
+    text = repr(float(x))
+    mantissa, _, exponent = text.partition("e")
+    places = len(mantissa.split(".")[1].rstrip("0")) if "." in mantissa else 0
+    return max(0, places - int(exponent or 0))
+
+
+def _agree(claimed, truth, tolerance=None, spread=0.0) -> np.ndarray:
+    """Entry by entry: equal to the digits written (half a unit in the last place), or within the
+    relative tolerance, widened by ``spread``, the rounding carried in from earlier numbers.
+    ``tolerance`` is None (decimals inferred from the numbers), a float (relative) or an integer
+    array (the decimals written)."""
+    claimed, truth = np.asarray(claimed, dtype=float), np.asarray(truth, dtype=float)
+    if tolerance is None:
+        half_unit = np.vectorize(lambda x: 0.5 * 10.0 ** -_decimals(x), otypes=[float])(claimed)
+    elif isinstance(tolerance, np.ndarray):
+        half_unit = 0.5 * 10.0 ** -tolerance.astype(float)
+    else:
+        half_unit = tolerance * np.abs(truth)
+    bound = half_unit + spread + 1e-12 * np.maximum(1.0, np.abs(truth))
+    with np.errstate(invalid="ignore"):
+        return np.abs(claimed - truth) <= bound

@@ -1,0 +1,122 @@
+"""Exercise variants: the same problem with fresh numbers, each with its answer key.
+
+Numbers are drawn from a seeded generator (``numpy.random.default_rng``), so a
+seed always gives the same sheet. A draw that lands where the problem is
+undefined (a division by zero, log of a negative) or on a kink (a ReLU or max
+exactly at its corner, where the gradient is a convention) is drawn again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from symdl.errors import SymdlError
+from symdl.worksheet.problem import Problem
+from symdl.worksheet.solution import Solution, plain
+from symdl.worksheet.solvers import solve
+
+MAX_COUNT = 100
+MAX_ATTEMPTS = 50  # draws per variant before giving up
+_KINKED = {"relu", "leaky_relu", "abs", "max", "min", "step"}  # not floor: sizes are whole numbers by design
+
+
+@dataclasses.dataclass
+class Variant:
+    number: int
+    problem: Problem
+    solution: Solution
+    given: dict[str, Any]  # the drawn numbers, by leaf name
+
+    def answers(self) -> dict[str, Any]:
+        """The answer key: each reported quantity's value (or formula)."""
+        return {q.key: plain(q.value) for q in self.solution.reported()}
+
+    def to_dict(self) -> dict:
+        return {"number": self.number, "title": self.problem.title,
+                "given": {k: plain(v) for k, v in self.given.items()}, "answers": self.answers()}
+
+
+def variants(problem: Problem, seed: int, count: int = 1) -> list[Variant]:
+    """``count`` variants of ``problem`` drawn with ``seed``; the report asks for what the claims named."""
+    if not 1 <= count <= MAX_COUNT:
+        raise problem.error(f"--count must be from 1 to {MAX_COUNT}, not {count}")
+    if not 0 <= seed < 2**63:
+        raise problem.error(f"--seed must be a non-negative integer, not {seed}")
+    leaves = _leaves(problem)
+    rng = np.random.default_rng(seed)
+    report = problem.report or (tuple(dict.fromkeys(_quantity(k) for k in problem.claims)) or None)
+    return [_draw(problem, leaves, rng, number, report) for number in range(1, count + 1)]
+
+
+def _quantity(claim_key: str) -> str:
+    return claim_key.split("[", 1)[0].strip()
+
+
+def _leaves(problem: Problem) -> dict[str, np.ndarray]:
+    """The numbers a variant may change, with their current values (for shapes)."""
+    spec = problem.spec
+    if problem.kind == "network":
+        found = {**spec.get("inputs", {}), **spec.get("parameters", {})}
+    else:
+        found = {name: np.asarray(float(v)) for name, v in spec.get("at", {}).items()}
+    chosen = problem.variants.vary or tuple(found)
+    unknown = [name for name in chosen if name not in found]
+    if unknown:
+        raise problem.error(f"cannot vary {', '.join(unknown)}: not an input of this problem", "variants", "vary")
+    if not chosen:
+        raise problem.error("this problem has no numbers to vary (give [graph] or [derivative] an 'at')")
+    return {name: np.asarray(found[name], dtype=float) for name in chosen}
+
+
+def _draw(problem: Problem, leaves: dict, rng: np.random.Generator, number: int, report) -> Variant:
+    settings = problem.variants
+    for _ in range(MAX_ATTEMPTS):
+        given = {name: _numbers(rng, value.shape, settings) for name, value in leaves.items()}
+        candidate = dataclasses.replace(problem, title=f"{problem.title} (variant {number})", claims={},
+                                        spec=_with(problem, given), report=report)
+        try:
+            solution = solve(candidate)
+        except SymdlError:
+            continue  # undefined at these numbers: draw again
+        if not _on_a_kink(solution):
+            return Variant(number, candidate, solution, given)
+    raise problem.error(f"no valid numbers found in {MAX_ATTEMPTS} draws; widen [variants] low/high")
+
+
+def _numbers(rng: np.random.Generator, shape: tuple, settings) -> np.ndarray:
+    """Uniform over the numbers with ``decimals`` places in [low, high], each equally likely."""
+    scale = 10 ** settings.decimals
+    low, high = math.ceil(settings.low * scale), math.floor(settings.high * scale)
+    return rng.integers(low, high, size=shape, endpoint=True) / scale
+
+
+def _with(problem: Problem, given: dict) -> dict:
+    spec = dict(problem.spec)
+    if problem.kind == "network":
+        for group in ("inputs", "parameters"):
+            spec[group] = {name: given.get(name, value) for name, value in spec.get(group, {}).items()}
+    else:
+        spec["at"] = {name: float(given[name]) if name in given else value for name, value in spec["at"].items()}
+    return spec
+
+
+def _on_a_kink(solution: Solution) -> bool:
+    """True where an op with a corner sits exactly on it (ReLU at 0, a tie in max)."""
+    graph = getattr(solution.work, "graph", None)
+    if graph is None:
+        return False
+    for _, data in graph.nodes(data=True):
+        if data.get("op") not in _KINKED:
+            continue
+        operands = [np.asarray(graph.nodes[i]["value"], dtype=float) for i in data["inputs"]]
+        if data["op"] in ("max", "min") and len(operands) > 1:
+            stacked = np.stack(np.broadcast_arrays(*operands))
+            if np.any(np.sum(stacked == stacked.max(axis=0), axis=0) > 1):
+                return True
+        elif np.any(operands[0] == 0):
+            return True
+    return False

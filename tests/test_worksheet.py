@@ -1,0 +1,281 @@
+"""Worksheets: problem files solved, claims graded, variants drawn — and bad files refused.
+
+Expected numbers are computed here by hand (math, plain NumPy), never read back
+from symdl. The seed-note examples under examples/ are checked for the slips the
+notes are known to make.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from symdl.cli import main
+from symdl.worksheet import ProblemError, check, load, loads, solve
+from symdl.worksheet.variants import variants
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ALL_EXAMPLES = sorted(EXAMPLES.glob("*.toml"))
+
+
+def verdicts(name: str) -> dict:
+    return {v.claim: v for v in check(solve(load(EXAMPLES / name))).verdicts}
+
+
+def problem(text: str):
+    return solve(loads(text, "test.toml"))
+
+
+# --- solving ---------------------------------------------------------------------------------------
+def test_sigmoid_neuron_numbers_by_hand():
+    s = solve(load(EXAMPLES / "sigmoid_neuron.toml")).quantities
+    q = 2 * -1 + -3 * -2 - 3
+    f = 1 / (1 + math.exp(-q))
+    assert s["f6"].value == pytest.approx(math.exp(-1), rel=1e-12)
+    assert s["f8"].value == pytest.approx(f, rel=1e-12)
+    assert s["df8/df7"].value == pytest.approx(-1 / (1 + math.exp(-1)) ** 2, rel=1e-12)
+    assert s["df8/dw0"].value == pytest.approx(-1 * f * (1 - f), rel=1e-12)  # x0 · σ'(q)
+    assert s["df8/dx1"].value == pytest.approx(-3 * f * (1 - f), rel=1e-12)
+
+
+def test_exploding_chain_numbers_by_hand():
+    s = solve(load(EXAMPLES / "exploding_relu_chain.toml")).quantities
+    assert float(s["f9"].value) == 124**2 / 2
+    assert float(s["df9/dx"].value) == 124 * 5**3
+
+
+def test_softmax_and_jacobian_by_numpy():
+    s = solve(load(EXAMPLES / "softmax_jacobian.toml")).quantities
+    x = np.array([2.0, 1.0, 0.1])
+    soft = np.exp(x) / np.exp(x).sum()
+    np.testing.assert_allclose(s["s"].value, soft, rtol=1e-12)
+    jacobian = [[soft[i] * ((i == j) - soft[j]) for j in range(3)] for i in range(3)]
+    np.testing.assert_allclose(s["ds/dx"].value, jacobian, rtol=1e-12, atol=1e-15)
+
+
+def test_every_example_solves_and_prints(capsys):
+    for path in ALL_EXAMPLES:
+        assert main(["solve", str(path)]) == 0, path
+        out = capsys.readouterr().out
+        assert load(path).title in out
+
+
+def test_derivative_problem_gives_the_textbook_form():
+    s = problem('title = "t"\n[derivative]\nexpression = "sigmoid(x)"\nwrt = "x"\n').quantities
+    assert str(s["d/dx"].value) in ("(1 - sigmoid(x))*sigmoid(x)", "sigmoid(x)*(1 - sigmoid(x))")
+
+
+# --- grading ---------------------------------------------------------------------------------------
+def test_add_gate_slip_is_named():
+    v = verdicts("add_after_mul.toml")
+    assert not v["df/dx"].right and v["df/dx"].cause == "step" and "add gate" in v["df/dx"].slip
+    assert all(v[k].right for k in ("f", "df/dy", "df/dz", "dq/dy"))
+
+
+def test_softmax_diagonal_slip_is_named():
+    v = verdicts("softmax_jacobian.toml")
+    assert v["s"].right  # 0.66, 0.24, 0.1: right to the digits written
+    assert v["ds/dx[0,0]"].cause == "step" and "sᵢ(1 − sᵢ)" in v["ds/dx[0,0]"].slip
+    assert "truncated" in v["ds/dx[1,0]"].slip  # −0.66·0.24 = −0.1584, written −0.15
+    assert not v["ds/dx"].right
+
+
+def test_carried_error_is_reported_at_its_origin():
+    v = verdicts("sigmoid_neuron.toml")
+    assert v["f6"].cause == "step" and "truncated" in v["f6"].slip  # e⁻¹ = 0.3679 written 0.36
+    for carried in ("f7", "f8", "df8/df7"):
+        assert v[carried].cause == "carried" and v[carried].origins == ("f6",), carried
+    # 0.19 for ∂f8/∂f3 and then −0.38 for ∂f8/∂w1 carry the truncation of 0.198 at ∂f8/∂f4, the nearest departure
+    assert "truncated" in v["df8/df4"].slip and v["df8/dw1"].origins == ("df8/df4",)
+    v = verdicts("exploding_relu_chain.toml")
+    assert v["df9/df3"].cause == "step"
+    assert v["df9/dx"].cause == "carried" and v["df9/dx"].origins == ("df9/df2",)  # 155 = 31·5, and 31 is the slip
+    assert [k for k, x in v.items() if not x.right] == ["df9/df3", "df9/df2", "df9/dx"]
+
+
+def test_power_rule_slip_and_its_consequences():
+    v = verdicts("square_of_sum.toml")
+    assert v["df/dq"].cause == "step" and "power rule" in v["df/dq"].slip
+    assert v["df/dx"].cause == v["df/dy"].cause == "carried"
+
+
+def test_formula_claims():
+    v = verdicts("relu_definition.toml")
+    assert not v["f(x)"].right and "factor of 2" in v["f(x)"].slip
+    v = verdicts("tanh_quotient_rule.toml")
+    assert v["d/dx"].right  # 1 − (eˣ − e⁻ˣ)²/(eˣ + e⁻ˣ)² is 1 − tanh²
+    assert not v["f"].right  # tanh(1.9) = 0.956, not 0.716
+    inverted = problem('title = "t"\n[derivative]\nexpression = "tanh(x)"\nwrt = "x"\n'
+                       '[claims]\n"d/dx" = "1 - 1/tanh(x)**2"\n')
+    assert "inverted" in check(inverted).verdicts[0].slip
+
+
+@st.composite
+def rounded_truths(draw):
+    """A random point of a small network, and a claim rounded to 2 or 3 significant digits."""
+    x, y, w = (draw(st.integers(-9, 9).filter(lambda v: v != 0)) / 4 for _ in range(3))
+    digits = draw(st.sampled_from([2, 3]))
+    return x, y, w, digits
+
+
+@given(rounded_truths())
+def test_claims_to_two_or_three_significant_digits_are_accepted(case):
+    x, y, w, digits = case
+    a = math.tanh(w * x + y)
+    grad_w = x * (1 - a * a)
+    claims = {"a": a, "da/dw": grad_w}
+    lines = "\n".join(f'"{k}" = {float(f"{v:.{digits}g}")!r}' for k, v in claims.items())
+    text = (f'title = "t"\n[graph]\nsteps = "z = w*x + y; a = tanh(z)"\nat = {{ x = {x}, y = {y}, w = {w} }}\n'
+            f"[claims]\n{lines}\n")
+    report = check(problem(text))
+    assert not report.wrong, str(report)
+
+
+@given(st.floats(0.2, 5.0), st.sampled_from([2, 3]))
+def test_a_claim_off_in_its_last_written_digit_is_rejected(value, digits):
+    truth = math.exp(value)
+    written = float(f"{truth:.{digits}g}")
+    exponent = math.floor(math.log10(abs(written))) - digits + 1
+    places = max(0, -exponent)
+    off = f"{written + 2 * 10.0**exponent:.{places}f}"  # two units in the last written place, trailing zeros kept
+    text = f'title = "t"\n[graph]\nexpression = "exp(x)"\nat = {{ x = {value!r} }}\n[claims]\nf = {off}\n'
+    assert check(problem(text)).wrong
+
+
+def test_check_exit_status(tmp_path, capsys):
+    assert main(["check", str(EXAMPLES / "max_gate.toml")]) == 0
+    assert main(["check", str(EXAMPLES / "max_gate.toml"), str(EXAMPLES / "add_after_mul.toml")]) == 1
+    out = capsys.readouterr().out
+    assert "an add gate's local gradient is 1" in out
+    assert main(["check", "--json", str(EXAMPLES / "add_after_mul.toml")]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report[0]["first_departures"] == ["df/dx"]
+
+
+# --- variants ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ALL_EXAMPLES, ids=lambda p: p.stem)
+def test_variants_are_reproducible_and_their_keys_check(path):
+    p = load(path)
+    first, again = variants(p, seed=7, count=3), variants(p, seed=7, count=3)
+    assert [v.to_dict() for v in first] == [v.to_dict() for v in again]
+    other = variants(p, seed=8, count=3)
+    assert any(not np.array_equal(a, b) for v, w in zip(first, other) for a, b in zip(v.given.values(),
+                                                                                      w.given.values()))
+    for v in first:
+        keyed = type(v.problem)(**{**v.problem.__dict__, "claims": _claims(v.answers())})
+        report = check(solve(keyed))
+        assert report.verdicts and not report.wrong, str(report)
+
+
+def _claims(answers: dict) -> dict:
+    return {k: value if isinstance(value, str) else np.asarray(value, dtype=float) for k, value in answers.items()}
+
+
+def test_exercise_files(tmp_path, capsys):
+    out = tmp_path / "sheet"
+    assert main(["exercise", str(EXAMPLES / "sigmoid_neuron.toml"), "--seed", "3", "--count", "3",
+                 "--out", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["sigmoid_neuron-seed3-answers.tex", "sigmoid_neuron-seed3-exercises.json",
+                     "sigmoid_neuron-seed3-questions.tex"]
+    data = json.loads((out / "sigmoid_neuron-seed3-exercises.json").read_text())
+    assert len(data["variants"]) == 3
+    questions = (out / "sigmoid_neuron-seed3-questions.tex").read_text()
+    answers = (out / "sigmoid_neuron-seed3-answers.tex").read_text()
+    assert "Find" in questions and "Find" not in answers and "align*" in answers
+
+
+# --- outputs ----------------------------------------------------------------------------------------
+def test_solve_writes_every_format(tmp_path, capsys):
+    assert main(["solve", str(EXAMPLES / "sigmoid_neuron.toml"), "--out", str(tmp_path)]) == 0
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".html", ".json", ".svg", ".tex", ".tikz", ".txt"]
+    data = json.loads((tmp_path / "sigmoid_neuron.json").read_text())
+    assert data["quantities"]["f8"]["value"] == pytest.approx(1 / (1 + math.exp(-1)))
+    assert data["check"]["first_departures"][0] == "f6"
+    html = (tmp_path / "sigmoid_neuron.html").read_text()
+    assert "<svg" in html and "<script" not in html
+    assert main(["solve", "--json", str(EXAMPLES / "derivative_free.toml")]) == 2  # no such file
+    assert main(["solve", str(EXAMPLES / "relu_definition.toml"), "--out", str(tmp_path / "d")]) == 0
+    assert not (tmp_path / "d" / "relu_definition.svg").exists()  # a derivative has no circuit
+
+
+def test_solution_document_compiles(tmp_path, capsys):
+    engine = shutil.which("latexmk")
+    if engine is None:
+        pytest.skip("no TeX installation: install Debian's texlive-latex-base, texlive-latex-recommended, latexmk")
+    for name in ("sigmoid_neuron", "softmax_jacobian", "tanh_quotient_rule"):
+        assert main(["solve", str(EXAMPLES / f"{name}.toml"), "--out", str(tmp_path)]) == 0
+        run = subprocess.run([engine, "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+                              f"{name}.tex"], cwd=tmp_path, capture_output=True, text=True, timeout=180)
+        assert (tmp_path / f"{name}.pdf").exists(), run.stdout[-3000:]
+
+
+# --- bad files --------------------------------------------------------------------------------------
+BAD = {
+    "unknown top-level key": ('title = "t"\ncolour = 1\n[graph]\nexpression = "x"\nat = { x = 1 }\n', ":2:", "colour"),
+    "two kinds": ('title = "t"\n[graph]\nexpression = "x"\nat = { x = 1 }\n[derivative]\nexpression = "x"\n'
+                  'wrt = "x"\n', "exactly one", ""),
+    "missing title": ('[graph]\nexpression = "x"\nat = { x = 1 }\n', "title", ""),
+    "missing at": ('title = "t"\n[graph]\nexpression = "x*y"\nat = { x = 1 }\n', "no value given for y", ""),
+    "claim shape": ('title = "t"\n[network]\ninputs = { x = [1.0, 2.0] }\n[[network.ops]]\nname = "s"\n'
+                    'op = "softmax"\ninputs = ["x"]\n[claims]\ns = [0.5, 0.5, 0.5]\n', "shape", "claims.s"),
+    "ragged array": ('title = "t"\n[network]\ninputs = { x = [[1.0, 2.0], [3.0]] }\n[[network.ops]]\n'
+                     'name = "s"\nop = "softmax"\ninputs = ["x"]\n', ":3:", "rectangular"),
+    "unknown quantity": ('title = "t"\n[graph]\nexpression = "x*y"\nat = { x = 1, y = 2 }\n[claims]\n'
+                         '"df/dz" = 1\n', ":6:", "no quantity"),
+    "unknown op": ('title = "t"\n[network]\ninputs = { x = [1.0] }\n[[network.ops]]\nname = "s"\n'
+                   'op = "__import__"\ninputs = ["x"]\n', ":4:", "__import__"),
+    "op key": ('title = "t"\n[network]\ninputs = { x = [1.0] }\n[[network.ops]]\nname = "s"\nop = "tanh"\n'
+               'inputs = ["x"]\ncode = "os.system(1)"\n', ":8:", "code"),
+    "bad index": ('title = "t"\n[graph]\nexpression = "x*y"\nat = { x = 1, y = 2 }\n[claims]\n"f[3]" = 1\n',
+                  "outside", ""),
+    "hostile expression": ('title = "t"\n[graph]\nexpression = "__import__(\'os\').system(\'x\')"\nat = {}\n',
+                           "graph", ""),
+    "not toml": ('title = "t\n', "not valid TOML", ""),
+    "formula claim on a number": ('title = "t"\n[graph]\nexpression = "2*x"\nat = { x = 1 }\n[claims]\nf = "x"\n',
+                                  "claim it as a number", ""),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_files_name_file_line_and_key(name, tmp_path, capsys):
+    text, *expected = BAD[name]
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    before = sorted(tmp_path.iterdir())
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symdl: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert str(path) in err
+    for fragment in expected:
+        assert fragment in err, err
+    assert main(["solve", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert sorted(tmp_path.iterdir()) == before  # nothing written
+
+
+_PIECES = st.sampled_from([
+    "title", "[graph]", "[network]", "[claims]", "[[network.ops]]", "expression", "steps", "at", "=", '"', "[", "]",
+    "{", "}", ",", "x", "f", "df/dx", "1", "-2.5", "1e400", "[1, 2]", "[[1], [2, 3]]", "\n", "op", "inputs",
+    "softmax", "tanh", "name", '"x"', "true", "nan", "inf", "\\", "é", "\x00", "__class__",
+])
+
+
+@given(st.lists(_PIECES, max_size=40), st.sampled_from(ALL_EXAMPLES or [None]), st.integers(0, 10_000))
+def test_fuzzed_problem_files_never_crash(pieces, example, cut):
+    """Random text, and real examples cut or spliced with it: exit 0, 1 or 2, never a traceback."""
+    base = example.read_text(encoding="utf-8") if example else ""
+    cut = cut % (len(base) + 1)
+    text = base[:cut] + " ".join(pieces) + base[cut:]
+    try:
+        report = check(solve(loads(text, "fuzz.toml")))
+    except ProblemError as error:
+        assert str(error).startswith("fuzz.toml")
+    else:
+        assert isinstance(report.wrong, list)
