@@ -128,10 +128,15 @@ def inputs_for(name: str, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     return {k: rng.uniform(-1.0, 1.0, n) for k in CASES[name][2]}
 
 
-def symdl_kernel(name: str):
+def symdl_kernel(name: str, threads: int | None = None):
+    """symdl's kernel as a user gets it: ``threads=None`` is its default (blocks on every CPU)."""
     _, _, inputs, wrt = CASES[name]
-    k = symdl.kernel(sympy_expr(name), wrt=wrt)
+    k = symdl.kernel(sympy_expr(name), wrt=wrt, threads=threads)
     return lambda arrays: k(**arrays)
+
+
+def symdl_one_thread(name: str):
+    return symdl_kernel(name, threads=1)
 
 
 def naive_lambdify(name: str):
@@ -176,6 +181,17 @@ def fused_numpy(name: str):
     return lambda arrays: fused(**{n: arrays[n] for n in inputs})
 
 
+def thread_counts(n: int = N) -> dict:
+    """Threads each peer computes with at ``n`` points (JAX's XLA CPU runtime picks its own)."""
+    out = {"symdl": symdl.kernels.threads_for(n), "symdl 1 thread": 1}
+    try:
+        import torch
+        out["PyTorch eager"] = torch.get_num_threads()
+    except ImportError:
+        pass
+    return out
+
+
 def versions() -> dict:
     out = {"numpy": np.__version__, "sympy": sp.__version__}
     for module in ("torch", "jax", "jaxlib"):
@@ -191,8 +207,8 @@ def versions() -> dict:
     return out
 
 
-PEERS = {"symdl": symdl_kernel, "naive lambdify": naive_lambdify, "PyTorch eager": torch_eager,
-         "JAX jit(vmap(grad))": jax_jit, "fused NumPy": fused_numpy}
+PEERS = {"symdl": symdl_kernel, "symdl 1 thread": symdl_one_thread, "naive lambdify": naive_lambdify,
+         "PyTorch eager": torch_eager, "JAX jit(vmap(grad))": jax_jit, "fused NumPy": fused_numpy}
 
 
 def run(n: int = N, log=print) -> dict:
@@ -224,11 +240,11 @@ def run(n: int = N, log=print) -> dict:
         rows.append(row)
         log("  " + name + ": " + ", ".join(f"{p} {v:.4f}s" if isinstance(v, float) else f"{p} {v}"
                                          for p, v in row.items() if p != "case"))
-    return {"n": n, "repeats": REPEATS, "rows": rows, "versions": versions()}
+    return {"n": n, "repeats": REPEATS, "rows": rows, "versions": versions(), "threads": thread_counts(n)}
 
 
 def memory(n: int = N) -> list[dict]:
-    """tracemalloc peak of one symdl kernel call (NumPy reports its buffers to tracemalloc)."""
+    """tracemalloc peak of one symdl kernel call, as by default (NumPy reports its buffers to tracemalloc)."""
     out = []
     for name in CASES:
         arrays = inputs_for(name, n)

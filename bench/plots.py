@@ -40,12 +40,15 @@ def scaling(derivation: dict, path: str) -> None:
 def kernels(result: dict, path: str) -> None:
     rows = result["rows"]
     peers = [p for p in rows[0] if p != "case"]
+    threads = result.get("threads", {})
     fig, ax = plt.subplots(figsize=(7, 4))
     width = 0.8 / len(peers)
     for j, peer in enumerate(peers):
         xs = [i + j * width for i, r in enumerate(rows) if isinstance(r[peer], float)]
         ys = [r[peer] for r in rows if isinstance(r[peer], float)]
-        ax.bar(xs, ys, width, label=peer, color=f"C{j}")
+        count = threads.get(peer)
+        label = peer if count is None or peer.endswith("1 thread") else f"{peer} ({count} thread{'s' * (count != 1)})"
+        ax.bar(xs, ys, width, label=label, color=f"C{j}")
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))], [r["case"] for r in rows], fontsize=7)
     ax.set(yscale="log", ylabel=f"seconds for N = {result['n']:,} (best of {result['repeats']})",
            title="Value + all gradients")

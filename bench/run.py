@@ -2,10 +2,12 @@
 
 Runs the four sections in one process, prints the tables, writes ``bench/results.json``
 and ``figures/bench_scaling.svg``, ``figures/bench_kernels.svg``. Targets are reported, not asserted.
+``python -m bench.run --only kernels`` reruns the kernel throughput (and the kernels' memory) alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -18,6 +20,7 @@ if __package__ in (None, ""):  # ``python bench/run.py``
 from bench import canonical, derivation, kernels, plots  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "bench", "results.json")
 
 
 def _row(rows, family, size):
@@ -45,25 +48,35 @@ def summary(results: dict) -> list[tuple[str, str, str]]:
     out.append(("ops where canonical() misses the registry form", ", ".join(misses) or "none", "—"))
     smisses = [r["op"] for r in c if not r["simplify_reaches"]]
     out.append(("ops where sympy.simplify misses it", ", ".join(smisses) or "none", "—"))
+    return out + kernel_summary(k)
+
+
+def kernel_summary(k: dict) -> list[tuple[str, str, str]]:
+    """symdl's speed ÷ each peer's, by default (the target's judge) and on one thread."""
+    out = []
     for row in k["rows"]:
         for peer in ("naive lambdify", "PyTorch eager", "JAX jit(vmap(grad))", "fused NumPy"):
             other = row[peer]
             if not isinstance(other, float):
                 out.append((f"{row['case']}: symdl vs {peer}", other, "—"))
                 continue
-            ratio = other / row["symdl"]
+            ratio, single = other / row["symdl"], other / row["symdl 1 thread"]
             target = {"naive lambdify": ("≥ 5×", ratio >= 5) if row["case"] == "chain depth 8" else None,
                       "PyTorch eager": ("≥ 1×", ratio >= 1),
                       "JAX jit(vmap(grad))": ("≥ 1/1.5×", ratio >= 1 / 1.5)}.get(peer)
             met = "—" if target is None else f"{'yes' if target[1] else 'no'} ({target[0]})"
-            out.append((f"{row['case']}: symdl speed ÷ {peer}", f"{ratio:.2f}×", met))
+            out.append((f"{row['case']}: symdl speed ÷ {peer}", f"{ratio:.2f}× (1 thread {single:.2f}×)", met))
     return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["kernels"],
+                        help="rerun one section and replace its part of bench/results.json, keeping the rest")
+    if parser.parse_args(argv).only == "kernels":
+        return only_kernels()
     start = time.perf_counter()
-    results = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
-                           "cpus": os.cpu_count()}}
+    results = {"machine": machine()}
     print("1. derivation scaling (symdl vs naive sympy.diff, cap %.0f s)" % derivation.CAP)
     results["derivation"] = derivation.run()
     print("2. canonical simplification (symdl.rewrite.canonical vs sympy.simplify)")
@@ -80,13 +93,39 @@ def main() -> int:
     width = max(len(s[0]) for s in results["summary"])
     print("\nsummary")
     for measure, value, met in results["summary"]:
-        print(f"  {measure:{width}s}  {value:>14s}  {met}")
+        print(f"  {measure:{width}s}  {value:>24s}  {met}")
     print(f"\nversions: {results['kernels']['versions']}; total {results['seconds']:.0f} s")
-    with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
-        json.dump(results, f, indent=1, default=str)
+    _write(results)
     plots.scaling(results["derivation"], os.path.join(ROOT, "figures", "bench_scaling.svg"))
     plots.kernels(results["kernels"], os.path.join(ROOT, "figures", "bench_kernels.svg"))
     return 0
+
+
+def only_kernels() -> int:
+    """Section 3 and the kernels' memory, written over their part of the last full run's results."""
+    with open(RESULTS) as f:
+        results = json.load(f)
+    results["machine"] = machine()
+    print(f"3. kernels, N = {kernels.N:,}")
+    results["kernels"] = kernels.run()
+    results["memory"] = [m for m in results["memory"] if not m["what"].startswith("kernel ")] + kernels.memory()
+    kept = [s for s in results["summary"] if s[0].split(":")[0] not in kernels.CASES]
+    results["summary"] = kept + kernel_summary(results["kernels"])
+    for measure, value, met in kernel_summary(results["kernels"]):
+        print(f"  {measure:52s}  {value:>24s}  {met}")
+    print(f"threads: {results['kernels']['threads']}; versions: {results['kernels']['versions']}")
+    _write(results)
+    plots.kernels(results["kernels"], os.path.join(ROOT, "figures", "bench_kernels.svg"))
+    return 0
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
+
+
+def _write(results: dict) -> None:
+    with open(RESULTS, "w") as f:
+        json.dump(results, f, indent=1, default=str)
 
 
 if __name__ == "__main__":

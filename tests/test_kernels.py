@@ -99,3 +99,130 @@ def on_a_kink(derivative, exact, s, h=sp.Float("1e-12", 30)) -> bool:
     """True where the derivative jumps: its values just left and just right of the point differ."""
     left, right = (sp.N(derivative.xreplace({**exact, s: exact[s] + step}), 30) for step in (-h, h))
     return not (left.is_real and right.is_real) or abs(left - right) > 1e-6
+
+
+# --- blockwise and threaded evaluation: the same bits as one call on the whole arrays -----------
+
+def _bits(a) -> bytes:
+    return np.ascontiguousarray(a, dtype=float).tobytes()  # compares NaN payloads and the sign of 0 too
+
+
+def _same(kernel, plain, inputs):
+    value, grads = kernel(**inputs)
+    plain_value, plain_grads = plain(**inputs)
+    assert value.shape == plain_value.shape and _bits(value) == _bits(plain_value)
+    assert set(grads) == set(plain_grads)
+    for name in grads:
+        assert grads[name].shape == plain_grads[name].shape and _bits(grads[name]) == _bits(plain_grads[name])
+    return value, grads
+
+
+BLOCKWISE = [
+    "1/(1 + exp(-(w*x + b)))",
+    "(sigmoid(w1*tanh(w0*x + b0) + b1) - y)**2/2",
+    "log(sigmoid(w*x)) + softplus(x - w) + gelu(w*x)",
+    "max(w*x, x - w, 1/2) + relu(x) + leaky_relu(w*x) + sin(w)*cos(x)",
+    "(exp(w)*x + exp(x)*w)/(exp(w) + exp(x))",
+]
+
+
+@pytest.mark.parametrize("text", BLOCKWISE)
+@pytest.mark.parametrize("block, threads", [(16384, 1), (16384, 2), (1000, 3), (7, 2)])
+def test_blockwise_is_bit_identical_to_one_whole_call(text, block, threads):
+    expr = symdl.kernel(text)
+    blocked = symdl.kernel(text, threads=threads, block=block)
+    plain = symdl.kernel(text, block=None)
+    rng = np.random.default_rng(1)
+    inputs = {a: rng.uniform(-40, 40, symdl.kernels.MIN_BLOCKS * 16384 + 5) for a in expr.args}
+    _same(blocked, plain, inputs)
+
+
+def test_the_default_uses_threads_on_large_arrays_and_gives_the_same_bits():
+    k, plain = symdl.kernel("tanh(w*x + b)*x"), symdl.kernel("tanh(w*x + b)*x", block=None)
+    n = symdl.kernels.MIN_BLOCKS * k.block + 5
+    assert symdl.kernels.threads_for(n) == symdl.kernels._cpus()
+    assert symdl.kernels.threads_for(n - 10) == 1  # small arrays: one call on the whole arrays
+    assert symdl.kernels.threads_for(10 ** 9, threads=8, block=None) == 1
+    assert symdl.kernels.threads_for(10 * k.block - 1, threads=16) == 10  # no more threads than blocks
+    rng = np.random.default_rng(2)
+    _same(k, plain, {"w": rng.normal(size=n), "x": rng.normal(size=n), "b": 0.5})
+
+
+@pytest.mark.parametrize("shapes", [
+    {"w": (), "x": ()},                      # scalars: the plain path
+    {"w": (), "x": (40_000,)},               # a scalar parameter against an array input
+    {"w": (1,), "x": (300, 140)},            # a size-1 array against a 2-D input
+    {"w": (300, 140), "x": (300, 140)},
+    {"w": (300, 1), "x": (1, 140)},          # a column against a row: broadcast to 300 × 140
+    {"w": (140, 300), "x": (300, 140)},      # transposed below: not contiguous
+])
+def test_blockwise_shapes_and_broadcasting(shapes):
+    text = "sigmoid(w*x)*x + w"
+    blocked, plain = symdl.kernel(text, threads=2, block=999), symdl.kernel(text, block=None)
+    rng = np.random.default_rng(3)
+    inputs = {a: rng.normal(size=s) for a, s in shapes.items()}
+    if shapes["w"] == (140, 300):
+        inputs["w"] = inputs["w"].T
+    value, grads = _same(blocked, plain, inputs)
+    shape = np.broadcast_shapes(*shapes.values()) if shapes["w"] != (140, 300) else (300, 140)
+    assert value.shape == grads["w"].shape == grads["x"].shape == shape
+    if shape:
+        assert np.all(blocked(**inputs)[1]["w"] == plain(**inputs)[1]["w"])
+
+
+def test_blockwise_constant_gradients_fill_the_whole_array():
+    value, grads = symdl.kernel("x + 2*y", threads=2, block=10)(x=np.zeros(105), y=1.0)
+    assert grads["x"].shape == grads["y"].shape == (105,) and np.all(grads["x"] == 1) and np.all(grads["y"] == 2)
+
+
+def test_the_work_is_shared_between_threads_block_by_block():
+    import threading
+    import time
+
+    seen = []
+
+    def recorder(x):
+        seen.append((threading.current_thread().name, x.size))
+        time.sleep(0.002)  # the GIL is free meanwhile, as in a NumPy ufunc
+        return [x * 2, 2 + 0 * x]
+
+    k = symdl.kernels.Kernel(sp.Symbol("x") * 2, ["x"], ["x"], recorder, [], threads=2, block=10)
+    value, grads = k(x=np.arange(1005.0))
+    assert np.array_equal(value, np.arange(1005.0) * 2) and np.all(grads["x"] == 2)
+    assert sorted(size for _, size in seen) == [5] + [10] * 100
+    assert len({name for name, _ in seen}) == 2
+
+
+def test_the_callers_errstate_holds_in_the_worker_threads():
+    """NumPy keeps the error state per thread: the pool threads must get the caller's."""
+    k = symdl.kernel("exp(w*x)", threads=2, block=100)
+    x = np.linspace(0, 1000, 10_000)  # exp overflows in the last third only: in the pool's blocks too
+    with pytest.raises(FloatingPointError, match="overflow"):
+        k(w=1.0, x=x)  # the fixture's errstate(all="raise")
+    with np.errstate(all="ignore"):  # with the pool's own default ("warn") this would warn, an error here
+        value, grads = k(w=1.0, x=x)
+    assert np.isinf(value[-1]) and value[0] == 1.0
+    value, _ = symdl.kernel("exp(-w*x)", threads=2, block=100)(w=1.0, x=x)  # underflow stays no error
+    assert value[-1] == 0.0
+
+
+def test_a_warning_in_a_worker_thread_reaches_the_caller():
+    k = symdl.kernel("log(x)", threads=2, block=100)
+    x = np.linspace(1, 0, 10_000)  # log(0) only in the last block
+    with np.errstate(divide="warn"), pytest.raises(RuntimeWarning, match="divide by zero"):
+        k(x=x)  # the fixture turns warnings into errors
+
+
+@pytest.mark.parametrize("given", [{"threads": 0}, {"threads": -2}, {"block": 0}, {"threads": True}, {"block": 1.5}])
+def test_bad_threads_or_block(given):
+    with pytest.raises(SymdlError, match="positive integer"):
+        symdl.kernel("x", **given)
+
+
+@given(expressions)
+def test_blockwise_matches_one_call_for_any_expression(expr):
+    assume(expr.free_symbols)
+    rng = np.random.default_rng(4)
+    inputs = {s.name: rng.uniform(-5, 5, 257) for s in expr.free_symbols}
+    with np.errstate(all="ignore"):
+        _same(symdl.kernel(expr, threads=3, block=16), symdl.kernel(expr, block=None), inputs)
