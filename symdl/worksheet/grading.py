@@ -107,12 +107,13 @@ def check(solution: Solution) -> Report:
             verdicts[key] = _formula_verdict(solution, key, q, claimed)
         else:
             verdicts[key] = _numeric_verdict(solution, key, q, index, claimed, student)
-    by_quantity = {}
+    by_quantity: dict[str, list[Verdict]] = {}
     for key, (quantity, _), _ in claims:
         by_quantity.setdefault(quantity, []).append(verdicts[key])
-    for verdict in verdicts.values():
+    for key, (quantity, _), _ in claims:
+        verdict = verdicts[key]
         if verdict.cause == "carried":
-            verdict.origins = _origins(solution, _parse_key(solution, verdict.claim)[0], by_quantity)
+            verdict.origins = _origins(solution, quantity, by_quantity)
             if not verdict.origins:  # only the student's (right) rounding was carried: the work is right
                 verdict.right, verdict.cause, verdict.wrong_entries = True, "", ()
                 verdict.slip = "right for the rounded numbers it was computed from"
