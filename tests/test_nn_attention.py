@@ -17,29 +17,14 @@ from symdl.nn.attention import (MultiheadAttention, additive_alignment, attend, 
 from symdl.nn.seed_sequence import seed_bahdanau, seed_positional_encoding, seed_self_attention
 from symdl.tensor.network import Network
 
-H = 1e-6
+from network_checks import finite_difference_check
+
 seeds = st.integers(0, 2**32 - 1)
 
 
 def softmax_rows(s):
     e = np.exp(s - s.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
-
-
-def finite_difference_check(build, leaves, collect=lambda net, grads: grads) -> None:
-    """``build(leaves) -> (net, scalar node)``; ``collect`` maps the graph's gradients to the leaves' names."""
-    net, out = build(leaves)
-    grads = collect(net, net.backward(out))
-    for name, value in leaves.items():
-        numeric = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            for sign in (1, -1):
-                shifted = dict(leaves)
-                shifted[name] = value.copy()
-                shifted[name][idx] += sign * H
-                other, node = build(shifted)
-                numeric[idx] += sign * other.value(node).item() / (2 * H)
-        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-7, err_msg=name)
 
 
 def weighted(net: Network, node: str, r: np.ndarray) -> str:

@@ -13,27 +13,11 @@ from symdl.nn.recurrent import (GATES, LSTMCell, RNNCell, jacobian_product_norms
 from symdl.nn.seed_sequence import seed_lstm, seed_rnn
 from symdl.tensor.network import Network
 
-H = 1e-6
+from network_checks import finite_difference_check
 
 
 def sigmoid(z):
     return 1 / (1 + np.exp(-z))
-
-
-def finite_difference_check(build, leaves: dict[str, np.ndarray]) -> None:
-    """``build(leaves) -> (net, scalar node)``; every leaf's graph gradient must match central differences."""
-    net, out = build(leaves)
-    grads = net.backward(out)
-    for name, value in leaves.items():
-        numeric = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            for sign in (1, -1):
-                shifted = dict(leaves)
-                shifted[name] = value.copy()
-                shifted[name][idx] += sign * H
-                other, node = build(shifted)
-                numeric[idx] += sign * other.value(node).item() / (2 * H)
-        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-7, err_msg=name)
 
 
 def weighted_sum(net: Network, nodes: list[str], weights: list[np.ndarray]) -> str:
