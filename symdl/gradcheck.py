@@ -37,6 +37,7 @@ import sympy as sp
 from scipy import special
 
 from symdl import graph as graphs
+from symdl import ops
 from symdl.backprop import Point, point_values
 from symdl.errors import SymdlError
 from symdl.functions import gelu, leaky_relu, normal_cdf, relu, sigmoid, softplus
@@ -50,19 +51,10 @@ CANDIDATES = 4  # random candidates drawn per requested point, since kinks and u
 PASS, FAIL, KINK, UNDEFINED = "pass", "fail", "kink", "undefined"
 
 
-def _signs(args):
-    return [np.sign(args[0])]
-
-
-def _orders(args):
-    return [np.sign(a - b) for a, b in itertools.combinations(args, 2)]
-
-
-#: Where each non-smooth function has its kinks, as quantities of its arguments' values that stay
-#: constant while it is smooth: the sign of a ReLU's argument, the order of max's arguments, ….
+#: Where each non-smooth function has its kinks (see ``Op.kinks``), by the SymPy head it is written
+#: with; ``sign`` appears in derivatives (of |x|) without being an op of its own.
 KINKS: dict[type, Callable[[list], list]] = {
-    sp.Abs: _signs, sp.sign: _signs, sp.Heaviside: _signs, relu: _signs, leaky_relu: _signs,
-    sp.Max: _orders, sp.Min: _orders, sp.floor: lambda args: [np.floor(args[0])],
+    **{op.head: op.kinks for op in ops.REGISTRY.values() if op.kinks is not None}, sp.sign: ops.sign_of_argument,
 }
 
 

@@ -15,6 +15,7 @@ Some gates carry a constant folded into them, as lecture circuits draw them
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -44,6 +45,9 @@ class Op:
     arity: Optional[int] = 1  # number of graph inputs; None means any number ≥ 2
     function: bool = False  # written as a call, name(args), in expression text
     slips: tuple[Slip, ...] = ()  # classic mistakes with this gate, for grading a student's numbers
+    # where a non-smooth op has its kinks: quantities of the arguments' values that stay constant while
+    # it is smooth (the sign of ReLU's argument, the order of max's arguments); None for a smooth op
+    kinks: Optional[Callable[[Sequence], list]] = None
 
     def label(self, const: Optional[Expr] = None) -> str:
         """The glyph with its constant filled in, e.g. ``+1`` or ``×-1``."""
@@ -91,6 +95,16 @@ def _route(args: Sequence[Expr], i: int, larger: bool) -> Expr:
     rest = [a for j, a in enumerate(args) if j != i]
     best = Max(*rest) if larger else Min(*rest)
     return Heaviside(args[i] - best) if larger else Heaviside(best - args[i])
+
+
+def sign_of_argument(args: Sequence) -> list:
+    """The kink quantity of |x|, ReLU, step, sign: which side of 0 the argument is on (0 exactly on it)."""
+    return [np.sign(args[0])]
+
+
+def order_of_arguments(args: Sequence) -> list:
+    """The kink quantities of max and min: the order of every pair of arguments (0 for a tie)."""
+    return [np.sign(a - b) for a, b in itertools.combinations(args, 2)]
 
 
 def _leaky_locals(out, args, slope):
@@ -166,7 +180,7 @@ register(Op("sqrt", lambda a, c: sp.sqrt(a[0]), lambda o, a, c: (1 / (2 * o),),
             lambda x, const=None: np.sqrt(x), function=True))
 register(Op("abs", lambda a, c: sp.Abs(a[0]), lambda o, a, c: (sp.sign(a[0]),),
             "|x|", r"\left|{0}\right|", "The abs gate passes the gradient with the sign of its input (0 at 0).",
-            lambda x, const=None: np.abs(x), head=sp.Abs, function=True))
+            lambda x, const=None: np.abs(x), head=sp.Abs, function=True, kinks=sign_of_argument))
 register(Op("sin", lambda a, c: sp.sin(a[0]), lambda o, a, c: (sp.cos(a[0]),),
             "sin", r"\sin\left({0}\right)", "The sin gate's local gradient is cos x.",
             lambda x, const=None: np.sin(x), head=sp.sin, function=True,
@@ -204,23 +218,29 @@ register(Op("normal_cdf", lambda a, c: normal_cdf(a[0]), lambda o, a, c: (sp.exp
 register(Op("relu", lambda a, c: relu(a[0]), lambda o, a, c: (Heaviside(a[0], 0),),
             "ReLU", r"\operatorname{{ReLU}}\left({0}\right)", "ReLU passes the gradient where its input was positive and blocks it elsewhere.",
             lambda x, const=None: numeric.relu(x), head=relu, function=True,
-            slips=(Slip("ReLU blocks the gradient where its input is not positive", local=lambda o, a, c: (S.One,)),)))
+            slips=(Slip("ReLU blocks the gradient where its input is not positive", local=lambda o, a, c: (S.One,)),),
+            kinks=sign_of_argument))
 register(Op("leaky_relu", lambda a, c: leaky_relu(*a) if c is None else leaky_relu(a[0], c), _leaky_locals,
             "LeakyReLU({c})", r"\operatorname{{LeakyReLU}}\left({0}\right)",
             "Leaky ReLU passes the gradient where its input was positive and the slope times it elsewhere.",
-            lambda x, const=None: numeric.leaky_relu(x, const), head=leaky_relu, function=True))
+            lambda x, const=None: numeric.leaky_relu(x, const), head=leaky_relu, function=True,
+            kinks=sign_of_argument))
 register(Op("step", lambda a, c: Heaviside(a[0], 0 if c is None else c), lambda o, a, c: (S.Zero,),
             "step", r"H\left({0}\right)", "The step's gradient is zero wherever it is defined: nothing flows back through it.",
-            lambda x, const=None: np.heaviside(x, 0.0 if const is None else float(const)), head=Heaviside, function=True))
+            lambda x, const=None: np.heaviside(x, 0.0 if const is None else float(const)), head=Heaviside, function=True,
+            kinks=sign_of_argument))
 register(Op("max", lambda a, c: Max(*a), lambda o, a, c: tuple(_route(a, i, True) for i in range(len(a))),
             "max", r"\max\left({0}, {1}\right)", "A max gate routes the whole gradient to its larger input; the others get zero.",
             lambda *xs, const=None: np.max(xs, axis=0), head=Max, arity=None, function=True,
             slips=(Slip("a max gate routes the gradient to the larger input, not the smaller",
-                        local=lambda o, a, c: tuple(_route(a, i, False) for i in range(len(a)))),)))
+                        local=lambda o, a, c: tuple(_route(a, i, False) for i in range(len(a)))),),
+            kinks=order_of_arguments))
 register(Op("min", lambda a, c: Min(*a), lambda o, a, c: tuple(_route(a, i, False) for i in range(len(a))),
             "min", r"\min\left({0}, {1}\right)", "A min gate routes the whole gradient to its smaller input; the others get zero.",
-            lambda *xs, const=None: np.min(xs, axis=0), head=Min, arity=None, function=True))
+            lambda *xs, const=None: np.min(xs, axis=0), head=Min, arity=None, function=True,
+            kinks=order_of_arguments))
 register(Op("floor", lambda a, c: sp.floor(a[0]), lambda o, a, c: (S.Zero,),
             "⌊x⌋", r"\left\lfloor {0} \right\rfloor",
             "The floor is flat between integers, so its gradient is zero wherever it is defined: nothing flows back through it.",
-            lambda x, const=None: np.floor(x), head=sp.floor, function=True))
+            lambda x, const=None: np.floor(x), head=sp.floor, function=True,
+            kinks=lambda args: [np.floor(args[0])]))

@@ -279,3 +279,16 @@ def test_fuzzed_problem_files_never_crash(pieces, example, cut):
         assert str(error).startswith("fuzz.toml")
     else:
         assert isinstance(report.wrong, list)
+
+
+@pytest.mark.parametrize("steps, at, corner", [
+    ("f = min(z, w, v)", "z = 0, w = 1, v = -1", lambda g: sorted(g.values())[0] == sorted(g.values())[1]),
+    ("f = max(z, w, v)", "z = 0, w = 1, v = -1", lambda g: sorted(g.values())[-1] == sorted(g.values())[-2]),
+    ("f = relu(x)*y", "x = 1, y = 1", lambda g: g["x"] == 0),
+])
+def test_variants_never_land_on_a_kink(steps, at, corner):
+    """Integers in [−1, 1] tie or hit 0 in most draws: every such draw must be drawn again."""
+    text = (f'title = "t"\n[graph]\nsteps = "{steps}"\nat = {{ {at} }}\ngranularity = "ops"\n'
+            '[variants]\nlow = -1\nhigh = 1\n')
+    for v in variants(loads(text, "kink.toml"), seed=1, count=20):
+        assert not corner({k: float(x) for k, x in v.given.items()}), v.given

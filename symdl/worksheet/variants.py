@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from symdl import ops
 from symdl.errors import SymdlError
 from symdl.worksheet.problem import Problem
 from symdl.worksheet.solution import Solution, plain
@@ -21,7 +22,6 @@ from symdl.worksheet.solvers import solve
 
 MAX_COUNT = 100
 MAX_ATTEMPTS = 50  # draws per variant before giving up
-_KINKED = {"relu", "leaky_relu", "abs", "max", "min", "step"}  # not floor: sizes are whole numbers by design
 
 
 @dataclasses.dataclass
@@ -105,18 +105,17 @@ def _with(problem: Problem, given: dict) -> dict:
 
 
 def _on_a_kink(solution: Solution) -> bool:
-    """True where an op with a corner sits exactly on it (ReLU at 0, a tie in max)."""
+    """True where a non-smooth op sits exactly on a kink (ReLU at 0, a tie in max), which its kink
+    quantities (``Op.kinks``) show as a 0. Not floor: it jumps, but its gradient is 0 on both sides,
+    and sizes are whole numbers by design."""
     graph = getattr(solution.work, "graph", None)
     if graph is None:
         return False
     for _, data in graph.nodes(data=True):
-        if data.get("op") not in _KINKED:
+        op = ops.REGISTRY.get(data.get("op")) if not data.get("tensor") else None
+        if op is None or op.kinks is None or op.name == "floor":
             continue
         operands = [np.asarray(graph.nodes[i]["value"], dtype=float) for i in data["inputs"]]
-        if data["op"] in ("max", "min") and len(operands) > 1:
-            stacked = np.stack(np.broadcast_arrays(*operands))
-            if np.any(np.sum(stacked == stacked.max(axis=0), axis=0) > 1):
-                return True
-        elif np.any(operands[0] == 0):
+        if any(np.any(quantity == 0) for quantity in op.kinks(operands)):
             return True
     return False
