@@ -121,6 +121,7 @@ def _cmd_exercise(args) -> int:
     from symdl.files import write_atomic
     from symdl.printing.exports import exercise_files
     from symdl.worksheet import load
+    from symdl.worksheet.solution import show
     from symdl.worksheet.variants import variants
     problem = load(args.file)
     drawn = variants(problem, args.seed, args.count)
@@ -133,15 +134,10 @@ def _cmd_exercise(args) -> int:
                          indent=2, ensure_ascii=False))
     else:
         for v in drawn:
-            given = ", ".join(f"{k} = {_shown(value)}" for k, value in v.given.items())
-            answers = "; ".join(f"{q.label} = {_shown(q.value)}" for q in v.solution.reported())
+            given = ", ".join(f"{k} = {show(value)}" for k, value in v.given.items())
+            answers = "; ".join(f"{q.label} = {show(q.value)}" for q in v.solution.reported())
             print(f"{v.number}. given {given}\n   answers: {answers}")
     return 0
-
-
-def _shown(value) -> str:
-    from symdl.worksheet.solution import show
-    return show(value)
 
 
 def _cmd_gallery(args) -> int:

@@ -58,15 +58,8 @@ def _graph(problem: Problem) -> Solution:
         for u in dict.fromkeys(g.nodes[node].get("inputs", ())):
             q = _graph_local(g, u, node)
             quantities[q.key] = q
-    relevant = nx.ancestors(g, out)
-    for node in reversed([n for n in order if n in relevant]):
-        key = f"d{out}/d{node}"
-        if key in quantities:
-            if [c for c in g.successors(node) if c in relevant or c == out] == [out]:
-                continue  # ∂out/∂node is the local gradient itself
-            quantities[f"{key} (local)"] = dataclasses.replace(quantities.pop(key), key=f"{key} (local)")
-            _rename_dependency(quantities, key, f"{key} (local)")
-        quantities[key] = _graph_gradient(g, node, out, quantities)
+    _add_gradients(g, order, out, quantities, lambda node, consumers: _graph_gradient(g, node, out, consumers,
+                                                                                         quantities))
     return Solution(problem, quantities, result)
 
 
@@ -139,8 +132,24 @@ def _graph_local(g: nx.DiGraph, u: str, node: str) -> Quantity:
                     depends=tuple(names.values()), recompute=lambda env: _evaluate(local, env, names), slips=slips)
 
 
-def _graph_gradient(g: nx.DiGraph, node: str, out: str, quantities: dict[str, Quantity]) -> Quantity:
-    consumers = [c for c in g.successors(node) if c == out or out in nx.descendants(g, c)]
+def _add_gradients(g: nx.DiGraph, order: list[str], out: str, quantities: dict[str, Quantity], make) -> None:
+    """∂out/∂node for every node the output depends on, nearest the output first, made by
+    ``make(node, consumers)`` from the node's consumers on the way to the output. Where ∂out/∂node is
+    also a local derivative's key (the node feeds the output directly) one quantity serves both if the
+    output is its only such consumer; otherwise the local keeps its own key, marked "(local)"."""
+    ancestors = nx.ancestors(g, out)
+    for node in reversed([n for n in order if n in ancestors]):
+        key = f"d{out}/d{node}"
+        consumers = [c for c in g.successors(node) if c == out or c in ancestors]
+        if key in quantities:
+            if consumers == [out]:
+                continue  # ∂out/∂node is the local gradient itself
+            quantities[f"{key} (local)"] = dataclasses.replace(quantities.pop(key), key=f"{key} (local)")
+        quantities[key] = make(node, consumers)
+
+
+def _graph_gradient(g: nx.DiGraph, node: str, out: str, consumers: list[str],
+                    quantities: dict[str, Quantity]) -> Quantity:
     pairs = [(None if c == out else f"d{out}/d{c}", _local_key(quantities, c, node)) for c in consumers]
     formula = " + ".join(f"{label(up) + '·' if up else ''}{label(lo)}" for up, lo in pairs)
     numbers = " + ".join(f"{_parenthesised(quantities[up].value) + '·' if up else ''}"
@@ -165,11 +174,6 @@ def _branch(up: Optional[str], lo: str):
 def _local_key(quantities: dict[str, Quantity], node: str, u: str) -> str:
     key = f"d{node}/d{u}"
     return f"{key} (local)" if f"{key} (local)" in quantities else key
-
-
-def _rename_dependency(quantities: dict[str, Quantity], old: str, new: str) -> None:
-    for q in quantities.values():
-        q.depends = tuple(new if d == old else d for d in q.depends)
 
 
 # --- tensor networks ---------------------------------------------------------------------------
@@ -198,13 +202,8 @@ def _network(problem: Problem) -> Solution:
             if g.nodes[node]["value"].size * g.nodes[u]["value"].size <= MAX_JACOBIAN:
                 quantities[f"d{node}/d{u}"] = _network_local(net, u, node)
     if output:
-        ancestors = nx.ancestors(g, output)
-        for node in reversed([n for n in order if n in ancestors]):
-            key = f"d{output}/d{node}"
-            if key in quantities and [c for c in g.successors(node) if c in ancestors or c == output] == [output]:
-                continue
-            quantities.pop(key, None)
-            quantities[key] = _network_gradient(g, node, output)
+        _add_gradients(g, order, output, quantities, lambda node, consumers: _network_gradient(g, node, output,
+                                                                                                consumers))
     return Solution(problem, quantities, net)
 
 
@@ -276,8 +275,7 @@ def _elementwise_local_slip(slip: Slip, data: dict, node: str):
     return wrong
 
 
-def _network_gradient(g: nx.DiGraph, node: str, output: str) -> Quantity:
-    consumers = [c for c in g.successors(node) if c == output or output in nx.descendants(g, c)]
+def _network_gradient(g: nx.DiGraph, node: str, output: str, consumers: list[str]) -> Quantity:
     shape = g.nodes[node]["value"].shape
 
     def recompute(env: Env) -> np.ndarray:
