@@ -85,7 +85,7 @@ def build(source: Source, granularity: str = "gates") -> nx.DiGraph:
     """A graph from expression text, named-steps text (``q = x + y; f = q*z``), a SymPy
     expression, or a list of ``(name, expr)`` steps. A graph passes through unchanged."""
     if isinstance(source, nx.DiGraph):
-        return source
+        return _checked(source)
     if granularity not in GRANULARITIES:
         raise SymdlError(f"unknown granularity {granularity!r}; choose one of {', '.join(GRANULARITIES)}")
     if isinstance(source, str):
@@ -93,6 +93,27 @@ def build(source: Source, granularity: str = "gates") -> nx.DiGraph:
     if isinstance(source, sp.Basic):
         return from_steps([(None, source)], granularity)
     return from_steps(list(source), granularity)
+
+
+_NODE_KEYS = {"input": ("symbol",), "parameter": ("symbol",), "constant": ("symbol",), "op": ("op", "const", "inputs", "symbol", "expr")}
+
+
+def _checked(graph: nx.DiGraph) -> nx.DiGraph:
+    """A graph given whole must have this module's schema (see the docstring); one built by hand
+    usually lacks it, and would otherwise fail deep inside with a bare ``KeyError``."""
+    missing = [] if "output" in graph.graph and graph.graph["output"] in graph else ["the graph's 'output' node"]
+    for node, data in graph.nodes(data=True):
+        kind = data.get("kind")
+        if kind not in _NODE_KEYS:
+            missing.append(f"node {node!r}'s 'kind' (one of {', '.join(_NODE_KEYS)})")
+        else:
+            missing.extend(f"node {node!r}'s {key!r}" for key in _NODE_KEYS[kind] if key not in data)
+    missing.extend(f"edge {u!r}→{v!r}'s 'local'" for u, v, data in graph.edges(data=True) if "local" not in data)
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise SymdlError(f"this graph lacks {shown}; build graphs with symdl.build_graph (expression text, "
+                         "a SymPy expression or named steps)")
+    return graph
 
 
 def from_steps(steps: Sequence[tuple[Optional[str], sp.Expr]], granularity: str = "gates") -> nx.DiGraph:
