@@ -1,13 +1,19 @@
-"""The derivation data model that every printer reads: ordered steps, each an equation and its reason.
+"""The derivation data model that every printer reads: a tree of rule applications.
 
-A :class:`Step` says ``lhs = rhs`` by ``rule``; a :class:`Derivation` is the
-expression, the variable, the steps in reading order and the final result.
-Printers (text, LaTeX, HTML) render this object; they never differentiate.
+A :class:`Step` says ``lhs = rhs`` by ``rule``, as SymPy Gamma's derivative
+steps do: the general ``formula`` of the rule (d/dx[f/g] = (f′g − fg′)/g²),
+the ``parts`` it is applied to (f = …, g = …), the ``substeps`` that work out
+the parts' derivatives, nested beneath it, and the ``result`` once they are
+filled in. A :class:`Derivation` is the expression, the variable, the root
+steps and the final result; ``steps`` lists every step in reading order (a
+rule before the sub-steps it uses). Printers render this object; they never
+differentiate, and nothing here formats.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Iterator, Optional
 
 import sympy as sp
 
@@ -17,9 +23,19 @@ class Step:
     """One equation of a derivation and the reason it holds."""
 
     lhs: sp.Expr  # what is being rewritten, e.g. Derivative(tanh(x), x)
-    rhs: sp.Expr  # what it equals after this step
+    rhs: sp.Expr  # what it equals by this rule, the parts' derivatives still written as Derivatives
     rule: str  # short name: "sum rule", "chain rule", "known derivative", "canonical form", ...
     note: str = ""  # one sentence a teacher would say
+    formula: Optional[tuple[sp.Expr, sp.Expr]] = None  # the rule in general, as (lhs, rhs)
+    parts: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # what the formula's letters stand for
+    substeps: tuple[Step, ...] = ()  # the parts' derivatives, worked out beneath this step
+    result: Optional[sp.Expr] = None  # rhs with the substeps' results put in, where that differs
+
+    def walk(self) -> Iterator[Step]:
+        """This step, then its sub-steps' walks: the order a person reads them."""
+        yield self
+        for sub in self.substeps:
+            yield from sub.walk()
 
     def to_dict(self) -> dict:
         return {"lhs": str(self.lhs), "rhs": str(self.rhs), "rule": self.rule, "note": self.note}
@@ -27,12 +43,17 @@ class Step:
 
 @dataclasses.dataclass
 class Derivation:
-    """d(expression)/d(wrt) = result, justified by ``steps`` in reading order."""
+    """d(expression)/d(wrt) = result, justified by the ``tree`` of steps."""
 
     expression: sp.Expr
     wrt: sp.Symbol
-    steps: list[Step]
+    tree: list[Step]
     result: sp.Expr
+
+    @property
+    def steps(self) -> list[Step]:
+        """Every step of the tree in reading order."""
+        return [step for root in self.tree for step in root.walk()]
 
     def to_dict(self) -> dict:
         """JSON-ready form: every SymPy object as its SymPy-parsable string."""
@@ -44,9 +65,8 @@ class Derivation:
         }
 
     def __str__(self) -> str:
-        width = len(str(len(self.steps)))
-        lines = [f"{i:>{width}}. {s.lhs} = {s.rhs}    [{s.rule}]" for i, s in enumerate(self.steps, 1)]
-        return "\n".join(lines)
+        from symdl.printing.text import text  # the text printer reads this module, not the reverse
+        return text(self)
 
     def _repr_latex_(self) -> str:
         """Jupyter shows the steps as an aligned block of equations."""
@@ -54,5 +74,4 @@ class Derivation:
         return derivation_repr_latex(self)
 
     def __repr__(self) -> str:
-        return (f"Derivation(d/d{self.wrt} {self.expression} = {self.result}, "
-                f"{len(self.steps)} steps)")
+        return f"Derivation(d/d{self.wrt} {self.expression} = {self.result}, {len(self.steps)} steps)"

@@ -12,8 +12,9 @@ softplus) also gets the textbook proof of its derivative from that definition.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 
 import sympy as sp
 from sympy import Add, Derivative, Mul, Pow, S
@@ -28,25 +29,23 @@ Expr = sp.Expr
 # A rule's result as a function of "the derivative of a part": called once with unevaluated
 # Derivatives (the step a reader sees) and once with the real derivatives (the value).
 Form = Callable[[Callable[[Expr], Expr]], Expr]
-RuleUse = tuple[str, str, Form]  # (rule name, the teacher's note, how the derivative is built)
 
 
 def derive(expr: Union[Expr, str], wrt: Union[sp.Symbol, str], explain: bool = True) -> Derivation:
-    """d(expr)/d(wrt) in canonical form, with the steps a teacher would write."""
+    """d(expr)/d(wrt) in canonical form, with the steps a teacher would write, as a tree."""
     expr, wrt = _as_expr(expr), _as_symbol(wrt)
     _check_size(expr)
-    steps: list[Step] = []
+    tree: list[Step] = []
     start, fired = apply_rules(expr, CANONICAL)
     if fired:
         names = ", ".join(dict.fromkeys(fired))
-        steps.append(Step(expr, start, "recognise", f"Recognise the textbook form ({names})."))
-    raw = _Differentiator(wrt, steps, explain, _fresh_symbol(start, wrt)).diff(start)
-    result = _tidy(raw)
-    whole = Derivative(start, wrt)
-    if not any(step.lhs == whole and step.rhs == result for step in steps):
-        steps.append(Step(whole, result, "canonical form",
-                          "Multiply the pieces out and write the result in canonical form."))
-    return Derivation(expr, wrt, steps, result)
+        tree.append(Step(expr, start, "recognise", f"Recognise the textbook form ({names})."))
+    differentiator = _Differentiator(wrt, tree, explain, _fresh_symbol(start, wrt))
+    result = _tidy(differentiator.diff(start))
+    root = tree[-1]
+    if root.lhs == Derivative(start, wrt) and (root.result if root.result is not None else root.rhs) != result:
+        tree[-1] = dataclasses.replace(root, result=result)
+    return Derivation(expr, wrt, tree, result)
 
 
 def _as_expr(expr: Union[Expr, str]) -> Expr:
@@ -84,7 +83,17 @@ def _tidy(expr: Expr) -> Expr:
     held = {f: sp.Dummy() for f in expr.atoms(sp.Function, sp.Max, sp.Min)}
     tidy = sp.factor_terms(expr.xreplace(held)).xreplace({d: f for f, d in held.items()})
     content, rest = tidy.as_content_primitive()  # restoring re-spread a lone number over a sum
+    if rest.is_Add and _reads_negated(rest):  # −3(1 − tanh²), not 3(tanh² − 1)
+        content, rest = -content, -rest
     return Mul(content, rest, evaluate=False) if content != 1 and rest.is_Add else tidy
+
+
+def _reads_negated(total: sp.Add) -> bool:
+    """Whether ``total`` reads better negated: more terms with a minus than without, or as many
+    and a negative constant term (tanh² − 1 becomes −(1 − tanh²))."""
+    negative = sum(1 for term in total.args if term.could_extract_minus_sign())
+    constant = total.as_coeff_Add()[0]
+    return 2 * negative > len(total.args) or (2 * negative == len(total.args) and constant < 0)
 
 
 def _fresh_symbol(*exprs: Expr) -> sp.Symbol:
@@ -94,12 +103,50 @@ def _fresh_symbol(*exprs: Expr) -> sp.Symbol:
     return sp.Symbol(next(n for n in names if n not in taken), real=True)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Rule:
+    """A rule as it is applied to one expression: its name and sentence, how the derivative is
+    built from the parts' derivatives, and the general formula with what its letters stand for."""
+
+    name: str
+    note: str
+    form: Form
+    formula: Optional[tuple[Expr, Expr]] = None
+    parts: tuple[tuple[sp.Symbol, Expr], ...] = ()
+
+
+_f, _g = sp.Function("f"), sp.Function("g")
+
+
+def _formula(wrt: sp.Symbol, rule: str) -> tuple[Expr, Expr]:
+    """A rule in general, over f(x) and g(x), in the order a textbook writes it (unevaluated, so
+    SymPy does not re-sort it; printers print it with ``order="none"``)."""
+    f, g = _f(wrt), _g(wrt)
+    df, dg = Derivative(f, wrt), Derivative(g, wrt)
+
+    def times(*factors):
+        return Mul(*factors, evaluate=False)
+
+    def minus(a, b):
+        return Add(a, times(S.NegativeOne, b), evaluate=False)
+
+    combined, derivative = {
+        "sum": (f + g, Add(df, dg, evaluate=False)),
+        "product": (f * g, Add(times(df, g), times(f, dg), evaluate=False)),
+        "quotient": (f / g, times(minus(times(df, g), times(f, dg)), Pow(g, -2, evaluate=False))),
+        "general power": (f**g, times(f**g, Add(times(dg, sp.log(f)), times(g, df, Pow(f, -1, evaluate=False)),
+                                                evaluate=False))),
+    }[rule]
+    return Derivative(combined, wrt), derivative
+
+
 class _Differentiator:
-    """Differentiates w.r.t. one symbol, appending a Step each time it applies a rule."""
+    """Differentiates w.r.t. one symbol; each rule it applies becomes a Step, its parts' steps nested
+    beneath it (``_frames[-1]`` collects the steps of the rule being worked out)."""
 
     def __init__(self, wrt: sp.Symbol, steps: list[Step], explain: bool, generic: sp.Symbol):
         self.wrt = wrt
-        self.steps = steps
+        self._frames = [steps]
         self.explain = explain
         self.generic = generic  # the u in f'(u), for functions of an inner expression
         self._memo: dict[Expr, Expr] = {}  # a repeated subexpression is derived (and shown) once
@@ -108,9 +155,13 @@ class _Differentiator:
 
     def diff(self, expr: Expr) -> Expr:
         if expr not in self._memo:
-            rule, note, form = self._rule(expr)
-            self.steps.append(Step(Derivative(expr, self.wrt), form(self._written), rule, note))
-            self._memo[expr] = form(self._value)
+            self._frames.append([])
+            rule = self._rule(expr)
+            written, value = rule.form(self._written), rule.form(self._value)
+            substeps = tuple(self._frames.pop())
+            self._frames[-1].append(Step(Derivative(expr, self.wrt), written, rule.name, rule.note, rule.formula,
+                                         rule.parts, substeps, value if value != written else None))
+            self._memo[expr] = value
         return self._memo[expr]
 
     def _trivial(self, expr: Expr):
@@ -127,57 +178,67 @@ class _Differentiator:
         trivial = self._trivial(expr)
         return self.diff(expr) if trivial is None else trivial
 
-    def _rule(self, expr: Expr) -> RuleUse:
+    def _rule(self, expr: Expr) -> _Rule:
         x = self.wrt
         if not expr.has(x):
-            return "constant", f"{expr} does not depend on {x}.", lambda d: S.Zero
+            return _Rule("constant", "A constant's derivative is 0.", lambda d: S.Zero)
         if expr == x:
-            return "power rule", f"d{x}/d{x} = 1.", lambda d: S.One
+            return _Rule("power rule", "The variable's derivative with respect to itself is 1.", lambda d: S.One)
         if isinstance(expr, Add):
-            return ("sum rule", "The derivative of a sum is the sum of the derivatives; constant terms give 0.",
-                    lambda d: Add(*(d(term) for term in expr.args)))
+            return _Rule("sum rule", "The derivative of a sum is the sum of the derivatives; constant terms give 0.",
+                         lambda d: Add(*(d(term) for term in expr.args)), _formula(x, "sum"))
         if isinstance(expr, (Mul, Pow)):
             return self._product_rule(expr)
         op = ops.by_head(type(expr))
         if op is not None:
             return self._function_rule(expr, op)
-        return ("known derivative", f"{type(expr).__name__} has no op in the registry; SymPy's own derivative.",
-                lambda d: expr.diff(x))
+        return _Rule("known derivative", f"symdl has no op for {type(expr).__name__}; this is SymPy's own derivative.",
+                     lambda d: expr.diff(x))
 
-    def _product_rule(self, expr: Expr) -> RuleUse:
+    def _product_rule(self, expr: Expr) -> _Rule:
         """Mul and Pow: constant multiple, general power, quotient, power or product rule."""
-        constant, rest = expr.as_independent(self.wrt, as_Add=False)
+        x = self.wrt
+        constant, rest = expr.as_independent(x, as_Add=False)
         if constant != 1:
-            return ("constant multiple rule", f"The constant factor {constant} carries through.",
-                    lambda d: constant * d(rest))
-        if isinstance(expr, Pow) and expr.exp.has(self.wrt):
+            c = sp.Symbol("c")
+            return _Rule("constant multiple rule", "A constant factor carries through.", lambda d: constant * d(rest),
+                         (Derivative(c * _f(x), x), c * Derivative(_f(x), x)), ((c, constant), (_f(x), rest)))
+        if isinstance(expr, Pow) and expr.exp.has(x):
             return self._general_power(expr)
         num, den = sp.fraction(expr, exact=True)
-        if den.has(self.wrt) and not (isinstance(expr, Pow) and expr.base.is_Symbol):
-            return ("quotient rule", f"(f/g)' = (f'g - fg')/g² with f = {num} and g = {den}.",
-                    lambda d: (d(num) * den - num * d(den)) / den**2)
+        if den.has(x) and not (isinstance(expr, Pow) and expr.base.is_Symbol):
+            return _Rule("quotient rule", "Numerator's derivative times the denominator, minus the numerator times "
+                                          "the denominator's derivative, over the denominator squared.",
+                         lambda d: (d(num) * den - num * d(den)) / den**2,
+                         _formula(x, "quotient"), ((_f(x), num), (_g(x), den)))
         if isinstance(expr, Pow):
             return self._power_rule(expr)
         factors = expr.args
         partials = ops.get("mul").local(expr, factors, None)
-        return ("product rule", "Differentiate one factor at a time, keeping the others as they are.",
-                lambda d: Add(*(p * d(f) for p, f in zip(partials, factors))))
+        return _Rule("product rule", "Differentiate one factor at a time, keeping the others as they are.",
+                     lambda d: Add(*(p * d(f) for p, f in zip(partials, factors))), _formula(x, "product"))
 
-    def _power_rule(self, expr: Pow) -> RuleUse:
+    def _power_rule(self, expr: Pow) -> _Rule:
         base, exponent = expr.args
         local = ops.get("powc").local(expr, (base,), exponent)[0]
-        chain = "" if base == self.wrt else f", times the derivative of the base {base} (chain rule)"
-        return "power rule", f"Bring the exponent {exponent} down and lower it by one{chain}.", \
-            lambda d: local * d(base)
+        n = sp.Symbol("n")
+        lowered = Add(n, S.NegativeOne, evaluate=False)
+        inner = self.wrt if base == self.wrt else _f(self.wrt)
+        parts = ((n, exponent),) if base == self.wrt else ((n, exponent), (_f(self.wrt), base))
+        return _Rule("power rule", "Bring the exponent down and lower it by one" +
+                     ("." if base == self.wrt else ", times the derivative of the base (chain rule)."),
+                     lambda d: local * d(base),
+                     (Derivative(inner**n, self.wrt), Mul(n, Pow(inner, lowered), Derivative(inner, self.wrt), evaluate=False)
+                      if base != self.wrt else Mul(n, Pow(inner, lowered), evaluate=False)), parts)
 
-    def _general_power(self, expr: Pow) -> RuleUse:
+    def _general_power(self, expr: Pow) -> _Rule:
         base, exponent = expr.args
         d_base, d_exponent = ops.get("pow").local(expr, expr.args, None)
-        return ("general power", "f^g = exp(g·log f): the base contributes g·f^(g-1)·f', "
-                                 "the exponent f^g·log(f)·g'.",
-                lambda d: d_base * d(base) + d_exponent * d(exponent))
+        return _Rule("general power", "f^g = exp(g·log f): the base contributes g·f^(g−1)·f′, the exponent f^g·log(f)·g′.",
+                     lambda d: d_base * d(base) + d_exponent * d(exponent),
+                     _formula(self.wrt, "general power"), ((_f(self.wrt), base), (_g(self.wrt), exponent)))
 
-    def _function_rule(self, expr: Expr, op: ops.Op) -> RuleUse:
+    def _function_rule(self, expr: Expr, op: ops.Op) -> _Rule:
         """A registry op applied to its arguments: known derivative, or chain rule for inner expressions."""
         args = expr.args
         partials = op.local(expr, args, None)  # arguments past the op's partials are parameters (Heaviside's H(0))
@@ -187,21 +248,28 @@ class _Differentiator:
 
         if all(a == self.wrt for a in args if a.has(self.wrt)):
             self._justify(expr, self.wrt)
-            return "known derivative", op.rule, form
-        if len(args) == 1:
-            self._show_known(expr.func, op)
-        return ("chain rule", f"The outer {op.name}'s derivative at the inner expression, "
-                              "times the derivative of the inner expression.", form)
+            return _Rule("known derivative", op.rule, form)
+        if len(args) != 1:
+            return _Rule("chain rule", "Each argument's partial derivative times that argument's derivative.", form)
+        self._show_known(expr.func, op)
+        u = self.generic
+        return _Rule("chain rule", "The outer function's derivative at the inner expression, times the derivative "
+                                   "of the inner expression.", form,
+                     (Derivative(expr.func(u), self.wrt),
+                      Mul(Derivative(expr.func(u), u), Derivative(u, self.wrt), evaluate=False)), ((u, args[0]),))
 
     def _show_known(self, head: type, op: ops.Op) -> None:
-        """Write f'(u) once, in a generic variable u, before the first chain rule through f."""
+        """Write f'(u) once, in a generic variable u, as the first sub-step of the first chain rule through f."""
         if head in self._known:
             return
         self._known.add(head)
         u = self.generic
         outer = head(u)
+        self._frames.append([])
         self._justify(outer, u)
-        self.steps.append(Step(Derivative(outer, u), op.local(outer, (u,), None)[0], "known derivative", op.rule))
+        proof = tuple(self._frames.pop())
+        self._frames[-1].append(Step(Derivative(outer, u), op.local(outer, (u,), None)[0], "known derivative", op.rule,
+                                     substeps=proof))
 
     def _justify(self, outer: Expr, var: sp.Symbol) -> None:
         """The textbook proof of f' from f's exponential definition (tanh, sigmoid, softplus)."""
@@ -209,11 +277,12 @@ class _Differentiator:
         if not self.explain or head in self._proved or outer.args != (var,):
             return
         definition = outer.rewrite(sp.exp)
-        if not definition.has(sp.exp) or definition.has(sp.I):
+        if definition == outer or not definition.has(sp.exp) or definition.has(sp.I):
             return
         self._proved.add(head)
-        self.steps.append(Step(Derivative(outer, var), Derivative(definition, var), "definition",
-                               f"Write {outer} by its definition, {definition}."))
-        raw = _Differentiator(var, self.steps, False, _fresh_symbol(definition, var)).diff(definition)
+        steps = self._frames[-1]
+        steps.append(Step(Derivative(outer, var), Derivative(definition, var), "definition",
+                          "Write the function by its definition."))
+        raw = _Differentiator(var, steps, False, _fresh_symbol(definition, var)).diff(definition)
         local = ops.by_head(head).local(outer, (var,), None)[0]
-        self.steps.append(Step(raw, local, "canonical form", f"Written in terms of {outer} itself, this is {local}."))
+        steps.append(Step(raw, local, "canonical form", "Written in terms of the function itself."))

@@ -104,12 +104,14 @@ def test_string_input_is_accepted_for_the_variable():
 # --- the steps ---------------------------------------------------------------------------
 
 def steps_hold(derivation: Derivation, seeds=range(3)) -> None:
-    """Every step is an equation: lhs and rhs agree numerically (Derivatives evaluated by SymPy)."""
+    """Every step is an equation: lhs, rhs and the result after the sub-steps agree numerically
+    (Derivatives evaluated by SymPy)."""
     for step in derivation.steps:
-        for seed in seeds:
-            at = random_point(step.lhs, step.rhs, seed=seed)
-            if not (near_kink(step.lhs.doit(), at) or near_kink(step.rhs.doit(), at)):
-                assert_equal_at(step.lhs, step.rhs, at)
+        for rhs in (step.rhs, step.result) if step.result is not None else (step.rhs,):
+            for seed in seeds:
+                at = random_point(step.lhs, rhs, seed=seed)
+                if not (near_kink(step.lhs.doit(), at) or near_kink(rhs.doit(), at)):
+                    assert_equal_at(step.lhs, rhs, at)
 
 
 @pytest.mark.parametrize("expr, wrt", [(e, v) for e, v, _ in EXACT] + [
@@ -119,27 +121,44 @@ def steps_hold(derivation: Derivation, seeds=range(3)) -> None:
 def test_every_step_is_a_true_equation(expr, wrt):
     derivation = derive(expr, wrt)
     steps_hold(derivation)
-    first = derivation.steps[0]
-    if first.rule != "recognise":
-        assert derivation.steps[-1].lhs == Derivative(expr, wrt)
-    assert derivation.steps[-1].rhs == derivation.result
+    root = derivation.tree[-1]  # after the "recognise" step, if there is one
+    if derivation.tree[0].rule != "recognise":
+        assert root.lhs == Derivative(expr, wrt)
+    assert (root.rhs if root.result is None else root.result) == derivation.result
 
 
 def test_tanh_is_explained_by_the_quotient_rule():
-    steps = derive(tanh(x), x).steps
-    rules = [s.rule for s in steps]
-    assert rules[0] == "definition"
-    assert steps[0].rhs == Derivative((exp(x) - exp(-x)) / (exp(x) + exp(-x)), x)
-    assert "quotient rule" in rules
-    assert rules[-2:] == ["canonical form", "known derivative"]
-    assert steps[-1].rhs == 1 - tanh(x) ** 2
+    (root,) = derive(tanh(x), x).tree
+    assert root.rule == "known derivative" and root.rhs == 1 - tanh(x) ** 2
+    # the proof is nested beneath the rule it justifies, in reading order
+    assert [s.rule for s in root.substeps] == ["definition", "quotient rule", "canonical form"]
+    assert root.substeps[0].rhs == Derivative((exp(x) - exp(-x)) / (exp(x) + exp(-x)), x)
+    assert root.substeps[-1].rhs == 1 - tanh(x) ** 2
+
+
+def test_a_rule_comes_before_the_steps_it_uses():
+    steps = derive(sigmoid(3 * x), x).steps
+    assert [s.rule for s in steps][:2] == ["chain rule", "known derivative"]  # not the known derivative first
+    chain = steps[0]
+    assert chain.substeps[0] is steps[1]
+    assert chain.formula is not None and chain.parts[0][1] == 3 * x
+
+
+def test_rules_carry_their_general_formula():
+    f, g = sp.Function("f")(x), sp.Function("g")(x)
+    (root,) = derive(sp.sin(x) / (1 + x**2), x).tree
+    lhs, rhs = root.formula
+    assert lhs == Derivative(f / g, x)
+    # the formula is the quotient rule: equal to SymPy's own derivative of f/g
+    assert sp.simplify(rhs.doit() - (f / g).diff(x)) == 0
+    assert dict(root.parts) == {f: sp.sin(x), g: 1 + x**2}
 
 
 def test_sigmoid_and_softplus_explanations():
-    sigmoid_rules = [s.rule for s in derive(sigmoid(x), x).steps]
-    assert sigmoid_rules[0] == "definition" and "quotient rule" in sigmoid_rules
+    (sigmoid_root,) = derive(sigmoid(x), x).tree
+    assert [s.rule for s in sigmoid_root.substeps][:2] == ["definition", "quotient rule"]
     softplus_rules = [s.rule for s in derive(softplus(x), x).steps]
-    assert softplus_rules[0] == "definition" and "chain rule" in softplus_rules
+    assert softplus_rules[:2] == ["known derivative", "definition"] and "chain rule" in softplus_rules
 
 
 def test_without_explanation_the_known_derivative_stands_alone():
@@ -182,11 +201,15 @@ def test_to_dict_is_json_and_exp_free(expr):
     assert all(set(step) == {"lhs", "rhs", "rule", "note"} for step in data["steps"])
 
 
-def test_text_rendering_numbers_each_step():
+def test_text_rendering_numbers_each_step_as_mathematics():
     derivation = derive(x**3 + tanh(x), x, explain=False)
-    lines = str(derivation).splitlines()
-    assert len(lines) == len(derivation.steps)
-    assert lines[0].startswith("1. Derivative(x**3 + tanh(x), x) = ") and lines[0].endswith("[sum rule]")
+    text = str(derivation)
+    lines = text.splitlines()
+    assert lines[0] == "d/dx (x³ + tanh(x)) = 3x² − tanh²(x) + 1"
+    numbered = [line.strip() for line in lines if line.strip()[:1].isdigit() and ". " in line]
+    assert [line.split(". ", 1)[1].split(":")[0] for line in numbered] == [s.rule for s in derivation.steps]
+    assert [line.split(". ", 1)[0] for line in numbered] == ["1", "1.1", "1.2"]
+    assert "Derivative(" not in text and "**" not in text and "-" not in text
     assert str(3 * x**2 + 1 - tanh(x) ** 2) in repr(derivation)
 
 

@@ -35,7 +35,7 @@ def test_index_links_every_page():
     pages = [n for n in files if n.endswith(".html") and n != "index.html"] + ["activations.svg", "gradient_flow.svg"]
     for name in pages:
         assert f'href="{name}"' in index, name
-    assert "1 - tanh(x)**2" in files["d_tanh.txt"]
+    assert "d/dx tanh(x) = 1 − tanh²(x)" in files["d_tanh.txt"]
 
 
 def test_gallery_diagrams_come_from_the_embedded_graphviz_on_every_machine():

@@ -1,0 +1,169 @@
+"""The text printer: Unicode mathematics for a terminal, as a textbook writes it.
+
+``d/dx tanh(x) = 1 − tanh²(x)``, not ``Derivative(tanh(x), x) = 1 - tanh(x)**2``:
+derivatives as d/dx, powers as superscripts (a function's power on its name,
+tanh²(x)), the minus sign U+2212, σ and the other glyphs of the op records,
+products with a middle dot or, after a number, side by side (3x, 2(1 − σ)).
+Like SymPy's printers it dispatches on the class name of what it prints
+(``_print_Derivation``), so the model classes import nothing from here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.str import StrPrinter
+
+from symdl import ops
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+# 3*x, 2*(…): a number written beside a parenthesis or a lone name (not beside a call: 2·exp(x))
+_COEFFICIENT = re.compile(r"^(\d+(?:\.\d+)?)\*(?!d/d)(?=\(|[^\W\d][\w′]*(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*)(?:\*|$|/))")
+_INDENT = "   "
+_CALLS = (sp.Function, sp.Abs, sp.Max, sp.Min)  # printed name(args): no parentheses needed around them
+
+
+class TextPrinter(StrPrinter):
+    """SymPy's str printer with the notation of a mathematics textbook."""
+
+    printmethod = "_symdl_text"
+
+    def doprint(self, expr: Any) -> str:
+        return super().doprint(expr).replace("-", "−")
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        base, _, index = expr.name.partition("_")
+        return base + index.translate(_SUBSCRIPT) if index.isdigit() else expr.name
+
+    _print_Dummy = _print_Symbol
+
+    def _print_Exp1(self, expr) -> str:
+        return "e"
+
+    def _print_Pi(self, expr) -> str:
+        return "π"
+
+    def _print_ImaginaryUnit(self, expr) -> str:
+        return "i"
+
+    def _print_Infinity(self, expr) -> str:
+        return "∞"
+
+    def _print_NegativeInfinity(self, expr) -> str:
+        return "-∞"
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        text = super()._print_Mul(expr)  # every factor is printed by this printer: no "*" is left in them
+        sign = "-" if text.startswith("-") else ""
+        body = _COEFFICIENT.sub(r"\1", text[len(sign):])
+        return sign + body.replace("*", "·")
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base, exponent = expr.args
+        if exponent is sp.S.Half:
+            return "√" + self._atom(base)
+        if exponent.is_Integer and exponent.is_negative:
+            return "1/" + self._atom(base ** -exponent)
+        if base is sp.E:
+            return "e" + self._superscript(exponent)
+        if exponent.is_Integer and isinstance(base, sp.Function) and not isinstance(base, (AppliedUndef, sp.Abs)):
+            name, arguments = self._function_parts(base)
+            return f"{name}{str(exponent).translate(_SUPERSCRIPT)}({arguments})"
+        return self._atom(base) + self._superscript(exponent)
+
+    def _superscript(self, exponent: sp.Expr) -> str:
+        if exponent.is_Integer:
+            return str(exponent).translate(_SUPERSCRIPT)
+        return "^" + self._atom(exponent)
+
+    def _atom(self, expr: sp.Expr) -> str:
+        """``expr``, in parentheses unless it is a name, a function call or a non-negative integer."""
+        text = self._print(expr)
+        bare = expr.is_Symbol or (expr.is_Integer and expr >= 0) or isinstance(expr, _CALLS) \
+            or expr in (sp.E, sp.pi) or (isinstance(expr, sp.Derivative) and text.endswith(")")) \
+            or (expr.is_Pow and expr.exp.is_Integer and expr.exp > 0 and not text.startswith("("))
+        return text if bare else f"({text})"
+
+    def _print_exp(self, expr: sp.exp) -> str:
+        (argument,) = expr.args
+        return "e" + self._superscript(argument) if argument.is_Integer else f"exp({self._print(argument)})"
+
+    def _print_Function(self, expr: sp.Function) -> str:
+        name, arguments = self._function_parts(expr)
+        return f"{name}({arguments})"
+
+    def _function_parts(self, expr: sp.Function) -> tuple[str, str]:
+        op = ops.by_head(type(expr))
+        glyph = op.glyph.split("(")[0] if op is not None else ""
+        name = glyph if glyph.isalnum() else expr.func.__name__  # a word or a letter such as σ; not |x| or x^{c}
+        return name, ", ".join(self._print(a) for a in expr.args)
+
+    def _print_Heaviside(self, expr) -> str:
+        return f"H({self._print(expr.args[0])})"
+
+    def _print_Abs(self, expr) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_sign(self, expr) -> str:
+        return f"sgn({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr) -> str:
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Min(self, expr) -> str:
+        return f"min({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        inner, *variables = expr.args
+        if len(variables) == 1 and variables[0][1] == 1:
+            (var, _), = variables
+            if isinstance(inner, AppliedUndef) and inner.args == (var,):
+                return f"{inner.func.__name__}′({self._print(var)})"
+            body = self._print(inner)
+            if inner.is_Symbol:
+                return f"d{self._print(inner)}/d{self._print(var)}"
+            bare = inner.is_Atom or isinstance(inner, _CALLS)
+            return f"d/d{self._print(var)} " + (body if bare else f"({body})")
+        parts = " ".join(f"d{self._print(v)}" + (str(n).translate(_SUPERSCRIPT) if n != 1 else "")
+                         for v, n in variables)
+        order = sum(n for _, n in variables)
+        return f"d{str(order).translate(_SUPERSCRIPT)}/{parts} ({self._print(inner)})"
+
+    def _print_Step(self, step) -> str:
+        return "\n".join(self._step_lines(step, "1"))
+
+    def _print_Derivation(self, d) -> str:
+        headline = f"{self._print(sp.Derivative(d.expression, d.wrt))} = {self._print(d.result)}"
+        lines = [headline, ""]
+        for number, root in enumerate(d.tree, 1):
+            lines += self._step_lines(root, str(number))
+        return "\n".join(lines)
+
+    def _step_lines(self, step, number: str) -> list[str]:
+        """``1.2 rule: formula, with f = …`` then the note, the equation, the sub-steps (``1.2.1`` …)
+        indented beneath, and the result they give."""
+        indent = _INDENT * number.count(".")
+        title = f"{indent}{number}. {step.rule}"
+        if step.formula is not None:
+            general = TextPrinter({"order": "none"})
+            title += f": {general.doprint(step.formula[0])} = {general.doprint(step.formula[1])}"
+        if step.parts:
+            title += ", with " + ", ".join(f"{self._print(k)} = {self._print(v)}" for k, v in step.parts)
+        body = indent + " " * (len(number) + 2)
+        lines = [title] + ([body + step.note] if step.note else [])
+        lines.append(f"{body}{self._print(step.lhs)} = {self._print(step.rhs)}")
+        for i, sub in enumerate(step.substeps, 1):
+            lines += self._step_lines(sub, f"{number}.{i}")
+        if step.result is not None:
+            lines.append(f"{body}= {self._print(step.result)}")
+        return lines
+
+
+def text(obj: Any) -> str:
+    """``obj`` (a SymPy expression, a Derivation or a Step) as Unicode text."""
+    return TextPrinter().doprint(obj)
+

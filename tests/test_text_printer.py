@@ -1,0 +1,100 @@
+"""The Unicode text printer: textbook notation, and every printed formula reads back as the same expression."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+
+from symdl.derive import derive
+from symdl.functions import leaky_relu, relu, sigmoid
+from symdl.parsing import parse
+from symdl.printing.text import text
+from strategies import SYMBOLS, X, expressions, points
+
+x, y = X, SYMBOLS[1]
+
+
+@pytest.mark.parametrize("expr, printed", [
+    (sp.Derivative(sp.tanh(x), x), "d/dx tanh(x)"),
+    (1 - sp.tanh(x) ** 2, "1 − tanh²(x)"),
+    (sigmoid(x) ** 3, "σ³(x)"),
+    (sp.exp(-1), "e⁻¹"),
+    (sp.exp(-x), "exp(−x)"),
+    (sp.Heaviside(x, 0), "H(x)"),
+    (sp.sqrt(x), "√x"),
+    (sp.sqrt(x + 1), "√(x + 1)"),
+    (x ** -2, "1/x²"),
+    (3 * x, "3x"),
+    (sp.Mul(2, 1 - x, evaluate=False), "2(1 − x)"),
+    (2 * sp.exp(x), "2·exp(x)"),
+    (x * y, "x·y"),
+    ((x + 1) ** 2, "(x + 1)²"),
+    (x ** y, "x^y"),
+    (sp.Abs(x), "|x|"),
+    (sp.Max(x, y), "max(x, y)"),
+    (relu(x), "ReLU(x)"),
+    (leaky_relu(x, sp.Rational(1, 5)), "LeakyReLU(x, 1/5)"),
+    (sp.Symbol("x_1"), "x₁"),
+    (sp.pi * x, "π·x"),
+    (sp.Derivative(sp.Function("f")(x), x), "f′(x)"),
+    (sp.Derivative(sp.Symbol("u"), x), "du/dx"),
+])
+def test_textbook_notation(expr, printed):
+    assert text(expr) == printed
+
+
+_SUPER = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-"))
+_SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
+_NAMES = {"σ": "sigmoid", "ReLU": "relu", "LeakyReLU": "leaky_relu", "H": "step"}
+
+
+def _closing(source: str, start: int) -> int:
+    """Index of the parenthesis that closes the one at ``start``."""
+    depth = 0
+    for i in range(start, len(source)):
+        depth += {"(": 1, ")": -1}.get(source[i], 0)
+        if depth == 0:
+            return i
+    raise AssertionError(f"unbalanced: {source}")
+
+
+def read_back(printed: str) -> str:
+    """The printed text as symdl expression syntax, written independently of the printer."""
+    s = printed.replace("−", "-").replace("·", "*").replace("π", "pi")
+    s = "".join(_SUB.get(c, c) for c in s)
+    s = re.sub(r"([a-z])(\d)(?![\d(])", r"\1_\2", s)  # x₁ -> x_1
+    # a power on a function's name: tanh²(u) -> (tanh(u))**2
+    while (m := re.search(r"([A-Za-zσ]+)([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)\(", s)):
+        end = _closing(s, m.end() - 1)
+        power = "".join(_SUPER[c] for c in m.group(2))
+        s = f"{s[:m.start()]}({m.group(1)}{s[m.end() - 1:end + 1]})**({power}){s[end + 1:]}"
+    s = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", lambda m: "**(" + "".join(_SUPER[c] for c in m.group()) + ")", s)
+    s = re.sub(r"√(\w+)", r"sqrt(\1)", s).replace("√", "sqrt")
+    s = re.sub(r"\|([^|]*)\|", r"abs(\1)", s)
+    s = re.sub(r"(\d)([a-z(])", r"\1*\2", s)  # 3x -> 3*x
+    for glyph, name in _NAMES.items():
+        s = re.sub(rf"(?<![A-Za-z]){glyph}\(", f"{name}(", s)
+    return s.replace("^", "**")
+
+
+@settings(max_examples=150, deadline=None)
+@given(expressions, points)
+def test_every_printed_expression_reads_back_as_itself(expr, point):
+    printed = text(expr)
+    assert "**" not in printed and "Derivative" not in printed and "-" not in printed
+    again = parse(read_back(printed))
+    at = {s: v for s, v in zip(SYMBOLS, point)}
+    original = complex(sp.N(expr.xreplace(at), 20))
+    rebuilt = complex(sp.N(again.xreplace({sp.Symbol(s.name, real=True): v for s, v in at.items()}), 20))
+    assert rebuilt == pytest.approx(original, rel=1e-9, abs=1e-12), (printed, read_back(printed))
+
+
+@pytest.mark.parametrize("source, wrt", [("tanh(x)", "x"), ("sigmoid(w*x + b)", "w"), ("x**x", "x"),
+                                         ("sin(x)/(1 + x^2)", "x"), ("log(1 + exp(x))", "x")])
+def test_derivation_text_has_no_program_syntax(source, wrt):
+    printed = str(derive(source, wrt))
+    assert "Derivative(" not in printed and "**" not in printed and "exp((" not in printed
+    assert "Heaviside" not in printed and " - " not in printed
