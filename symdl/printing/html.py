@@ -15,6 +15,7 @@ import re
 from typing import Iterable, Optional
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
@@ -23,6 +24,7 @@ from symdl import ops
 from symdl.backprop import Backprop, format_value
 from symdl.derivation import Derivation
 from symdl.printing.texsafe import strip_controls
+from symdl.printing.text import function_name
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
@@ -36,15 +38,21 @@ th, td { padding: .35rem .7rem; text-align: left; vertical-align: top; }
 thead th { border-top: 2px solid #333; border-bottom: 1px solid #333; }
 tbody tr:last-child td { border-bottom: 2px solid #333; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.steps td.rule { color: #555; min-width: 14rem; max-width: 20rem; }
-table.steps td.rule strong { color: #1b1b1b; }
+ol.steps { list-style: none; padding-left: 1.2rem; border-left: 2px solid #d6dcea; margin: .4rem 0; }
+ol.steps > li { margin: .5rem 0; }
+ol.steps summary { cursor: pointer; }
+ol.steps span.num { color: #3b5b92; font-variant-numeric: tabular-nums; }
+ol.steps p.note { color: #555; margin: .2rem 0; }
 div.wide { overflow-x: auto; }
 math { font-size: 1.1em; }
 math[display="block"] { margin: .2rem 0; }
-table.steps math[display="block"] { display: inline math; math-style: normal; }  /* left-aligned */
+ol.steps math[display="block"] { display: inline math; math-style: normal; }
+ol.steps div.eq { margin: .2rem 0; }
 table.nodes math { math-style: normal; }
 """.strip()
 
+# What SymPy's MathML writes that a textbook does not: double-struck ⅆ and ⅇ, a hyphen for minus.
+_PLAIN = {"&dd;": "d", "&ExponentialE;": "e", "-": "−"}
 # An entity reference SymPy writes on purpose (&dd;, &#xB7;, &InvisibleTimes;); every other "&" is text.
 _ENTITY = re.compile(r"&(?!#?\w+;)")
 _SVG_SCRIPT = re.compile(r"<script|\son[a-z]+\s*=\s*[\"']|javascript:", re.IGNORECASE)
@@ -61,7 +69,40 @@ class SafeMathML(MathMLPresentationPrinter):
     def __init__(self, settings: Optional[dict] = None):
         super().__init__(settings)
         raw = self.dom.createTextNode
-        self.dom.createTextNode = lambda data: raw(_escape_markup(data))
+        self.dom.createTextNode = lambda data: raw(_escape_markup(_plain(data)))
+
+    def _print_Function(self, e: sp.Function):
+        """The op record's glyph (σ, ReLU, H) where it is a name, else SymPy's."""
+        mrow = super()._print_Function(e)
+        name = function_name(e)
+        if name != type(e).__name__:
+            mrow.replaceChild(self._identifier(name), mrow.firstChild)
+        return mrow
+
+    def _print_Heaviside(self, e):
+        mrow = self.dom.createElement("mrow")
+        mrow.appendChild(self._identifier("H"))
+        mrow.appendChild(self._paren_comma_separated(e.args[0]))
+        return mrow
+
+    def _print_Pow(self, e: sp.Pow):
+        """tanh²(x), as textbooks write a function's power: the exponent on the name."""
+        base, exponent = e.args
+        if exponent.is_Integer and exponent > 0 and isinstance(base, sp.Function) \
+                and not isinstance(base, (AppliedUndef, sp.Abs)):
+            mrow = self._print(base)
+            power = self.dom.createElement("msup")
+            name = mrow.firstChild
+            mrow.replaceChild(power, name)
+            power.appendChild(name)
+            power.appendChild(self._print(exponent))
+            return mrow
+        return super()._print_Pow(e)
+
+    def _identifier(self, name: str):
+        element = self.dom.createElement("mi")
+        element.appendChild(self.dom.createTextNode(name))
+        return element
 
     def _print_Derivative(self, e: sp.Derivative):
         """Bracket a sum or a negation after d/dx, as the LaTeX printer does; SymPy's MathML
@@ -70,6 +111,13 @@ class SafeMathML(MathMLPresentationPrinter):
         negative = e.expr.could_extract_minus_sign()  # non-strict also brackets a product such as -u
         mrow.replaceChild(self.parenthesize(e.expr, PRECEDENCE["Mul"], strict=not negative), mrow.lastChild)
         return mrow
+
+
+def _plain(text: str) -> str:
+    """A text node as a textbook writes it: d and e, and U+2212 for a minus sign or a negative number."""
+    if text in _PLAIN:
+        return _PLAIN[text]
+    return "−" + text[1:] if text[:1] == "-" and text[1:2].isdigit() else text
 
 
 def _escape_markup(text: str) -> str:
@@ -147,16 +195,30 @@ def inline_svg(svg: str) -> str:
 
 
 def derivation_section(d: Derivation) -> str:
-    """The derivative in one line, then a table with one row per step. The rule comes before
-    the equation, so a long equation scrolls sideways without hiding the reason."""
+    """The derivative in one line, then the rule tree: each rule with its general formula, the
+    equation it gives, its sub-steps nested (collapsible, no script) and the result they give."""
     headline = _block(sp.Derivative(d.expression, d.wrt), d.result)
-    rows = [f'<tr><td class="num">{i}</td><td class="rule"><strong>{_text(step.rule)}</strong>'
-            f'{"<br>" + _text(step.note) if step.note else ""}</td><td>{_block(step.lhs, step.rhs)}</td></tr>'
-            for i, step in enumerate(d.steps, 1)]
-    table = ('<div class="wide"><table class="steps">\n<thead><tr><th>#</th><th>rule</th><th>step</th></tr></thead>\n'
-             "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>")
+    steps = "\n".join(_step_item(step, str(i)) for i, step in enumerate(d.tree, 1))
     title = f"Derivative with respect to {_inline(mathml(d.wrt))}"
-    return f"<section>\n<h2>{title}</h2>\n{headline}\n{table}\n</section>"
+    return f'<section>\n<h2>{title}</h2>\n{headline}\n<div class="wide"><ol class="steps">\n{steps}\n</ol></div>\n</section>'
+
+
+def _step_item(step, number: str) -> str:
+    summary = f'<span class="num">{number}</span> <strong>{_text(step.rule)}</strong>'
+    if step.formula is not None:
+        general = SafeMathML({"order": "none"})
+        summary += f": {_inline(general.doprint(step.formula[0]) + '<mo>=</mo>' + general.doprint(step.formula[1]))}"
+    if step.parts:
+        summary += ", with " + ", ".join(_inline(f"{mathml(k)}<mo>=</mo>{mathml(v)}") for k, v in step.parts)
+    body = [f'<p class="note">{_text(step.note)}</p>'] if step.note else []
+    body.append(f'<div class="eq">{_block(step.lhs, step.rhs)}</div>')
+    if step.substeps:
+        items = "\n".join(_step_item(sub, f"{number}.{i}") for i, sub in enumerate(step.substeps, 1))
+        body.append(f'<ol class="steps">\n{items}\n</ol>')
+    if step.result is not None:
+        body.append(f'<div class="eq"><math display="block"><mrow><mo>=</mo>{mathml(step.result)}</mrow></math></div>')
+    shown = " open" if number.count(".") < 1 else ""  # the first level open; deeper proofs one click away
+    return f"<li><details{shown}><summary>{summary}</summary>\n" + "\n".join(body) + "\n</details></li>"
 
 
 def backprop_section(r: Backprop) -> str:

@@ -97,10 +97,7 @@ class TextPrinter(StrPrinter):
         return f"{name}({arguments})"
 
     def _function_parts(self, expr: sp.Function) -> tuple[str, str]:
-        op = ops.by_head(type(expr))
-        glyph = op.glyph.split("(")[0] if op is not None else ""
-        name = glyph if glyph.isalnum() else expr.func.__name__  # a word or a letter such as σ; not |x| or x^{c}
-        return name, ", ".join(self._print(a) for a in expr.args)
+        return function_name(expr), ", ".join(self._print(a) for a in expr.args)
 
     def _print_Heaviside(self, expr) -> str:
         return f"H({self._print(expr.args[0])})"
@@ -161,6 +158,14 @@ class TextPrinter(StrPrinter):
         if step.result is not None:
             lines.append(f"{body}= {self._print(step.result)}")
         return lines
+
+
+def function_name(expr: sp.Function) -> str:
+    """The name a function is written with: its op record's glyph where that is a word or a letter
+    (σ, ReLU, LeakyReLU), else SymPy's name; not a glyph such as |x| or x^{c}."""
+    op = ops.by_head(type(expr))
+    glyph = op.glyph.split("(")[0] if op is not None else ""
+    return glyph if glyph.isalnum() else expr.func.__name__
 
 
 def text(obj: Any) -> str:
