@@ -58,11 +58,16 @@ def test_fragment_and_document_are_balanced():
 
 
 def test_tanh_derivation_fragment():
-    fragment = derivation_fragment(symdl.derive("tanh(x)", "x"))
-    assert fragment.startswith("\\begin{align*}") and fragment.rstrip().endswith("\\end{align*}")
+    derivation = symdl.derive("tanh(x)", "x")
+    fragment = derivation_fragment(derivation)
+    assert fragment.isascii()  # any engine, no \DeclareUnicodeCharacter needed
+    assert fragment.count("\\begin{align*}") == fragment.count("\\end{align*}") >= len(derivation.steps)
     assert "\\tanh" in fragment and "1 - \\tanh^{2}" in fragment
     assert "\\frac{d}{d x}" in fragment
-    assert "&= " in fragment and "&& \\text{known derivative" in fragment
+    # each rule on a line of its own before its equation, numbered as in the tree, not in a third column
+    assert "1.\\ \\textbf{known derivative}" in fragment and "1.2.\\ \\textbf{quotient rule}" in fragment
+    assert "&&" not in fragment
+    assert_balanced(fragment)
 
 
 def test_backprop_tables_carry_the_lecture_numbers():
@@ -87,7 +92,10 @@ def test_document_preamble():
         assert f"\\usepackage{{{package}}}" in plain
     assert "tikz" not in plain
     assert "\\usepackage{tikz}" in document(title="t", tikz=TIKZ)
-    assert "\\title{Lecture 4: (x + y)·z}" in plain
+    assert "\\title{Lecture 4: (x + y)\\ensuremath{\\cdot}z}" in plain
+    assert plain.isascii()
+    titled = document(derivations=[symdl.derive("tanh(x)", "x")])
+    assert "\\title{$\\frac{d}{d x} \\tanh{\\left(x \\right)}$}" in titled  # typeset, not code
 
 
 def test_user_text_cannot_reach_tex_commands():
@@ -126,3 +134,28 @@ def test_latex_of_never_evaluates_text(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     tex = latex_of("__import__('pathlib').Path('pwned').touch()")
     assert tex.startswith(r"\text{") and list(tmp_path.iterdir()) == []
+
+
+# Every derivation the gallery writes, and longer ones whose equations must break to fit the page.
+FITTING = ["tanh(x)", "sigmoid(x)", "softplus(x)", "relu(x)", "leaky_relu(x)", "(exp(x)-exp(-x))/(exp(x)+exp(-x))",
+           "1/(1+exp(-x))", "log(1+exp(x))", "x**3*sin(x)/(1+x**2) + tanh(x**2)", "tanh(sigmoid(x) + softplus(x))*x**x",
+           "exp(x)/(exp(x) + exp(y) + exp(z))"]
+
+
+@pytest.mark.parametrize("engine", ["pdflatex", "xelatex", "lualatex"])
+def test_derivations_fit_the_page_on_every_engine(tmp_path, engine):
+    """No Overfull \\hbox over 1 pt, and only outline fonts (no Type 3 bitmaps), with each TeX engine."""
+    if shutil.which(engine) is None:
+        pytest.skip(f"{engine} is not installed (Debian's texlive-latex-base has pdflatex and lualatex; "
+                    "texlive-xetex has xelatex)")
+    tex = document(title="Derivations", derivations=[symdl.derive(e, "x") for e in FITTING])
+    (tmp_path / "d.tex").write_text(tex, encoding="ascii")
+    run = subprocess.run([engine, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "d.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert (tmp_path / "d.pdf").exists(), run.stdout[-3000:]
+    log = (tmp_path / "d.log").read_text(errors="replace")
+    overfull = [float(p) for p in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
+    assert all(p <= 1.0 for p in overfull), overfull
+    if shutil.which("pdffonts"):
+        fonts = subprocess.run(["pdffonts", "d.pdf"], cwd=tmp_path, capture_output=True, text=True).stdout
+        assert "Type 3" not in fonts, fonts

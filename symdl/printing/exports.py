@@ -32,7 +32,7 @@ BACKPROP: dict[str, Callable[[Backprop, str], Content]] = {
 DERIVATION: dict[str, Callable[[Derivation, str], Content]] = {
     "txt": lambda d, title: f"{title}\n\n{d}\n",
     "json": lambda d, title: json.dumps(d.to_dict(), indent=2) + "\n",
-    "tex": lambda d, title: latex.document(title=title, derivations=[d]),
+    "tex": lambda d, title: latex.document(derivations=[d]),  # titled by the derivative, typeset
     "html": lambda d, title: html.report(title=title, derivations=[d]),
 }
 

@@ -10,6 +10,7 @@ only arithmetic it does is the per-edge product of the backward-pass table.
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Optional
 
 import networkx as nx
@@ -24,30 +25,12 @@ from symdl.parsing import symbol
 from symdl.printing.texsafe import latex_of, tex_escape, tex_number
 
 SHORT_NOTE = 50  # characters; a longer note would push the equation off the page, so only the rule shows
-
-# Characters that symdl's own prose uses (rules, notes) and that pdflatex's utf8 input
-# does not know; any other character outside Latin-1 prints as a boxed "?" rather than
-# stopping the compilation.
-_UNICODE = {
-    "−": r"\ensuremath{-}", "·": r"\ensuremath{\cdot}", "×": r"\ensuremath{\times}", "÷": r"\ensuremath{\div}",
-    "±": r"\ensuremath{\pm}", "²": r"\ensuremath{^{2}}", "³": r"\ensuremath{^{3}}", "¹": r"\ensuremath{^{1}}",
-    "⁰": r"\ensuremath{^{0}}", "ⁿ": r"\ensuremath{^{n}}", "⁻": r"\ensuremath{^{-}}", "′": r"\ensuremath{'}",
-    "∂": r"\ensuremath{\partial}", "√": r"\ensuremath{\surd}", "∑": r"\ensuremath{\sum}", "∞": r"\ensuremath{\infty}",
-    "≤": r"\ensuremath{\leq}", "≥": r"\ensuremath{\geq}", "≠": r"\ensuremath{\neq}", "≈": r"\ensuremath{\approx}",
-    "→": r"\ensuremath{\to}", "←": r"\ensuremath{\leftarrow}", "∈": r"\ensuremath{\in}", "…": r"\ldots{}",
-    "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''",
-    "α": r"\ensuremath{\alpha}", "β": r"\ensuremath{\beta}", "γ": r"\ensuremath{\gamma}",
-    "δ": r"\ensuremath{\delta}", "ε": r"\ensuremath{\varepsilon}", "η": r"\ensuremath{\eta}",
-    "θ": r"\ensuremath{\theta}", "λ": r"\ensuremath{\lambda}", "μ": r"\ensuremath{\mu}",
-    "π": r"\ensuremath{\pi}", "σ": r"\ensuremath{\sigma}", "τ": r"\ensuremath{\tau}",
-    "φ": r"\ensuremath{\varphi}", "ω": r"\ensuremath{\omega}", "Σ": r"\ensuremath{\Sigma}",
-    "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}",
-}
-_UNKNOWN_CHARACTER = r"\fbox{?}"
-
+LINE = 62  # rough characters of display math in the text width of an 11 pt article
+LEFT_SIDE = 24  # a longer left side gets a line of its own
+TITLE = 40  # rough characters of a title line in large type
 
 def step_lines(d: Derivation) -> list[str]:
-    """One ``lhs &= rhs && \\text{rule}`` line per step, shared by the document and Jupyter."""
+    """One ``lhs &= rhs && \\text{rule}`` line per step, for MathJax's ``aligned`` in a notebook."""
     steps = d.steps or [Step(sp.Derivative(d.expression, d.wrt), d.result, "result")]
     return [f"{latex_of(s.lhs)} &= {latex_of(s.rhs)} && \\text{{{_reason(s)}}}" for s in steps]
 
@@ -58,8 +41,68 @@ def _reason(step: Step) -> str:
 
 
 def derivation_fragment(d: Derivation) -> str:
-    """The derivation as an ``align*`` block, ready to paste into any amsmath document."""
-    return "\\begin{align*}\n" + " \\\\\n".join(step_lines(d)) + "\n\\end{align*}\n"
+    """The rule tree, ready to paste into any amsmath document: each rule as a paragraph of its own,
+    indented by its depth, with its general formula; then the equation it gives in an ``align*`` of
+    its own (one block for all would share one alignment column, as wide as the widest left side plus
+    the widest right side), its sub-steps, and the equation with the result they give."""
+    lines: list[str] = []
+    for i, root in enumerate(d.tree, 1):
+        _fragment_lines(root, str(i), lines)
+    return "\n".join(lines) + "\n"
+
+
+def _fragment_lines(step: Step, number: str, lines: list[str]) -> None:
+    title = f"{number}.\\ \\textbf{{{tex_escape(step.rule)}}}"
+    if step.formula is not None:
+        general = latex_of(step.formula[0], order="none"), latex_of(step.formula[1], order="none")
+        title += f": ${general[0]} = {general[1]}$"
+    if step.parts:
+        title += ", with " + ", ".join(f"${latex_of(k)} = {latex_of(v)}$" for k, v in step.parts)
+    if step.note and len(step.note) <= SHORT_NOTE:
+        title += f". {tex_escape(step.note)}"
+    indent = f"{1.2 * number.count('.'):.1f}em"  # every line of the paragraph, not only the first
+    lines.append(f"{{\\raggedright\\leftskip={indent}\\noindent {title}\\par}}")  # ragged: breaks before a formula
+    lines.append(_equation(step.lhs, step.rhs))
+    for i, sub in enumerate(step.substeps, 1):
+        _fragment_lines(sub, f"{number}.{i}", lines)
+    if step.result is not None:
+        lines.append(_equation(step.lhs, step.result))
+
+
+def _equation(lhs: sp.Basic, rhs: sp.Basic) -> str:
+    """``lhs = rhs`` in an ``align*``, broken as a typesetter breaks a long display: a long left side
+    on a line of its own, a long sum after a plus or minus sign, a long product between factors."""
+    left = latex_of(lhs)
+    rows = [f"& {left}", "&= "] if _width(left) > LEFT_SIDE else [f"{left} &= "]
+    for piece in _pieces(rhs, len(rows) > 1):
+        if _width(rows[-1]) + _width(piece) > LINE and rows[-1].rstrip()[-1] != "=":
+            rows.append("&\\quad ")
+        rows[-1] += piece + " "
+    return "\\begin{align*}\n" + " \\\\\n".join(r.rstrip() for r in rows) + "\n\\end{align*}"
+
+
+def _pieces(rhs: sp.Basic, roomy: bool) -> list[str]:
+    """``rhs`` as the pieces a line may break between: the terms of a sum with their signs, the
+    factors of a product with a ``\\cdot`` (a short one, or one on a line of its own, stays whole)."""
+    whole = latex_of(rhs)
+    if _width(whole) <= LINE - (0 if roomy else LEFT_SIDE) or not isinstance(rhs, (sp.Add, sp.Mul)):
+        return [whole]
+    if isinstance(rhs, sp.Add):
+        terms = rhs.as_ordered_terms()
+        pieces = [latex_of(terms[0])]
+        for term in terms[1:]:
+            negative = term.could_extract_minus_sign()
+            pieces.append(f"{'-' if negative else '+'} {latex_of(-term if negative else term)}")
+        return pieces
+    factors = rhs.as_ordered_factors()
+    return [latex_of(factors[0])] + [f"\\cdot {latex_of(f)}" for f in factors[1:]]
+
+
+def _width(tex: str) -> int:
+    """A rough width of typeset ``tex`` in characters: sizing and font commands and braces count
+    nothing, other commands one glyph, a fraction as numerator plus denominator (erring early)."""
+    invisible = re.sub(r"\\(?:left|right|operatorname|mathrm|text|frac|quad)(?![A-Za-z])|[{}&]", "", tex)
+    return len(re.sub(r"\\[A-Za-z]+", "x", invisible))
 
 
 def backprop_tables(r: Backprop) -> str:
@@ -139,9 +182,11 @@ def _tabular(columns: str, header: list[str], rows: list[str]) -> str:
             f"\\midrule\n{body}\\bottomrule\n\\end{{tabular}}\n\\end{{center}}\n")
 
 
-def document(*, title: str, derivations: Iterable[Derivation] = (), backprop: Optional[Backprop] = None,
-             tikz: Optional[str] = None) -> str:
-    """A complete ``article`` that pdflatex compiles without shell escape."""
+def document(*, title: Optional[str] = None, derivations: Iterable[Derivation] = (),
+             backprop: Optional[Backprop] = None, tikz: Optional[str] = None) -> str:
+    """A complete ``article`` that pdflatex, xelatex and lualatex compile without shell escape. With no
+    ``title``, the first derivation's derivative, typeset as mathematics, is the title."""
+    derivations = list(derivations)
     body = []
     if tikz is not None:
         body += ["\\section*{Circuit}", _fit_width(tikz.strip())]
@@ -153,19 +198,30 @@ def document(*, title: str, derivations: Iterable[Derivation] = (), backprop: Op
                  f"at {point}.", backprop_tables(backprop)]
     for d in derivations:
         body += [f"\\section*{{Derivative with respect to ${latex_of(d.wrt)}$}}",
-                 f"\\[ {latex_of(sp.Derivative(d.expression, d.wrt))} = {latex_of(d.result)} \\]",
+                 _equation(sp.Derivative(d.expression, d.wrt), d.result),
                  derivation_fragment(d)]
-    return article(title, body, tikz=tikz is not None)
+    return article(tex_escape(title) if title is not None else _math_title(derivations), body, tikz=tikz is not None)
+
+
+def _math_title(derivations: list[Derivation]) -> str:
+    """The first derivative as a title, typeset; a long one (a title line does not break) by its variable."""
+    if not derivations:
+        return ""
+    first = derivations[0]
+    derivative = latex_of(sp.Derivative(first.expression, first.wrt))
+    return f"${derivative}$" if _width(derivative) <= TITLE else f"The derivative with respect to ${latex_of(first.wrt)}$"
 
 
 def article(title: str, body: Iterable[str], *, tikz: bool = False) -> str:
-    """The ``article`` around already-safe LaTeX parts, with a declaration for every Unicode character used."""
+    """The ``article`` around already-safe LaTeX parts (the title too: pass text through
+    :func:`tex_escape`). The parts are ASCII (:func:`tex_escape` writes
+    every other character as a command), so pdflatex, xelatex and lualatex all compile it; the fonts
+    are Computer Modern's Type 1 outlines (OT1: with T1 and no cm-super, TeX would embed bitmaps)."""
     text = "\n".join(body)
     packages = ["amsmath", "amssymb", "booktabs", "xcolor"] + (["tikz"] if tikz else [])
-    preamble = ["\\documentclass[11pt]{article}", "\\usepackage[T1]{fontenc}",
-                *(f"\\usepackage{{{p}}}" for p in packages), *_unicode_declarations(title + text),
+    preamble = ["\\documentclass[11pt]{article}", *(f"\\usepackage{{{p}}}" for p in packages),
                 *(["\\newsavebox{\\symdlcircuit}"] if tikz else []),
-                "\\allowdisplaybreaks", f"\\title{{{tex_escape(title)}}}", "\\author{}", "\\date{}"]
+                "\\allowdisplaybreaks", f"\\title{{{title}}}", "\\author{}", "\\date{}"]
     return "\n".join([*preamble, "\\begin{document}", "\\maketitle", text, "\\end{document}", ""])
 
 
@@ -219,7 +275,7 @@ def worksheet_document(solution, *, report=None, tikz: Optional[str] = None) -> 
     if report is not None and report.verdicts:
         items = "\n".join(f"\\item {tex_escape(v.line().strip())}" for v in report.verdicts)
         body += ["\\section*{The claims, checked}", f"\\begin{{itemize}}\n{items}\n\\end{{itemize}}"]
-    return article(problem.title, body, tikz=tikz is not None)
+    return article(tex_escape(problem.title), body, tikz=tikz is not None)
 
 
 def exercise_document(title: str, variants, *, answers: bool) -> str:
@@ -235,7 +291,7 @@ def exercise_document(title: str, variants, *, answers: bool) -> str:
             body.append(f"\\begin{{align*}}\n{lines}\n\\end{{align*}}")
         else:
             body.append("Find " + ", ".join(f"${quantity_name(q.key)}$" for q in wanted) + ".")
-    return article(f"{title}: {'answers' if answers else 'questions'}", body)
+    return article(tex_escape(f"{title}: {'answers' if answers else 'questions'}"), body)
 
 
 def _fit_width(picture: str) -> str:
@@ -243,9 +299,3 @@ def _fit_width(picture: str) -> str:
     return ("\\begin{center}\n\\sbox{\\symdlcircuit}{%\n" + picture + "%\n}\n"
             "\\ifdim\\wd\\symdlcircuit>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox{\\symdlcircuit}}"
             "\\else\\usebox{\\symdlcircuit}\\fi\n\\end{center}")
-
-
-def _unicode_declarations(text: str) -> list[str]:
-    """``\\DeclareUnicodeCharacter`` for each character pdflatex would otherwise stop at."""
-    needed = sorted({c for c in text if ord(c) > 0xFF or c in _UNICODE})
-    return [f"\\DeclareUnicodeCharacter{{{ord(c):04X}}}{{{_UNICODE.get(c, _UNKNOWN_CHARACTER)}}}" for c in needed]

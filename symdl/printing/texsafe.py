@@ -44,6 +44,28 @@ _TEX_SPECIALS = {
 }
 
 
+# Characters that symdl's own prose uses (rules, notes), written as commands so that a document
+# is plain ASCII for every TeX engine; any other character outside ASCII prints as a boxed "?".
+_UNICODE = {
+    "−": r"\ensuremath{-}", "·": r"\ensuremath{\cdot}", "×": r"\ensuremath{\times}", "÷": r"\ensuremath{\div}",
+    "±": r"\ensuremath{\pm}", "²": r"\ensuremath{^{2}}", "³": r"\ensuremath{^{3}}", "¹": r"\ensuremath{^{1}}",
+    "⁰": r"\ensuremath{^{0}}", "ⁿ": r"\ensuremath{^{n}}", "⁻": r"\ensuremath{^{-}}", "′": r"\ensuremath{'}",
+    "∂": r"\ensuremath{\partial}", "√": r"\ensuremath{\surd}", "∑": r"\ensuremath{\sum}", "∞": r"\ensuremath{\infty}",
+    "≤": r"\ensuremath{\leq}", "≥": r"\ensuremath{\geq}", "≠": r"\ensuremath{\neq}", "≈": r"\ensuremath{\approx}",
+    "→": r"\ensuremath{\to}", "←": r"\ensuremath{\leftarrow}", "∈": r"\ensuremath{\in}", "…": r"\ldots{}",
+    "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''",
+    "α": r"\ensuremath{\alpha}", "β": r"\ensuremath{\beta}", "γ": r"\ensuremath{\gamma}",
+    "δ": r"\ensuremath{\delta}", "ε": r"\ensuremath{\varepsilon}", "η": r"\ensuremath{\eta}",
+    "θ": r"\ensuremath{\theta}", "λ": r"\ensuremath{\lambda}", "μ": r"\ensuremath{\mu}",
+    "π": r"\ensuremath{\pi}", "σ": r"\ensuremath{\sigma}", "τ": r"\ensuremath{\tau}",
+    "φ": r"\ensuremath{\varphi}", "ω": r"\ensuremath{\omega}", "Σ": r"\ensuremath{\Sigma}",
+    "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}",
+}
+_UNKNOWN_CHARACTER = r"\fbox{?}"
+_LATIN1_LETTER = re.compile(r"[À-ÖØ-öø-ÿ]")
+_ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0308": '"', "\u0327": "c"}
+
+
 def _printable(char: str) -> bool:
     """False for control characters, lone surrogates and the XML non-characters."""
     return unicodedata.category(char) not in ("Cc", "Cs") and char not in "\ufffe\uffff"
@@ -55,8 +77,22 @@ def strip_controls(text: str) -> str:
 
 
 def tex_escape(text: str) -> str:
-    """``text`` as literal TeX text: every special character escaped, controls dropped."""
-    return "".join(_TEX_SPECIALS.get(c, c) for c in strip_controls(str(text)))
+    """``text`` as literal ASCII TeX text: every special character escaped, controls dropped, other
+    characters as commands (é as \\'{e}, − as a math minus)."""
+    return "".join(_tex_character(c) for c in strip_controls(str(text)))
+
+
+def _tex_character(c: str) -> str:
+    if c in _TEX_SPECIALS:
+        return _TEX_SPECIALS[c]
+    if c.isascii():
+        return c
+    if c in _UNICODE:
+        return _UNICODE[c]
+    decomposed = unicodedata.normalize("NFD", c)
+    if _LATIN1_LETTER.match(c) and len(decomposed) == 2 and decomposed[1] in _ACCENTS:
+        return f"\\{_ACCENTS[decomposed[1]]}{{{decomposed[0]}}}"
+    return _UNKNOWN_CHARACTER
 
 
 class _SafeLatexPrinter(LatexPrinter):
@@ -72,13 +108,14 @@ class _SafeLatexPrinter(LatexPrinter):
         return self._deal_with_super_sub(str(s.name))
 
 
-def latex_of(expr: sp.Basic) -> str:
-    """``sympy.latex(expr)``, safe for any symbol name; if the result still holds a
-    file or definition command, the whole expression is printed as escaped text."""
+def latex_of(expr: sp.Basic, **settings) -> str:
+    """``sympy.latex(expr)`` (with SymPy's printer ``settings``, e.g. ``order="none"``), safe for any
+    symbol name; if the result still holds a file or definition command, the whole expression is
+    printed as escaped text."""
     if not isinstance(expr, sp.Basic):  # never sympify: a string would be evaluated as Python
         return r"\text{%s}" % tex_escape(str(expr))
     try:
-        tex = _SafeLatexPrinter().doprint(expr)
+        tex = _SafeLatexPrinter(settings).doprint(expr)
     except (TypeError, ValueError, AttributeError):
         tex = None
     if tex is None or _FORBIDDEN.search(tex):
