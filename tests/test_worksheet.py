@@ -190,6 +190,34 @@ def test_exercise_files(tmp_path, capsys):
     questions = (out / "sigmoid_neuron-seed3-questions.tex").read_text()
     answers = (out / "sigmoid_neuron-seed3-answers.tex").read_text()
     assert "Find" in questions and "Find" not in answers and "align*" in answers
+    # the question states the problem: every gate of the circuit, and the circuit itself without numbers
+    for gate in ("f_{1} &= w_{0} \\cdot x_{0}", "f_{6} &= e^{f_{5}}", "f_{8} &= \\frac{1}{f_{7}}"):
+        assert gate in questions, gate
+    assert questions.count("\\begin{tikzpicture}") == 1 and "\\begin{tikzpicture}" not in answers
+    picture = questions[questions.index("\\begin{tikzpicture}"):questions.index("\\end{tikzpicture}")]
+    assert not any(str(v) in picture for v in ("0.731", "-0.19", "1.36"))
+
+
+def test_variants_stay_out_of_saturation():
+    """With preactivation = 3 the exponent −(w0 x0 + w1 x1 + w2) of every draw is within ±3, checked by
+    hand from the drawn numbers, so σ′ = σ(1 − σ) ≥ σ(3)(1 − σ(3)) ≈ 0.045, never ~1e−4."""
+    text = (EXAMPLES / "sigmoid_neuron.toml").read_text()
+    assert "preactivation = 3" in text
+    for v in variants(loads(text, "neuron.toml"), seed=11, count=12):
+        g = v.given
+        z = float(g["w0"] * g["x0"] + g["w1"] * g["x1"] + g["w2"])
+        assert abs(z) <= 3, g
+    wide = text.replace("preactivation = 3", "")
+    z_values = [float(v.given["w0"] * v.given["x0"] + v.given["w1"] * v.given["x1"] + v.given["w2"])
+                for v in variants(loads(wide, "neuron.toml"), seed=11, count=12)]
+    assert max(abs(z) for z in z_values) > 3  # without the bound, the same seed does saturate
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "true", '"3"'])
+def test_a_bad_preactivation_bound_is_refused(value):
+    text = (EXAMPLES / "sigmoid_neuron.toml").read_text().replace("preactivation = 3", f"preactivation = {value}")
+    with pytest.raises(ProblemError, match="preactivation"):
+        loads(text, "neuron.toml")
 
 
 # --- outputs ----------------------------------------------------------------------------------------
@@ -292,3 +320,16 @@ def test_variants_never_land_on_a_kink(steps, at, corner):
             '[variants]\nlow = -1\nhigh = 1\n')
     for v in variants(loads(text, "kink.toml"), seed=1, count=20):
         assert not corner({k: float(x) for k, x in v.given.items()}), v.given
+
+
+@pytest.mark.parametrize("name", ["sigmoid_neuron", "tanh_quotient_rule", "mlp_four_input"])
+def test_exercise_sheets_compile(tmp_path, name):
+    """Each sheet (questions, answers) is one PDF that pdflatex compiles, with nothing past the margin."""
+    if shutil.which("pdflatex") is None:
+        pytest.skip("no TeX installation: install Debian's texlive-latex-base, texlive-latex-recommended, texlive-pictures")
+    assert main(["exercise", str(EXAMPLES / f"{name}.toml"), "--seed", "5", "--count", "2", "--out", str(tmp_path)]) == 0
+    for sheet in ("questions", "answers"):
+        tex = f"{name}-seed5-{sheet}.tex"
+        run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", tex],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        assert (tmp_path / tex).with_suffix(".pdf").exists(), run.stdout[-2000:]

@@ -61,7 +61,10 @@ def worksheet_files(solution, report) -> dict[str, Content]:
 
 def exercise_files(title: str, variants) -> dict[str, Content]:
     """The questions and the answers as LaTeX, and both as JSON, by file suffix."""
-    return {"questions.tex": latex.exercise_document(title, variants, answers=False),
+    work = variants[0].solution.work if variants else None
+    blank = tikz(work, values=False, local=False, grad=False) if work is not None and _drawable(variants[0].solution) \
+        else None  # the same circuit for every variant, without numbers: the question, not the answer
+    return {"questions.tex": latex.exercise_document(title, variants, answers=False, circuit=blank),
             "answers.tex": latex.exercise_document(title, variants, answers=True),
             "exercises.json": json.dumps({"title": title, "variants": [v.to_dict() for v in variants]},
                                          indent=2, ensure_ascii=False) + "\n"}

@@ -278,20 +278,36 @@ def worksheet_document(solution, *, report=None, tikz: Optional[str] = None) -> 
     return article(tex_escape(problem.title), body, tikz=tikz is not None)
 
 
-def exercise_document(title: str, variants, *, answers: bool) -> str:
-    """One section per variant: the given numbers and what to find, and with ``answers`` the key."""
+def exercise_document(title: str, variants, *, answers: bool, circuit: Optional[str] = None) -> str:
+    """One section per variant. The question states the problem (what is computed, the circuit
+    ``circuit`` drawn without numbers, the point) and what to find; with ``answers``, the key."""
     body = []
+    if circuit is not None and variants and not answers:
+        body += ["\\section*{The circuit}", _fit_width(circuit.strip())]
     for v in variants:
         given = ", ".join(f"${latex_of(symbol(name))} = {tex_number(np.asarray(value))}$"
                           for name, value in v.given.items())
-        body += [f"\\section*{{Exercise {v.number}}}", f"Given {given}."]
+        body += [f"\\section*{{Exercise {v.number}}}", _statement(v.solution.work), f"Given {given}."]
         wanted = v.solution.reported()
         if answers:
             lines = " \\\\\n".join(f"{quantity_name(q.key)} &= {_quantity_value(q.value)}" for q in wanted)
             body.append(f"\\begin{{align*}}\n{lines}\n\\end{{align*}}")
         else:
             body.append("Find " + ", ".join(f"${quantity_name(q.key)}$" for q in wanted) + ".")
-    return article(tex_escape(f"{title}: {'answers' if answers else 'questions'}"), body)
+    return article(tex_escape(f"{title}: {'answers' if answers else 'questions'}"), body, tikz=circuit is not None)
+
+
+def _statement(work) -> str:
+    """What the problem computes: the expression to differentiate, or every gate of the circuit."""
+    if isinstance(work, Derivation):
+        return f"Differentiate ${latex_of(work.expression)}$ with respect to ${latex_of(work.wrt)}$."
+    graph = work.graph
+    lines = []
+    for node in graphs.op_nodes(graph):
+        data = graph.nodes[node]
+        operands = [_name(graph, i) for i in data["inputs"]]
+        lines.append(f"{_name(graph, node)} &= {ops.gate(data).tex(operands, data.get('const'))}")
+    return "The circuit computes\n\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
 
 def _fit_width(picture: str) -> str:

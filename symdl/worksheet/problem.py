@@ -42,7 +42,7 @@ _KIND_KEYS = {
 }
 _OP_KEYS = {"name", "op", "inputs", "params"}
 _REPORT_KEYS = {"quantities"}
-_VARIANT_KEYS = {"vary", "low", "high", "decimals"}
+_VARIANT_KEYS = {"vary", "low", "high", "decimals", "preactivation"}
 _GRANULARITIES = ("gates", "ops", "fused")
 
 
@@ -78,6 +78,9 @@ class Variants:
     low: float = -5.0
     high: float = 5.0
     decimals: int = 0
+    # the largest |argument| of a function gate (σ, tanh, exp …): keeps draws out of saturation,
+    # where every gradient is ~1e-4 and a student learns nothing; None: no bound
+    preactivation: Optional[float] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,8 +266,12 @@ class _Validator:
             raise self.fail("'low' must be less than 'high'", "variants")
         if not (isinstance(numbers["decimals"], int) and 0 <= numbers["decimals"] <= 6):
             raise self.fail("'decimals' must be an integer from 0 to 6", "variants", "decimals")
+        bound = table.get("preactivation")
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float)) or not 0 < bound < 1e6):
+            raise self.fail("'preactivation' must be a positive number (the largest |argument| of σ, tanh, exp …)",
+                            "variants", "preactivation")
         return Variants(tuple(vary) if vary is not None else None, float(numbers["low"]), float(numbers["high"]),
-                        numbers["decimals"])
+                        numbers["decimals"], None if bound is None else float(bound))
 
     # --- pieces -------------------------------------------------------------------------------
     def keys(self, table: dict, allowed: set[str], where: tuple[str, ...]) -> None:

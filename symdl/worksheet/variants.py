@@ -82,9 +82,10 @@ def _draw(problem: Problem, leaves: dict, rng: np.random.Generator, number: int,
             solution = solve(candidate)
         except SymdlError:
             continue  # undefined at these numbers: draw again
-        if not _on_a_kink(solution):
+        if not _on_a_kink(solution) and not _saturated(solution, settings.preactivation):
             return Variant(number, candidate, solution, given)
-    raise problem.error(f"no valid numbers found in {MAX_ATTEMPTS} draws; widen [variants] low/high")
+    raise problem.error(f"no valid numbers found in {MAX_ATTEMPTS} draws; widen [variants] low/high "
+                        "(or raise 'preactivation')")
 
 
 def _numbers(rng: np.random.Generator, shape: tuple, settings) -> np.ndarray:
@@ -104,18 +105,28 @@ def _with(problem: Problem, given: dict) -> dict:
     return spec
 
 
+def _function_gates(solution: Solution):
+    """(op record, operand values) of every scalar op node of the solved graph or network."""
+    graph = getattr(solution.work, "graph", None)
+    for _, data in ([] if graph is None else graph.nodes(data=True)):
+        op = ops.REGISTRY.get(data.get("op")) if not data.get("tensor") else None
+        if op is not None:
+            yield op, [np.asarray(graph.nodes[i]["value"], dtype=float) for i in data["inputs"]]
+
+
+def _saturated(solution: Solution, bound) -> bool:
+    """True where a one-argument function gate (σ, tanh, exp …) gets an argument beyond ``bound``."""
+    if bound is None:
+        return False
+    return any(op.function and op.arity == 1 and np.any(np.abs(operands[0]) > bound)
+               for op, operands in _function_gates(solution))
+
+
 def _on_a_kink(solution: Solution) -> bool:
     """True where a non-smooth op sits exactly on a kink (ReLU at 0, a tie in max), which its kink
     quantities (``Op.kinks``) show as a 0. Not floor: it jumps, but its gradient is 0 on both sides,
     and sizes are whole numbers by design."""
-    graph = getattr(solution.work, "graph", None)
-    if graph is None:
-        return False
-    for _, data in graph.nodes(data=True):
-        op = ops.REGISTRY.get(data.get("op")) if not data.get("tensor") else None
-        if op is None or op.kinks is None or op.name == "floor":
-            continue
-        operands = [np.asarray(graph.nodes[i]["value"], dtype=float) for i in data["inputs"]]
-        if any(np.any(quantity == 0) for quantity in op.kinks(operands)):
+    for op, operands in _function_gates(solution):
+        if op.kinks is not None and op.name != "floor" and any(np.any(q == 0) for q in op.kinks(operands)):
             return True
     return False
