@@ -81,6 +81,27 @@ def node_ids(graph: nx.DiGraph) -> dict[str, str]:
     return {node: f"n{i}" for i, node in enumerate(graphs.topological_order(graph))}
 
 
+SUMMARY_GATES = 12  # gates named in a circuit's one-sentence summary; the rest are counted
+
+
+def describe(source: Source) -> tuple[str, dict[str, str]]:
+    """For readers who cannot see the picture: one sentence summing the circuit up, and a title per
+    DOT id naming its node (``q: + gate``, ``x: input``), with the value where the circuit shows it."""
+    v = view(source)
+    ids = node_ids(v.graph)
+    titles, gates, leaves = {}, [], []
+    for node in graphs.topological_order(v.graph):
+        data = v.graph.nodes[node]
+        what = f"{ops.gate(data).label(data.get('const'))} gate" if data["kind"] == "op" else data["kind"]
+        shown = f" = {number(data['value'])}" if v.annotated and "value" in data else ""
+        titles[ids[node]] = strip_controls(f"{node}: {what}{shown}")
+        (gates if data["kind"] == "op" else leaves).append(f"{node} ({what})" if data["kind"] == "op" else node)
+    named = ", ".join(gates[:SUMMARY_GATES]) + (f" and {len(gates) - SUMMARY_GATES} more" if len(gates) > SUMMARY_GATES else "")
+    summary = (f"Computational graph of {v.output}: {len(leaves)} leaves ({', '.join(leaves[:SUMMARY_GATES])}"
+               f"{', …' if len(leaves) > SUMMARY_GATES else ''}) and {len(gates)} gates: {named}.")
+    return strip_controls(summary), titles
+
+
 def edges(graph: nx.DiGraph) -> list[tuple[str, str]]:
     """Every edge once, grouped by result in topological order, operands in argument order."""
     return [(u, node) for node in graphs.topological_order(graph) if graph.nodes[node]["kind"] == "op"

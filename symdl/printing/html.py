@@ -25,6 +25,7 @@ from symdl.backprop import Backprop, format_value
 from symdl.derivation import Derivation
 from symdl.printing.texsafe import strip_controls
 from symdl.printing.text import function_name
+from symdl.printing.text import text as text_of
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
@@ -216,7 +217,9 @@ def _step_item(step, number: str) -> str:
         items = "\n".join(_step_item(sub, f"{number}.{i}") for i, sub in enumerate(step.substeps, 1))
         body.append(f'<ol class="steps">\n{items}\n</ol>')
     if step.result is not None:
-        body.append(f'<div class="eq"><math display="block"><mrow><mo>=</mo>{mathml(step.result)}</mrow></math></div>')
+        alt = html.escape(strip_controls(f"= {text_of(step.result)}"))
+        body.append(f'<div class="eq"><math display="block" alttext="{alt}"><mrow><mo>=</mo>{mathml(step.result)}</mrow>'
+                    "</math></div>")
     shown = " open" if number.count(".") < 1 else ""  # the first level open; deeper proofs one click away
     return f"<li><details{shown}><summary>{summary}</summary>\n" + "\n".join(body) + "\n</details></li>"
 
@@ -269,7 +272,9 @@ def _optional(value) -> str:
 
 
 def _block(lhs: sp.Basic, rhs: sp.Basic) -> str:
-    return f'<math display="block"><mrow>{mathml(lhs)}<mo>=</mo>{mathml(rhs)}</mrow></math>'
+    """``lhs = rhs`` as display MathML, with its Unicode text as ``alttext`` for screen readers."""
+    alt = html.escape(strip_controls(f"{text_of(lhs)} = {text_of(rhs)}"))
+    return f'<math display="block" alttext="{alt}"><mrow>{mathml(lhs)}<mo>=</mo>{mathml(rhs)}</mrow></math>'
 
 
 def _inline(content: str) -> str:

