@@ -26,6 +26,7 @@ from symdl.limits import LIMITS
 from symdl.rewrite import CANONICAL, apply_rules, canonical
 
 Expr = sp.Expr
+EXPAND_OPS = 60  # a derivative this small is also tried multiplied out; a larger one could blow up
 # A rule's result as a function of "the derivative of a part": called once with unevaluated
 # Derivatives (the step a reader sees) and once with the real derivatives (the value).
 Form = Callable[[Callable[[Expr], Expr]], Expr]
@@ -81,11 +82,19 @@ def _tidy(expr: Expr) -> Expr:
     """
     expr = canonical(expr)
     held = {f: sp.Dummy() for f in expr.atoms(sp.Function, sp.Max, sp.Min)}
-    tidy = sp.factor_terms(expr.xreplace(held)).xreplace({d: f for f, d in held.items()})
+    polynomial = expr.xreplace(held)
+    candidates = [sp.factor_terms(polynomial)]
+    if sp.count_ops(polynomial) <= EXPAND_OPS:  # multiplied out, terms may cancel: BCE of σ gives σ(z) − y
+        candidates.append(sp.factor_terms(sp.expand(polynomial)))
+    candidates.append(polynomial)  # factoring can also lengthen: GELU's Φ + xφ over a common denominator
+    tidy = min(candidates, key=sp.count_ops).xreplace({d: f for f, d in held.items()})
     content, rest = tidy.as_content_primitive()  # restoring re-spread a lone number over a sum
-    if rest.is_Add and _reads_negated(rest):  # −3(1 − tanh²), not 3(tanh² − 1)
+    if rest.is_Add and content != 1 and _reads_negated(rest):  # −3(1 − tanh²), not 3(tanh² − 1); σ − 1 stays
         content, rest = -content, -rest
-    return Mul(content, rest, evaluate=False) if content != 1 and rest.is_Add else tidy
+    if content == 1 or not rest.is_Add:
+        return tidy
+    # a number in front costs one product, its sign included: −9(1 − tanh²) is as short as 9tanh² − 9
+    return Mul(content, rest, evaluate=False) if sp.count_ops(rest) + 1 <= sp.count_ops(tidy) else tidy
 
 
 def _reads_negated(total: sp.Add) -> bool:

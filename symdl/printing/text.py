@@ -103,7 +103,9 @@ class TextPrinter(StrPrinter):
         return f"H({self._print(expr.args[0])})"
 
     def _print_Abs(self, expr) -> str:
-        return f"|{self._print(expr.args[0])}|"
+        """|x|; abs(…) around an argument that holds bars of its own, which ||x| − 1| would make ambiguous."""
+        inner = self._print(expr.args[0])
+        return f"abs({inner})" if "|" in inner else f"|{inner}|"
 
     def _print_sign(self, expr) -> str:
         return f"sgn({self._print(expr.args[0])})"
