@@ -201,7 +201,8 @@ def _cmd_completion(args) -> int:
     hints = {"FILE": shtab.FILE, "DIR": shtab.DIRECTORY}
     for command in _subcommands(parser).values():
         for action in command._actions:
-            action.complete = hints.get(action.metavar)
+            if action.metavar in hints:
+                action.complete = hints[action.metavar]
     print(shtab.complete(parser, shell=args.shell), end="")
     return 0
 
