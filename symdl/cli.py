@@ -49,6 +49,10 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         raise _UsageError(self.prog, message)
 
+    def exit(self, status: int = 0, message: Optional[str] = None):
+        sys.stdout.flush()  # --help or --version into a closed pipe fails here, where main() handles it
+        super().exit(status, message)
+
     def _parse_optional(self, arg_string: str):
         if arg_string.startswith("-") and not arg_string.startswith("--") \
                 and arg_string not in self._option_string_actions:
@@ -56,7 +60,7 @@ class _Parser(argparse.ArgumentParser):
         return super()._parse_optional(arg_string)
 
 
-def _expression(args) -> "sp.Expr":
+def _expression(args) -> sp.Expr:
     from symdl.parsing import parse, parse_latex
     return parse_latex(args.expr) if args.latex else parse(args.expr)
 
@@ -338,7 +342,7 @@ def _parser() -> argparse.ArgumentParser:
                        "symdl exercise examples/sigmoid_neuron.toml --seed 7",
                        "symdl exercise examples/lstm.toml --seed 1 --count 30 --out exercises/")
     exercise.add_argument("file", metavar="FILE", help="the problem file, e.g. examples/add_mul.toml; - reads stdin")
-    exercise.add_argument("--seed", type=int, required=True,
+    exercise.add_argument("--seed", type=int, required=True, metavar="N",
                           help="the same seed gives the same variants, e.g. --seed 7")
     exercise.add_argument("--count", type=int, default=1, metavar="K",
                           help="how many variants (default: 1), e.g. --count 30")

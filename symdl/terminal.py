@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import os
 import sys
 import threading
 import unicodedata
@@ -78,11 +77,9 @@ def encodable_output() -> None:
 
 
 def detach_stdout() -> None:
-    """After the reader of stdout went away (``| head``): point stdout at /dev/null, so the
-    interpreter's last flush does not complain about the closed pipe."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    """After the reader of stdout went away (``| head``): drop stdout, so the interpreter's last
+    flush does not complain about the closed pipe (the stream's own close at exit stays silent)."""
+    sys.stdout = None
 
 
 def read_stdin(limit: int, what: str) -> str:

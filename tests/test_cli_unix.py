@@ -112,8 +112,10 @@ def test_an_expression_may_start_with_a_minus():
     assert run("backprop", "x", "--at", "x=1", "--bogus").returncode == 2  # a long option is still checked
 
 
-def test_a_closed_pipe_ends_quietly():
-    reader = subprocess.Popen([sys.executable, "-m", "symdl", "backprop", "x*y", "--at", "x=1,y=2"],
+@pytest.mark.parametrize("argv", [["backprop", "x*y", "--at", "x=1,y=2"], ["--help"], ["derive", "--help"],
+                                  ["check", "examples/add_after_mul.toml"]])
+def test_a_closed_pipe_ends_quietly(argv):
+    reader = subprocess.Popen([sys.executable, "-m", "symdl", *argv], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
     reader.stdout.close()  # the reader went away before symdl printed anything (`| head` that stopped early)
     stderr = reader.stderr.read()
