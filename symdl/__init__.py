@@ -6,21 +6,61 @@
 (-12.0, {'x': -4.0, 'y': -4.0, 'z': 3.0})
 >>> str(symdl.derive("tanh(x)", "x").result)
 '1 - tanh(x)**2'
+
+Every public name is imported when first used (PEP 562), so ``import symdl`` and
+``symdl --help`` load no SymPy, NumPy, SciPy, networkx, printers or matplotlib.
 """
 
-from symdl.backprop import Backprop, backprop
-from symdl.derive import derive
-from symdl.derivation import Derivation, Step
-from symdl.errors import LimitError, ParseError, SymdlError
-from symdl.functions import leaky_relu, relu, sigmoid, softplus, step
-from symdl.gradcheck import GradcheckResult, gradcheck
-from symdl.graph import build as build_graph
-from symdl.kernels import Kernel, kernel
-from symdl.limits import configure as configure_limits
-from symdl.parsing import parse, parse_latex, parse_steps, symbol
+from __future__ import annotations
 
-__all__ = [
-    "Backprop", "Derivation", "GradcheckResult", "Kernel", "LimitError", "ParseError", "Step", "SymdlError",
-    "backprop", "build_graph", "configure_limits", "derive", "gradcheck", "kernel", "leaky_relu", "parse",
-    "parse_latex", "parse_steps", "relu", "sigmoid", "softplus", "step", "symbol",
-]
+import importlib
+import sys
+import types
+
+# public name → "module:attribute"
+_EXPORTS = {
+    "Backprop": "symdl.backprop:Backprop", "backprop": "symdl.backprop:backprop",
+    "derive": "symdl.derive:derive", "Derivation": "symdl.derivation:Derivation", "Step": "symdl.derivation:Step",
+    "LimitError": "symdl.errors:LimitError", "ParseError": "symdl.errors:ParseError",
+    "SymdlError": "symdl.errors:SymdlError",
+    "leaky_relu": "symdl.functions:leaky_relu", "relu": "symdl.functions:relu", "sigmoid": "symdl.functions:sigmoid",
+    "softplus": "symdl.functions:softplus", "step": "symdl.functions:step",
+    "GradcheckResult": "symdl.gradcheck:GradcheckResult", "gradcheck": "symdl.gradcheck:gradcheck",
+    "build_graph": "symdl.graph:build", "Kernel": "symdl.kernels:Kernel", "kernel": "symdl.kernels:kernel",
+    "configure_limits": "symdl.limits:configure",
+    "parse": "symdl.parsing:parse", "parse_latex": "symdl.parsing:parse_latex",
+    "parse_steps": "symdl.parsing:parse_steps", "symbol": "symdl.parsing:symbol",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> object:
+    if name in _EXPORTS:
+        module, attribute = _EXPORTS[name].split(":")
+        value = getattr(importlib.import_module(module), attribute)
+        globals()[name] = value
+        return value
+    try:  # a submodule not imported yet: symdl.kernels, symdl.worksheet, ...
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Keeps ``symdl.backprop``, ``symdl.derive`` and ``symdl.gradcheck`` the functions: importing the
+    submodule of the same name would otherwise bind the module over the public name."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

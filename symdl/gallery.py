@@ -9,14 +9,14 @@ of symdl would get. Output is deterministic: the same bytes every run.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-from typing import Optional
-
+import functools
 import json
+from pathlib import Path
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
-from symdl import plots, worksheet
+from symdl import plots, terminal, worksheet
 from symdl.backprop import backprop
 from symdl.derive import derive
 from symdl.files import write_atomic
@@ -85,49 +85,85 @@ CONV_EXAMPLES = (("edge_detection", seed_conv.seed_edge_detection),
                  ("bottleneck_cost", seed_conv.seed_bottleneck_cost))
 
 
+Step = Callable[[], dict[str, str | bytes]]  # one example: computes its files, by name
+
+
 def build_gallery(examples: Optional[Path] = None) -> dict[str, str | bytes]:
     """Every file of the gallery, by name, computed in memory (nothing written yet); with
     ``examples``, each problem file there solved and checked under ``worksheets/``.
     Diagrams use the embedded Graphviz, so the files are the same on every machine."""
     with rendering.embedded_only():
-        return _build(sorted(Path(examples).glob("*.toml")) if examples else [])
+        return {name: content for produce in _steps(_problem_files(examples)) for name, content in produce().items()}
 
 
-def _worksheets(problem_files: list[Path]) -> dict[str, str | bytes]:
-    """Each problem file's solution page, and every claim of them all checked in one text file."""
-    files: dict[str, str | bytes] = {}
-    reports = []
-    for path in problem_files:
-        solution = worksheet.solve(worksheet.load(path))
+def stream_gallery(out: str | Path = "figures", examples: Optional[str | Path] = None) -> Iterator[Path]:
+    """Solve every seed example (and every problem file in ``examples``) and write its files,
+    yielding each path as soon as it is written; a progress bar on a terminal's stderr."""
+    out = Path(out)
+    steps = _steps(_problem_files(examples))
+    with rendering.embedded_only():
+        for produce in terminal.progress(steps, "symdl gallery", unit="example"):
+            for name, content in produce().items():
+                yield write_atomic(out / name, content)
+
+
+def write_gallery(out: str | Path = "figures", examples: Optional[str | Path] = None) -> list[Path]:
+    """The whole gallery written (see :func:`stream_gallery`); the paths, in order."""
+    return list(stream_gallery(out, examples))
+
+
+def _problem_files(examples: Optional[str | Path]) -> list[Path]:
+    return sorted(Path(examples).glob("*.toml")) if examples else []
+
+
+def _steps(problem_files: list[Path]) -> list[Step]:
+    """The gallery's work, one step per example, in the order the files are written."""
+    steps: list[Step] = _worksheet_steps(problem_files) if problem_files else []
+    steps += [functools.partial(_circuit_files, c) for c in SEED_CIRCUITS]
+    steps += [functools.partial(_network_files, slug, build) for slug, build in NETWORKS]
+    steps.append(lambda: {"convolution.json": _convolution_json()})
+    steps += [functools.partial(_derivation_files, slug, text) for slug, text in SEED_DERIVATIVES]
+    steps += [functools.partial(_plot_files, slug, draw) for slug, _, draw in PLOTS]
+    steps.append(lambda: {"index.html": html.index("symdl gallery: the seed notes, worked", _index_groups(problem_files))})
+    return steps
+
+
+def _worksheet_steps(problem_files: list[Path]) -> list[Step]:
+    """Each problem file's solution page; then every claim of them all checked, in one text file.
+    Every file is read now, so a bad one stops the gallery before anything is written."""
+    reports: list[str] = []
+
+    def sheet(path: Path, problem: worksheet.Problem) -> dict[str, str | bytes]:
+        solution = worksheet.solve(problem)
         report = worksheet.check(solution)
         reports.append(str(report).replace(str(path), path.name))
-        files[f"worksheets/{path.stem}.html"] = exports.WORKSHEET["html"](solution, report)
-    files["worksheets/check.txt"] = "\n\n".join(reports) + "\n"
-    return files
+        return {f"worksheets/{path.stem}.html": exports.WORKSHEET["html"](solution, report)}
+
+    steps: list[Step] = [functools.partial(sheet, path, worksheet.load(path)) for path in problem_files]
+    steps.append(lambda: {"worksheets/check.txt": "\n\n".join(reports) + "\n"})  # after every sheet's step
+    return steps
 
 
-def _build(problem_files: list[Path]) -> dict[str, str | bytes]:
-    files: dict[str, str | bytes] = _worksheets(problem_files) if problem_files else {}
-    for c in SEED_CIRCUITS:
-        result = backprop(c.source, c.at)
-        title = f"{c.title}  ({c.source} at {c.at})"
-        for fmt in CIRCUIT_FORMATS:
-            files[f"{c.slug}.{fmt}"] = exports.backprop_file(result, fmt, title)
-    for slug, build in NETWORKS:
-        example = build()
-        svg = rendering.svg(example.network)
-        files[f"{slug}.svg"] = svg
-        files[f"{slug}.html"] = html.network_report(title=example.title, network=example.network, svg=svg,
-                                                    notes=example.remarks)
-    files["convolution.json"] = _convolution_json()
-    for slug, text in SEED_DERIVATIVES:
-        derivation = derive(parse(text), symbol("x"))
-        for fmt in DERIVATION_FORMATS:
-            files[f"{slug}.{fmt}"] = exports.derivation_file(derivation, fmt, f"d/dx {text}")
-    for slug, _, draw in PLOTS:
-        files[f"{slug}.svg"] = draw()
-    files["index.html"] = html.index("symdl gallery: the seed notes, worked", _index_groups(problem_files))
-    return files
+def _circuit_files(c: Circuit) -> dict[str, str | bytes]:
+    result = backprop(c.source, c.at)
+    title = f"{c.title}  ({c.source} at {c.at})"
+    return {f"{c.slug}.{fmt}": exports.backprop_file(result, fmt, title) for fmt in CIRCUIT_FORMATS}
+
+
+def _network_files(slug: str, build) -> dict[str, str | bytes]:
+    example = build()
+    svg = rendering.svg(example.network)
+    return {f"{slug}.svg": svg, f"{slug}.html": html.network_report(title=example.title, network=example.network,
+                                                                    svg=svg, notes=example.remarks)}
+
+
+def _plot_files(slug: str, draw: Callable[[], str]) -> dict[str, str | bytes]:
+    return {f"{slug}.svg": draw()}
+
+
+def _derivation_files(slug: str, text: str) -> dict[str, str | bytes]:
+    derivation = derive(parse(text), symbol("x"))
+    return {f"{slug}.{fmt}": exports.derivation_file(derivation, fmt, f"d/dx {text}") for fmt in DERIVATION_FORMATS}
 
 
 def _convolution_json() -> str:
@@ -164,8 +200,3 @@ def _index_groups(problem_files: list[Path]):
         ("Plots", "Computed with symdl's kernels and backward pass.", pictures),
     ]
 
-
-def write_gallery(out: str | Path = "figures", examples: Optional[str | Path] = None) -> list[Path]:
-    """Solve every seed example (and every problem file in ``examples``) and write all its files."""
-    out = Path(out)
-    return [write_atomic(out / name, content) for name, content in build_gallery(examples).items()]

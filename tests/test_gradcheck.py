@@ -380,4 +380,4 @@ def test_cli_exit_status_1_on_disagreement(capsys, monkeypatch):
 def test_cli_bad_input_is_exit_2_and_one_line(argv, capsys):
     assert cli.main(argv) == 2
     captured = capsys.readouterr()
-    assert captured.out == "" and captured.err.startswith("symdl: error:") and captured.err.count("\n") == 1
+    assert captured.out == "" and captured.err.startswith("symdl gradcheck: ") and captured.err.count("\n") == 1

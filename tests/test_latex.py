@@ -115,7 +115,8 @@ def test_jupyter_latex_is_an_aligned_block():
 def test_document_compiles(tmp_path, which):
     engine = shutil.which("latexmk") or shutil.which("pdflatex")
     if engine is None:
-        pytest.skip("no TeX installation: install Debian's texlive-latex-base, texlive-latex-extra")
+        pytest.skip("no TeX installation: install Debian's texlive-latex-base, texlive-latex-recommended, "
+                    "texlive-pictures")
     if which == "lecture":
         tex = document(title="Lecture 4: (x + y)·z", backprop=lecture(), tikz=TIKZ,
                        derivations=[symdl.derive("tanh(x)", "x"), symdl.derive("sigmoid(w*x + b)", "w")])

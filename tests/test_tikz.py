@@ -162,8 +162,8 @@ def _compile(tmp_path, picture: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("case", [*SEEDS, "hostile names", "bare graph"])
 def test_picture_compiles_with_latex(case, tmp_path, seeds):
     if not (shutil.which("pdflatex") or shutil.which("latexmk")):
-        pytest.skip("no TeX installation: install Debian's texlive-latex-base, texlive-latex-extra "
-                    "(or the lighter texlive-latex-base, texlive-latex-recommended, texlive-pictures)")
+        pytest.skip("no TeX installation: install Debian's texlive-latex-base, texlive-latex-recommended, "
+                    "texlive-pictures")
     if case == "hostile names":
         s, t = sp.Symbol(INJECTIONS[0], real=True), sp.Symbol(INJECTIONS[1], real=True)
         source = symdl.backprop(s * t + sp.Symbol('a"b\\c<d>', real=True),

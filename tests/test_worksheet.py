@@ -280,7 +280,7 @@ def test_bad_files_name_file_line_and_key(name, tmp_path, capsys):
     before = sorted(tmp_path.iterdir())
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("symdl: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("symdl check: ") and err.count("\n") == 1 and "Traceback" not in err
     assert str(path) in err
     for fragment in expected:
         assert fragment in err, err

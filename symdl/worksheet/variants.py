@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -40,8 +40,10 @@ class Variant:
                 "given": {k: plain(v) for k, v in self.given.items()}, "answers": self.answers()}
 
 
-def variants(problem: Problem, seed: int, count: int = 1) -> list[Variant]:
-    """``count`` variants of ``problem`` drawn with ``seed``; the report asks for what the claims named."""
+def variants(problem: Problem, seed: int, count: int = 1,
+             progress: Callable[[Iterable[int]], Iterable[int]] = iter) -> list[Variant]:
+    """``count`` variants of ``problem`` drawn with ``seed``; the report asks for what the claims named.
+    ``progress`` wraps the variant numbers as they are drawn (the command line's progress bar)."""
     if not 1 <= count <= MAX_COUNT:
         raise problem.error(f"--count must be from 1 to {MAX_COUNT}, not {count}")
     if not 0 <= seed < 2**63:
@@ -49,7 +51,7 @@ def variants(problem: Problem, seed: int, count: int = 1) -> list[Variant]:
     leaves = _leaves(problem)
     rng = np.random.default_rng(seed)
     report = problem.report or (tuple(dict.fromkeys(_quantity(k) for k in problem.claims)) or None)
-    return [_draw(problem, leaves, rng, number, report) for number in range(1, count + 1)]
+    return [_draw(problem, leaves, rng, number, report) for number in progress(range(1, count + 1))]
 
 
 def _quantity(claim_key: str) -> str:
