@@ -19,7 +19,7 @@ import numpy as np
 from symdl import plots, worksheet
 from symdl.backprop import backprop
 from symdl.derive import derive
-from symdl.files import write_atomic
+from symdl.files import write_all
 from symdl.parsing import parse, symbol
 from symdl.nn import dense, perceptron, seed_conv, seed_sequence
 from symdl.printing import exports, html, rendering
@@ -90,7 +90,11 @@ def build_gallery(examples: Optional[Path] = None) -> dict[str, str | bytes]:
     ``examples``, each problem file there solved and checked under ``worksheets/``.
     Diagrams use the embedded Graphviz, so the files are the same on every machine."""
     with rendering.embedded_only():
-        return _build(sorted(Path(examples).glob("*.toml")) if examples else [])
+        return _build(_problem_files(examples))
+
+
+def _problem_files(examples: Optional[str | Path]) -> list[Path]:
+    return sorted(Path(examples).glob("*.toml")) if examples else []
 
 
 def _worksheets(problem_files: list[Path]) -> dict[str, str | bytes]:
@@ -166,6 +170,10 @@ def _index_groups(problem_files: list[Path]):
 
 
 def write_gallery(out: str | Path = "figures", examples: Optional[str | Path] = None) -> list[Path]:
-    """Solve every seed example (and every problem file in ``examples``) and write all its files."""
+    """Solve every seed example (and every problem file in ``examples``) and write all its files, or
+    none; ``out`` and its ``worksheets/`` are created if missing (``out``'s parent must exist)."""
     out = Path(out)
-    return [write_atomic(out / name, content) for name, content in build_gallery(examples).items()]
+    files = build_gallery(examples)
+    inputs = _problem_files(examples)
+    return write_all([(out / name, content) for name, content in files.items()], inputs=inputs,
+                     create=[out, out / "worksheets"] if inputs else [out])
