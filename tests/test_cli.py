@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -78,9 +77,7 @@ def test_kernel_prints_source():
     ("nonsense",),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(args, tmp_path):
-    started = time.perf_counter()
-    done = run(*args, cwd=tmp_path)
-    assert time.perf_counter() - started < 30  # a hang guard, not a benchmark: includes interpreter start-up
+    done = run(*args, cwd=tmp_path)  # run's subprocess timeout is the hang guard
     assert done.returncode == 2
     assert done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
