@@ -94,7 +94,8 @@ def _cmd_solve(args) -> int:
     report = check(solution)
     if args.out:
         stem = Path(args.file).stem
-        files = [(Path(args.out) / f"{stem}.{fmt}", content) for fmt, content in worksheet_files(solution, report).items()]
+        files = [(Path(args.out) / f"{stem}.{fmt}", content)
+                 for fmt, content in worksheet_files(solution, report).items()]
         for path in write_all(files, inputs=[args.file], create=[args.out]):
             print(path)
     elif args.json:

@@ -396,6 +396,20 @@ def test_cli_exercise_writes_all_its_files_or_none(tmp_path):
     assert _listing(tmp_path / "out") == {"prob-seed1-answers.tex": "dir"}
 
 
+def test_the_gallery_creates_its_folders_and_writes_all_or_nothing(tmp_path, monkeypatch):
+    from symdl import gallery
+    monkeypatch.setattr(gallery, "build_gallery", lambda examples: {"index.html": "i", "worksheets/a.html": "a"})
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    (examples / "a.toml").write_text("")
+    out = tmp_path / "figures"
+    assert gallery.write_gallery(out, examples) == [out / "index.html", out / "worksheets" / "a.html"]
+    assert (out / "worksheets" / "a.html").read_text() == "a"
+    with pytest.raises(OutputError, match="no such directory"):
+        gallery.write_gallery(tmp_path / "no" / "figures", examples)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["examples", "figures"]
+
+
 # --- every writer in the package goes through write_all ----------------------------------------
 MODULE_WRITERS = {"os": {"open", "write", "rename", "replace"}, "shutil": {"copy", "copyfile", "copy2", "copytree", "move"},
                   "tempfile": {"mkstemp", "NamedTemporaryFile", "TemporaryFile"}}
