@@ -4,7 +4,8 @@ renamed into place only when every one of them was written, so an error leaves n
 The rules, checked before a byte is written (each refusal is an :class:`OutputError` naming the
 target, never a temporary file):
 
-- ``-`` is standard output (at most one per command), printed after the files are in place;
+- ``-`` is standard output (at most one per command), printed after the files are in place, and
+  never binary output to a terminal;
 - a target must be a regular file or not exist yet; a FIFO, device, directory or a symlink that
   leads nowhere is refused (a symlink to a regular file is written through, the link kept);
 - its directory must exist: nothing is created, except the directories a caller names in
@@ -68,6 +69,9 @@ def _plan(targets, inputs) -> tuple[list[tuple[Path, Content]], Content | None]:
         if os.fspath(target) == STDOUT:
             if printed is not None:
                 raise OutputError("only one output may be '-' (standard output)")
+            if isinstance(content, bytes) and sys.stdout.isatty():
+                raise OutputError("refusing to print binary output (PNG, PDF) to a terminal; "
+                                  "redirect it or name a file")
             printed = content
             continue
         path = _checked(Path(target))

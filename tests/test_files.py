@@ -274,6 +274,17 @@ def test_dash_is_standard_output_printed_after_the_files(tmp_path, capsys):
     assert seen_on_disk == [True]
 
 
+def test_binary_output_is_not_printed_to_a_terminal(tmp_path, monkeypatch):
+    class Terminal:
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    with pytest.raises(OutputError, match="binary output .* to a terminal"):
+        write_all([(tmp_path / "a.txt", "a"), ("-", b"\x89PNG")])
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_two_dashes_are_refused(tmp_path, capsys):
     with pytest.raises(OutputError, match="only one output may be '-'"):
         write_all([("-", "a"), (tmp_path / "a.txt", "a"), ("-", "b")])
