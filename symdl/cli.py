@@ -65,13 +65,12 @@ def _expression(args) -> sp.Expr:
     return parse_latex(args.expr) if args.latex else parse(args.expr)
 
 
-def _write_requested(args, formats: Sequence[str], produce: Callable[[str], object]) -> None:
-    """Produce every requested file first, then write them all: an error leaves nothing behind."""
-    from symdl.files import write_atomic
-    requested = [(fmt, Path(getattr(args, fmt))) for fmt in formats if getattr(args, fmt, None)]
-    contents = [(path, produce(fmt)) for fmt, path in requested]
-    for path, content in contents:
-        write_atomic(path, content)
+def _write_requested(args, formats: Sequence[str], produce: Callable[[str], object]) -> bool:
+    """Produce every requested file first, then write them all or none; True when one was '-' (stdout)."""
+    from symdl.files import STDOUT, write_all
+    requested = [(getattr(args, fmt), fmt) for fmt in formats if getattr(args, fmt, None)]
+    write_all([(target, produce(fmt)) for target, fmt in requested])
+    return any(target == STDOUT for target, _ in requested)
 
 
 def _cmd_backprop(args) -> int:
@@ -80,8 +79,8 @@ def _cmd_backprop(args) -> int:
     from symdl.printing import exports
     source = parse_latex(args.expr) if args.latex else args.expr
     result = backprop(source, args.at, output=args.output, granularity=args.granularity)
-    _write_requested(args, FILE_FORMATS["backprop"], lambda fmt: exports.backprop_file(result, fmt, args.expr))
-    print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
+    if not _write_requested(args, FILE_FORMATS["backprop"], lambda fmt: exports.backprop_file(result, fmt, args.expr)):
+        print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
     return 0
 
 
@@ -93,9 +92,9 @@ def _cmd_derive(args) -> int:
     if len(names) != 1:
         raise SymdlError(f"--wrt takes one name for derive, got {args.wrt!r}")
     derivation = derive(_expression(args), symbol(names[0]))
-    _write_requested(args, FILE_FORMATS["derive"],
-                     lambda fmt: exports.derivation_file(derivation, fmt, f"d/d{names[0]} {args.expr}"))
-    print(json.dumps(derivation.to_dict(), indent=2) if args.json else str(derivation))
+    if not _write_requested(args, FILE_FORMATS["derive"],
+                            lambda fmt: exports.derivation_file(derivation, fmt, f"d/d{names[0]} {args.expr}")):
+        print(json.dumps(derivation.to_dict(), indent=2) if args.json else str(derivation))
     return 0
 
 
@@ -128,6 +127,11 @@ def _stem(path: str) -> str:
     return "stdin" if path == STDIN else Path(path).stem
 
 
+def _inputs(path: str) -> list[str]:
+    """The input files an output must not overwrite (stdin is none)."""
+    return [] if path == STDIN else [path]
+
+
 def _load_problems(files: Sequence[str]):
     """Every file loaded and solved before anything is printed: one bad file, and nothing is."""
     from symdl.worksheet import solve
@@ -137,16 +141,17 @@ def _load_problems(files: Sequence[str]):
 
 
 def _cmd_solve(args) -> int:
-    from symdl.files import write_atomic
+    from symdl.files import write_all
     from symdl.printing.exports import worksheet_files
     from symdl.worksheet import check
     (solution,) = _load_problems([args.file])
     report = check(solution)
     if args.out:
         stem = _stem(args.file)
-        contents = worksheet_files(solution, report)
-        for fmt, content in contents.items():
-            print(write_atomic(Path(args.out) / f"{stem}.{fmt}", content))
+        files = [(Path(args.out) / f"{stem}.{fmt}", content)
+                 for fmt, content in worksheet_files(solution, report).items()]
+        for path in write_all(files, inputs=_inputs(args.file), create=[args.out]):
+            print(path)
     elif args.json:
         print(json.dumps({**solution.to_dict(), "check": report.to_dict()}, indent=2, ensure_ascii=False))
     else:
@@ -167,7 +172,7 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_exercise(args) -> int:
-    from symdl.files import write_atomic
+    from symdl.files import write_all
     from symdl.printing.exports import exercise_files
     from symdl.worksheet.solution import show
     from symdl.worksheet.variants import variants
@@ -176,8 +181,10 @@ def _cmd_exercise(args) -> int:
                      progress=lambda numbers: terminal.progress(numbers, "symdl exercise", args.count, "variant"))
     if args.out:
         stem = _stem(args.file)
-        for suffix, content in exercise_files(problem.title, drawn).items():
-            print(write_atomic(Path(args.out) / f"{stem}-seed{args.seed}-{suffix}", content))
+        files = [(Path(args.out) / f"{stem}-seed{args.seed}-{suffix}", content)
+                 for suffix, content in exercise_files(problem.title, drawn).items()]
+        for path in write_all(files, inputs=_inputs(args.file), create=[args.out]):
+            print(path)
     elif args.json:
         print(json.dumps({"title": problem.title, "seed": args.seed, "variants": [v.to_dict() for v in drawn]},
                          indent=2, ensure_ascii=False))

@@ -1,28 +1,254 @@
-"""Writing output files atomically: a reader sees the old file or the whole new one, never a part."""
+"""Writing output files all or nothing: every command's files are staged beside their targets and
+renamed into place only when every one of them was written, so an error leaves no file changed.
+
+The rules, checked before a byte is written (each refusal is an :class:`OutputError` naming the
+target, never a temporary file):
+
+- ``-`` is standard output (at most one per command), printed after the files are in place, and
+  never binary output to a terminal;
+- a target must be a regular file or not exist yet; a FIFO, device, directory or a symlink that
+  leads nowhere is refused (a symlink to a regular file is written through, the link kept);
+- its directory must exist: nothing is created, except the directories a caller names in
+  ``create`` (``--out DIR``), each only if its parent exists, and removed again if the write fails;
+- no two targets may be the same file, and no target may be one of the command's ``inputs``;
+- a new file gets the mode the umask gives; an existing file keeps its mode (0600 stays 0600).
+
+A run killed at any moment leaves every old file whole (at worst a hidden ``.NAME.*.tmp`` beside
+it); each staged file reaches the disk before its rename.
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
+import sys
 from pathlib import Path
+from typing import Iterable, Sequence
+
+from symdl.errors import SymdlError
+
+STDOUT = "-"
+Content = str | bytes
+_TEMP_SUFFIX_LENGTH = len(".12345678.tmp")
 
 
-def write_atomic(path: Path | str, content: str | bytes) -> Path:
-    """Write ``content`` (text as UTF-8, or bytes) to a temporary file beside ``path``, flush it
-    to disk, then rename it into place. A run killed at any moment leaves the old file whole
-    (at worst a hidden ``.NAME.*.tmp`` beside it); a crash after the rename cannot leave the
-    new name pointing at data that never reached the disk."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+class OutputError(SymdlError):
+    """A requested output that cannot or must not be written; nothing was written."""
+
+
+def write_all(targets: Sequence[tuple[str | os.PathLike, Content]], inputs: Iterable[str | os.PathLike] = (),
+              create: Sequence[str | os.PathLike] = ()) -> list[Path]:
+    """Write every ``(path, content)`` pair or none (text as UTF-8); returns the targets written,
+    as given and in order (standard output, ``-``, is printed last and not listed)."""
+    created = _create_directories([Path(d) for d in create])
+    staged: list[tuple[str, Path]] = []
+    try:
+        files, printed = _plan(targets, inputs)
+        for path, content in files:
+            staged.append((_stage(path, content), path))
+    except BaseException:
+        for temporary, _ in staged:
+            _remove(temporary)
+        for directory in reversed(created):
+            _remove_directory(directory)
+        raise
+    _commit(staged)
+    if printed is not None:
+        _print(printed)
+    return [Path(target) for target, _ in targets if os.fspath(target) != STDOUT]
+
+
+def _plan(targets, inputs) -> tuple[list[tuple[Path, Content]], Content | None]:
+    """The real path of every file target, checked against every rule; and the stdout content."""
+    files, printed, seen = [], None, {}
+    given_inputs = [Path(p) for p in inputs]
+    for target, content in targets:
+        if not isinstance(content, (str, bytes)):
+            raise TypeError(f"content for {target} must be str or bytes, not {type(content).__name__}")
+        if os.fspath(target) == STDOUT:
+            if printed is not None:
+                raise OutputError("only one output may be '-' (standard output)")
+            if isinstance(content, bytes) and sys.stdout.isatty():
+                raise OutputError("refusing to print binary output (PNG, PDF) to a terminal; "
+                                  "redirect it or name a file")
+            printed = content
+            continue
+        path = _checked(Path(target))
+        for source in given_inputs:
+            if _same_file(path, source):
+                raise OutputError(f"cannot write {target}: it is an input of this command ({source})")
+        key = _identity(path)
+        if key in seen:
+            raise OutputError(f"cannot write {target}: the same file as the output {seen[key]}")
+        seen[key] = target
+        files.append((path, content))
+    return files, printed
+
+
+def _checked(target: Path) -> Path:
+    """The path to write for ``target``: a regular file, or a new name in an existing directory."""
+    try:
+        link = os.lstat(target)
+    except FileNotFoundError:
+        link = None
+    except OSError as error:  # e.g. a path through a regular file ("a.txt/b.svg")
+        raise OutputError(f"cannot write {target}: {error.strerror}") from None
+    if link is not None and stat.S_ISLNK(link.st_mode):
+        if not target.exists():
+            raise OutputError(f"cannot write {target}: it is a symbolic link to nothing")
+        resolved = Path(os.path.realpath(target))
+    else:
+        resolved = target
+    if resolved.exists() and not resolved.is_file():
+        raise OutputError(f"cannot write {target}: it is {_kind(resolved)}, not a regular file")
+    directory = resolved.parent
+    if not directory.is_dir():
+        raise OutputError(f"cannot write {target}: no such directory {directory}")
+    return resolved
+
+
+def _kind(path: Path) -> str:
+    mode = path.stat().st_mode
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a file"
+
+
+def _identity(path: Path) -> tuple:
+    """What makes two targets the same file: the inode of an existing one, else its resolved path."""
+    try:
+        info = path.stat()
+        return info.st_dev, info.st_ino
+    except FileNotFoundError:
+        return (os.path.realpath(path),)
+
+
+def _same_file(path: Path, source: Path) -> bool:
+    if os.path.realpath(path) == os.path.realpath(source):
+        return True
+    try:
+        return os.path.samefile(path, source)
+    except OSError:  # one of them does not exist: not the same file
+        return False
+
+
+def _create_directories(directories: list[Path]) -> list[Path]:
+    """Create each missing leaf directory whose parent exists; returns the ones created."""
+    created = []
+    try:
+        for directory in directories:
+            if directory.is_dir():
+                continue
+            if directory.exists() or os.path.lexists(directory):
+                raise OutputError(f"cannot write to {directory}: it is not a directory")
+            if not directory.parent.is_dir():
+                raise OutputError(f"cannot write to {directory}: no such directory {directory.parent}")
+            try:
+                directory.mkdir()
+            except OSError as error:
+                raise OutputError(f"cannot create {directory}: {error.strerror}") from None
+            created.append(directory)
+    except BaseException:
+        for directory in reversed(created):
+            _remove_directory(directory)
+        raise
+    return created
+
+
+def _temporary_name(path: Path) -> Path:
+    """A hidden name beside ``path`` that fits the directory's NAME_MAX however long the name is."""
+    try:
+        name_max = os.pathconf(path.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    stem = path.name.encode("utf-8", "surrogateescape")[:name_max - 1 - _TEMP_SUFFIX_LENGTH]
+    return path.with_name(f".{stem.decode('utf-8', 'ignore')}.{secrets.token_hex(4)}.tmp")
+
+
+def _stage(path: Path, content: Content) -> str:
+    """Write ``content`` to a new temporary beside ``path`` with the mode ``path`` will have."""
+    try:
+        existing = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        existing = None
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    for _ in range(100):  # a name collision is one in 4 billion; a few tries always find a free one
+        temporary = _temporary_name(path)
+        try:  # a new file: 0666 less the umask, as any program creates it; an old one: private until chmod
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if existing is None else 0o600)
+            break
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise OutputError(f"cannot write {path}: {error.strerror}") from None
+    else:
+        raise OutputError(f"cannot write {path}: no free temporary name beside it")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+            if existing is not None:
+                os.fchmod(handle.fileno(), existing)
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; outputs are meant to be shared
-        os.replace(tmp, path)
+    except OSError as error:
+        _remove(temporary)
+        raise OutputError(f"cannot write {path}: {error.strerror}") from None
     except BaseException:
-        os.unlink(tmp)
+        _remove(temporary)
         raise
-    return path
+    return str(temporary)
+
+
+def _commit(staged: list[tuple[str, Path]]) -> None:
+    """Rename every staged file into place (a rename within one directory does not fail in practice;
+    if one does, the files not yet renamed are removed and the error names the target)."""
+    for index, (temporary, path) in enumerate(staged):
+        try:
+            os.replace(temporary, path)
+        except OSError as error:
+            for later, _ in staged[index:]:
+                _remove(later)
+            raise OutputError(f"cannot write {path}: {error.strerror}") from None
+    for directory in {path.parent for _, path in staged}:
+        _sync_directory(directory)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the renames themselves durable; a file system that cannot sync a directory is skipped."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _print(content: Content) -> None:
+    if isinstance(content, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(content)
+        sys.stdout.flush()
+
+
+def _remove(temporary: str) -> None:
+    try:
+        os.unlink(temporary)
+    except FileNotFoundError:
+        pass
+
+
+def _remove_directory(directory: Path) -> None:
+    try:
+        directory.rmdir()
+    except OSError:  # not empty any more: someone else wrote into it; leave it
+        pass

@@ -12,14 +12,14 @@ import dataclasses
 import functools
 import json
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
 from symdl import plots, terminal, worksheet
 from symdl.backprop import backprop
 from symdl.derive import derive
-from symdl.files import write_atomic
+from symdl.files import write_all
 from symdl.parsing import parse, symbol
 from symdl.nn import dense, perceptron, seed_conv, seed_sequence
 from symdl.printing import exports, html, rendering
@@ -93,18 +93,23 @@ def build_gallery(examples: Optional[Path] = None) -> dict[str, str | bytes]:
     ``examples``, each problem file there solved and checked under ``worksheets/``.
     Diagrams use the embedded Graphviz, so the files are the same on every machine."""
     with rendering.embedded_only():
-        return {name: content for produce in _steps(_problem_files(examples)) for name, content in produce().items()}
+        return _compute(_steps(_problem_files(examples)))
+
+
+def _compute(steps: Iterable[Step]) -> dict[str, str | bytes]:
+    return {name: content for produce in steps for name, content in produce().items()}
 
 
 def stream_gallery(out: str | Path = "figures", examples: Optional[str | Path] = None) -> Iterator[Path]:
-    """Solve every seed example (and every problem file in ``examples``) and write its files,
-    yielding each path as soon as it is written; a progress bar on a terminal's stderr."""
-    out = Path(out)
-    steps = _steps(_problem_files(examples))
+    """Solve every seed example (and every problem file in ``examples``), with a progress bar on a
+    terminal's stderr, then write all its files or none (a half-regenerated gallery would mix two
+    versions) and yield each path; ``out`` and its ``worksheets/`` are created if missing (``out``'s
+    parent must exist)."""
+    out, problem_files = Path(out), _problem_files(examples)
     with rendering.embedded_only():
-        for produce in terminal.progress(steps, "symdl gallery", unit="example"):
-            for name, content in produce().items():
-                yield write_atomic(out / name, content)
+        files = _compute(terminal.progress(_steps(problem_files), "symdl gallery", unit="example"))
+    yield from write_all([(out / name, content) for name, content in files.items()], inputs=problem_files,
+                         create=[out, out / "worksheets"] if problem_files else [out])
 
 
 def write_gallery(out: str | Path = "figures", examples: Optional[str | Path] = None) -> list[Path]:

@@ -295,12 +295,14 @@ def test_working_shows_a_line_only_on_a_terminal(monkeypatch):
     assert fake.text == ""
 
 
-def test_the_gallery_streams_each_file_as_it_is_written(tmp_path):
+def test_the_gallery_writes_all_its_files_or_none_then_lists_them(tmp_path):
     files = stream_gallery(tmp_path)
     first = next(files)
-    assert first.exists() and not (tmp_path / "index.html").exists()  # written before the rest is computed
+    # all or nothing (issue 13): by the first path listed, the last file is in place too
+    assert first.exists() and (tmp_path / "index.html").exists()
     rest = list(files)
-    assert rest[-1] == tmp_path / "index.html" and rest[-1].exists() and first not in rest
+    assert rest[-1] == tmp_path / "index.html" and first not in rest
+    assert all(path.exists() for path in rest)
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")

@@ -14,9 +14,9 @@ import builtins
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,8 +24,10 @@ import sympy as sp
 
 import symdl
 from symdl.errors import LimitError, SymdlError
+from symdl.limits import LIMITS
+from test_parsing import counting_work
 
-SECONDS = 2.0
+HANG_GUARD = 120  # seconds after which a case fails instead of blocking the suite: a guard, not a measure of speed
 SENTINEL = "PWNED"
 TOUCH = f"__import__('os').system('touch {SENTINEL}')"
 OPEN = f"open('{SENTINEL}', 'w').write('x')"
@@ -223,18 +225,31 @@ def canaries(monkeypatch, tmp_path):
     return tmp_path
 
 
+@pytest.fixture
+def hang_guard():
+    """A case still running after HANG_GUARD seconds fails (SIGALRM) rather than hanging the suite."""
+    def hung(signum, frame):
+        raise AssertionError(f"still running after {HANG_GUARD} s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(HANG_GUARD)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.mark.parametrize("case", CASES, ids=repr)
-def test_hostile_case(case, canaries):
-    start = time.perf_counter()
-    try:
-        result = case.run()
-    except SymdlError as error:
-        message = str(error)
-        assert message and "\n" not in message.strip(), message
-    else:
-        assert case.check is None or case.check(result), f"{case!r} returned a wrong answer: {result!r:.200}"
-    elapsed = time.perf_counter() - start
-    assert elapsed < SECONDS, f"{case!r} took {elapsed:.2f} s"
+def test_hostile_case(case, canaries, hang_guard):
+    with counting_work() as work:
+        try:
+            result = case.run()
+        except SymdlError as error:
+            message = str(error)
+            assert message and "\n" not in message.strip(), message
+        else:
+            assert case.check is None or case.check(result), f"{case!r} returned a wrong answer: {result!r:.200}"
+    # what the parsers did is bounded by what they may accept: no case makes them read past the text limit
+    assert work["reads"] <= LIMITS.max_text_length + 1 and work["tokens"] <= LIMITS.max_text_length + 1, dict(work)
     assert list(canaries.iterdir()) == [], "hostile input wrote a file"
     assert not Path(SENTINEL).exists()
 
@@ -260,10 +275,9 @@ def test_max_arguments_limit_names_itself():
     ("sqrt(x)", "x=1e-700", "∂f/∂x = 1/(2*f) (349)"),  # a local gradient too large for a float
 ])
 def test_backprop_magnitude_limit_names_itself(text, at, where):
-    start = time.perf_counter()
     with pytest.raises(LimitError, match="max_magnitude") as refused:
         symdl.backprop(text, at=at)
-    assert where in str(refused.value) and time.perf_counter() - start < 0.5
+    assert where in str(refused.value)  # the node it reached: refused there, before the next step's work
 
 
 def test_backprop_magnitude_limit_is_adjustable():

@@ -5,8 +5,10 @@ Every expected value is built directly with SymPy, never by the parser itself.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import operator
-import time
+from typing import Iterator
 
 import pytest
 import sympy as sp
@@ -16,8 +18,9 @@ from sympy import Abs, E, Heaviside, Integer, Max, Min, Rational, cos, exp, log,
 
 from symdl.errors import LimitError, ParseError, SymdlError
 from symdl.functions import leaky_relu, relu, sigmoid, softplus
-from symdl.limits import limited
+from symdl.limits import LIMITS, limited
 from symdl.parsing import parse, parse_latex, parse_names, parse_point, parse_steps, symbol
+from symdl.parsing._build import WORK
 
 x, y, z = SYMBOLS = tuple(sp.Symbol(name, real=True) for name in "xyz")
 q, f, w0, x_1, W_hh, sigma = (sp.Symbol(name, real=True) for name in ("q", "f", "w0", "x_1", "W_hh", "sigma"))
@@ -305,32 +308,57 @@ BOMBS = {
 }
 
 
+@contextlib.contextmanager
+def counting_work() -> Iterator[collections.Counter]:
+    """The parsers' work inside the block (tokens handed to a parser, tokens read): counted, not timed."""
+    work, before = collections.Counter(), WORK.copy()
+    try:
+        yield work
+    finally:
+        work.update(WORK - before)
+
+
+def early() -> int:
+    """Tokens a parser may read before it refuses a bomb: the depth limit's worth, never the rest of it."""
+    return LIMITS.max_depth + 5
+
+
 @pytest.mark.parametrize("parser", [parse, parse_steps, parse_point, parse_names])
 @pytest.mark.parametrize("name", list(BOMBS))
-def test_bombs_are_refused_quickly(parser, name):
+def test_bombs_are_refused_before_the_rest_is_read(parser, name):
     text = BOMBS[name] if parser is not parse_steps else "f = " + BOMBS[name]
-    start = time.perf_counter()
-    with pytest.raises(SymdlError):  # LimitError for the parsers; the point/name readers refuse the syntax
-        parser(text)
-    assert time.perf_counter() - start < 0.5
+    with counting_work() as work, pytest.raises(SymdlError):
+        parser(text)  # LimitError for the parsers; the point/name readers refuse the syntax
+    assert work["reads"] <= early()
 
 
 @pytest.mark.parametrize("name", list(BOMBS))
 def test_bombs_raise_limit_errors(name):
-    start = time.perf_counter()
-    with pytest.raises(LimitError):
+    with counting_work() as work, pytest.raises(LimitError):
         parse(BOMBS[name])
-    assert time.perf_counter() - start < 0.5
+    assert work["reads"] <= early() and work["tokens"] <= LIMITS.max_text_length + 1
+
+
+def test_over_long_text_is_refused_before_it_is_tokenized():
+    with counting_work() as work, pytest.raises(LimitError, match="max_text_length"):
+        parse(BOMBS["million characters"])
+    assert work == {}
+
+
+def test_deep_nesting_is_refused_at_the_depth_limit():
+    with counting_work() as work, pytest.raises(LimitError, match="max_depth"):
+        parse(BOMBS["deep parentheses"])
+    assert work["tokens"] == 10_002 and LIMITS.max_depth <= work["reads"] <= early()  # 10 001 tokens + the end
 
 
 def test_long_name_is_refused_by_its_own_limit():
     with limited(max_text_length=10**6):
-        start = time.perf_counter()
-        with pytest.raises(LimitError, match="max_name_length"):
+        with counting_work() as name_work, pytest.raises(LimitError, match="max_name_length"):
             parse("x" * 200_000)
-        with pytest.raises(LimitError, match="max_number_length"):
+        with counting_work() as number_work, pytest.raises(LimitError, match="max_number_length"):
             parse("1" * 200_000)
-        assert time.perf_counter() - start < 0.5
+    assert name_work == {}  # refused by the tokenizer: no parser was handed a token
+    assert number_work == {"tokens": 2, "reads": 1}  # one number token (and the end), refused when first read
 
 
 def test_depth_beyond_the_python_stack_is_still_a_limit_error():
@@ -516,22 +544,23 @@ TOKENS = ["x", "y", "2", "0.5", "1e3", "(", ")", "+", "-", "*", "/", "**", "^", 
 
 
 def _refuses_cleanly(parser, text):
-    start = time.perf_counter()
-    try:
-        parser(text)
-    except SymdlError:
-        pass
-    assert time.perf_counter() - start < 1.0
+    """The parser answers or refuses, having read each character's token at most once: linear work."""
+    with counting_work() as work:
+        try:
+            parser(text)
+        except SymdlError:
+            pass
+    assert work["reads"] <= len(text) + 1, dict(work)
 
 
 @given(st.text(max_size=300))
 def test_arbitrary_text_gives_an_expression_or_a_symdl_error(text):
-    start = time.perf_counter()
-    try:
-        assert isinstance(parse(text), sp.Expr)
-    except SymdlError:
-        pass
-    assert time.perf_counter() - start < 1.0
+    with counting_work() as work:
+        try:
+            assert isinstance(parse(text), sp.Expr)
+        except SymdlError:
+            pass
+    assert work["reads"] <= len(text) + 1, dict(work)
     for parser in (parse_steps, parse_point, parse_names):
         _refuses_cleanly(parser, text)
 

@@ -11,6 +11,7 @@ digits (|n|·log10|base|), numeric function arguments by their magnitude, so
 
 from __future__ import annotations
 
+import collections
 import functools
 import keyword
 import math
@@ -47,6 +48,10 @@ _FREE_DIGITS = 15  # folding numbers this small costs nothing worth counting
 _FRAMES_PER_LEVEL = 10  # Python frames one nesting level may take in either parser
 _STACK_MARGIN = 500  # frames left for SymPy's own recursion at the deepest level
 _MAX_STACK = 30_000  # never ask Python for more than this; deeper input fails as a LimitError
+
+# The parsers' work in this process: "tokens" handed to a parser, "reads" of a token. Tests read it to
+# show a bomb was refused early and parsing stays linear, instead of timing them on a loaded machine.
+WORK: collections.Counter[str] = collections.Counter()
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -180,11 +185,13 @@ class Cursor:
     def __init__(self, text: str, tokens: list):
         self.text, self.tokens, self.at = text, tokens, 0
         self.build = Builder(text)
+        WORK["tokens"] += len(tokens)
 
     def _peek(self):
         return self.tokens[self.at]
 
     def _advance(self):
+        WORK["reads"] += 1
         token = self.tokens[self.at]
         self.at = min(self.at + 1, len(self.tokens) - 1)
         return token
