@@ -27,6 +27,7 @@ from symdl.rewrite import CANONICAL, apply_rules, canonical
 
 Expr = sp.Expr
 EXPAND_OPS = 60  # a derivative this small is also tried multiplied out; a larger one could blow up
+EXPAND_TERMS = 64  # ... and only if no product of sums multiplies out to more terms than this
 # A rule's result as a function of "the derivative of a part": called once with unevaluated
 # Derivatives (the step a reader sees) and once with the real derivatives (the value).
 Form = Callable[[Callable[[Expr], Expr]], Expr]
@@ -84,8 +85,10 @@ def _tidy(expr: Expr) -> Expr:
     held = {f: sp.Dummy() for f in expr.atoms(sp.Function, sp.Max, sp.Min)}
     polynomial = expr.xreplace(held)
     candidates = [sp.factor_terms(polynomial)]
-    if sp.count_ops(polynomial) <= EXPAND_OPS:  # multiplied out, terms may cancel: BCE of σ gives σ(z) − y
-        candidates.append(sp.factor_terms(sp.expand(polynomial)))
+    if sp.count_ops(polynomial) <= EXPAND_OPS and _few_terms_multiplied_out(polynomial):
+        # products multiplied out (never powers of sums), terms may cancel: BCE of σ gives σ(z) − y
+        candidates.append(sp.factor_terms(sp.expand(polynomial, multinomial=False, power_exp=False,
+                                                    power_base=False, log=False)))
     candidates.append(polynomial)  # factoring can also lengthen: GELU's Φ + xφ over a common denominator
     tidy = min(candidates, key=sp.count_ops).xreplace({d: f for f, d in held.items()})
     content, rest = tidy.as_content_primitive()  # restoring re-spread a lone number over a sum
@@ -95,6 +98,18 @@ def _tidy(expr: Expr) -> Expr:
         return tidy
     # a number in front costs one product, its sign included: −9(1 − tanh²) is as short as 9tanh² − 9
     return Mul(content, rest, evaluate=False) if sp.count_ops(rest) + 1 <= sp.count_ops(tidy) else tidy
+
+
+def _few_terms_multiplied_out(expr: Expr) -> bool:
+    """Whether multiplying out ``expr``'s products of sums stays small (at most EXPAND_TERMS terms
+    from any one product): a product of ten binomials would give 1024."""
+    for product in expr.atoms(Mul):
+        terms = 1
+        for factor in product.args:
+            terms *= len(factor.args) if factor.is_Add else 1
+        if terms > EXPAND_TERMS:
+            return False
+    return True
 
 
 def _reads_negated(total: sp.Add) -> bool:
