@@ -9,8 +9,8 @@ time linear in the graph and every backward line reads the forward values it nee
   ``STABLE_STEPS`` (``log σ(u) → −softplus(−u)``), because such a rewrite spans two gates and
   the backward pass of the unrewritten pair (1/σ(u)·σ'(u)) is 0·∞ far out. A pattern split over
   two named steps (``q = sigmoid(u); f = log(q)``) is not joined;
-- each program line, with the lines it reads substituted one level deep, is rewritten with
-  ``STABLE`` (``1 − σ(u) → σ(−u)``, ``1 − tanh²(u) → sech²(u)``); where a rule fires, the line
+- each program line, with the forward lines it reads that are one function call (σ(u), tanh(u))
+  substituted, is rewritten with ``STABLE`` (``1 − σ(u) → σ(−u)``, ``1 − tanh²(u) → sech²(u)``); where a rule fires, the line
   keeps the rewritten form, with the forward values it contains read back from their lines.
 
 So a kernel is finite where the maths is: sigmoid(−1000) is 0, not NaN. ``Kernel.source`` is the
@@ -149,24 +149,27 @@ def kernel(source: graphs.Source, wrt: Optional[Sequence[str] | str] = None, *,
 
 def _stable_lines(lines: list[Line], results: list[sp.Expr]) -> tuple[list[Line], list[sp.Expr]]:
     """The program with copies and constants propagated (``grad_f = 1`` is no line), each line
-    rewritten with ``STABLE`` over the forward lines it reads (see the module docstring), and
+    rewritten with ``STABLE`` over the function calls it reads (see the module docstring), and
     lines no result needs any more dropped."""
     copies: dict[sp.Symbol, sp.Expr] = {}
-    forward: dict[sp.Symbol, sp.Expr] = {}
+    calls: dict[sp.Symbol, sp.Expr] = {}  # forward lines that are one function call, σ(u): what the rules match
     computed: dict[sp.Expr, sp.Symbol] = {}
     kept = []
     for target, rhs in lines:
         rhs = rhs.xreplace(copies)
-        rewritten, fired = apply_rules(rhs.xreplace(forward), STABLE)
-        if fired:
-            rhs = rewritten.xreplace(computed)
+        reads = {s: calls[s] for s in rhs.free_symbols if s in calls}
+        if reads:
+            rewritten, fired = apply_rules(rhs.xreplace(reads), STABLE)
+            if fired:
+                rhs = rewritten.xreplace(computed)
         if rhs.is_Atom:
             copies[target] = rhs
             continue
         kept.append((target, rhs))
         if not isinstance(target, AdjointSymbol):
-            forward[target] = rhs
             computed.setdefault(rhs, target)
+            if rhs.is_Function:
+                calls[target] = rhs
     results = [r.xreplace(copies) for r in results]
     needed = set().union(*(r.free_symbols for r in results))
     live = []
