@@ -78,7 +78,7 @@ def python_function(name: str, args: Sequence[sp.Symbol], lines: Sequence[Line],
     if used:
         header += [f"from {module} import {table}", *(f"{f} = {table}[{f!r}]" for f in used)]
     signature = f"def {name}({', '.join(names[a] for a in args)}):"
-    source = "\n".join([*header, "", "", signature, *code]) + "\n"
+    source = "\n".join([*header, "", "", signature, *code] if header else [signature, *code]) + "\n"
     return source, _load(source, name)
 
 
@@ -91,6 +91,8 @@ def _split(target: sp.Symbol, rhs: sp.Expr) -> list[Line]:
 
 
 def _repeats(expr: sp.Expr) -> bool:
+    """Whether a subtree other than a symbol, a number or a negation (−u costs what its copy would)
+    occurs twice."""
     seen = set()
     for node in sp.preorder_traversal(expr):
         if not node.is_Atom and not (node.is_Mul and node.args[0] is sp.S.NegativeOne and len(node.args) == 2):

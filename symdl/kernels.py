@@ -149,8 +149,8 @@ def kernel(source: graphs.Source, wrt: Optional[Sequence[str] | str] = None, *,
 
 def _stable_lines(lines: list[Line], results: list[sp.Expr]) -> tuple[list[Line], list[sp.Expr]]:
     """The program with copies and constants propagated (``grad_f = 1`` is no line), each line
-    rewritten with ``STABLE`` over the function calls it reads (see the module docstring), and
-    lines no result needs any more dropped."""
+    rewritten with ``STABLE`` over the function calls it reads (see the module docstring), every
+    forward value an adjoint line recomputes read from its line, and lines no result needs dropped."""
     copies: dict[sp.Symbol, sp.Expr] = {}
     calls: dict[sp.Symbol, sp.Expr] = {}  # forward lines that are one function call, σ(u): what the rules match
     computed: dict[sp.Expr, sp.Symbol] = {}
@@ -160,8 +160,9 @@ def _stable_lines(lines: list[Line], results: list[sp.Expr]) -> tuple[list[Line]
         reads = {s: calls[s] for s in rhs.free_symbols if s in calls}
         if reads:
             rewritten, fired = apply_rules(rhs.xreplace(reads), STABLE)
-            if fired:
-                rhs = rewritten.xreplace(computed)
+            rhs = rewritten if fired else rhs
+        if isinstance(target, AdjointSymbol):
+            rhs = rhs.xreplace(computed)  # a local that recomputes a forward value (sin' = cos u) reads it
         if rhs.is_Atom:
             copies[target] = rhs
             continue
