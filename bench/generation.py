@@ -82,8 +82,8 @@ def summary(generation: dict) -> list[tuple[str, str, str]]:
         out.append((f"kernel generation, {family} {r['label']}={r['size']} (s)",
                     f"{r['kernel_s']:.2f} (derivation {r['derivation_s']:.2f})", "—"))
     speedup = generation["naive_chain16"]["speedup"]
-    met = isinstance(speedup, float) and speedup >= 100 or isinstance(speedup, str) and speedup.startswith(">") \
-        and float(speedup[1:]) >= 100
+    at_least = speedup if isinstance(speedup, float) else float(speedup[1:]) if speedup.startswith(">") else 0.0
+    met = at_least >= 100  # past naive diff's cap, the speedup is at least cap ÷ symdl's time
     out.append(("derivation speedup vs naive diff, chain depth 16 (same run)",
                 f"{speedup:.0f}×" if isinstance(speedup, float) else f"{speedup}× (cap)",
                 f"{'yes' if met else 'no'} (≥ 100×)"))

@@ -10,8 +10,9 @@ time linear in the graph and every backward line reads the forward values it nee
   the backward pass of the unrewritten pair (1/σ(u)·σ'(u)) is 0·∞ far out. A pattern split over
   two named steps (``q = sigmoid(u); f = log(q)``) is not joined;
 - each program line, with the forward lines it reads that are one function call (σ(u), tanh(u))
-  substituted, is rewritten with ``STABLE`` (``1 − σ(u) → σ(−u)``, ``1 − tanh²(u) → sech²(u)``); where a rule fires, the line
-  keeps the rewritten form, with the forward values it contains read back from their lines.
+  substituted, is rewritten with ``STABLE`` (``1 − σ(u) → σ(−u)``, ``1 − tanh²(u) → sech²(u)``);
+  where a rule fires, the line keeps the rewritten form. Every forward value an adjoint line
+  contains (σ(u), or cos u in sin') is then read back from its forward line, not recomputed.
 
 So a kernel is finite where the maths is: sigmoid(−1000) is 0, not NaN. ``Kernel.source`` is the
 generated module, runnable as it stands (:mod:`symdl.codegen`).
