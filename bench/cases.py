@@ -191,6 +191,18 @@ def lstm_steps(steps: int, hidden: int = 2) -> tuple[Steps, list[sp.Symbol]]:
     return _step_live(program, _flat(*(m for g in "ifgo" for m in gates[g])))
 
 
+def chain_steps(depth: int) -> tuple[Steps, list[sp.Symbol]]:
+    """:func:`chain` as named steps ``a1 = σ(w0·x + b0)``, …, then ``L``: the flat tree of a deep
+    chain exceeds SymPy's recursion limit (depth 128), the steps do not."""
+    program, params, a = [], [], S("x")
+    for i in range(depth):
+        w, b = S(f"w{i}"), S(f"b{i}")
+        program.append((f"a{i + 1}", sig(w * a + b)))
+        a, params = S(f"a{i + 1}"), params + [w, b]
+    program.append(("L", sp.Rational(1, 2) * (a - S("y")) ** 2))
+    return program, params
+
+
 class Family(NamedTuple):
     """What symdl is given (an expression or named steps) and what naive ``sympy.diff`` is given
     (always the flat expression), each with the parameters to differentiate, at every size."""

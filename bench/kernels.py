@@ -8,6 +8,7 @@ Peers that are not installed are reported as skipped, never substituted.
 
 from __future__ import annotations
 
+import statistics
 import time
 import tracemalloc
 from typing import Callable
@@ -19,7 +20,7 @@ import symdl
 
 
 N = 1_000_000
-REPEATS = 5  # best of: the machine is shared, and noise only ever adds time
+REPEATS = 7  # the median: the machine is shared, and a burst of load should not decide a ratio
 
 
 def sig(m, z):
@@ -212,7 +213,7 @@ PEERS = {"symdl": symdl_kernel, "symdl 1 thread": symdl_one_thread, "naive lambd
 
 
 def run(n: int = N, log=print) -> dict:
-    """Peers are timed in turns (one call each, ``REPEATS`` rounds, best kept), so a burst of load
+    """Peers are timed in turns (one call each, ``REPEATS`` rounds, the median kept), so a burst of load
     on the shared machine hits every peer alike rather than whichever was running then."""
     rows = []
     for name in CASES:
@@ -230,13 +231,13 @@ def run(n: int = N, log=print) -> dict:
                 given = dict(arrays, __jax__=[jnp.asarray(arrays[k]) for k in CASES[name][2]])
             fn(given)  # warm-up: JIT compilation, lambdify caches, allocator
             ready[peer] = (fn, given)
-        best = dict.fromkeys(ready, float("inf"))
+        times = {peer: [] for peer in ready}
         for _ in range(REPEATS):
             for peer, (fn, given) in ready.items():
                 start = time.perf_counter()
                 fn(given)
-                best[peer] = min(best[peer], time.perf_counter() - start)
-        row.update((peer, best.get(peer, row.get(peer))) for peer in PEERS)
+                times[peer].append(time.perf_counter() - start)
+        row.update((peer, statistics.median(times[peer]) if peer in times else row.get(peer)) for peer in PEERS)
         rows.append(row)
         log("  " + name + ": " + ", ".join(f"{p} {v:.4f}s" if isinstance(v, float) else f"{p} {v}"
                                          for p, v in row.items() if p != "case"))

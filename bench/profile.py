@@ -33,7 +33,9 @@ def kernel(case: str, n: int = kernels.N, repeats: int = 5) -> None:
     k = symdl.kernel(kernels.sympy_expr(case), wrt=wrt)
     namespace = dict(k.function.__globals__)
     namespace.update(kernels.inputs_for(case, n))
-    lines = [line.strip() for line in k.source.splitlines()[1:]]
+    source = k.source.splitlines()
+    body = source[next(i for i, line in enumerate(source) if line.startswith("def ")) + 1:]  # after the imports
+    lines = [line.strip() for line in body]
     lines[-1] = lines[-1].replace("return ", "_outputs = ", 1)
     total = 0.0
     for line in lines:

@@ -5,6 +5,7 @@ sigmoid(−1000) or exp(−800) are exact to the digits shown rather than 0/NaN,
 then reported as Python floats. The symbolic backward pass writes each global
 gradient through node symbols (``grad_q = grad_f·z``), so its size grows
 linearly with the graph — the straight-line program a kernel is compiled from.
+Adjoints are :class:`AdjointSymbol` symbols: printed ``grad_q``, never equal to an input of that name.
 """
 
 from __future__ import annotations
@@ -21,16 +22,21 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import LimitError, SymdlError
 from symdl.limits import LIMITS
-from symdl.parsing import parse_point, symbol
+from symdl.parsing import parse_point
 
 DIGITS = 30
 SMALL_ARRAY = 12  # arrays with at most this many elements are printed in full
 Point = Union[str, Mapping[str, Union[int, float, str, sp.Expr]]]
 
 
-def adjoint_symbol(node: str) -> sp.Symbol:
+class AdjointSymbol(sp.Symbol):
+    """d(output)/d(node), printed ``grad_node``. A class of its own, so an input a user named
+    ``grad_f`` stays a different variable from the adjoint of node ``f`` (SymPy compares types)."""
+
+
+def adjoint_symbol(node: str) -> AdjointSymbol:
     """The symbol for d(output)/d(node), printed ``grad_node``."""
-    return symbol(f"grad_{node}")
+    return AdjointSymbol(f"grad_{node}", real=True)
 
 
 def adjoints(graph: nx.DiGraph, output: Optional[str] = None) -> dict[str, sp.Expr]:
@@ -54,15 +60,17 @@ def program(graph: nx.DiGraph, output: Optional[str] = None) -> list[tuple[sp.Sy
     return forward + backward
 
 
-def gradient_program(graph: nx.DiGraph, wrt: list[str], output: Optional[str] = None
-                     ) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
-    """The straight-line program of the gradients w.r.t. ``wrt`` alone, and each gradient (its
-    adjoint symbol, or 0 where ``wrt`` has no path to the output). Assignments none of them
-    needs are dropped; nothing is substituted, so its size and cost are linear in the graph."""
+def gradient_program(graph: nx.DiGraph, wrt: list[str], output: Optional[str] = None, *,
+                     value: bool = False) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """The straight-line program of the gradients w.r.t. ``wrt`` alone (and of the output's value,
+    with ``value``), and each gradient (its adjoint symbol, or 0 where ``wrt`` has no path to the
+    output). Assignments none of them needs are dropped; nothing is substituted, so its size and
+    cost are linear in the graph."""
+    output = output or graph.graph["output"]
     steps = program(graph, output)
     defined = {target for target, _ in steps}
     gradients = [adjoint_symbol(name) if adjoint_symbol(name) in defined else sp.S.Zero for name in wrt]
-    needed = {g for g in gradients if g in defined}
+    needed = {g for g in gradients if g in defined} | ({graph.nodes[output]["symbol"]} if value else set())
     kept = []
     for target, rhs in reversed(steps):
         if target in needed:

@@ -88,11 +88,17 @@ def build(source: Source, granularity: str = "gates") -> nx.DiGraph:
         return _checked(source)
     if granularity not in GRANULARITIES:
         raise SymdlError(f"unknown granularity {granularity!r}; choose one of {', '.join(GRANULARITIES)}")
+    return from_steps(steps_of(source), granularity)
+
+
+def steps_of(source: Union[str, sp.Expr, Sequence[tuple[str, sp.Expr]]]) -> list[tuple[Optional[str], sp.Expr]]:
+    """The ``(name, expr)`` steps of expression text, named-steps text, a SymPy expression (one
+    step named ``None``) or a list of steps, each step's expression a SymPy expression."""
     if isinstance(source, str):
         source = parse_steps(source) if "=" in source else parse(source)
     if isinstance(source, sp.Basic):
-        return from_steps([(None, source)], granularity)
-    return from_steps(list(source), granularity)
+        return [(None, source)]
+    return [(name, _as_expr(expr)) for name, expr in source]
 
 
 _NODE_KEYS = {"input": ("symbol",), "parameter": ("symbol",), "constant": ("symbol",), "op": ("op", "const", "inputs", "symbol", "expr")}

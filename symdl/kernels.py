@@ -1,9 +1,21 @@
 """Value-and-gradient kernels: one compiled NumPy function per expression.
 
-The gradients come from the graph's straight-line program (reverse mode), the
-whole list goes through SymPy's CSE inside ``lambdify``, and the stable rules
-(``log σ(u) → −softplus(−u)``, exponential forms → σ, tanh, softplus) run
-first, so a kernel is finite where the maths is: sigmoid(−1000) is 0, not NaN.
+A kernel is the graph's straight-line program (:func:`symdl.backprop.gradient_program`: the
+forward steps, then the adjoints of reverse mode) printed one line per step, so building it costs
+time linear in the graph and every backward line reads the forward values it needs (σ' is
+``out·σ(−u)`` with σ(u) computed once). Stable forms come from the rewrite tables in two places:
+
+- before the graph is built, each step is put in canonical form and rewritten with
+  ``STABLE_STEPS`` (``log σ(u) → −softplus(−u)``), because such a rewrite spans two gates and
+  the backward pass of the unrewritten pair (1/σ(u)·σ'(u)) is 0·∞ far out. A pattern split over
+  two named steps (``q = sigmoid(u); f = log(q)``) is not joined;
+- each program line, with the forward lines it reads that are one function call (σ(u), tanh(u))
+  substituted, is rewritten with ``STABLE`` (``1 − σ(u) → σ(−u)``, ``1 − tanh²(u) → sech²(u)``);
+  where a rule fires, the line keeps the rewritten form. Every forward value an adjoint line
+  contains (σ(u), or cos u in sin') is then read back from its forward line, not recomputed.
+
+So a kernel is finite where the maths is: sigmoid(−1000) is 0, not NaN. ``Kernel.source`` is the
+generated module, runnable as it stands (:mod:`symdl.codegen`).
 
 Large arrays are evaluated in cache-sized blocks of points, on several threads (NumPy's ufuncs
 release the GIL): each block runs the same generated function, so every element goes through the
@@ -13,28 +25,27 @@ small arrays take that one call directly.
 
 from __future__ import annotations
 
-import builtins
 import contextvars
 import dataclasses
-import inspect
 import itertools
-import keyword
 import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Optional, Sequence
 
+import networkx as nx
 import numpy as np
 import sympy as sp
 from scipy import special
 
 from symdl import graph as graphs
 from symdl import numeric, ops
-from symdl.backprop import gradient_expressions
+from symdl.backprop import AdjointSymbol, gradient_program
+from symdl.codegen import Line, python_function
 from symdl.errors import SymdlError
 from symdl.parsing import parse_names
-from symdl.rewrite import STABLE, apply_rules
+from symdl.rewrite import STABLE, STABLE_STEPS, apply_rules, canonical
 
 #: NumPy implementations of symdl's own SymPy functions, taken from the op registry.
 NUMPY_FUNCTIONS = {op.head.__name__: op.numpy for op in ops.REGISTRY.values()
@@ -46,9 +57,8 @@ NUMPY_FUNCTIONS["leaky_relu"] = numeric.leaky_relu  # the registry's form takes 
 NUMPY_FUNCTIONS["Heaviside"] = numeric.heaviside
 NUMPY_FUNCTIONS["normal_cdf"] = special.ndtr  # in GELU's derivative; accurate far left, where 1 + erf is 0
 NUMPY_FUNCTIONS["sech"] = numeric.sech  # from the stable rules for tanh' and σ'; NumPy's 1/cosh overflows
-#: What generated code may call: symdl's functions, SciPy's special functions (erf, erfc), NumPy.
+#: What code lambdified elsewhere may call: symdl's functions, SciPy's special functions (erf, erfc), NumPy.
 LAMBDIFY_MODULES = [NUMPY_FUNCTIONS, "scipy", "numpy"]
-_RESERVED = set(dir(np)) | set(dir(builtins)) | set(NUMPY_FUNCTIONS) | {"numpy", "math", "mpmath", "scipy"}
 
 #: Points per block: 16 384 float64 are 128 KB an array, so a block's intermediates stay in cache.
 BLOCK = 16_384
@@ -65,18 +75,19 @@ class Kernel:
     be changed on a kernel after it is made.
     """
 
-    expression: sp.Expr
+    graph: nx.DiGraph
     args: list[str]
     wrt: list[str]
     function: Callable
-    outputs: list[sp.Expr]
+    program: list[Line]  # the lines compiled, after the stable rewrites
     threads: Optional[int] = None
     block: Optional[int] = BLOCK
+    source: str = ""  # the generated module, runnable as it stands; for reading and ``symdl kernel``
 
     @property
-    def source(self) -> str:
-        """The generated Python source, for reading and for ``symdl kernel``."""
-        return inspect.getsource(self.function)
+    def expression(self) -> sp.Expr:
+        """The flat expression compiled (built on first read: from long named steps it is large)."""
+        return self.graph.graph["expression"]
 
     def __call__(self, *positional, **named):
         values = self._arguments(positional, named)
@@ -122,26 +133,53 @@ def kernel(source: graphs.Source, wrt: Optional[Sequence[str] | str] = None, *,
     for name, given in (("threads", threads), ("block", block)):
         if given is not None and (not isinstance(given, int) or isinstance(given, bool) or given < 1):
             raise SymdlError(f"{name} must be a positive integer or None, not {given!r}")
-    graph = graphs.build(source, "fused")
+    graph = source if isinstance(source, nx.DiGraph) else graphs.from_steps(
+        [(name, apply_rules(canonical(expr), STABLE_STEPS)[0]) for name, expr in graphs.steps_of(source)], "ops")
     args = graphs.inputs(graph)
     wrt = parse_names(wrt) if isinstance(wrt, str) else list(wrt if wrt is not None else args)
     unknown = [w for w in wrt if w not in args]
     if unknown:
         raise SymdlError(f"cannot differentiate with respect to {', '.join(unknown)}: "
                          f"the expression's inputs are {', '.join(args) or 'none'}")
-    outputs = [graph.graph["expression"], *gradient_expressions(graph, wrt)]
-    outputs = [apply_rules(e, STABLE)[0] for e in outputs]
-    renamed = {graph.nodes[a]["symbol"]: _safe(graph.nodes[a]["symbol"]) for a in args}
-    function = sp.lambdify(list(renamed.values()), [e.xreplace(renamed) for e in outputs],
-                           modules=LAMBDIFY_MODULES, cse=True, docstring_limit=0)
-    return Kernel(graph.graph["expression"], args, wrt, function, outputs, threads, block)
+    lines, gradients = gradient_program(graph, wrt, value=True)
+    lines, results = _stable_lines(lines, [graph.nodes[graph.graph["output"]]["symbol"], *gradients])
+    source_text, function = python_function("kernel", [graph.nodes[a]["symbol"] for a in args], lines, results,
+                                            NUMPY_FUNCTIONS, f"{__name__}.NUMPY_FUNCTIONS")
+    return Kernel(graph, args, wrt, function, lines, threads, block, source_text)
 
 
-def _safe(s: sp.Symbol) -> sp.Symbol:
-    """A name that cannot shadow anything the generated code calls (``exp``, ``select``, …)."""
-    name = s.name
-    unsafe = name in _RESERVED or keyword.iskeyword(name) or not name.isidentifier() or name.startswith("_")
-    return sp.Dummy(f"arg_{len(name)}") if unsafe else s
+def _stable_lines(lines: list[Line], results: list[sp.Expr]) -> tuple[list[Line], list[sp.Expr]]:
+    """The program with copies and constants propagated (``grad_f = 1`` is no line), each line
+    rewritten with ``STABLE`` over the function calls it reads (see the module docstring), every
+    forward value an adjoint line recomputes read from its line, and lines no result needs dropped."""
+    copies: dict[sp.Symbol, sp.Expr] = {}
+    calls: dict[sp.Symbol, sp.Expr] = {}  # forward lines that are one function call, σ(u): what the rules match
+    computed: dict[sp.Expr, sp.Symbol] = {}
+    kept = []
+    for target, rhs in lines:
+        rhs = rhs.xreplace(copies)
+        reads = {s: calls[s] for s in rhs.free_symbols if s in calls}
+        if reads:
+            rewritten, fired = apply_rules(rhs.xreplace(reads), STABLE)
+            rhs = rewritten if fired else rhs
+        if isinstance(target, AdjointSymbol):
+            rhs = rhs.xreplace(computed)  # a local that recomputes a forward value (sin' = cos u) reads it
+        if rhs.is_Atom:
+            copies[target] = rhs
+            continue
+        kept.append((target, rhs))
+        if not isinstance(target, AdjointSymbol):
+            computed.setdefault(rhs, target)
+            if rhs.is_Function:
+                calls[target] = rhs
+    results = [r.xreplace(copies) for r in results]
+    needed = set().union(*(r.free_symbols for r in results))
+    live = []
+    for target, rhs in reversed(kept):
+        if target in needed:
+            live.append((target, rhs))
+            needed |= rhs.free_symbols
+    return live[::-1], results
 
 
 def threads_for(size: int, threads: Optional[int] = None, block: Optional[int] = BLOCK) -> int:

@@ -17,7 +17,9 @@ Rule sets:
 - ``CANONICAL`` — exponential forms recognised as activations and their
   derivatives in textbook form (σ(u)(1 − σ(u)), 1 − tanh(u)²).
 - ``STABLE`` — kernel rewrites that avoid overflow (log σ(u) → −softplus(−u)) and
-  cancellation (1 − σ(u) → σ(−u), where σ(u) rounds to 1).
+  cancellation (1 − σ(u) → σ(−u), where σ(u) rounds to 1; 1 − tanh² → sech²).
+  ``STABLE_STEPS`` is the part whose results are gates (not sech²), for expressions
+  that a graph is still to be built from.
   ``exp(log(u))`` needs no rule: SymPy already folds it, and for u ≤ 0 the
   fold is the only sane reading.
 """
@@ -214,7 +216,9 @@ CANONICAL: tuple[Rule, ...] = (
                  sech(_u) ** _pos_even, (1 - tanh(_u) ** 2) ** (_pos_even / 2)),
 )
 
-STABLE: tuple[Rule, ...] = (
+#: The stable rules whose results are gates too: kernels apply them to each step before its graph is
+#: built, since log σ(u) spans two gates and its backward pass (1/σ(u) · σ'(u)) needs the rewrite as well.
+STABLE_STEPS: tuple[Rule, ...] = (
     pattern_rule("log-sigmoid", "log(sigmoid(u)) → -softplus(-u)", log(sigmoid(_u)), -softplus(-_u)),
     pattern_rule("log-one-minus-sigmoid", "log(1 - sigmoid(u)) → -softplus(u)",
                  log(1 - sigmoid(_u)), -softplus(_u)),
@@ -222,6 +226,8 @@ STABLE: tuple[Rule, ...] = (
                  when=lambda m: bool(m[_u].is_extended_real)),
     Rule("sigmoid-complement-stable", "1 - sigmoid(u) → sigmoid(-u), exact where σ(u) rounds to 1", Add,
          lambda node: _complement(node, sigmoid, 1, lambda u: sigmoid(-u))),
+)
+STABLE: tuple[Rule, ...] = STABLE_STEPS + (
     Rule("tanh-derivative-stable", "1 - tanh(u)**2 → sech(u)**2, exact where tanh(u)² rounds to 1", Add,
          lambda node: _complement(node, tanh, 2, lambda u: sech(u) ** 2)),
 )

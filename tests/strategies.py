@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 from hypothesis import strategies as st
 
-from symdl.functions import leaky_relu, relu, sigmoid, softplus
+from symdl.functions import gelu, leaky_relu, normal_cdf, relu, sigmoid, softplus
 
 X, Y, Z = (sp.Symbol(n, real=True) for n in "xyz")
 SYMBOLS = (X, Y, Z)
@@ -47,3 +47,25 @@ def _extend(children):
 
 expressions = st.recursive(leaves, _extend, max_leaves=8)
 points = st.tuples(*(st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3)) for _ in SYMBOLS))
+
+
+# Builders that between them use every scalar op record (tests/test_kernel_program.py checks
+# that they do): the kernel property tests draw from these.
+EVERY_OP_UNARY = UNARY + (
+    gelu, normal_cdf, sp.floor, lambda e: sp.Heaviside(e, 0),
+    lambda e: sp.exp(e / 4), lambda e: 1 / (1 + e**2), lambda e: 2 ** sp.tanh(e), lambda e: e + 1,
+)
+EVERY_OP_BINARY = BINARY + (
+    lambda a, b: (1 + a**2) ** sp.tanh(b),
+    lambda a, b: sp.log(2 + sp.sin(a) * b / (1 + b**2)),
+)
+
+
+def _extend_every_op(children):
+    return st.one_of(
+        st.tuples(st.sampled_from(EVERY_OP_UNARY), children).map(lambda t: t[0](t[1])),
+        st.tuples(st.sampled_from(EVERY_OP_BINARY), children, children).map(lambda t: t[0](t[1], t[2])),
+    )
+
+
+every_op_expressions = st.recursive(leaves, _extend_every_op, max_leaves=8)

@@ -4,6 +4,7 @@ that ends in one line on stderr, exit status 2 and no file written."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -58,7 +59,11 @@ def test_derive_latex_input():
 
 def test_kernel_prints_source():
     done = run("kernel", "sigmoid(w*x)", "--wrt", "w")
-    assert done.returncode == 0 and done.stdout.startswith("def ")
+    assert done.returncode == 0 and "def kernel(w, x):" in done.stdout
+    namespace: dict = {}
+    exec(done.stdout, namespace)  # the printed module runs as it stands, its imports included
+    value, grad_w = namespace["kernel"](0.5, 2.0)
+    assert value == pytest.approx(1 / (1 + math.exp(-1))) and grad_w == pytest.approx(2 * value * (1 - value))
 
 
 @pytest.mark.parametrize("args", [
