@@ -1,0 +1,154 @@
+"""Section 5: eager tensor networks, forward + backward, symdl's ``Network`` against PyTorch eager.
+
+Both peers get the same weights and inputs in float64 and do the same work: build the forward
+pass op by op (symdl's ``apply`` is its eager forward) and run the backward pass for every
+parameter. PyTorch runs on ``torch.get_num_threads()`` threads; symdl's matrix products go
+through NumPy's BLAS on the same machine. ``python -m bench.run --only eager`` reruns it alone.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from symdl.nn.dense import MLP
+from symdl.nn.recurrent import LSTMCell, lstm_unroll
+from symdl.tensor.network import Network
+
+REPEATS = 7  # best of: the machine is shared, and noise only ever adds time
+BATCH = 64
+MLP_SIZES = (784, 128, 10)
+LSTM_INPUT, LSTM_HIDDEN, LSTM_STEPS = 32, 32, 16
+
+
+def _mlp_data(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((BATCH, MLP_SIZES[0]))
+    target = rng.integers(0, MLP_SIZES[-1], BATCH).astype(float)
+    model = MLP(MLP_SIZES, activation="sigmoid", seed=seed)
+    weights = [(layer.weight, layer.bias) for layer in model.layers]
+    return x, target, model, weights
+
+
+def symdl_mlp() -> Callable[[], dict]:
+    x, target, model, _ = _mlp_data()
+
+    def run():
+        net = Network()
+        logits = model(net, net.input("x", x))
+        loss = net.apply("cross_entropy", logits, net.constant("target", target), name="L")
+        return net.backward(loss)
+    return run
+
+
+def torch_mlp() -> Callable[[], object]:
+    import torch
+    x, target, _, weights = _mlp_data()
+    xt, yt = torch.tensor(x), torch.tensor(target, dtype=torch.long)
+    params = [(torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)) for w, b in weights]
+
+    def run():
+        h = xt
+        for i, (w, b) in enumerate(params):
+            h = torch.nn.functional.linear(h, w, b)
+            h = torch.sigmoid(h) if i < len(params) - 1 else h
+        loss = torch.nn.functional.cross_entropy(h, yt)
+        return torch.autograd.grad(loss, [p for pair in params for p in pair])
+    return run
+
+
+def _lstm_data(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    xs = [rng.standard_normal((LSTM_INPUT, BATCH)) for _ in range(LSTM_STEPS)]  # columns, as symdl's cells
+    cell = LSTMCell(LSTM_INPUT, LSTM_HIDDEN, seed=seed)
+    return xs, cell
+
+
+def symdl_lstm() -> Callable[[], dict]:
+    xs, cell = _lstm_data()
+    target = np.zeros((LSTM_HIDDEN, BATCH))
+
+    def run():
+        net = Network()
+        unrolled = lstm_unroll(net, cell, xs)
+        loss = net.apply("mse", unrolled.hs[-1], net.constant("target", target), name="L")
+        return net.backward(loss)
+    return run
+
+
+def torch_lstm() -> Callable[[], object]:
+    import torch
+    xs, cell = _lstm_data()
+    module = torch.nn.LSTMCell(LSTM_INPUT, LSTM_HIDDEN, dtype=torch.float64)
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(module, name).copy_(torch.tensor(getattr(cell, name)).reshape(getattr(module, name).shape))
+    rows = [torch.tensor(x.T) for x in xs]  # PyTorch's batch is rows
+
+    def run():
+        h = c = torch.zeros(BATCH, LSTM_HIDDEN, dtype=torch.float64)
+        for x in rows:
+            h, c = module(x, (h, c))
+        loss = (h * h).sum() / 2  # symdl's mse against zeros: ½ Σ h²
+        return torch.autograd.grad(loss, list(module.parameters()))
+    return run
+
+
+CASES = {
+    f"MLP {'-'.join(map(str, MLP_SIZES))}, batch {BATCH}": (symdl_mlp, torch_mlp),
+    f"LSTMCell H={LSTM_HIDDEN}, T={LSTM_STEPS}, batch {BATCH}": (symdl_lstm, torch_lstm),
+}
+
+
+def run(log=print) -> dict:
+    """Best of ``REPEATS`` for each peer, timed in turns; the ratio is symdl's time ÷ PyTorch's."""
+    rows = []
+    for case, (make_symdl, make_torch) in CASES.items():
+        ready = {"symdl": make_symdl()}
+        try:
+            ready["PyTorch eager"] = make_torch()
+        except ImportError as error:
+            ready.pop("PyTorch eager", None)
+            log(f"  {case}: PyTorch skipped ({error.name} not installed)")
+        best = dict.fromkeys(ready, float("inf"))
+        for fn in ready.values():
+            fn()  # warm-up
+        for _ in range(REPEATS):
+            for peer, fn in ready.items():
+                start = time.perf_counter()
+                fn()
+                best[peer] = min(best[peer], time.perf_counter() - start)
+        row = {"case": case, **best}
+        if "PyTorch eager" in best:
+            row["symdl ÷ PyTorch"] = best["symdl"] / best["PyTorch eager"]
+        rows.append(row)
+        log(f"  {case}: " + ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in best.items())
+            + (f", ratio {row['symdl ÷ PyTorch']:.2f}×" if "symdl ÷ PyTorch" in row else ""))
+    return {"repeats": REPEATS, "rows": rows, "threads": _threads()}
+
+
+def _threads() -> dict:
+    try:
+        import torch
+        return {"PyTorch eager": torch.get_num_threads()}
+    except ImportError:
+        return {}
+
+
+def summary(e: dict) -> list[tuple[str, str, str]]:
+    out = []
+    for row in e["rows"]:
+        ratio = row.get("symdl ÷ PyTorch")
+        if ratio is None:
+            out.append((f"eager {row['case']}: symdl ÷ PyTorch time", "skipped", "—"))
+            continue
+        out.append((f"eager {row['case']}: symdl ÷ PyTorch time",
+                    f"{ratio:.2f}× ({row['symdl'] * 1e3:.1f} vs {row['PyTorch eager'] * 1e3:.1f} ms)",
+                    f"{'yes' if ratio <= 2 else 'no'} (≤ 2×)"))
+    return out
+
+
+if __name__ == "__main__":
+    run()
