@@ -28,17 +28,30 @@ from symdl.kernels import LAMBDIFY_MODULES
 Form = sp.Basic
 
 
+class Vector(sp.MatrixSymbol):
+    """A 1-D array as an n×1 column. NumPy tells (n,) from (n, 1) when it broadcasts and when it
+    reads an axis; so do the matrix forms, by this type."""
+
+
+class Tensor(sp.Symbol):
+    """An array of rank 3 or more (images, kernels): a name only, which no matrix form takes."""
+
+
 def tensor_symbol(name: str, shape: tuple[int, ...]) -> Form:
     """The node's symbol: a scalar, a column, a matrix, or (rank ≥ 3) an opaque name."""
     if len(shape) == 1:
-        return sp.MatrixSymbol(name, shape[0], 1)
+        return Vector(name, shape[0], 1)
     if len(shape) == 2:
         return sp.MatrixSymbol(name, *shape)
-    return sp.Symbol(name)
+    return Tensor(name) if shape else sp.Symbol(name)
 
 
 def is_matrix(form: Form) -> bool:
     return getattr(form, "is_Matrix", False)
+
+
+def is_vector(form: Form) -> bool:
+    return isinstance(form, Vector)
 
 
 def opaque(op_name: str, operands: Sequence[Form]) -> Form:
@@ -116,7 +129,10 @@ def jacobian_form(vjp_of, out: Form, operand: Form) -> Optional[Form]:
         return vjp_of(sp.Integer(1))
     if out.shape[1] == 1 and is_matrix(operand) and operand.shape[1] == 1:
         v = sp.MatrixSymbol("v", out.shape[0], 1)
-        jacobian = vjp_of(v).diff(v)
+        try:
+            jacobian = vjp_of(v).diff(v)
+        except Exception:  # noqa: BLE001  SymPy's array-to-matrix conversion fails in many ways; then no matrix
+            return None
         return jacobian if isinstance(jacobian, sp.MatrixExpr) and jacobian.shape == (out.shape[0], operand.shape[0]) else None
     return None
 
