@@ -2,8 +2,9 @@
 
 Both peers get the same weights and inputs in float64 and do the same work: build the forward
 pass op by op (symdl's ``apply`` is its eager forward) and run the backward pass for every
-parameter. PyTorch runs on ``torch.get_num_threads()`` threads; symdl's matrix products go
-through NumPy's BLAS on the same machine. ``python -m bench.run --only eager`` reruns it alone.
+parameter. Both run on ``THREADS`` threads: PyTorch by ``torch.set_num_threads``, NumPy's BLAS
+by ``threadpoolctl`` (on this shared 2-core machine two threads of each spin against each
+other and against the neighbours). ``python -m bench.run --only eager`` reruns it alone.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from symdl.nn.recurrent import LSTMCell, lstm_unroll
 from symdl.tensor.network import Network
 
 REPEATS = 7  # best of: the machine is shared, and noise only ever adds time
+THREADS = 1
 BATCH = 64
 MLP_SIZES = (784, 128, 10)
 LSTM_INPUT, LSTM_HIDDEN, LSTM_STEPS = 32, 32, 16
@@ -103,7 +105,35 @@ CASES = {
 
 
 def run(log=print) -> dict:
-    """Best of ``REPEATS`` for each peer, timed in turns; the ratio is symdl's time ÷ PyTorch's."""
+    """Best of ``REPEATS`` for each peer, timed in turns, on ``THREADS`` threads each; the ratio is
+    symdl's time ÷ PyTorch's."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(THREADS), _torch_threads(THREADS):
+        rows = _rows(log)
+    return {"repeats": REPEATS, "rows": rows, "threads": THREADS}
+
+
+class _torch_threads:
+    def __init__(self, n: int):
+        self.n, self.before = n, None
+
+    def __enter__(self):
+        try:
+            import torch
+        except ImportError:
+            return self
+        self.before = torch.get_num_threads()
+        torch.set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        if self.before is not None:
+            import torch
+            torch.set_num_threads(self.before)
+
+
+def _rows(log) -> list[dict]:
     rows = []
     for case, (make_symdl, make_torch) in CASES.items():
         ready = {"symdl": make_symdl()}
@@ -126,15 +156,7 @@ def run(log=print) -> dict:
         rows.append(row)
         log(f"  {case}: " + ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in best.items())
             + (f", ratio {row['symdl ÷ PyTorch']:.2f}×" if "symdl ÷ PyTorch" in row else ""))
-    return {"repeats": REPEATS, "rows": rows, "threads": _threads()}
-
-
-def _threads() -> dict:
-    try:
-        import torch
-        return {"PyTorch eager": torch.get_num_threads()}
-    except ImportError:
-        return {}
+    return rows
 
 
 def summary(e: dict) -> list[tuple[str, str, str]]:
@@ -151,4 +173,4 @@ def summary(e: dict) -> list[tuple[str, str, str]]:
 
 
 if __name__ == "__main__":
-    run()
+    print("\n".join("  ".join(r) for r in summary(run())))

@@ -1,8 +1,9 @@
 """One command for the whole benchmark (issue 6): ``python -m bench.run`` or ``make bench``.
 
-Runs the four sections in one process, prints the tables, writes ``bench/results.json``
+Runs the five sections in one process, prints the tables, writes ``bench/results.json``
 and ``figures/bench_scaling.svg``, ``figures/bench_kernels.svg``. Targets are reported, not asserted.
-``python -m bench.run --only kernels`` reruns the kernel throughput (and the kernels' memory) alone.
+``python -m bench.run --only kernels`` reruns the kernel throughput (and the kernels' memory) alone,
+``--only eager`` the eager tensor networks against PyTorch eager.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 if __package__ in (None, ""):  # ``python bench/run.py``
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import canonical, derivation, kernels, plots  # noqa: E402
+from bench import canonical, derivation, eager, kernels, plots  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results.json")
@@ -48,7 +49,7 @@ def summary(results: dict) -> list[tuple[str, str, str]]:
     out.append(("ops where canonical() misses the registry form", ", ".join(misses) or "none", "—"))
     smisses = [r["op"] for r in c if not r["simplify_reaches"]]
     out.append(("ops where sympy.simplify misses it", ", ".join(smisses) or "none", "—"))
-    return out + kernel_summary(k)
+    return out + kernel_summary(k) + eager.summary(results["eager"])
 
 
 def kernel_summary(k: dict) -> list[tuple[str, str, str]]:
@@ -71,10 +72,13 @@ def kernel_summary(k: dict) -> list[tuple[str, str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["kernels"],
+    parser.add_argument("--only", choices=["kernels", "eager"],
                         help="rerun one section and replace its part of bench/results.json, keeping the rest")
-    if parser.parse_args(argv).only == "kernels":
+    only = parser.parse_args(argv).only
+    if only == "kernels":
         return only_kernels()
+    if only == "eager":
+        return only_eager()
     start = time.perf_counter()
     results = {"machine": machine()}
     print("1. derivation scaling (symdl vs naive sympy.diff, cap %.0f s)" % derivation.CAP)
@@ -83,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     results["canonical"] = canonical.run()
     print(f"3. kernels, N = {kernels.N:,}")
     results["kernels"] = kernels.run()
-    print("4. memory (tracemalloc peaks)")
+    print(f"4. eager tensor networks, forward + backward, {eager.THREADS} thread(s) each")
+    results["eager"] = eager.run()
+    print("5. memory (tracemalloc peaks)")
     results["memory"] = derivation.memory() + kernels.memory()
     for m in results["memory"]:
         extra = f" (inputs + outputs {m['inputs_outputs_bytes'] / 1e6:.0f} MB)" if "inputs_outputs_bytes" in m else ""
@@ -116,6 +122,20 @@ def only_kernels() -> int:
     print(f"threads: {results['kernels']['threads']}; versions: {results['kernels']['versions']}")
     _write(results)
     plots.kernels(results["kernels"], os.path.join(ROOT, "figures", "bench_kernels.svg"))
+    return 0
+
+
+def only_eager() -> int:
+    """Section 4 alone, written over its part of the last full run's results."""
+    with open(RESULTS) as f:
+        results = json.load(f)
+    results["machine"] = machine()
+    print(f"4. eager tensor networks, forward + backward, {eager.THREADS} thread(s) each")
+    results["eager"] = eager.run()
+    results["summary"] = [s for s in results["summary"] if not s[0].startswith("eager ")] + eager.summary(results["eager"])
+    for measure, value, met in eager.summary(results["eager"]):
+        print(f"  {measure:52s}  {value:>24s}  {met}")
+    _write(results)
     return 0
 
 

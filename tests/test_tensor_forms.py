@@ -16,7 +16,7 @@ from symdl.nn.recurrent import LSTMCell, RNNCell, lstm_unroll, rnn_unroll
 from symdl.printing.matrix_text import text
 from symdl.tensor import network as networks
 from symdl.tensor.network import Network
-from symdl.tensor.symbolic import evaluate
+from symdl.tensor.symbolic import LinearMap, evaluate
 
 
 def _env(net: Network) -> dict:
@@ -41,11 +41,11 @@ def check_forms(net: Network, seed: int = 0) -> int:
                                        rtol=1e-10, atol=1e-14)
             checked += 1
         local, data = edge["local"], g.nodes[v]
-        if isinstance(local, sp.Lambda):  # the Jacobian as the map it applies: v ↦ vᵀJ at a random v
+        if isinstance(local, LinearMap):  # the Jacobian as the map it applies: v ↦ vᵀJ at a random v
             probe = rng.standard_normal(data["shape"])
             numeric = networks.vjp(data, probe, data["value"], [g.nodes[i]["value"] for i in data["inputs"]])
             expected = sum(c for i, c in zip(data["inputs"], numeric) if i == u)
-            got = evaluate(local.expr, {**env, local.variables[0].name: probe})
+            got = evaluate(local.body, {**env, local.variable.name: probe})
             np.testing.assert_allclose(got.reshape(shape), np.reshape(expected, shape), rtol=1e-10, atol=1e-14)
             checked += 1
         elif "local_value" in edge:

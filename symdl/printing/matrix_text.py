@@ -43,9 +43,6 @@ class MatrixText(StrPrinter):
     def _print_Identity(self, e) -> str:
         return "I" if e.rows > 1 else "1"  # SymPy writes the 1×1 matrix of ones as I
 
-    def _print_DiagMatrix(self, e) -> str:
-        return f"diag({self._print(e.args[0])})"
-
     def _print_MatAdd(self, e) -> str:
         """Positive terms first: 1 − a, not −a + 1."""
         terms = sorted(e.args, key=lambda t: t.could_extract_minus_sign())
@@ -55,18 +52,10 @@ class MatrixText(StrPrinter):
                 else f" + {self.parenthesize(t, PRECEDENCE['Add'])}"
         return text
 
-    def _print_Lambda(self, e) -> str:
-        variables = ", ".join(self._print(v) for v in e.variables)
-        return f"{variables} ↦ {self._print(e.expr)}"
-
     def _print_Trace(self, e) -> str:
         return f"tr({self._print(e.arg)})"
 
-    def _print_ElementwiseApplyFunction(self, e) -> str:
-        (variable,) = e.function.variables
-        return self._print(e.function.expr.xreplace({variable: sp.Symbol(self._print(e.expr))}))
 
-
-def text(form: Form) -> str:
+def text(form: sp.Basic) -> str:
     """The form as one line of plain text."""
     return MatrixText().doprint(form)

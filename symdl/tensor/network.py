@@ -81,6 +81,7 @@ class Network:
     def __init__(self) -> None:
         self._graph = graphs.Graph(granularity="tensor")
         self._nodes: dict[str, dict] = {}  # the graph's attribute dicts, in the order added: operands first
+        self._edges: dict[tuple[str, str], dict] = {}  # and its edges' (networkx views cost more than the VJPs)
         self._annotated = True  # the symbolic forms on the graph are up to date
         self.output: Optional[str] = None  # set by backward; printers then show values and gradients
 
@@ -131,6 +132,7 @@ class Network:
                   const=params.get("slope"), value=value, shape=value.shape)
         for node in dict.fromkeys(inputs):
             self._graph.add_edge(node, name)
+            self._edges[node, name] = self._graph.edges[node, name]
         return name
 
     def _elementwise_forward(self, op_name: str, values: list, params: dict) -> np.ndarray:
@@ -153,7 +155,7 @@ class Network:
             raise SymdlError(f"backward needs a scalar output; {output!r} has shape {self._nodes[output]['shape']}")
         self._graph.graph["output"] = self.output = output
         self._annotated = False
-        for _, _, edge in self._graph.edges(data=True):
+        for edge in self._edges.values():
             edge.pop("contribution", None)  # from an earlier backward, perhaps of another output
         grads = {output: np.ones_like(self._nodes[output]["value"])}
         for node in reversed(self._nodes):  # reverse order of addition: every consumer before its operands
@@ -163,7 +165,7 @@ class Network:
             for operand, contribution in zip(data["inputs"], self._vjp(data, grads[node])):
                 before = grads.get(operand)
                 contribution = np.reshape(contribution, self._nodes[operand]["shape"])
-                edge = self._graph.edges[operand, node]
+                edge = self._edges[operand, node]
                 edge["contribution"] = edge.get("contribution", 0) + contribution  # summed if used twice
                 grads[operand] = contribution if before is None else before + contribution
         for node, data in self._nodes.items():
@@ -193,7 +195,7 @@ class Network:
         for node, data in self._nodes.items():
             data.pop("grad_form", None)
             if "grad" in data and node != self.output:
-                data["grad_form"] = sp.Add(*(self._graph.edges[node, c]["vjp"] for c in self._graph.successors(node)
+                data["grad_form"] = sp.Add(*(self._edges[node, c]["vjp"] for c in self._graph.successors(node)
                                              if "grad" in self._nodes[c]))
 
     def _annotate_op(self, node: str, data: dict) -> None:
@@ -204,7 +206,7 @@ class Network:
                     else symbolic.tensor_symbol(f"∂{self.output or 'L'}/∂{node}", data["shape"]))
         vjps = vjp_forms(data, upstream, out, operands)
         for u in dict.fromkeys(data["inputs"]):
-            edge = self._graph.edges[u, node]
+            edge = self._edges[u, node]
             share = [i for i, name in enumerate(data["inputs"]) if name == u]
             edge["vjp"] = sp.Add(*(vjps[i] for i in share))
             edge["local"] = _local_form(data, share, out, operands)
@@ -251,7 +253,7 @@ def _record_vjps(data: dict, upstream: sp.Basic, out: sp.Basic, operands: list) 
 
 
 def _has_tensors(forms: list) -> bool:
-    return any(isinstance(f, symbolic.Tensor) for f in forms)
+    return any(isinstance(f, symbolic.ArrayName) for f in forms)
 
 
 def _local_form(data: dict, share: list[int], out: sp.Basic, operands: list) -> sp.Basic:
@@ -262,7 +264,7 @@ def _local_form(data: dict, share: list[int], out: sp.Basic, operands: list) -> 
         if local is not None and not symbolic.is_matrix(operand):
             return local
         if local is not None and operand.shape[1] == 1:
-            return sp.DiagMatrix(local)
+            return symbolic.Diagonal(local)
 
     def vjp_of(g, strict=True):
         forms = (_record_vjps if strict else vjp_forms)(data, g, out, operands)
@@ -272,7 +274,7 @@ def _local_form(data: dict, share: list[int], out: sp.Basic, operands: list) -> 
     if jacobian is not None:
         return jacobian
     placeholder = symbolic.tensor_symbol("v", data["shape"])
-    return sp.Lambda(placeholder, vjp_of(placeholder, strict=False))
+    return symbolic.LinearMap(placeholder, vjp_of(placeholder, strict=False))
 
 
 def _attempt(make, fallback):

@@ -33,7 +33,7 @@ class Vector(sp.MatrixSymbol):
     reads an axis; so do the matrix forms, by this type."""
 
 
-class Tensor(sp.Symbol):
+class ArrayName(sp.Symbol):
     """An array of rank 3 or more (images, kernels): a name only, which no matrix form takes."""
 
 
@@ -43,7 +43,7 @@ def tensor_symbol(name: str, shape: tuple[int, ...]) -> Form:
         return Vector(name, shape[0], 1)
     if len(shape) == 2:
         return sp.MatrixSymbol(name, *shape)
-    return Tensor(name) if shape else sp.Symbol(name)
+    return ArrayName(name) if shape else sp.Symbol(name)
 
 
 def is_matrix(form: Form) -> bool:
@@ -65,11 +65,44 @@ def opaque_vjps(op_name: str, upstream: Form, operands: Sequence[Form]) -> list[
 
 
 # --- element-wise scalar ops -------------------------------------------------------------
+class Elementwise(ElementwiseApplyFunction):
+    """A scalar function applied entry by entry, printed as f(z) by every SymPy printer
+    (SymPy's own ElementwiseApplyFunction prints (d ↦ f(d))∘(z), and fails in MathML)."""
+
+    def as_scalar(self) -> sp.Expr:
+        """f(z) with z a scalar symbol of the matrix's name, for printing."""
+        (variable,) = self.function.variables
+        name = self.expr.name if isinstance(self.expr, sp.MatrixSymbol) else str(self.expr)
+        return self.function.expr.xreplace({variable: sp.Symbol(name)})
+
+    def _sympystr(self, printer) -> str:
+        return printer._print(self.as_scalar())
+
+    def _latex(self, printer) -> str:
+        return printer._print(self.as_scalar())
+
+    def _mathml_presentation(self, printer):
+        return printer._print(self.as_scalar())
+
+
+class Diagonal(sp.DiagMatrix):
+    """diag(d): the Jacobian of an element-wise op on a vector, printed as textbooks write it."""
+
+    def _sympystr(self, printer) -> str:
+        return f"diag({printer._print(self.args[0])})"
+
+    def _latex(self, printer) -> str:
+        return rf"\operatorname{{diag}}\left({printer._print(self.args[0])}\right)"
+
+    def _mathml_presentation(self, printer):
+        return printer._print(sp.Function("diag")(self.args[0]))
+
+
 def _map(scalar: sp.Expr, variable: sp.Symbol, argument: Form) -> Form:
     """``scalar`` (a function of ``variable``) applied to every entry of ``argument``."""
     if not is_matrix(argument):
         return scalar.xreplace({variable: argument})
-    return ElementwiseApplyFunction(sp.Lambda(variable, scalar), argument)
+    return Elementwise(sp.Lambda(variable, scalar), argument)
 
 
 def elementwise(scalar: sp.Expr, entries: Mapping[sp.Symbol, Form], shape: tuple[int, int]) -> Form:
@@ -121,6 +154,33 @@ def _exact(const):
 
 
 # --- Jacobians -------------------------------------------------------------------------------
+class LinearMap(sp.Basic):
+    """v ↦ body: a Jacobian that is no matrix (∂(W x)/∂W has three indices), shown as the linear
+    map it applies to an upstream gradient v. (SymPy's Lambda rewrites matrix variables.)"""
+
+    @property
+    def variable(self) -> Form:
+        return self.args[0]
+
+    @property
+    def body(self) -> Form:
+        return self.args[1]
+
+    def _sympystr(self, printer) -> str:
+        return f"{printer._print(self.variable)} ↦ {printer._print(self.body)}"
+
+    def _latex(self, printer) -> str:
+        return rf"{printer._print(self.variable)} \mapsto {printer._print(self.body)}"
+
+    def _mathml_presentation(self, printer):
+        row, arrow = printer.dom.createElement("mrow"), printer.dom.createElement("mo")
+        arrow.appendChild(printer.dom.createTextNode("↦"))
+        for part in (printer._print(self.variable), arrow, printer._print(self.body)):
+            row.appendChild(part)
+        return row
+
+
+
 def jacobian_form(vjp_of, out: Form, operand: Form) -> Optional[Form]:
     """∂out/∂operand as a matrix, from the VJP map v ↦ vjp_of(v) = Jᵀ v: for a scalar output the
     map at v = 1 (the gradient, in the operand's shape); for column output and operand SymPy's
@@ -133,7 +193,9 @@ def jacobian_form(vjp_of, out: Form, operand: Form) -> Optional[Form]:
             jacobian = vjp_of(v).diff(v)
         except Exception:  # noqa: BLE001  SymPy's array-to-matrix conversion fails in many ways; then no matrix
             return None
-        return jacobian if isinstance(jacobian, sp.MatrixExpr) and jacobian.shape == (out.shape[0], operand.shape[0]) else None
+        if not isinstance(jacobian, sp.MatrixExpr) or jacobian.shape != (out.shape[0], operand.shape[0]):
+            return None
+        return jacobian.replace(lambda e: type(e) is sp.DiagMatrix, lambda e: Diagonal(*e.args))
     return None
 
 
@@ -185,7 +247,7 @@ _HANDLERS = {
     "OneMatrix": lambda ev, e: np.ones(e.shape),
     "Identity": lambda ev, e: np.eye(e.shape[0]),
     "ZeroMatrix": lambda ev, e: np.zeros(e.shape),
-    "DiagMatrix": lambda ev, e: np.diag(np.ravel(ev.value(e.args[0]))),
+    "Diagonal": lambda ev, e: np.diag(np.ravel(ev.value(e.args[0]))),
     "Trace": lambda ev, e: np.trace(ev.value(e.arg)),
-    "ElementwiseApplyFunction": lambda ev, e: _numpy_function(e.function)(ev.value(e.expr)),
+    "Elementwise": lambda ev, e: _numpy_function(e.function)(ev.value(e.expr)),
 }
