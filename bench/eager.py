@@ -5,10 +5,17 @@ pass op by op (symdl's ``apply`` is its eager forward) and run the backward pass
 parameter. Both run on ``THREADS`` threads: PyTorch by ``torch.set_num_threads``, NumPy's BLAS
 by ``threadpoolctl`` (on this shared 2-core machine two threads of each spin against each
 other and against the neighbours). ``python -m bench.run --only eager`` reruns it alone.
+
+Each case runs twice: with glibc's default allocator settings, then with freed memory kept for
+reuse (``mallopt``: trim and mmap thresholds 1 GiB, for the rest of the process). symdl keeps
+every intermediate, as a student inspecting a network wants (an LSTM pass holds ~1 500 arrays);
+with the defaults each new pass faults in fresh pages for them, ~10 µs per 16 KB array, which is
+most of its gap to PyTorch (whose fused LSTMCell makes fewer, larger intermediates).
 """
 
 from __future__ import annotations
 
+import ctypes
 import time
 from typing import Callable
 
@@ -18,8 +25,11 @@ from symdl.nn.dense import MLP
 from symdl.nn.recurrent import LSTMCell, lstm_unroll
 from symdl.tensor.network import Network
 
-REPEATS = 7  # best of: the machine is shared, and noise only ever adds time
+REPEATS = 15  # best of: the machine is shared, and noise only ever adds time
 THREADS = 1
+CLOCK = time.process_time  # CPU time: on one thread it is the work done, and the shared machine's load
+# (load average 18 on 2 cores while this was written) does not count against the longer run
+WARM_UP = 3  # rounds before timing: the first calls run several times slower (allocator, caches) in both peers
 BATCH = 64
 MLP_SIZES = (784, 128, 10)
 LSTM_INPUT, LSTM_HIDDEN, LSTM_STEPS = 32, 32, 16
@@ -76,7 +86,7 @@ def symdl_lstm() -> Callable[[], dict]:
         net = Network()
         unrolled = lstm_unroll(net, cell, xs)
         loss = net.apply("mse", unrolled.hs[-1], net.constant("target", target), name="L")
-        return net.backward(loss)
+        return cell.stacked_gradients(net.backward(loss), unrolled.params)  # PyTorch's layout, as torch returns
     return run
 
 
@@ -109,9 +119,21 @@ def run(log=print) -> dict:
     symdl's time ÷ PyTorch's."""
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(THREADS), _torch_threads(THREADS):
-        rows = _rows(log)
+    with _torch_threads(THREADS), threadpool_limits(THREADS):  # torch first: its import loads more thread pools
+        rows = _rows(log, "default malloc")
+        if _keep_freed_memory():
+            rows += _rows(log, "malloc keeps freed memory")
     return {"repeats": REPEATS, "rows": rows, "threads": THREADS}
+
+
+def _keep_freed_memory() -> bool:
+    """Ask glibc to keep freed memory for reuse instead of returning it to the system."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_trim_threshold, 1 << 30) and libc.mallopt(m_mmap_threshold, 1 << 30))
 
 
 class _torch_threads:
@@ -133,9 +155,10 @@ class _torch_threads:
             torch.set_num_threads(self.before)
 
 
-def _rows(log) -> list[dict]:
+def _rows(log, allocator: str) -> list[dict]:
     rows = []
-    for case, (make_symdl, make_torch) in CASES.items():
+    for name, (make_symdl, make_torch) in CASES.items():
+        case = f"{name} ({allocator})"
         ready = {"symdl": make_symdl()}
         try:
             ready["PyTorch eager"] = make_torch()
@@ -143,13 +166,14 @@ def _rows(log) -> list[dict]:
             ready.pop("PyTorch eager", None)
             log(f"  {case}: PyTorch skipped ({error.name} not installed)")
         best = dict.fromkeys(ready, float("inf"))
-        for fn in ready.values():
-            fn()  # warm-up
+        for _ in range(WARM_UP):
+            for fn in ready.values():
+                fn()
         for _ in range(REPEATS):
             for peer, fn in ready.items():
-                start = time.perf_counter()
+                start = CLOCK()
                 fn()
-                best[peer] = min(best[peer], time.perf_counter() - start)
+                best[peer] = min(best[peer], CLOCK() - start)
         row = {"case": case, **best}
         if "PyTorch eager" in best:
             row["symdl ÷ PyTorch"] = best["symdl"] / best["PyTorch eager"]

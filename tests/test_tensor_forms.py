@@ -155,9 +155,7 @@ def test_apply_and_backward_build_no_sympy_objects(monkeypatch):
     monkeypatch.setattr(sp.Basic, "__new__", staticmethod(counting))
     net = _lstm_network("cold")
     assert made == []
-    raw = net._graph  # the graph as apply and backward leave it, before any reader asks for forms
-    for _, data in raw.nodes(data=True):
-        assert not any(isinstance(v, sp.Basic) for v in data.values())
-    for _, _, data in raw.edges(data=True):
+    assert net._graph is None  # no networkx graph either, until a reader asks
+    for data in [*net._nodes.values(), *net._edges.values()]:  # the data apply and backward leave
         assert not any(isinstance(v, sp.Basic) for v in data.values())
     assert "expr" in net.graph.nodes["cold.h2"] and made  # the forms, once asked for (and the counter works)

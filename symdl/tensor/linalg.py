@@ -58,6 +58,8 @@ def _sigmoid(z: Array) -> Array:
 def _unbroadcast(g: Array, shape: tuple) -> Array:
     """Sum g over the axes NumPy broadcast an operand of ``shape`` along."""
     g = np.asarray(g)
+    if g.shape == shape:
+        return g
     g = g.sum(axis=tuple(range(g.ndim - len(shape)))) if g.ndim > len(shape) else g
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     return g.sum(axis=stretched, keepdims=True) if stretched else g

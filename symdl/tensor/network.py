@@ -79,18 +79,23 @@ class Network:
     """Inputs, parameters and ops with their values; ``backward(output)`` fills in gradients."""
 
     def __init__(self) -> None:
-        self._graph = graphs.Graph(granularity="tensor")
-        self._nodes: dict[str, dict] = {}  # the graph's attribute dicts, in the order added: operands first
-        self._edges: dict[tuple[str, str], dict] = {}  # and its edges' (networkx views cost more than the VJPs)
-        self._annotated = True  # the symbolic forms on the graph are up to date
+        self._nodes: dict[str, dict] = {}  # node data in the order added (operands first: a topological order)
+        self._edges: dict[tuple[str, str], dict] = {}  # (operand, node) → edge data
+        self._graph: Optional[graphs.Graph] = None  # the networkx graph with symbolic forms, built when read
         self.output: Optional[str] = None  # set by backward; printers then show values and gradients
 
     @property
     def graph(self) -> graphs.Graph:
-        """The network as a symdl graph, its symbolic forms built on the first read after a change."""
-        if not self._annotated:
-            self._annotate()
-            self._annotated = True
+        """The network as a symdl graph with its symbolic forms, built on the first read after a change
+        (networkx bookkeeping and SymPy cost more than the arithmetic, so apply and backward do neither)."""
+        if self._graph is None:
+            graph = graphs.Graph(granularity="tensor")
+            graph.add_nodes_from(self._nodes.items())
+            graph.add_edges_from((u, v, data) for (u, v), data in self._edges.items())
+            if self.output is not None:
+                graph.graph["output"] = self.output
+            self._annotate(graph)
+            self._graph = graph
         return self._graph
 
     # --- leaves -------------------------------------------------------------------------
@@ -111,9 +116,8 @@ class Network:
     def _add(self, name: str, **data) -> None:
         if name in self._nodes:
             raise SymdlError(f"the network already has a node named {name!r}")
-        self._graph.add_node(name, **data)
-        self._nodes[name] = self._graph.nodes[name]
-        self._annotated = False
+        self._nodes[name] = data
+        self._graph = None
 
     # --- ops ------------------------------------------------------------------------------
     def apply(self, op_name: str, *inputs: str, name: Optional[str] = None, **params) -> str:
@@ -131,8 +135,7 @@ class Network:
         self._add(name, kind="op", op=op_name, tensor=tensor, inputs=tuple(inputs), params=params,
                   const=params.get("slope"), value=value, shape=value.shape)
         for node in dict.fromkeys(inputs):
-            self._graph.add_edge(node, name)
-            self._edges[node, name] = self._graph.edges[node, name]
+            self._edges[node, name] = {}
         return name
 
     def _elementwise_forward(self, op_name: str, values: list, params: dict) -> np.ndarray:
@@ -153,8 +156,7 @@ class Network:
         """d(output)/d(node) for every node the output depends on; the output must be one number."""
         if self._nodes[output]["value"].size != 1:
             raise SymdlError(f"backward needs a scalar output; {output!r} has shape {self._nodes[output]['shape']}")
-        self._graph.graph["output"] = self.output = output
-        self._annotated = False
+        self.output, self._graph = output, None
         for edge in self._edges.values():
             edge.pop("contribution", None)  # from an earlier backward, perhaps of another output
         grads = {output: np.ones_like(self._nodes[output]["value"])}
@@ -163,10 +165,12 @@ class Network:
             if node not in grads or data["kind"] != "op":
                 continue
             for operand, contribution in zip(data["inputs"], self._vjp(data, grads[node])):
-                before = grads.get(operand)
-                contribution = np.reshape(contribution, self._nodes[operand]["shape"])
+                shape = self._nodes[operand]["shape"]
+                if getattr(contribution, "shape", None) != shape:
+                    contribution = np.reshape(contribution, shape)
                 edge = self._edges[operand, node]
-                edge["contribution"] = edge.get("contribution", 0) + contribution  # summed if used twice
+                edge["contribution"] = edge["contribution"] + contribution if "contribution" in edge else contribution
+                before = grads.get(operand)  # summed over fan-out, and over both operands of t ⊙ t
                 grads[operand] = contribution if before is None else before + contribution
         for node, data in self._nodes.items():
             data.pop("grad", None)
@@ -183,34 +187,34 @@ class Network:
         return jacobian(data, data["value"], [self._nodes[n]["value"] for n in data["inputs"]], operand)
 
     # --- the symbolic side, for printers and the worksheet ------------------------------------
-    def _annotate(self) -> None:
-        """Symbols, value forms, edge Jacobians and VJP forms, and the gradients' forms."""
-        for node, data in self._nodes.items():
+    def _annotate(self, graph: graphs.Graph) -> None:
+        """Symbols, value forms, edge Jacobians and VJP forms, and the gradients' forms, on ``graph``."""
+        nodes = graph.nodes
+        for node, data in nodes(data=True):
             data["symbol"] = symbolic.tensor_symbol(node, data["shape"])
             if data["kind"] != "op":
                 data["flat"] = data["symbol"]
-        for node, data in self._nodes.items():
+        for node, data in nodes(data=True):
             if data["kind"] == "op":
-                self._annotate_op(node, data)
-        for node, data in self._nodes.items():
-            data.pop("grad_form", None)
+                self._annotate_op(graph, node, data)
+        for node, data in nodes(data=True):
             if "grad" in data and node != self.output:
-                data["grad_form"] = sp.Add(*(self._edges[node, c]["vjp"] for c in self._graph.successors(node)
-                                             if "grad" in self._nodes[c]))
+                data["grad_form"] = sp.Add(*(graph.edges[node, c]["vjp"] for c in graph.successors(node)
+                                             if "grad" in nodes[c]))
 
-    def _annotate_op(self, node: str, data: dict) -> None:
-        operands = [self._nodes[i]["symbol"] for i in data["inputs"]]
+    def _annotate_op(self, graph: graphs.Graph, node: str, data: dict) -> None:
+        operands = [graph.nodes[i]["symbol"] for i in data["inputs"]]
         out = data["symbol"]
         data["expr"] = value_form(data, operands)
         upstream = (sp.Integer(1) if node == self.output
                     else symbolic.tensor_symbol(f"∂{self.output or 'L'}/∂{node}", data["shape"]))
         vjps = vjp_forms(data, upstream, out, operands)
         for u in dict.fromkeys(data["inputs"]):
-            edge = self._edges[u, node]
+            edge = graph.edges[u, node]
             share = [i for i, name in enumerate(data["inputs"]) if name == u]
             edge["vjp"] = sp.Add(*(vjps[i] for i in share))
             edge["local"] = _local_form(data, share, out, operands)
-            if data["value"].size * self._nodes[u]["value"].size <= SMALL_JACOBIAN:
+            if data["value"].size * graph.nodes[u]["value"].size <= SMALL_JACOBIAN:
                 edge["local_value"] = self.jacobian(node, u)
 
     # --- names ----------------------------------------------------------------------------
