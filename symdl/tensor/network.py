@@ -227,7 +227,7 @@ class Network:
 
 def value_form(data: dict, operands: list) -> sp.Basic:
     """The op node's value as a matrix expression of its operands' symbols (opaque where none)."""
-    if _has_tensors(operands):
+    if _higher_rank(operands):
         return symbolic.opaque(data["op"], operands)
     if not data["tensor"]:
         return _attempt(lambda: symbolic.elementwise_value(data["op"], data["const"], operands[0]),
@@ -246,7 +246,7 @@ def vjp_forms(data: dict, upstream: sp.Basic, out: sp.Basic, operands: list) -> 
 
 def _record_vjps(data: dict, upstream: sp.Basic, out: sp.Basic, operands: list) -> list[sp.Basic]:
     """The record's VJP forms; raises NoMatrixForm where it has none for these shapes."""
-    if _has_tensors([out, *operands]):
+    if _higher_rank([out, *operands]):
         raise NoMatrixForm("arrays of rank 3 or more")
     if not data["tensor"]:
         return [symbolic.elementwise_vjp(data["op"], data["const"], upstream, out, operands[0])]
@@ -256,14 +256,15 @@ def _record_vjps(data: dict, upstream: sp.Basic, out: sp.Basic, operands: list) 
     return list(form(upstream, out, *operands, **data["params"]))
 
 
-def _has_tensors(forms: list) -> bool:
+def _higher_rank(forms: list) -> bool:
+    """Whether any form names an array of rank 3 or more, which no matrix form takes."""
     return any(isinstance(f, symbolic.ArrayName) for f in forms)
 
 
 def _local_form(data: dict, share: list[int], out: sp.Basic, operands: list) -> sp.Basic:
     """∂out/∂operand as a matrix, or the map v ↦ VJP(v) where the Jacobian is no matrix."""
     operand = operands[share[0]]
-    if not data["tensor"] and not _has_tensors([out, operand]):
+    if not data["tensor"] and not _higher_rank([out, operand]):
         local = _attempt(lambda: symbolic.elementwise_local(data["op"], data["const"], out, operand), lambda: None)
         if local is not None and not symbolic.is_matrix(operand):
             return local
