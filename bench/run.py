@@ -1,9 +1,11 @@
 """One command for the whole benchmark (issue 6): ``python -m bench.run`` or ``make bench``.
 
-Runs the five sections (derivation, canonical forms, kernel speed, kernel generation, memory) in one process, prints the tables, writes ``bench/results.json``
+Runs the six sections (derivation, canonical forms, kernel speed, kernel generation, eager tensor
+networks, memory) in one process, prints the tables, writes ``bench/results.json``
 and ``figures/bench_scaling.svg``, ``figures/bench_kernels.svg``. Targets are reported, not asserted.
 ``python -m bench.run --only kernels`` reruns the kernel throughput (and the kernels' memory) alone,
-``--only generation`` the kernel generation times.
+``--only generation`` the kernel generation times, ``--only eager`` the eager tensor networks against
+PyTorch eager.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 if __package__ in (None, ""):  # ``python bench/run.py``
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import canonical, derivation, generation, kernels, plots  # noqa: E402
+from bench import canonical, derivation, eager, generation, kernels, plots  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results.json")
@@ -49,7 +51,8 @@ def summary(results: dict) -> list[tuple[str, str, str]]:
     out.append(("ops where canonical() misses the registry form", ", ".join(misses) or "none", "—"))
     smisses = [r["op"] for r in c if not r["simplify_reaches"]]
     out.append(("ops where sympy.simplify misses it", ", ".join(smisses) or "none", "—"))
-    return out + kernel_summary(k) + (generation.summary(results["generation"]) if "generation" in results else [])
+    return (out + kernel_summary(k) + (generation.summary(results["generation"]) if "generation" in results else [])
+            + (eager.summary(results["eager"]) if "eager" in results else []))
 
 
 #: symdl's speed ÷ JAX's that issue 11 asks for: at most JAX's time, 1.5× it on the LSTM step.
@@ -77,13 +80,15 @@ def kernel_summary(k: dict) -> list[tuple[str, str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["kernels", "generation"],
+    parser.add_argument("--only", choices=["kernels", "generation", "eager"],
                         help="rerun one section and replace its part of bench/results.json, keeping the rest")
     only = parser.parse_args(argv).only
     if only == "kernels":
         return only_kernels()
     if only == "generation":
         return only_generation()
+    if only == "eager":
+        return only_eager()
     start = time.perf_counter()
     results = {"machine": machine()}
     print("1. derivation scaling (symdl vs naive sympy.diff, cap %.0f s)" % derivation.CAP)
@@ -94,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     results["kernels"] = kernels.run()
     print("4. kernel generation (symdl.kernel vs its derivation, named steps)")
     results["generation"] = generation.run()
-    print("5. memory (tracemalloc peaks)")
+    print(f"5. eager tensor networks, forward + backward, {eager.THREADS} thread(s) each")
+    results["eager"] = eager.run()
+    print("6. memory (tracemalloc peaks)")
     results["memory"] = derivation.memory() + kernels.memory()
     for m in results["memory"]:
         extra = f" (inputs + outputs {m['inputs_outputs_bytes'] / 1e6:.0f} MB)" if "inputs_outputs_bytes" in m else ""
@@ -141,6 +148,20 @@ def only_generation() -> int:
     results["summary"] = kept + generation.summary(results["generation"])
     for measure, value, met in generation.summary(results["generation"]):
         print(f"  {measure:62s}  {value:>34s}  {met}")
+    _write(results)
+    return 0
+
+
+def only_eager() -> int:
+    """Section 5 alone, written over its part of the last full run's results."""
+    with open(RESULTS) as f:
+        results = json.load(f)
+    results["machine"] = machine()
+    print(f"5. eager tensor networks, forward + backward, {eager.THREADS} thread(s) each")
+    results["eager"] = eager.run()
+    results["summary"] = [s for s in results["summary"] if not s[0].startswith("eager ")] + eager.summary(results["eager"])
+    for measure, value, met in eager.summary(results["eager"]):
+        print(f"  {measure:52s}  {value:>24s}  {met}")
     _write(results)
     return 0
 

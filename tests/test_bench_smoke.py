@@ -65,3 +65,17 @@ def test_named_steps_give_the_flat_loss_and_its_gradients(family, steps):
     value = _program_values([(graph.nodes[n]["symbol"], graph.nodes[n]["expr"]) for n in graphs.op_nodes(graph)], point)
     loss = value[graph.nodes[graph.graph["output"]]["symbol"]]
     assert float(loss) == pytest.approx(float(flat.xreplace(point)), rel=1e-12)
+
+
+def test_the_eager_bench_compares_the_same_gradients():
+    """symdl's eager networks and PyTorch eager compute the same gradients in bench/eager.py."""
+    pytest.importorskip("torch")
+    from bench import eager
+
+    grads = eager.symdl_mlp()()
+    for (i, name), theirs in zip([(i, n) for i in (1, 2) for n in ("weight", "bias")], eager.torch_mlp()()):
+        np.testing.assert_allclose(grads[f"mlp.fc{i}.{name}"], theirs.numpy(), rtol=1e-9, atol=1e-12)
+    stacked = eager.symdl_lstm()()
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    for name, theirs in zip(names, eager.torch_lstm()()):
+        np.testing.assert_allclose(np.reshape(stacked[name], theirs.shape), theirs.numpy(), rtol=1e-9, atol=1e-12)

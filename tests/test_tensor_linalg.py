@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from symdl.tensor.linalg import softmax_jacobian
+from symdl.printing.matrix_text import text
 from symdl.tensor.network import Network
+from symdl.tensor.symbolic import evaluate
 from symdl.tensor.registry import TENSOR_REGISTRY, get
 
 OPS = ("matmul", "add", "sub", "hadamard", "scale", "transpose", "sum", "mean", "reshape", "concat", "slice",
@@ -81,8 +83,10 @@ FORWARD_CASES = [
 def test_every_op_is_registered_with_its_notation():
     for name in OPS:
         op = TENSOR_REGISTRY[name]
-        assert op.glyph and op.rule.endswith(".") and op.matrix_rule
-    assert get("matmul").gradient_notation("y", ["W", "x"], "g") == ["g x^T", "W^T g"]
+        assert op.glyph and op.rule.endswith(".")
+    g, y, w, x = sp.MatrixSymbol("g", 2, 1), sp.MatrixSymbol("y", 2, 1), sp.MatrixSymbol("W", 2, 3), sp.MatrixSymbol("x", 3, 1)
+    assert get("matmul").value_form(w, x) == w * x
+    assert tuple(get("matmul").vjp_form(g, y, w, x)) == (g * x.T, w.T * g)  # ∂L/∂W = g xᵀ, ∂L/∂x = Wᵀ g
 
 
 @pytest.mark.parametrize("name, inputs, params, expected", FORWARD_CASES,
@@ -345,7 +349,13 @@ def test_linear_layer_gradients_have_their_matrix_form():
     np.testing.assert_allclose(grads["W"], np.outer(delta, x))
     np.testing.assert_allclose(grads["x"], w.T @ delta)
     np.testing.assert_allclose(grads["b"], delta)
-    assert str(net.graph.edges["W", "Wx"]["local"]) == "∂L/∂Wx x^T"
+    edges = net.graph.edges
+    assert text(edges["W", "Wx"]["vjp"]) == "∂L/∂Wx xᵀ"  # the record's VJP form at the upstream symbol
+    assert text(edges["W", "Wx"]["local"]) == "v ↦ v xᵀ"  # a 3-index Jacobian: shown as the map it applies
+    assert text(edges["x", "Wx"]["local"]) == "W" and text(edges["b", "z"]["local"]) == "I"
+    env = {"W": w, "x": x, "b": b, "y": y, "∂L/∂Wx": delta, "∂L/∂z": delta}
+    np.testing.assert_allclose(evaluate(edges["W", "Wx"]["vjp"], env), np.outer(delta, x))
+    np.testing.assert_allclose(evaluate(edges["x", "Wx"]["local"], env), edges["x", "Wx"]["local_value"])
 
 
 def test_against_torch():

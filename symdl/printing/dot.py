@@ -30,6 +30,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.backprop import Backprop, format_value
 from symdl.errors import SymdlError
+from symdl.printing.matrix_text import text
 from symdl.printing.texsafe import strip_controls
 
 VALUE_COLOUR = "#1b7837"  # dark green: forward values
@@ -183,7 +184,7 @@ def _local_text(v: View, u: str, w: str, options: Options) -> Optional[str]:
         return None
     parts = [f"∂{w}/∂{u}"]
     if symbolic is not None:
-        parts.append(str(symbolic).replace("-", MINUS) if symbolic.is_Number else str(symbolic))
+        parts.append(str(symbolic).replace("-", MINUS) if symbolic.is_Number else text(symbolic))
     if value is not None:
         parts.append(number(value))
     return " = ".join(parts)

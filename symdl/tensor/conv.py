@@ -186,7 +186,6 @@ CONV2D = register(TensorOp(
     forward=_conv2d,
     vjp=_conv2d_vjp,
     symbolic=_conv2d_symbolic,
-    matrix_rule=("{g} ∗ rot180({1}), full padding", "{0} ⋆ {g}", "Σ_(n,i,j) {g}"),
     glyph="conv ⋆",
     rule="A convolution hands each output's gradient back to the window of pixels that made it, "
          "weighted by the kernel (a full convolution with the kernel turned 180°), and to the kernel, "
@@ -245,7 +244,6 @@ MAX_POOL2D = register(TensorOp(
     forward=_max_pool2d,
     vjp=_max_pool2d_vjp,
     symbolic=lambda x, *, kernel_size, stride=None: _symbolic_pool(x, kernel_size, stride, lambda e: sp.Max(*e)),
-    matrix_rule=("{g} routed to the arg-max of each window",),
     glyph="max pool",
     rule="A max pool is a max gate per window: the whole gradient goes to the pixel that won, none to the rest.",
 ))
@@ -256,7 +254,6 @@ AVG_POOL2D = register(TensorOp(
     vjp=_avg_pool2d_vjp,
     symbolic=lambda x, *, kernel_size, stride=None: _symbolic_pool(x, kernel_size, stride,
                                                                    lambda e: sp.Add(*e) / len(e)),
-    matrix_rule=("{g} / (kH·kW) spread over each window",),
     glyph="avg pool",
     rule="An average pool shares each output's gradient equally among the pixels of its window.",
 ))
@@ -308,8 +305,6 @@ BATCH_NORM1D = register(TensorOp(
     forward=_batch_norm1d,
     vjp=_batch_norm1d_vjp,
     symbolic=_batch_norm1d_symbolic,
-    matrix_rule=("({1}/√(σ²+ε)) ⊙ ({g} − mean_batch({g}) − x̂ ⊙ mean_batch({g} ⊙ x̂))",
-                 "Σ_batch {g} ⊙ x̂", "Σ_batch {g}"),
     glyph="BN",
     rule="Batch norm's gradient reaches each example also through the batch mean and variance, "
          "so the example's own share is cut by the batch's mean gradient and its part along x̂.",

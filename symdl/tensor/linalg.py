@@ -28,6 +28,7 @@ import numpy as np
 import sympy as sp
 
 from symdl.registry import Slip
+from symdl.tensor import matrix_forms as forms
 from symdl.tensor.registry import TensorOp, register
 
 Array = np.ndarray
@@ -57,6 +58,8 @@ def _sigmoid(z: Array) -> Array:
 def _unbroadcast(g: Array, shape: tuple) -> Array:
     """Sum g over the axes NumPy broadcast an operand of ``shape`` along."""
     g = np.asarray(g)
+    if g.shape == shape:
+        return g
     g = g.sum(axis=tuple(range(g.ndim - len(shape)))) if g.ndim > len(shape) else g
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     return g.sum(axis=stretched, keepdims=True) if stretched else g
@@ -138,38 +141,44 @@ def _matmul_terms(a: Array, b: Array) -> list[Array]:
     return [np.reshape(np.outer(rows[:, k], cols[k, :]), shape) for k in range(rows.shape[1])]
 
 
-register(TensorOp("matmul", _matmul, _matmul_vjp, _symbolic(_matmul), ("{g} {1}^T", "{0}^T {g}"), "@",
+register(TensorOp("matmul", _matmul, _matmul_vjp, _symbolic(_matmul), "@",
                   "For Y = A B the left factor's gradient is the upstream gradient times Bᵀ; "
                   "the right factor's is Aᵀ times the upstream gradient.",
                   slips=(Slip("one product of the dot product has its sign flipped",
                               forward=lambda ab, p: [np.matmul(*ab) - 2 * t for t in _matmul_terms(*ab)]),
                          Slip("one product of the dot product is left out",
-                              forward=lambda ab, p: [np.matmul(*ab) - t for t in _matmul_terms(*ab)]))))
+                              forward=lambda ab, p: [np.matmul(*ab) - t for t in _matmul_terms(*ab)])),
+                  value_form=forms.matmul_value, vjp_form=forms.matmul_vjp))
 register(TensorOp("add", np.add, lambda g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(g, b.shape)),
-                  _symbolic(np.add), ("{g}", "{g}"), "+",
+                  _symbolic(np.add), "+",
                   "An add hands the upstream gradient to both inputs; a broadcast input, such as a bias "
-                  "added to every row, receives it summed over the rows it was copied to."))
+                  "added to every row, receives it summed over the rows it was copied to.",
+                  value_form=forms.add_value, vjp_form=forms.add_vjp))
 register(TensorOp("sub", np.subtract, lambda g, out, a, b: (_unbroadcast(g, a.shape), -_unbroadcast(g, b.shape)),
-                  _symbolic(np.subtract), ("{g}", "-{g}"), "−",
+                  _symbolic(np.subtract), "−",
                   "A subtract passes the gradient to its first input and its negative to the second, "
-                  "summed over broadcast axes."))
+                  "summed over broadcast axes.",
+                  value_form=forms.sub_value, vjp_form=forms.sub_vjp))
 register(TensorOp("hadamard", np.multiply,
                   lambda g, out, a, b: (_unbroadcast(g * b, a.shape), _unbroadcast(g * a, b.shape)),
-                  _symbolic(np.multiply), ("{g} ⊙ {1}", "{g} ⊙ {0}"), "⊙",
+                  _symbolic(np.multiply), "⊙",
                   "An element-wise product swaps, entry by entry: each input's gradient is the upstream "
-                  "gradient times the other input."))
+                  "gradient times the other input.",
+                  value_form=forms.hadamard_value, vjp_form=forms.hadamard_vjp))
 
 
 def _scale(x, c: float):
     return c * x
 
 
-register(TensorOp("scale", _scale, lambda g, out, x, c: (c * g,), _symbolic(_scale), ("c {g}",), "×c",
-                  "Scaling by a constant scales the gradient by the same constant."))
+register(TensorOp("scale", _scale, lambda g, out, x, c: (c * g,), _symbolic(_scale), "×c",
+                  "Scaling by a constant scales the gradient by the same constant.",
+                  value_form=forms.scale_value, vjp_form=forms.scale_vjp))
 
 
 register(TensorOp("transpose", np.transpose, lambda g, out, x: (np.transpose(g),), _symbolic(np.transpose),
-                  ("{g}^T",), "ᵀ", "The gradient of a transpose is the upstream gradient transposed back."))
+                  "ᵀ", "The gradient of a transpose is the upstream gradient transposed back.",
+                  value_form=forms.transpose_value, vjp_form=forms.transpose_vjp))
 
 
 # --- reductions and shapes ----------------------------------------------------------------
@@ -179,11 +188,13 @@ def _mean(x, axis: Axis = None):
 
 
 register(TensorOp("sum", np.sum, lambda g, out, x, axis=None: (_expand(g, x.shape, axis),), _symbolic(np.sum),
-                  ("{g} 1^T",), "Σ", "A sum hands the upstream gradient, unchanged, to every entry it added."))
+                  "Σ", "A sum hands the upstream gradient, unchanged, to every entry it added.",
+                  value_form=forms.sum_value, vjp_form=forms.sum_vjp))
 register(TensorOp("mean", _mean,
                   lambda g, out, x, axis=None: (_expand(g, x.shape, axis) * out.size / x.size,),
-                  _symbolic(_mean), ("{g} 1^T / n",), "mean",
-                  "A mean of n entries hands each entry the upstream gradient divided by n."))
+                  _symbolic(_mean), "mean",
+                  "A mean of n entries hands each entry the upstream gradient divided by n.",
+                  value_form=forms.mean_value, vjp_form=forms.mean_vjp))
 
 
 def _reshape(x, shape: tuple):
@@ -191,8 +202,9 @@ def _reshape(x, shape: tuple):
 
 
 register(TensorOp("reshape", _reshape, lambda g, out, x, shape: (np.reshape(g, x.shape),), _symbolic(_reshape),
-                  ("reshape({g})",), "reshape",
-                  "A reshape moves no number: the gradient is the upstream gradient put back in the input's shape."))
+                  "reshape",
+                  "A reshape moves no number: the gradient is the upstream gradient put back in the input's shape.",
+                  value_form=forms.reshape_value, vjp_form=forms.reshape_vjp))
 
 
 def _concat(*xs, axis: int = 0):
@@ -203,7 +215,7 @@ def _concat_vjp(g, out, *xs, axis=0):
     return np.split(g, np.cumsum([x.shape[axis] for x in xs])[:-1], axis=axis)
 
 
-register(TensorOp("concat", _concat, _concat_vjp, _symbolic(_concat), ("{g}[{0}]", "{g}[{1}]"), "concat",
+register(TensorOp("concat", _concat, _concat_vjp, _symbolic(_concat), "concat",
                   "Concatenation's gradient is a split: each input takes back its own block of the upstream "
                   "gradient (torch.cat)."))
 
@@ -218,7 +230,7 @@ def _slice_vjp(g, out, x, index):
     return (grad,)
 
 
-register(TensorOp("slice", _slice, _slice_vjp, _symbolic(_slice), ("scatter({g})",), "[ ]",
+register(TensorOp("slice", _slice, _slice_vjp, _symbolic(_slice), "[ ]",
                   "Slicing routes the gradient back to the picked entries; the others get zero."))
 
 
@@ -257,14 +269,15 @@ def softmax_jacobian(s: Array) -> Array:
 
 
 register(TensorOp("softmax", _softmax, _softmax_vjp, _symbolic(_softmax_symbolic),
-                  ("{out} ⊙ ({g} - {g}^T {out})",), "softmax",
+                  "softmax",
                   "Softmax's Jacobian is diag(s) − s sᵀ; applied to the upstream gradient g it is "
                   "s ⊙ (g − gᵀs), so no n×n matrix is ever built.",
                   slips=(Slip("used sᵢ instead of sᵢ(1 − sᵢ) on the diagonal",
                               local=lambda s, x, p: (softmax_jacobian(s) + np.diag(s * s),)),
                          Slip("the off-diagonal entries are −sᵢsⱼ, not 0", local=lambda s, x, p: (np.diag(s * (1 - s)),)),
                          Slip("the off-diagonal entries are −sᵢsⱼ, not +sᵢsⱼ",
-                              local=lambda s, x, p: (softmax_jacobian(s) + 2 * (np.outer(s, s) - np.diag(s * s)),)))))
+                              local=lambda s, x, p: (softmax_jacobian(s) + 2 * (np.outer(s, s) - np.diag(s * s)),))),
+                  vjp_form=forms.softmax_vjp))
 
 
 def _log_softmax(x, axis: int = -1):
@@ -285,7 +298,7 @@ def _log_softmax_vjp(g, out, x, axis=-1):
 
 register(TensorOp("log_softmax", _log_softmax, _log_softmax_vjp,
                   _symbolic(lambda x, axis=-1: _sym_log(_softmax_symbolic(x, axis))),
-                  ("{g} - softmax({0}) 1^T {g}",), "log softmax",
+                  "log softmax",
                   "log softmax(x) = x − logsumexp(x): the gradient is g minus the softmax times the sum of g."))
 
 
@@ -300,7 +313,7 @@ def _logsumexp_vjp(g, out, x, axis=-1):
 
 register(TensorOp("logsumexp", _logsumexp, _logsumexp_vjp,
                   _symbolic(lambda x, axis=-1: _sym_log(_sym_exp(x).sum(axis=axis))),
-                  ("{g} softmax({0})",), "logsumexp",
+                  "logsumexp",
                   "logsumexp is a smooth max; its gradient is the softmax of its input times g."))
 
 
@@ -312,7 +325,7 @@ def _mask_vjp(g, out, x, mask):
     return (_unbroadcast(np.where(mask, 0.0, g), x.shape),)
 
 
-register(TensorOp("mask", _mask, _mask_vjp, _symbolic(_mask), ("{g} ⊙ (1 - mask)",), "mask",
+register(TensorOp("mask", _mask, _mask_vjp, _symbolic(_mask), "mask",
                   "Masked positions become −inf, so a softmax after gives them weight 0; no gradient reaches "
                   "them. As Tensor.masked_fill(mask, -inf): True marks a hidden position."))
 
@@ -330,8 +343,9 @@ def _mse_vjp(g, out, a, y):
     return _unbroadcast(d, a.shape), -_unbroadcast(d, y.shape)
 
 
-register(TensorOp("mse", _mse, _mse_vjp, _symbolic(_mse), ("{g} ({0} - {1})", "-{g} ({0} - {1})"), "MSE",
-                  "With L = ½ Σ (a − y)² the gradient on the prediction is just the error a − y."))
+register(TensorOp("mse", _mse, _mse_vjp, _symbolic(_mse), "MSE",
+                  "With L = ½ Σ (a − y)² the gradient on the prediction is just the error a − y.",
+                  value_form=forms.mse_value, vjp_form=forms.mse_vjp))
 
 
 def _clamped_log(p):
@@ -356,7 +370,7 @@ def _bce_symbolic(p, y, reduction="mean"):
 
 
 register(TensorOp("bce", _bce, _bce_vjp, _symbolic(_bce_symbolic),
-                  ("{g} ({0} - {1}) / ({0} ⊙ (1 - {0}))", "{g} log((1 - {0}) / {0})"), "BCE",
+                  "BCE",
                   "Binary cross-entropy on a probability p has gradient (p − y)/(p(1 − p)); "
                   "after a sigmoid that collapses to p − y, which is why BCE with logits is preferred."))
 
@@ -377,7 +391,7 @@ def _bce_with_logits_symbolic(z, y, reduction="mean"):
 
 
 register(TensorOp("bce_with_logits", _bce_with_logits, _bce_with_logits_vjp, _symbolic(_bce_with_logits_symbolic),
-                  ("{g} (σ({0}) - {1})", "-{g} {0}"), "BCE (logits)",
+                  "BCE (logits)",
                   "On logits z, BCE is softplus(z) − y z: finite for any z, with gradient σ(z) − y."))
 
 
@@ -426,6 +440,6 @@ def _cross_entropy_symbolic(z, y, reduction="mean"):
 
 
 register(TensorOp("cross_entropy", _cross_entropy, _cross_entropy_vjp, _symbolic(_cross_entropy_symbolic),
-                  ("{g} (softmax({0}) - onehot({1})) / N", "-{g} log_softmax({0}) / N"), "CE",
+                  "CE",
                   "Cross-entropy after a softmax has the simplest gradient in deep learning: "
                   "softmax(z) minus the one-hot target."))

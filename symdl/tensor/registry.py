@@ -6,10 +6,11 @@ them it carries
 
 * ``symbolic``: the same op on SymPy matrices, element by element, so small
   shapes can be expanded and checked against the scalar engine;
-* ``matrix_rule``: each input's gradient in matrix notation (for ``Y = W X``:
-  ``∂L/∂W = ∂L/∂Y Xᵀ``, ``∂L/∂X = Wᵀ ∂L/∂Y``), as a template with ``{g}`` for
-  the upstream gradient, ``{out}`` for the output and ``{0}``, ``{1}``, … for
-  the inputs' names;
+* ``value_form`` and ``vjp_form``: the op and each input's gradient as SymPy
+  matrix expressions of the operands' symbols (:mod:`symdl.tensor.symbolic`): for
+  ``Y = W X``, ``W X`` and ``∂L/∂W = ∂L/∂Y Xᵀ``, ``∂L/∂X = Wᵀ ∂L/∂Y``; ``None`` where
+  no matrix form exists (a convolution), and the network shows an opaque applied
+  function instead;
 * the diagram glyph and the sentence a teacher says.
 
 Element-wise activations need no record here: the network applies any unary
@@ -19,7 +20,7 @@ scalar op of ``symdl.ops`` element-wise, with its canonical local derivative.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import sympy as sp
@@ -38,10 +39,11 @@ class TensorOp:
     forward: Callable[..., Array]
     vjp: Callable[..., Sequence[Array]]
     symbolic: Callable[..., sp.Matrix]
-    matrix_rule: tuple[str, ...]
     glyph: str
     rule: str
     slips: tuple[Slip, ...] = ()  # classic mistakes, for grading; ``extra`` is the op's keyword parameters
+    value_form: Optional[Callable[..., sp.Basic]] = None  # value_form(*operands, **params)
+    vjp_form: Optional[Callable[..., Sequence[sp.Basic]]] = None  # vjp_form(g, out, *operands, **params)
 
     def label(self, const=None) -> str:
         """The diagram glyph (tensor ops fold no constant into their gate)."""
@@ -49,10 +51,6 @@ class TensorOp:
 
     def tex(self, operands: Sequence[str], const=None) -> str:
         return rf"\operatorname{{{self.name}}}\left({', '.join(operands)}\right)"
-
-    def gradient_notation(self, output: str, inputs: Sequence[str], upstream: str) -> list[str]:
-        """Each input's gradient in matrix notation with the graph's names filled in."""
-        return [t.format(*inputs, g=upstream, out=output) for t in self.matrix_rule]
 
 
 TENSOR_REGISTRY: Registry[TensorOp] = Registry("tensor op")

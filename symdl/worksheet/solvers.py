@@ -24,6 +24,7 @@ from symdl.derive import derive
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse, symbol
+from symdl.printing.matrix_text import text
 from symdl.registry import Slip
 from symdl.rewrite import canonical
 from symdl.tensor import network as networks
@@ -290,7 +291,7 @@ def _network_gradient(g: nx.DiGraph, node: str, output: str, consumers: list[str
         return total
 
     depends = [k for c in consumers for k in ([] if c == output else [f"d{output}/d{c}"]) + [c, *g.nodes[c]["inputs"]]]
-    formula = " + ".join(str(g.edges[node, c]["local"]) for c in consumers)
+    formula = text(sp.Add(*(g.edges[node, c]["vjp"] for c in consumers)))  # each consumer's VJP form, summed
     return Quantity(f"d{output}/d{node}", "gradient", g.nodes[node]["grad"], formula=formula,
                     rule="chain rule: each consumer's vector–Jacobian product, summed over consumers",
                     depends=tuple(dict.fromkeys(depends)), recompute=recompute)

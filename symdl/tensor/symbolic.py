@@ -1,0 +1,253 @@
+"""The symbolic side of a tensor network: SymPy matrix expressions for values and VJPs.
+
+A node of shape ``()`` is a scalar ``Symbol``, ``(n,)`` an n×1 ``MatrixSymbol`` (the column
+of y = W x), ``(m, n)`` an m×n one; higher ranks (images, kernels) are scalar-like symbols
+that only opaque forms take. A tensor op record writes its value (``value_form``) and its
+VJP (``vjp_form``) once on these; an element-wise scalar op gets both from its scalar
+record: σ(z) applied entry by entry, and ∂L/∂z = ∂L/∂a ⊙ (its local derivative written
+with ⊙). Ops without a matrix form get an opaque applied function, never a formula string.
+
+Nothing here runs on ``Network.apply`` or ``backward``: the network builds these forms
+when a printer or the worksheet first reads ``Network.graph``. :func:`evaluate` computes
+any of them with NumPy, which is how tests hold the forms to the numeric VJPs.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+import sympy as sp
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+
+from symdl import ops
+from symdl.errors import SymdlError
+from symdl.kernels import LAMBDIFY_MODULES
+
+Form = sp.Basic
+
+
+class Vector(sp.MatrixSymbol):
+    """A 1-D array as an n×1 column. NumPy tells (n,) from (n, 1) when it broadcasts and when it
+    reads an axis; so do the matrix forms, by this type."""
+
+
+class ArrayName(sp.Symbol):
+    """An array of rank 3 or more (images, kernels): a name only, which no matrix form takes."""
+
+
+def tensor_symbol(name: str, shape: tuple[int, ...]) -> Form:
+    """The node's symbol: a scalar, a column, a matrix, or (rank ≥ 3) an opaque name."""
+    if len(shape) == 1:
+        return Vector(name, shape[0], 1)
+    if len(shape) == 2:
+        return sp.MatrixSymbol(name, *shape)
+    return ArrayName(name) if shape else sp.Symbol(name)
+
+
+def is_matrix(form: Form) -> bool:
+    return getattr(form, "is_Matrix", False)
+
+
+def is_vector(form: Form) -> bool:
+    return isinstance(form, Vector)
+
+
+def opaque(op_name: str, operands: Sequence[Form]) -> Form:
+    """``op(operands…)`` as an applied SymPy function, for an op with no matrix form."""
+    return sp.Function(op_name)(*operands)
+
+
+def opaque_vjps(op_name: str, upstream: Form, operands: Sequence[Form]) -> list[Form]:
+    """Each input's VJP as ``op_vjp_i(g, operands…)``: named, with its arguments, but not expanded."""
+    return [sp.Function(f"{op_name}_vjp{i}")(upstream, *operands) for i in range(len(operands))]
+
+
+# --- element-wise scalar ops -------------------------------------------------------------
+class Elementwise(ElementwiseApplyFunction):
+    """A scalar function applied entry by entry, printed as f(z) by every SymPy printer
+    (SymPy's own ElementwiseApplyFunction prints (d ↦ f(d))∘(z), and fails in MathML)."""
+
+    def as_scalar(self) -> sp.Expr:
+        """f(z) with z a scalar symbol of the matrix's name, for printing."""
+        (variable,) = self.function.variables
+        name = self.expr.name if isinstance(self.expr, sp.MatrixSymbol) else str(self.expr)
+        return self.function.expr.xreplace({variable: sp.Symbol(name)})
+
+    def _sympystr(self, printer) -> str:
+        return printer._print(self.as_scalar())
+
+    def _latex(self, printer) -> str:
+        return printer._print(self.as_scalar())
+
+    def _mathml_presentation(self, printer):
+        return printer._print(self.as_scalar())
+
+
+class Diagonal(sp.DiagMatrix):
+    """diag(d): the Jacobian of an element-wise op on a vector, printed as textbooks write it."""
+
+    def _sympystr(self, printer) -> str:
+        return f"diag({printer._print(self.args[0])})"
+
+    def _latex(self, printer) -> str:
+        return rf"\operatorname{{diag}}\left({printer._print(self.args[0])}\right)"
+
+    def _mathml_presentation(self, printer):
+        return printer._print(sp.Function("diag")(self.args[0]))
+
+
+def _map(scalar: sp.Expr, variable: sp.Symbol, argument: Form) -> Form:
+    """``scalar`` (a function of ``variable``) applied to every entry of ``argument``."""
+    if not is_matrix(argument):
+        return scalar.xreplace({variable: argument})
+    return Elementwise(sp.Lambda(variable, scalar), argument)
+
+
+def elementwise(scalar: sp.Expr, entries: Mapping[sp.Symbol, Form], shape: tuple[int, int]) -> Form:
+    """A scalar expression of the symbols in ``entries`` as the matrix expression that computes it
+    entry by entry: products become ⊙, constants c become c·1, other functions are mapped."""
+    if scalar in entries:
+        return entries[scalar]
+    if not scalar.free_symbols & set(entries):
+        return scalar * sp.OneMatrix(*shape)
+    if scalar.is_Add:
+        return sp.MatAdd(*(elementwise(a, entries, shape) for a in scalar.args))
+    if scalar.is_Mul:
+        coefficient, factors = scalar.as_coeff_mul()
+        product = [elementwise(f, entries, shape) for f in factors]
+        return coefficient * (product[0] if len(product) == 1 else sp.HadamardProduct(*product))
+    if scalar.is_Pow and scalar.exp.is_Integer and scalar.exp > 0:
+        return sp.HadamardProduct(*[elementwise(scalar.base, entries, shape)] * int(scalar.exp))
+    (variable, argument), *others = [(s, a) for s, a in entries.items() if s in scalar.free_symbols]
+    if others:
+        raise SymdlError(f"no element-wise matrix form for {scalar}")
+    return _map(scalar, variable, argument)
+
+
+def elementwise_value(op_name: str, const, operand: Form) -> Form:
+    """The op applied entry by entry: σ(z), tanh(c), …"""
+    x = sp.Dummy("x", real=True)
+    return _map(ops.get(op_name).forward((x,), _exact(const)), x, operand)
+
+
+def elementwise_vjp(op_name: str, const, upstream: Form, out: Form, operand: Form) -> Form:
+    """∂L/∂x = ∂L/∂out ⊙ f′, f′ the scalar record's canonical local derivative in (out, x)."""
+    local = elementwise_local(op_name, const, out, operand)
+    if not is_matrix(operand):
+        return upstream * local
+    return sp.HadamardProduct(upstream, *(local.args if isinstance(local, sp.HadamardProduct) else (local,)))
+
+
+def elementwise_local(op_name: str, const, out: Form, operand: Form) -> Form:
+    """f′ entry by entry, written with the output where the record's canonical form uses it."""
+    o, x = sp.Dummy("out", real=True), sp.Dummy("x", real=True)
+    (local,) = ops.get(op_name).local(o, (x,), _exact(const))
+    if not is_matrix(operand):
+        return local.xreplace({o: out, x: operand})
+    return elementwise(local, {o: out, x: operand}, operand.shape)
+
+
+def _exact(const):
+    return None if const is None else sp.nsimplify(const)
+
+
+# --- Jacobians -------------------------------------------------------------------------------
+class LinearMap(sp.Basic):
+    """v ↦ body: a Jacobian that is no matrix (∂(W x)/∂W has three indices), shown as the linear
+    map it applies to an upstream gradient v. (SymPy's Lambda rewrites matrix variables.)"""
+
+    @property
+    def variable(self) -> Form:
+        return self.args[0]
+
+    @property
+    def body(self) -> Form:
+        return self.args[1]
+
+    def _sympystr(self, printer) -> str:
+        return f"{printer._print(self.variable)} ↦ {printer._print(self.body)}"
+
+    def _latex(self, printer) -> str:
+        return rf"{printer._print(self.variable)} \mapsto {printer._print(self.body)}"
+
+    def _mathml_presentation(self, printer):
+        row, arrow = printer.dom.createElement("mrow"), printer.dom.createElement("mo")
+        arrow.appendChild(printer.dom.createTextNode("↦"))
+        for part in (printer._print(self.variable), arrow, printer._print(self.body)):
+            row.appendChild(part)
+        return row
+
+
+
+def jacobian_form(vjp_of, out: Form, operand: Form) -> Optional[Form]:
+    """∂out/∂operand as a matrix, from the VJP map v ↦ vjp_of(v) = Jᵀ v: for a scalar output the
+    map at v = 1 (the gradient, in the operand's shape); for column output and operand SymPy's
+    derivative of Jᵀ v by v, which is J. ``None`` where the Jacobian is no matrix."""
+    if not is_matrix(out):
+        return vjp_of(sp.Integer(1))
+    if out.shape[1] == 1 and is_matrix(operand) and operand.shape[1] == 1:
+        v = sp.MatrixSymbol("v", out.shape[0], 1)
+        try:
+            jacobian = vjp_of(v).diff(v)
+        except Exception:  # noqa: BLE001  SymPy's array-to-matrix conversion fails in many ways; then no matrix
+            return None
+        if not isinstance(jacobian, sp.MatrixExpr) or jacobian.shape != (out.shape[0], operand.shape[0]):
+            return None
+        return jacobian.replace(lambda e: type(e) is sp.DiagMatrix, lambda e: Diagonal(*e.args))
+    return None
+
+
+# --- NumPy evaluation --------------------------------------------------------------------------
+def evaluate(form: Form, env: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The form's number, each symbol read from ``env`` by name (columns reshaped to n×1)."""
+    return np.asarray(_Evaluator(env).value(form), dtype=float)
+
+
+class _Evaluator:
+    def __init__(self, env: Mapping[str, np.ndarray]):
+        self.env = env
+
+    def value(self, e: Form):
+        if isinstance(e, sp.MatrixSymbol):
+            return np.reshape(np.asarray(self.env[e.name], dtype=float), e.shape)
+        if isinstance(e, sp.Symbol):
+            return np.asarray(self.env[e.name], dtype=float)
+        if e.is_Number:
+            return float(e)
+        handler = _HANDLERS.get(type(e).__name__)
+        if handler is None:
+            raise SymdlError(f"no NumPy evaluation for {type(e).__name__} in {e}")
+        return handler(self, e)
+
+
+def _product(ev: _Evaluator, e) -> np.ndarray:
+    result = 1.0
+    for arg in e.args:
+        factor = ev.value(arg)
+        result = result @ factor if is_matrix(arg) and np.ndim(result) == 2 else result * factor
+    return result
+
+
+@functools.lru_cache(maxsize=None)
+def _numpy_function(function: sp.Lambda):
+    return sp.lambdify(function.variables, function.expr, modules=LAMBDIFY_MODULES)
+
+
+_HANDLERS = {
+    "MatMul": _product,
+    "Mul": _product,
+    "MatAdd": lambda ev, e: sum(ev.value(a) for a in e.args),
+    "Add": lambda ev, e: sum(ev.value(a) for a in e.args),
+    "HadamardProduct": lambda ev, e: functools.reduce(np.multiply, [ev.value(a) for a in e.args]),
+    "HadamardPower": lambda ev, e: ev.value(e.base) ** ev.value(e.exp),
+    "Pow": lambda ev, e: ev.value(e.base) ** ev.value(e.exp),
+    "Transpose": lambda ev, e: np.transpose(ev.value(e.arg)),
+    "OneMatrix": lambda ev, e: np.ones(e.shape),
+    "Identity": lambda ev, e: np.eye(e.shape[0]),
+    "ZeroMatrix": lambda ev, e: np.zeros(e.shape),
+    "Diagonal": lambda ev, e: np.diag(np.ravel(ev.value(e.args[0]))),
+    "Trace": lambda ev, e: np.trace(ev.value(e.arg)),
+    "Elementwise": lambda ev, e: _numpy_function(e.function)(ev.value(e.expr)),
+}

@@ -1,0 +1,161 @@
+"""The symbolic forms of tensor networks are true: each VJP form, node gradient form and edge
+Jacobian form, evaluated with NumPy at the network's values, equals the numeric VJP the
+backward pass computed (itself held to central differences and hand formulas elsewhere);
+and the eager path builds none of them until the graph is read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from symdl.nn.attention import scaled_dot_product_attention
+from symdl.nn.dense import MLP, Linear
+from symdl.nn.recurrent import LSTMCell, RNNCell, lstm_unroll, rnn_unroll
+from symdl.printing.matrix_text import text
+from symdl.tensor import network as networks
+from symdl.tensor.network import Network
+from symdl.tensor.symbolic import LinearMap, evaluate
+
+
+def _env(net: Network) -> dict:
+    g = net.graph
+    env = {n: d["value"] for n, d in g.nodes(data=True)}
+    env.update({f"∂{net.output}/∂{n}": d["grad"] for n, d in g.nodes(data=True) if "grad" in d})
+    return env
+
+
+def _opaque(form) -> bool:
+    return bool(form.atoms(AppliedUndef))
+
+
+def check_forms(net: Network, seed: int = 0) -> int:
+    """Every form of ``net`` against the numbers; returns how many forms were checked."""
+    g, env, rng, checked = net.graph, _env(net), np.random.default_rng(seed), 0
+    for u, v, edge in g.edges(data=True):
+        assert not _opaque(edge["vjp"]) and not _opaque(edge["local"]), (u, v, text(edge["vjp"]))
+        shape = g.nodes[u]["shape"]
+        if "contribution" in edge:
+            np.testing.assert_allclose(evaluate(edge["vjp"], env).reshape(shape), edge["contribution"],
+                                       rtol=1e-10, atol=1e-14)
+            checked += 1
+        local, data = edge["local"], g.nodes[v]
+        if isinstance(local, LinearMap):  # the Jacobian as the map it applies: v ↦ vᵀJ at a random v
+            probe = rng.standard_normal(data["shape"])
+            numeric = networks.vjp(data, probe, data["value"], [g.nodes[i]["value"] for i in data["inputs"]])
+            expected = sum(c for i, c in zip(data["inputs"], numeric) if i == u)
+            got = evaluate(local.body, {**env, local.variable.name: probe})
+            np.testing.assert_allclose(got.reshape(shape), np.reshape(expected, shape), rtol=1e-10, atol=1e-14)
+            checked += 1
+        elif "local_value" in edge:
+            expected = edge["local_value"]
+            np.testing.assert_allclose(evaluate(local, env).reshape(expected.shape), expected, rtol=1e-10,
+                                       atol=1e-14)
+            checked += 1
+    for node, data in g.nodes(data=True):
+        if "grad_form" in data:
+            np.testing.assert_allclose(evaluate(data["grad_form"], env).reshape(data["shape"]), data["grad"],
+                                       rtol=1e-10, atol=1e-14)
+            checked += 1
+    return checked
+
+
+def _random(rng, *shape):
+    return rng.uniform(-1, 1, shape)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_linear_sigmoid_mse_forms(seed):
+    rng = np.random.default_rng(seed)
+    net = Network()
+    z = net.apply("add", net.apply("matmul", net.parameter("W", _random(rng, 2, 3)),
+                                   net.input("x", _random(rng, 3)), name="Wx"),
+                  net.parameter("b", _random(rng, 2)), name="z")
+    a = net.apply("sigmoid", z, name="a")
+    net.backward(net.apply("mse", a, net.constant("y", _random(rng, 2)), name="L"))
+    assert check_forms(net, seed) >= 12
+    g = net.graph
+    assert text(g.nodes["z"]["grad_form"]) == "∂L/∂a ⊙ a ⊙ (1 - a)"  # the ∂L/∂a ⊙ factor is there
+    assert text(g.nodes["W"]["grad_form"]) == "∂L/∂Wx xᵀ"
+    assert text(g.edges["x", "Wx"]["local"]) == "W"  # an edge shows the Jacobian, not the backward product
+    assert text(g.edges["z", "a"]["local"]) == "diag(a ⊙ (1 - a))"
+
+
+def test_batched_mlp_forms():
+    """Rows of a batch: X Wᵀ + b broadcasts the bias over rows; the loss reads a matrix."""
+    rng = np.random.default_rng(3)
+    net = Network()
+    out = MLP([3, 4, 2], activation="tanh", seed=3)(net, net.input("X", _random(rng, 5, 3)))
+    net.backward(net.apply("mse", out, net.constant("Y", _random(rng, 5, 2)), name="L"))
+    assert check_forms(net) >= 15
+
+
+def test_rnn_forms():
+    rng = np.random.default_rng(4)
+    net = Network()
+    cell = RNNCell(2, 3, seed=4)
+    unrolled = rnn_unroll(net, cell, [_random(rng, 2) for _ in range(3)])
+    net.backward(net.apply("mse", unrolled.hs[-1], net.constant("y", _random(rng, 3, 1)), name="L"))
+    assert check_forms(net) >= 30
+
+
+def test_lstm_forms():
+    rng = np.random.default_rng(5)
+    net = Network()
+    unrolled = lstm_unroll(net, LSTMCell(2, 2, seed=5), [_random(rng, 2, 1) for _ in range(2)])
+    net.backward(net.apply("mse", unrolled.hs[-1], net.constant("y", _random(rng, 2, 1)), name="L"))
+    assert check_forms(net) >= 60
+
+
+def test_attention_forms():
+    """softmax(Q Kᵀ/√d) V over the rows of a matrix, with Linear projections of the tokens."""
+    rng = np.random.default_rng(6)
+    net = Network()
+    x = net.input("X", _random(rng, 3, 4))
+    q, k, v = (Linear(4, 2, seed=i)(net, x, name=role) for i, role in enumerate("QKV"))
+    attended = scaled_dot_product_attention(net, q, k, v, name="att")
+    net.backward(net.apply("sum", net.apply("hadamard", attended, attended, name="sq"), name="L"))
+    assert check_forms(net) >= 20
+
+
+def test_example_style_attention_with_broadcasts():
+    """The seed's self-attention worked row by row: q ⊙ K broadcast, sums along an axis, a reshape."""
+    rng = np.random.default_rng(7)
+    net = Network()
+    q, K, V = net.input("q", _random(rng, 2)), net.input("K", _random(rng, 3, 2)), net.input("V", _random(rng, 3, 2))
+    scores = net.apply("scale", net.apply("sum", net.apply("hadamard", q, K, name="qK"), axis=1, name="s"),
+                       c=0.5, name="scaled")
+    w = net.apply("reshape", net.apply("softmax", scores, name="w"), shape=(3, 1), name="w_col")
+    z = net.apply("sum", net.apply("hadamard", w, V, name="wV"), axis=0, name="z")
+    net.backward(net.apply("mse", z, net.constant("y", _random(rng, 2)), name="L"))
+    assert check_forms(net) >= 12
+    assert text(net.graph.nodes["scaled"]["grad_form"]) == "w ⊙ (∂L/∂w - 1 (w ⊙ ∂L/∂w))"
+
+
+def _lstm_network(suffix: str) -> Network:
+    rng = np.random.default_rng(8)
+    net = Network()
+    unrolled = lstm_unroll(net, LSTMCell(2, 3, seed=8), [_random(rng, 2, 1) for _ in range(2)], prefix=suffix)
+    net.backward(net.apply("mse", unrolled.hs[-1], net.constant("y" + suffix, _random(rng, 3, 1)), name="L" + suffix))
+    return net
+
+
+def test_apply_and_backward_build_no_sympy_objects(monkeypatch):
+    """The eager path is NumPy only: no SymPy object is constructed by apply or backward, and none
+    sits on the graph, until the graph is read (as a printer or the worksheet does)."""
+    _lstm_network("warm")  # compiles and caches each element-wise op's NumPy derivative once
+    made = []
+    original = sp.Basic.__new__
+
+    def counting(cls, *args, **kwargs):
+        made.append(cls)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(sp.Basic, "__new__", staticmethod(counting))
+    net = _lstm_network("cold")
+    assert made == []
+    assert net._graph is None  # no networkx graph either, until a reader asks
+    for data in [*net._nodes.values(), *net._edges.values()]:  # the data apply and backward leave
+        assert not any(isinstance(v, sp.Basic) for v in data.values())
+    assert "expr" in net.graph.nodes["cold.h2"] and made  # the forms, once asked for (and the counter works)
