@@ -140,6 +140,25 @@ def _cmd_exercise(args) -> int:
     return 0
 
 
+def _cmd_audit(args) -> int:
+    from symdl.audit import audit
+    from symdl.files import write_atomic
+    from symdl.printing.audit import audit_html
+    tolerance = None if args.tolerance in (None, "digits") else _relative_tolerance(args.tolerance)
+    report = audit(args.files, tolerance)
+    if args.html:
+        write_atomic(Path(args.html), audit_html(report))
+    print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json else "\n".join(report.lines()))
+    return EXIT_CLAIM_WRONG if report.findings else 0
+
+
+def _relative_tolerance(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise SymdlError(f"--tolerance takes 'digits' or a relative error such as 0.01, got {text!r}") from None
+
+
 def _cmd_gallery(args) -> int:
     from symdl.gallery import write_gallery
     examples = Path(args.examples)
@@ -222,6 +241,15 @@ def _parser() -> argparse.ArgumentParser:
     gradcheck.add_argument("--points", type=int, default=4, metavar="N", help="random points per input (default: 4)")
     gradcheck.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the random points (default: 0)")
     gradcheck.add_argument("--json", action="store_true", help="print every check as JSON")
+
+    audit = commands.add_parser("audit", help="check every chain of equalities in notes (Markdown, LaTeX, text)",
+                                description="check the arithmetic of notes; exit 1 with findings, 2 on a bad file")
+    audit.add_argument("files", metavar="FILE", nargs="+")
+    audit.add_argument("--json", action="store_true", help="print the JSON object of DESIGN.md")
+    audit.add_argument("--html", metavar="OUT", help="write the notes, each checked equation marked, to OUT")
+    audit.add_argument("--tolerance", metavar="digits|REL",
+                       help="agree to the digits written (default), or within this relative error")
+    audit.set_defaults(handler=_cmd_audit)
 
     gallery = commands.add_parser("gallery", help="regenerate the worked seed examples")
     gallery.add_argument("--out", default="figures", help="directory to write (default: figures)")
