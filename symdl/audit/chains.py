@@ -35,16 +35,18 @@ class Chain:
 
 def _rows(math: Located) -> list[list[tuple[str, Located]]]:
     """Each row split at top-level relations: [("", first part), (relation, part), ...]."""
-    rows, row, depth, start, relation = [], [], 0, 0, ""
-    text = math.text
+    rows, row, depth, start, relation, text = [], [], 0, 0, "", math.text
+    alignment = []  # top-level '&': blanked afterwards (inside a matrix, '&' separates cells)
     for token in _TOKEN.finditer(text):
         value = token.group()
         if value in ("{", "(", "[") or value.startswith(r"\begin"):
             depth += 1
         elif value in ("}", ")", "]") or value.startswith(r"\end"):
             depth = max(0, depth - 1)
-        elif depth == 0 and (value in EQUAL or value in BREAK or value in (r"\\", "&")):
-            if value == "&" or (value == TEXT and _at_edge(text, start, token)):
+        elif depth == 0 and value == "&":
+            alignment.append(token.start())
+        elif depth == 0 and (value in EQUAL or value in BREAK or value == r"\\"):
+            if value == TEXT and _at_edge(text, start, token):
                 continue
             row.append((relation, math[start:token.start()]))
             start, relation = token.end(), ("" if value == r"\\" else value)
@@ -53,7 +55,13 @@ def _rows(math: Located) -> list[list[tuple[str, Located]]]:
                 row = []
     row.append((relation, math[start:]))
     rows.append(row)
-    return [[(rel, part.sub(re.compile("&"), lambda m: " ")) for rel, part in r] for r in rows]
+    return [[(rel, _unaligned(part, math, alignment)) for rel, part in r] for r in rows]
+
+
+def _unaligned(part: Located, math: Located, alignment: list[int]) -> Located:
+    marks = {math.offsets[i] for i in alignment}
+    return Located("".join(" " if o in marks and c == "&" else c for c, o in zip(part.text, part.offsets)),
+                   part.offsets)
 
 
 def _at_edge(text: str, start: int, token: re.Match) -> bool:

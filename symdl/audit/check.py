@@ -8,9 +8,10 @@ against its rounding (``0.0448 \\approx 0.045``; not across an arrow, which betw
 two numbers means "leads to"), but never a computation against
 another computation: ``3 \\times 3 \\times 3 = 27 \\times 10 \\text{ filters} \\Rightarrow
 270`` checks only 27 × 10 against 270. The right side agrees when it is the left
-side's value to the digits written on it (half a unit in its last place, widened
-by the left side's own rounding when that is a written number too), or within the
-relative ``tolerance``. A chain whose first sides are bare names (``f_7 = 1 + 0.36
+side's value rounded to the digits written on it (within half a unit in its last
+place: ``\frac{2}{3} = 0.66`` is a truncation slip), or within the relative
+``tolerance``. A written number shortened (``0.6652 \approx 0.66``) may be rounded
+or cut off, and its own rounding widens the bound. A chain whose first sides are bare names (``f_7 = 1 + 0.36
 = 1.36``) binds them, for the rest of the section, to its last numeric side.
 """
 
@@ -27,7 +28,7 @@ from symdl.audit.chains import Chain
 from symdl.audit.located import Lines
 from symdl.audit.sides import Cell, Side, read
 from symdl.audit.slips import name_slip
-from symdl.worksheet.grading import agree
+from symdl.worksheet.grading import agree, truncates
 
 CLAIMS_EQUAL = {"=", r"\approx", r"\equiv", r"\simeq", r"\doteq", ":="}
 SHOWN_DIGITS = 4  # significant digits of a correct value, at least
@@ -86,8 +87,12 @@ def _compare(source: str, lines: Lines, left: Side, relation: str, right: Side, 
 def _agrees(computed: Cell, result: Cell, tolerance: Optional[float]) -> bool:
     if tolerance is not None:
         return bool(agree(float(result.value), float(computed.value), tolerance))
-    own = 0.5 * 10.0 ** -computed.decimals if computed.kind == "result" else 0.0
-    return bool(agree(float(result.value), float(computed.value), np.array(result.decimals), spread=own))
+    claimed, value, decimals = float(result.value), float(computed.value), np.array(result.decimals)
+    if computed.kind == "result":  # a written number shortened: cutting digits off is a convention too
+        own = 0.5 * 10.0 ** -computed.decimals
+        return bool(agree(claimed, value, decimals, spread=own) or truncates(np.array(claimed), np.array(value),
+                                                                             decimals))
+    return bool(agree(claimed, value, decimals))
 
 
 def _bound(sides: list[Side]) -> dict[sp.Symbol, sp.Expr]:
