@@ -146,13 +146,18 @@ def test_arrow_between_two_numbers_is_not_a_claim_of_equality():
 
 
 def test_digits_written_on_the_right_side():
-    assert findings("$$0.6652 \\approx 0.66$$") == []  # 0.66 agrees with 0.6652 to the digits written
+    assert findings("$$0.6648 \\approx 0.66$$") == []
+    assert "truncated" in findings("$$0.6652 \\approx 0.66$$")[0].slip  # 0.6652 is 0.67 to two places
     assert findings("$$\\frac{e^{1}}{10} = 0.27$$") == []  # e/10 = 0.2718...
     assert findings("$$\\frac{1}{8} = 0.1250$$") == []
     (finding,) = findings("$$\\frac{1}{8} = 0.1260$$")
     assert finding.correct == "0.125"
     assert findings("$$0.0448 \\approx 0.045$$") == []
     assert len(findings("$$0.6652 \\approx 0.65$$")) == 1
+    assert len(findings("$$1 = 2$$")) == 1 and len(findings("$$0.66 = 0.6652$$")) == 1
+    text = "$$12 \\times 10^{6} = 12,000,001$$"
+    (finding,) = findings(text)
+    assert finding.written == "12,000,001" and finding.correct == "12000000"
 
 
 def test_tolerance_relative():
@@ -170,10 +175,10 @@ def test_thousands_separators_and_units():
     assert finding.correct == "18"
 
 
-def test_a_word_inside_a_side_breaks_it_instead_of_multiplying():
-    assert checked("$$2 \\text{ and } 3 = 6$$") == 1
-    (finding,) = findings("$$2 \\text{ and } 3 = 6$$")
-    assert finding.correct == "3"
+def test_a_word_inside_a_side_leaves_it_unknown():
+    assert checked("$$2 \\text{ and } 3 = 6$$") == 0
+    assert checked("$$20\\% \\text{ of } 50 = 10$$") == 0
+    assert checked("$$\\Rightarrow \\text{O} = 0.06$$") == 0
 
 
 def test_struck_through_text_is_skipped():

@@ -3,8 +3,8 @@ r"""Chains of equalities: the sides of ``a = b \Rightarrow c`` in the order they
 A chain runs across ``\\`` line breaks and ``&`` alignment, and into the next display
 block when that block (or row) starts with a relation: ``$$= 0.22$$`` continues the
 chain above it. A row that starts with ``+``, ``\times`` or ``\cdot`` continues the
-last side. ``\neq``, ``<``, ``\leq``, ``\quad``, a comma, or a word in the middle of a
-side (``2 \text{ and } 3``) end a chain: what follows starts a new one.
+last side. ``\neq``, ``<``, ``\leq``, ``\quad`` or a comma end a chain: what follows starts a
+new one.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import dataclasses
 import re
 from typing import Iterable
 
-from symdl.audit.clean import TEXT, clean
+from symdl.audit.clean import clean
 from symdl.audit.extract import Block
 from symdl.audit.located import Located, join
 
@@ -21,8 +21,8 @@ EQUAL = {"=", r"\Rightarrow", r"\implies", r"\Longrightarrow", r"\approx", r"\eq
          r"\longrightarrow", r"\simeq", r"\doteq", ":="}
 BREAK = {r"\neq", r"\ne", "<", ">", r"\le", r"\leq", r"\ge", r"\geq", r"\lt", r"\gt", r"\sim", r"\in",
          r"\propto", r"\quad", r"\qquad", r"\iff", r"\Leftrightarrow", r"\leftarrow", r"\Leftarrow",
-         r"\mapsto", ",", ";", TEXT}
-_TOKEN = re.compile(r"\\begin\{[^{}]*\}|\\end\{[^{}]*\}|\\\\|\\[A-Za-z]+|\\.|:=|[{}()\[\]=<>,;&]|" + TEXT)
+         r"\mapsto", ",", ";"}
+_TOKEN = re.compile(r"\\begin\{[^{}]*\}|\\end\{[^{}]*\}|\\\\|\\[A-Za-z]+|\\.|:=|[{}()\[\]=<>,;&]")
 _CONTINUES_SIDE = re.compile(r"\s*(?:\+|\\times|\\cdot)")
 
 
@@ -46,8 +46,6 @@ def _rows(math: Located) -> list[list[tuple[str, Located]]]:
         elif depth == 0 and value == "&":
             alignment.append(token.start())
         elif depth == 0 and (value in EQUAL or value in BREAK or value == r"\\"):
-            if value == TEXT and _at_edge(text, start, token):
-                continue
             row.append((relation, math[start:token.start()]))
             start, relation = token.end(), ("" if value == r"\\" else value)
             if value == r"\\":
@@ -62,16 +60,6 @@ def _unaligned(part: Located, math: Located, alignment: list[int]) -> Located:
     marks = {math.offsets[i] for i in alignment}
     return Located("".join(" " if o in marks and c == "&" else c for c, o in zip(part.text, part.offsets)),
                    part.offsets)
-
-
-def _at_edge(text: str, start: int, token: re.Match) -> bool:
-    """A word at the start or end of a side is a label or a unit ("18 m^3"); inside one it breaks."""
-    before, after = text[start:token.start()], text[token.end():].lstrip()
-    if not before.replace(TEXT, "").strip():
-        return True
-    following = _TOKEN.match(after)
-    return not after or (following is not None and following.start() == 0
-                         and (following.group() in EQUAL or following.group() in (r"\\", TEXT)))
 
 
 def chains(blocks: Iterable[Block]) -> list[Chain]:

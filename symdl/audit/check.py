@@ -9,9 +9,9 @@ two numbers means "leads to"), but never a computation against
 another computation: ``3 \\times 3 \\times 3 = 27 \\times 10 \\text{ filters} \\Rightarrow
 270`` checks only 27 × 10 against 270. The right side agrees when it is the left
 side's value rounded to the digits written on it (within half a unit in its last
-place: ``\frac{2}{3} = 0.66`` is a truncation slip), or within the relative
-``tolerance``. A written number shortened (``0.6652 \approx 0.66``) may be rounded
-or cut off, and its own rounding widens the bound. A chain whose first sides are bare names (``f_7 = 1 + 0.36
+place, the rule ``symdl check`` grades worksheets by), or within the relative
+``tolerance``: ``\frac{2}{3} = 0.66`` and ``0.6652 \approx 0.66`` are truncations,
+named as such. A chain whose first sides are bare names (``f_7 = 1 + 0.36
 = 1.36``) binds them, for the rest of the section, to its last numeric side.
 """
 
@@ -28,7 +28,7 @@ from symdl.audit.chains import Chain
 from symdl.audit.located import Lines
 from symdl.audit.sides import Cell, Side, read
 from symdl.audit.slips import name_slip
-from symdl.worksheet.grading import agree, truncates
+from symdl.worksheet.grading import agree
 
 CLAIMS_EQUAL = {"=", r"\approx", r"\equiv", r"\simeq", r"\doteq", ":="}
 SHOWN_DIGITS = 4  # significant digits of a correct value, at least
@@ -85,14 +85,8 @@ def _compare(source: str, lines: Lines, left: Side, relation: str, right: Side, 
 
 
 def _agrees(computed: Cell, result: Cell, tolerance: Optional[float]) -> bool:
-    if tolerance is not None:
-        return bool(agree(float(result.value), float(computed.value), tolerance))
-    claimed, value, decimals = float(result.value), float(computed.value), np.array(result.decimals)
-    if computed.kind == "result":  # a written number shortened: cutting digits off is a convention too
-        own = 0.5 * 10.0 ** -computed.decimals
-        return bool(agree(claimed, value, decimals, spread=own) or truncates(np.array(claimed), np.array(value),
-                                                                             decimals))
-    return bool(agree(claimed, value, decimals))
+    bound = np.array(result.decimals) if tolerance is None else tolerance
+    return bool(agree(float(result.value), float(computed.value), bound))
 
 
 def _bound(sides: list[Side]) -> dict[sp.Symbol, sp.Expr]:

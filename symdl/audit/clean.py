@@ -2,8 +2,8 @@ r"""Rewriting the math of notes into what :func:`symdl.parsing.parse_latex` read
 
 Every rewrite keeps the map back to the file (:class:`Located`). Struck-through
 groups (``\cancel``, ``\sout``…) are removed; ``\text{…}`` words and units (with
-their exponent, ``\text{ m}^3``) become a TEXT mark that the chain splitter drops
-at the edge of a side and treats as a break inside one; ``\text{ReLU}(x)`` is the
+their exponent, ``\text{ m}^3``) become a TEXT mark, dropped at the edge of a side
+and leaving a side with a word inside it unknown; ``\text{ReLU}(x)`` is the
 function; presentation wrappers (``\underline``, ``\boxed``, ``\mathbf``) are
 unwrapped; ``150,528`` and ``150{,}528`` lose their separator; Unicode operators
 become their LaTeX commands. What has meaning the parser lacks (``\overbrace``,

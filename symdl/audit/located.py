@@ -43,13 +43,15 @@ class Located:
         return self[left:max(left, right)]
 
     def sub(self, pattern: re.Pattern, replace: Callable[[re.Match], str]) -> "Located":
-        """Every match replaced; each new character maps to the start of the text it replaces."""
+        """Every match replaced; the new characters spread over the offsets of the text they replace,
+        first to first and last to last, so a side still spans what it was written as."""
         pieces, position = [], 0
         for match in pattern.finditer(self.text):
             pieces.append(self[position:match.start()])
-            new = replace(match)
-            anchor = self.offsets[match.start()] if match.start() < len(self.offsets) else self.start()
-            pieces.append(Located(new, (anchor,) * len(new)))
+            new, old = replace(match), self.offsets[match.start():match.end()]
+            if new and old:
+                step = (len(old) - 1) / max(1, len(new) - 1)
+                pieces.append(Located(new, tuple(old[round(i * step)] for i in range(len(new)))))
             position = match.end()
         pieces.append(self[position:])
         return join(pieces)

@@ -11,6 +11,8 @@ Anything the parser refuses, anything with an unbound name, and anything undefin
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 import re
 from fractions import Fraction
 from typing import Mapping, Optional
@@ -20,6 +22,7 @@ import sympy as sp
 from symdl.audit.clean import TEXT
 from symdl.audit.located import Located
 from symdl.errors import SymdlError
+from symdl.ops import by_head
 from symdl.parsing import parse_latex
 
 DIGITS = 30  # working precision of a side's value: far beyond any digits written in notes
@@ -28,7 +31,9 @@ _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _RESULT = re.compile(rf"\{{?\s*(?P<sign>[-+]?)\s*(?P<number>{_NUMBER})"
                      rf"(?:\s*(?:\\times|\\cdot)\s*10\s*\^\s*(?:\{{\s*(?P<power>[-+]?\d+)\s*\}}|(?P<digit>\d)))?\s*\}}?")
 _MATRIX = re.compile(r"\\begin\{(?P<kind>[bp]?matrix|Bmatrix)\}(?P<cells>(?:(?!\\begin\{|\\end\{).)*)\\end\{(?P=kind)\}", re.S)
-_TRAILING = re.compile(r"[\s.,;:]+$")
+# Words at either end of a side are labels or units ("\text{O} = 0.06", "18 \text{ m}^3") and go,
+# with spacing and closing punctuation; a word inside a side ("20\% \text{ of } 50") leaves it unknown.
+_EDGES = re.compile(rf"[\s{TEXT}]*(?P<side>.*?)[\s{TEXT}.,;:]*", re.S)
 # Readings too ambiguous to evaluate, so the side is unknown: a letter called like a function,
 # g(z) or f(x) (a product only by accident of notation); a name in parentheses after a number,
 # 1.36(f_7), which in notes labels the number as often as it multiplies it; a derivative written
@@ -69,9 +74,11 @@ class Side:
 
 def read(where: Located, bindings: Mapping[sp.Symbol, sp.Expr]) -> Side:
     """One side, evaluated with the bindings in force."""
-    text = _TRAILING.sub("", where.text.replace(TEXT, " "))
-    where = where[:len(text)].strip()
+    edges = _EDGES.fullmatch(where.text)
+    where = where[edges.start("side"):edges.end("side")]
     matrix = _MATRIX.fullmatch(where.text.strip())
+    if matrix is None and _MATRIX.search(where.text):
+        return _matrix_expression(where, bindings)
     if matrix is None:
         return Side(where, [_cell(where, bindings)], ())
     start = len(where.text) - len(where.text.lstrip()) + matrix.start("cells")
@@ -86,8 +93,60 @@ def read(where: Located, bindings: Mapping[sp.Symbol, sp.Expr]) -> Side:
         if any(c.where.text.strip() for c in row):
             rows.append(row)
     if not rows or len({len(r) for r in rows}) != 1:
-        return Side(where, [Cell(where, "unknown")], ())
+        return _unknown(where)
     return Side(where, [c for r in rows for c in r], (len(rows), len(rows[0])))
+
+
+def _matrix_expression(where: Located, bindings: Mapping[sp.Symbol, sp.Expr]) -> Side:
+    r"""A side that computes with matrices: ``A + B``, ``0.5 A``, ``A B``, ``\tanh A``. Each matrix
+    stands in as a symbol named in written order (SymPy keeps commuting symbols sorted by name,
+    so ``A B`` stays A·B), and the tree is then evaluated with the matrices put back."""
+    matrices, pieces, position = {}, [], 0
+    for match in _MATRIX.finditer(where.text):
+        side = read(where[match.start():match.end()], bindings)
+        if not all(c.kind in ("result", "computation") for c in side.cells) or len(matrices) >= 26:
+            return _unknown(where)
+        name = f"M_{{matrix{chr(ord('a') + len(matrices))}}}"
+        matrices[sp.Symbol(f"M_matrix{chr(ord('a') + len(matrices))}", real=True)] = \
+            sp.ImmutableMatrix(*side.shape, [c.value for c in side.cells])
+        pieces.append(where.text[position:match.start()] + "{" + name + "}")
+        position = match.end()
+    try:
+        expr = parse_latex("".join(pieces) + where.text[position:])
+        value = _with_matrices(expr, {**bindings, **matrices})
+    except (SymdlError, ArithmeticError, ValueError, TypeError, AttributeError, sp.ShapeError):
+        return _unknown(where)
+    if not isinstance(value, sp.ImmutableMatrix):
+        return _unknown(where)
+    cells = [Cell(where, "computation", v) for v in (evaluate(x, {}) for x in value)]
+    if any(c.value is None for c in cells):
+        return _unknown(where)
+    return Side(where, cells, value.shape)
+
+
+def _with_matrices(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]):
+    """The value of ``expr`` with matrices: sums and products as in linear algebra (in the order
+    written), a scalar times a matrix, and a function of a matrix entry by entry."""
+    if expr in values:
+        return values[expr]
+    if not expr.args:
+        return expr
+    args = [_with_matrices(arg, values) for arg in expr.args]
+    if not any(isinstance(a, sp.ImmutableMatrix) for a in args):
+        return expr.func(*args)
+    if expr.is_Add:
+        if not all(isinstance(a, sp.ImmutableMatrix) for a in args):
+            raise ValueError("a matrix plus a number")
+        return functools.reduce(operator.add, args)
+    if expr.is_Mul:
+        return functools.reduce(operator.mul, args)
+    if by_head(expr.func) is not None and len(args) == 1:
+        return args[0].applyfunc(expr.func)
+    raise ValueError(f"{expr.func} of a matrix")
+
+
+def _unknown(where: Located) -> Side:
+    return Side(where, [Cell(where, "unknown")], ())
 
 
 def result(text: str) -> Optional[tuple[sp.Rational, int]]:
@@ -126,7 +185,7 @@ def evaluate(expr: sp.Expr, bindings: Mapping[sp.Symbol, sp.Expr]) -> Optional[s
     Bound numbers go in numerically (mpmath), so no bound exponent can make SymPy fold a huge number."""
     try:
         value = expr.evalf(DIGITS, subs={s: bindings[s] for s in expr.free_symbols})
-    except (ArithmeticError, ValueError, TypeError, KeyError):
+    except (ArithmeticError, ValueError, TypeError, KeyError, NotImplementedError, RecursionError):
         return None
     if value.free_symbols or not (value.is_real and value.is_finite) or value.has(sp.zoo, sp.nan):
         return None
