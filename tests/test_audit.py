@@ -219,6 +219,13 @@ def test_matrix_names_bind_element_wise():
     assert finding.correct == "-1.2"
 
 
+def test_tuples_compare_and_bind_item_by_item():
+    text = "$$(s_1, s_2) = (0.5, 0.25)$$\n$$(s_1 + s_2, s_1 s_2) = (0.75, 0.11)$$\n$$(1, 2) = (1)(2)$$"
+    (finding,) = findings(text)
+    assert (finding.written, finding.correct) == ("0.11", "0.125")
+    assert checked(text) == 2
+
+
 def test_unbound_names_are_skipped():
     assert checked("$$w x + b = 3$$") == 0
 

@@ -80,6 +80,9 @@ def read(where: Located, bindings: Mapping[sp.Symbol, sp.Expr]) -> Side:
     if matrix is None and _MATRIX.search(where.text):
         return _matrix_expression(where, bindings)
     if matrix is None:
+        items = _tuple_items(where)
+        if items:
+            return Side(where, [_cell(item, bindings) for item in items], (len(items),))
         return Side(where, [_cell(where, bindings)], ())
     start = len(where.text) - len(where.text.lstrip()) + matrix.start("cells")
     body = where[start:start + len(matrix.group("cells"))]
@@ -95,6 +98,23 @@ def read(where: Located, bindings: Mapping[sp.Symbol, sp.Expr]) -> Side:
     if not rows or len({len(r) for r in rows}) != 1:
         return _unknown(where)
     return Side(where, [c for r in rows for c in r], (len(rows), len(rows[0])))
+
+
+def _tuple_items(where: Located) -> list[Located]:
+    """The items of a tuple or list written inline, ``(0.66, 0.24, 0.1)`` or ``[4, 8, 6, 10]``
+    (two or more; the brackets enclose the whole side), else []."""
+    text = where.text
+    if len(text) < 2 or (text[0], text[-1]) not in (("(", ")"), ("[", "]")):
+        return []
+    depth, commas = 0, []
+    for i, char in enumerate(text):
+        depth += (char in "([{") - (char in ")]}")
+        if depth == 0 and i < len(text) - 1:
+            return []  # (a)(b): the first bracket closes before the end
+        if depth == 1 and char == ",":
+            commas.append(i)
+    bounds = [0] + commas + [len(text) - 1]
+    return [where[a + 1:b] for a, b in zip(bounds, bounds[1:])] if commas else []
 
 
 def _matrix_expression(where: Located, bindings: Mapping[sp.Symbol, sp.Expr]) -> Side:
