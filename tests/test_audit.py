@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from symdl.audit import audit, audit_text
+from symdl.cli import main
 from symdl.limits import limited
 from symdl.ops import REGISTRY
 
@@ -29,6 +30,13 @@ def run(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "symdl", "audit", *args], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=120)
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    """The command in this process (fast); ``run`` starts it as a user would."""
+    code = main(["audit", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
 def findings(text: str, path: str = "notes.md", tolerance=None) -> list:
@@ -65,12 +73,12 @@ def test_json_contract_and_exit_status(tmp_path):
     assert finding["written"] == "0.24" and finding["correct"] == "0.27" and finding["slip"] is None
 
 
-def test_no_findings_exit_zero_and_plain_text(tmp_path):
+def test_no_findings_exit_zero_and_plain_text(tmp_path, capsys):
     notes = tmp_path / "ok.md"
     notes.write_text("$2 + 3 = 5$ and $\\frac{1}{4} = 0.25$\n", encoding="utf-8")
-    done = run(str(notes))
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines() == ["0 finding(s) in 2 equalities checked in 1 file(s)"]
+    code, out, err = cli(capsys, str(notes))
+    assert code == 0, err
+    assert out.strip().splitlines() == ["0 finding(s) in 2 equalities checked in 1 file(s)"]
 
 
 def test_plain_text_line_per_finding(tmp_path):
@@ -85,10 +93,10 @@ def test_plain_text_line_per_finding(tmp_path):
     assert summary == "1 finding(s) in 1 equalities checked in 1 file(s)"
 
 
-def test_api_to_dict_matches_cli(tmp_path):
+def test_api_to_dict_matches_cli(tmp_path, capsys):
     notes = tmp_path / "n.md"
     notes.write_text("$$7 \\times 8 = 54$$\n", encoding="utf-8")
-    assert audit([str(notes)]).to_dict() == json.loads(run(str(notes), "--json").stdout)
+    assert audit([str(notes)]).to_dict() == json.loads(cli(capsys, str(notes), "--json")[1])
 
 
 # --- notation --------------------------------------------------------------------------------------
@@ -295,14 +303,29 @@ def test_a_right_sum_is_never_flagged_and_a_wrong_one_always(a, b, places):
     assert len(findings(text.replace(f"= {right}$$", f"= {wrong}$$"))) == 1
 
 
+_PIECES = ["\\frac{", "}", "{", "(", ")", "1", "0.5", "x_1", "\\\\", "&", "\\begin{bmatrix}", "\\end{bmatrix}",
+           "\\text{a}", "~~", "\n", "\\cancel{", "-", "+", "^", "e", "\\sigma", "\\sin", "150,528", "\\times", "<",
+           "\\quad", ",", "f_7", "\\sqrt", "|", "3", "2.25", "\\Rightarrow", "=", "$", "$$", "\u202e", "# h\n", " "]
+
+
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=10).map("".join), min_size=2, max_size=4))
+def test_any_notes_are_read_without_a_crash(sides):
+    text = "$$f_7 = 2$$\n$$" + " = ".join(sides) + "$$\n"
+    lines = text.split("\n")
+    for path in ("n.md", "n.tex"):
+        for check in audit_text(path, text).checks:
+            assert 1 <= check.line <= len(lines) and 1 <= check.column <= len(lines[check.line - 1]) + 1
+            assert check.written and check.written in text
+
+
 # --- HTML -------------------------------------------------------------------------------------------
-def test_html_marks_and_escapes_hostile_text(tmp_path):
+def test_html_marks_and_escapes_hostile_text(tmp_path, capsys):
     notes = tmp_path / "hostile.md"
     notes.write_text('<script>alert(1)</script> "><img src=x onerror=alert(1)> \u202eevil\u202c\n\n'
                      "$$1 + 1 = 2$$\n\n$$2 + 2 = 5 \\text{<b>bold</b>}$$\n", encoding="utf-8")
     out = tmp_path / "out" / "report.html"
-    done = run(str(notes), "--html", str(out))
-    assert done.returncode == 1, done.stderr
+    code, _, err = cli(capsys, str(notes), "--html", str(out))
+    assert code == 1, err
     page = out.read_text(encoding="utf-8")
     assert "<script" not in page and "<img" not in page and "<b>" not in page
     assert "&lt;script&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -313,33 +336,35 @@ def test_html_marks_and_escapes_hostile_text(tmp_path):
 
 # --- bad input --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("content", [b"\x00\x01binary", b"\xff\xfe not utf-8 \xc3\x28"])
-def test_not_text_is_exit_2(tmp_path, content):
+def test_not_text_is_exit_2(tmp_path, capsys, content):
     bad = tmp_path / "bad.md"
     bad.write_bytes(content)
     out = tmp_path / "out.html"
-    done = run(str(bad), "--html", str(out), "--json")
-    assert done.returncode == 2 and done.stdout == ""
-    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    code, out_text, err = cli(capsys, str(bad), "--html", str(out), "--json")
+    assert code == 2 and out_text == ""
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not out.exists()
 
 
-def test_unreadable_and_missing_files_are_exit_2(tmp_path):
+def test_unreadable_and_missing_files_are_exit_2(tmp_path, capsys):
     good = tmp_path / "good.md"
     good.write_text("$$1 + 1 = 3$$", encoding="utf-8")
     out = tmp_path / "out.html"
     for path in (tmp_path / "missing.md", tmp_path):
-        done = run(str(good), str(path), "--html", str(out))
-        assert done.returncode == 2 and done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
+        code, out_text, err = cli(capsys, str(good), str(path), "--html", str(out))
+        assert code == 2 and out_text == "" and len(err.strip().splitlines()) == 1
         assert not out.exists()
 
 
-def test_bad_tolerance_is_exit_2(tmp_path):
+def test_bad_tolerance_is_exit_2(tmp_path, capsys):
     good = tmp_path / "good.md"
     good.write_text("$$1 + 1 = 2$$", encoding="utf-8")
     for value in ("abc", "-1", "nan"):
-        done = run(str(good), "--tolerance", value)
-        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, value
-    assert run(str(good), "--tolerance", "digits").returncode == 0
+        code, _, err = cli(capsys, str(good), "--tolerance", value)
+        assert code == 2 and len(err.strip().splitlines()) == 1, value
+    assert cli(capsys, str(good), "--tolerance", "digits")[0] == 0
+    good.write_text("$$\\frac{1}{3} = 0.30$$", encoding="utf-8")
+    assert cli(capsys, str(good))[0] == 1 and cli(capsys, str(good), "--tolerance", "0.2")[0] == 0
 
 
 def test_too_large_a_file_is_refused(tmp_path, capsys):

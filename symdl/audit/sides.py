@@ -29,8 +29,10 @@ DIGITS = 30  # working precision of a side's value: far beyond any digits writte
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _RESULT = re.compile(rf"\{{?\s*(?P<sign>[-+]?)\s*(?P<number>{_NUMBER})"
-                     rf"(?:\s*(?:\\times|\\cdot)\s*10\s*\^\s*(?:\{{\s*(?P<power>[-+]?\d+)\s*\}}|(?P<digit>\d)))?\s*\}}?")
-_MATRIX = re.compile(r"\\begin\{(?P<kind>[bp]?matrix|Bmatrix)\}(?P<cells>(?:(?!\\begin\{|\\end\{).)*)\\end\{(?P=kind)\}", re.S)
+                     r"(?:\s*(?:\\times|\\cdot)\s*10\s*\^\s*(?:\{\s*(?P<power>[-+]?\d+)\s*\}|(?P<digit>\d)))?"
+                     r"\s*\}?")
+_MATRIX = re.compile(r"\\begin\{(?P<kind>[bp]?matrix|Bmatrix)\}(?P<cells>(?:(?!\\begin\{|\\end\{).)*)"
+                     r"\\end\{(?P=kind)\}", re.S)
 # Words at either end of a side are labels or units ("\text{O} = 0.06", "18 \text{ m}^3") and go,
 # with spacing and closing punctuation; a word inside a side ("20\% \text{ of } 50") leaves it unknown.
 _EDGES = re.compile(rf"[\s{TEXT}]*(?P<side>.*?)[\s{TEXT}.,;:]*", re.S)
