@@ -175,6 +175,13 @@ def test_tolerance_relative():
     assert len(findings(text, tolerance=0.05)) == 1
 
 
+def test_scientific_notation_is_a_written_number():
+    assert findings("$$\\frac{3}{2000} = 1.5 \\times 10^{-3}$$") == []
+    assert findings("$$1.5e-3 = 0.0015$$") == [] and findings("$$\\frac{3}{2000} = 1.5e-3$$") == []
+    (finding,) = findings("$$\\frac{3}{2000} = 1.6 \\times 10^{-3}$$")
+    assert finding.correct == "0.0015"
+
+
 def test_thousands_separators_and_units():
     assert findings("$$224 \\times 224 \\times 3 = 150,528$$") == []
     assert findings("$$224 \\times 224 \\times 3 = 150{,}528 \\text{ pixels}$$") == []

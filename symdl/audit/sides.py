@@ -29,8 +29,8 @@ DIGITS = 30  # working precision of a side's value: far beyond any digits writte
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _RESULT = re.compile(rf"\{{?\s*(?P<sign>[-+]?)\s*(?P<number>{_NUMBER})"
-                     r"(?:\s*(?:\\times|\\cdot)\s*10\s*\^\s*(?:\{\s*(?P<power>[-+]?\d+)\s*\}|(?P<digit>\d)))?"
-                     r"\s*\}?")
+                     r"(?:\s*(?:\\times|\\cdot)\s*10\s*\^\s*(?:\{\s*(?P<power>[-+]?\d+)\s*\}|(?P<digit>\d))"
+                     r"|[eE](?P<exponent>[-+]?\d+))?\s*\}?")
 _MATRIX = re.compile(r"\\begin\{(?P<kind>[bp]?matrix|Bmatrix)\}(?P<cells>(?:(?!\\begin\{|\\end\{).)*)"
                      r"\\end\{(?P=kind)\}", re.S)
 # Words at either end of a side are labels or units ("\text{O} = 0.06", "18 \text{ m}^3") and go,
@@ -172,12 +172,12 @@ def _unknown(where: Located) -> Side:
 
 
 def result(text: str) -> Optional[tuple[sp.Rational, int]]:
-    """A number as written, exactly, with the digits after its point (2.5 × 10^{-3}: 4)."""
+    """A number as written, exactly, with the digits after its point (2.5 × 10^{-3} or 2.5e-3: 4)."""
     match = _RESULT.fullmatch(text.strip())
     if match is None:
         return None
     number = match.group("number")
-    power = int(match.group("power") or match.group("digit") or 0)
+    power = int(match.group("power") or match.group("digit") or match.group("exponent") or 0)
     decimals = (len(number.split(".")[1]) if "." in number else 0) - power
     value = Fraction(number) * Fraction(10) ** power * (-1 if match.group("sign") == "-" else 1)
     return sp.Rational(value.numerator, value.denominator), decimals
