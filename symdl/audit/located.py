@@ -24,9 +24,6 @@ class Located:
         end = len(source) if end is None else end
         return cls(source[start:end], tuple(range(start, end)))
 
-    def __len__(self) -> int:
-        return len(self.text)
-
     def __getitem__(self, span: slice) -> "Located":
         return Located(self.text[span], self.offsets[span])
 
