@@ -295,6 +295,17 @@ def test_slip_sigma_for_sigma_derivative():
     assert slip(f"$$1 - \\tanh(0.5)^2 = {math.tanh(0.5):.3f}$$") == REGISTRY["tanh"].slips[0].text
 
 
+def test_slip_search_is_bounded_per_file():
+    from symdl.audit.sides import read
+    from symdl.audit.located import Located
+    from symdl.audit.slips import SlipSearch
+    computed, written = (read(Located.of(text), {}).cells[0] for text in ("\\sin(30)", "0.5"))
+    assert SlipSearch().name(computed, written, {}) == REGISTRY["sin"].slips[0].text
+    search = SlipSearch(replays=1)  # sin(30) is the first node replayed
+    assert search.name(computed, written, {}) == REGISTRY["sin"].slips[0].text and search.replays == 0
+    assert search.name(computed, written, {}) is None  # the budget is spent
+
+
 def test_unexplained_wrong_value_has_no_slip():
     assert slip("$$7 \\times 8 = 54$$") is None
 

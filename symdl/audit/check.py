@@ -27,7 +27,7 @@ import sympy as sp
 from symdl.audit.chains import Chain
 from symdl.audit.located import Lines
 from symdl.audit.sides import Cell, Side, read
-from symdl.audit.slips import name_slip
+from symdl.audit.slips import SlipSearch
 from symdl.worksheet.grading import agree
 
 CLAIMS_EQUAL = {"=", r"\approx", r"\equiv", r"\simeq", r"\doteq", ":="}
@@ -54,19 +54,20 @@ class Check:
 
 def check_chains(source: str, chains: list[Chain], tolerance: Optional[float]) -> list[Check]:
     """Every comparison in the file, in order; bindings are scoped to the section."""
-    lines, checks, bindings, section = Lines(source), [], {}, None
+    lines, checks, bindings, section, slips = Lines(source), [], {}, None, SlipSearch()
     for chain in chains:
         if chain.section != section:
             bindings, section = {}, chain.section
         sides = [read(where, bindings) for where in chain.sides]
         for left, relation, right in zip(sides, chain.relations, sides[1:]):
-            checks += _compare(source, lines, left, relation, right, tolerance, bindings)
+            checks += _compare(source, lines, (left, relation, right), tolerance, bindings, slips)
         bindings.update(_bound(sides))
     return checks
 
 
-def _compare(source: str, lines: Lines, left: Side, relation: str, right: Side, tolerance: Optional[float],
-             bindings: dict) -> list[Check]:
+def _compare(source: str, lines: Lines, pair: tuple[Side, str, Side], tolerance: Optional[float],
+             bindings: dict, slips: SlipSearch) -> list[Check]:
+    left, relation, right = pair
     if not right.is_result or left.shape != right.shape or not left.numeric:
         return []
     if left.is_result and relation not in CLAIMS_EQUAL:
@@ -80,7 +81,7 @@ def _compare(source: str, lines: Lines, left: Side, relation: str, right: Side, 
         line, column = lines.where(result.where.start())
         checks.append(Check(line, column, result.where.offsets[-1] + 1, text, written(source, result.where),
                             shown(computed.value, result.decimals), right_here,
-                            None if right_here else name_slip(computed, result, bindings)))
+                            None if right_here else slips.name(computed, result, bindings)))
     return checks
 
 

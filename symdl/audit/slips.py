@@ -24,18 +24,31 @@ from symdl.parsing import parse_latex
 from symdl.worksheet.grading import agree, arithmetic_slip, truncates
 
 _MAX_NODES = 200  # a longer computation is not searched for slips (each node costs one re-evaluation)
+MAX_REPLAYS = 20_000  # re-evaluations per file, about 20 s at worst
 _DERIVATIVE_NODES = 16  # a derivative written out, o(1 - o), is small
 _DUMMY = sp.Dummy("argument")
 
 
-def name_slip(computed: Cell, written: Cell, bindings: Mapping[sp.Symbol, sp.Expr]) -> Optional[str]:
-    """The slip that turns the computation into the written number, or None."""
-    claimed, decimals = float(written.value), np.array(written.decimals)
-    arithmetic = arithmetic_slip(np.array(claimed), np.array(float(computed.value)), decimals)
-    if arithmetic or computed.kind != "computation":  # the simplest explanation first
-        return arithmetic or None
-    return next((text for text, value in _replayed(computed.where.text, bindings)
-                 if _reproduces(claimed, value, decimals, float(computed.value))), None)
+class SlipSearch:
+    """Names slips for one file, within a budget of re-evaluations, so that no file of notes can
+    make the search run long: past the budget a wrong value is still reported, its slip unnamed."""
+
+    def __init__(self, replays: int = MAX_REPLAYS):
+        self.replays = replays
+
+    def name(self, computed: Cell, written: Cell, bindings: Mapping[sp.Symbol, sp.Expr]) -> Optional[str]:
+        """The slip that turns the computation into the written number, or None."""
+        claimed, decimals = float(written.value), np.array(written.decimals)
+        arithmetic = arithmetic_slip(np.array(claimed), np.array(float(computed.value)), decimals)
+        if arithmetic or computed.kind != "computation" or self.replays <= 0:  # the simplest explanation first
+            return arithmetic or None
+        for text, value in _replayed(computed.where.text, bindings):
+            self.replays -= 1
+            if _reproduces(claimed, value, decimals, float(computed.value)):
+                return text
+            if self.replays <= 0:
+                break
+        return None
 
 
 def _reproduces(claimed: float, candidate: float, decimals: np.ndarray, truth: float) -> bool:
