@@ -10,9 +10,9 @@ another computation: ``3 \\times 3 \\times 3 = 27 \\times 10 \\text{ filters} \\
 270`` checks only 27 × 10 against 270. The right side agrees when it is the left
 side's value rounded to the digits written on it (within half a unit in its last
 place, the rule ``symdl check`` grades worksheets by), or within the relative
-``tolerance``: ``\frac{2}{3} = 0.66`` and ``0.6652 \approx 0.66`` are truncations,
-named as such. A chain whose first sides are bare names (``f_7 = 1 + 0.36
-= 1.36``) binds them, for the rest of the section, to its last numeric side.
+``tolerance``: ``\\frac{2}{3} = 0.66`` and ``0.6652 \\approx 0.66`` are truncations,
+named as such. A chain with bare names among its sides (``f_7 = 1 + 0.36 = 1.36``)
+binds them, for the rest of the section, to its last numeric side.
 """
 
 from __future__ import annotations
