@@ -109,7 +109,7 @@ class Backprop:
         return {n: float(self.graph.nodes[n].get("grad", 0)) for n in graphs.inputs(self.graph)}
 
     def to_dict(self) -> dict:
-        """The ``symdl backprop --json`` object (a contract: see DESIGN.md)."""
+        """The ``symdl backprop --json`` object (a contract: see the README's "JSON output")."""
         nodes = []
         for node in graphs.op_nodes(self.graph):
             data = self.graph.nodes[node]

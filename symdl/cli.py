@@ -196,6 +196,25 @@ def _cmd_exercise(args) -> int:
     return 0
 
 
+def _cmd_audit(args) -> int:
+    from symdl.audit import audit
+    from symdl.files import write_all
+    from symdl.printing.audit import audit_html
+    tolerance = None if args.tolerance in (None, "digits") else _relative_tolerance(args.tolerance)
+    report = audit(args.files, tolerance)
+    if args.html:
+        write_all([(args.html, audit_html(report))], inputs=args.files)
+    print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json else "\n".join(report.lines()))
+    return EXIT_CLAIM_WRONG if report.findings else 0
+
+
+def _relative_tolerance(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise SymdlError(f"--tolerance takes 'digits' or a relative error such as 0.01, got {text!r}") from None
+
+
 def _cmd_gallery(args) -> int:
     from symdl.gallery import stream_gallery
     examples = Path(args.examples)
@@ -356,6 +375,18 @@ def _parser() -> argparse.ArgumentParser:
     exercise.add_argument("--out", metavar="DIR",
                           help="write questions and answers (.tex) and .json to DIR, e.g. --out exercises/")
     exercise.add_argument("--json", action="store_true", help="print the variants and their answers as JSON")
+
+    audit = command("audit", _cmd_audit,
+                    "check every chain of equalities in notes (Markdown, LaTeX, text) and flag each slip on its line",
+                    "symdl audit notes.md", "symdl audit lab*.md --json", "symdl audit notes.tex --html checked.html",
+                    more="; exit 1 with findings, 0 without, 2 on a bad file")
+    audit.add_argument("files", metavar="FILE", nargs="+", help="notes to check, e.g. lecture4.md notes.tex")
+    audit.add_argument("--json", action="store_true",
+                       help=f"print one JSON object (files, checked, findings; see {JSON_DOCS})")
+    audit.add_argument("--html", metavar="OUT",
+                       help="write the notes back with each checked equation marked, e.g. --html checked.html")
+    audit.add_argument("--tolerance", metavar="digits|REL",
+                       help="agree to the digits written (default), or within this relative error, e.g. --tolerance 0.01")
 
     gallery = command("gallery", _cmd_gallery,
                       "solve the seed notes' worked examples and problem files into a directory",

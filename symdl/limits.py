@@ -28,6 +28,8 @@ class Limits:
     # gradients): |v| < 10**308 keeps each a finite float64 when reported, and stops a tower such as
     # x**x**x**x**x at 3 one step before its next exponent would need trillions of digits
     max_magnitude: int = 308
+    max_notes_bytes: int = 2_000_000  # bytes of one file of notes read by ``symdl audit``
+    max_equations: int = 20_000  # sides of equalities in one file of notes (each is parsed once)
 
 
 LIMITS = Limits()

@@ -220,7 +220,7 @@ def _numeric_verdict(solution: Solution, key: str, q: Quantity, index, claimed, 
     written = (solution.problem.decimals or {}).get(key)
     if written is not None and np.shape(written) == claimed.shape and tolerance is None:
         tolerance = written  # decimals as written in the file, trailing zeros included
-    right = _agree(claimed, truth, tolerance)
+    right = agree(claimed, truth, tolerance)
     verdict = Verdict(key, claimed, truth, bool(right.all()))
     if verdict.right:
         return verdict
@@ -232,7 +232,7 @@ def _numeric_verdict(solution: Solution, key: str, q: Quantity, index, claimed, 
         return verdict
     with np.errstate(invalid="ignore"):
         inputs_moved = ~np.isclose(replayed, truth, rtol=1e-12, atol=0)  # the student's earlier numbers differ
-    own = wrong & ~(inputs_moved & _agree(claimed, replayed, tolerance, spread=spread))
+    own = wrong & ~(inputs_moved & agree(claimed, replayed, tolerance, spread=spread))
     if not own.any():
         verdict.cause = "carried"
         return verdict
@@ -321,37 +321,45 @@ def _explained(wrong, world: _World, index, claimed, replayed, spread, tolerance
         if candidate.shape == claimed.shape:
             with np.errstate(invalid="ignore"):
                 changes = ~np.isclose(candidate, replayed, rtol=1e-9, atol=0)
-            explained |= changes & (_agree(claimed, candidate, tolerance, spread=spread)
-                                    | _truncates(claimed, candidate, tolerance))
+            explained |= changes & (agree(claimed, candidate, tolerance, spread=spread)
+                                    | truncates(claimed, candidate, tolerance))
     return explained
 
 
 def _arithmetic_slip(claimed: np.ndarray, replayed: np.ndarray, own: np.ndarray, written: Optional[np.ndarray],
                      inputs_right: bool) -> str:
-    """A flipped sign, a truncation instead of rounding (or both), a decimal-point slip; else the
-    number this step gives."""
+    """A slip :func:`arithmetic_slip` names; else the number this step gives."""
     c, r = np.atleast_1d(claimed[own]), np.atleast_1d(replayed[own])
     if not np.all(np.isfinite(r)):
         return ""
-    decimals = written if written is not None else np.array([_decimals(x) for x in c])
-    scale = 10.0 ** np.atleast_1d(decimals)
-    for sign, prefix in ((1, ""), (-1, "the sign is flipped, and ")):
-        if sign == -1 and np.all(c != 0) and np.all(_agree(c, -r)):
-            return "the sign is flipped"
-        rounded = np.round(sign * r * scale) / scale
-        if np.all(_truncates(c, sign * r, np.atleast_1d(decimals))) and not np.allclose(rounded, c):
-            return (f"{prefix}{show(sign * r if r.size > 1 else sign * r[0])} was truncated to "
-                    f"{show(c if c.size > 1 else c[0])}, not rounded (to the digits written it is "
-                    f"{show(rounded if rounded.size > 1 else rounded[0])})")
-    for power in (1, 2, 3, -1, -2, -3):
-        if np.all(c != 0) and np.all(_agree(c, r * 10.0 ** power)):
-            return f"off by a factor of {10.0 ** power:g} (a decimal-point slip)"
+    named = arithmetic_slip(c, r, written if written is not None else np.array([_decimals(x) for x in c]))
+    if named:
+        return named
     if inputs_right:
         return f"its inputs are right, and the step gives {show(replayed[own])} (an arithmetic slip)"
     return f"from the numbers used, this step gives {show(replayed[own])}"
 
 
-def _truncates(claimed: np.ndarray, value: np.ndarray, tolerance) -> np.ndarray:
+def arithmetic_slip(claimed: np.ndarray, value: np.ndarray, decimals: np.ndarray) -> str:
+    """What turns ``value`` into ``claimed`` (written to ``decimals`` places): a flipped sign, a
+    truncation instead of rounding (or both), a decimal-point slip; "" when none does."""
+    c, r = np.atleast_1d(claimed), np.atleast_1d(value)
+    scale = 10.0 ** np.atleast_1d(decimals)
+    for sign, prefix in ((1, ""), (-1, "the sign is flipped, and ")):
+        if sign == -1 and np.all(c != 0) and np.all(agree(c, -r)):
+            return "the sign is flipped"
+        rounded = np.round(sign * r * scale) / scale
+        if np.all(truncates(c, sign * r, np.atleast_1d(decimals))) and not np.allclose(rounded, c):
+            return (f"{prefix}{show(sign * r if r.size > 1 else sign * r[0])} was truncated to "
+                    f"{show(c if c.size > 1 else c[0])}, not rounded (to the digits written it is "
+                    f"{show(rounded if rounded.size > 1 else rounded[0])})")
+    for power in (1, 2, 3, -1, -2, -3):
+        if np.all(c != 0) and np.all(agree(c, r * 10.0 ** power)):
+            return f"off by a factor of {10.0 ** power:g} (a decimal-point slip)"
+    return ""
+
+
+def truncates(claimed: np.ndarray, value: np.ndarray, tolerance) -> np.ndarray:
     """Entry by entry: the claim is ``value`` cut off (not rounded) after the digits written."""
     decimals = tolerance if isinstance(tolerance, np.ndarray) else _inferred(claimed)
     scale = 10.0 ** decimals.astype(float)
@@ -388,7 +396,7 @@ def _decimals(x: float) -> int:
     return max(0, places - int(exponent or 0))
 
 
-def _agree(claimed, truth, tolerance=None, spread=0.0) -> np.ndarray:
+def agree(claimed, truth, tolerance=None, spread=0.0) -> np.ndarray:
     """Entry by entry: equal to the digits written (half a unit in the last place), or within the
     relative tolerance, widened by ``spread``, the rounding carried in from earlier numbers.
     ``tolerance`` is None (decimals inferred from the numbers), a float (relative) or an integer
