@@ -201,7 +201,7 @@ class _Differentiator:
         u = self.generic
         outer = head(u)
         self._justify(outer, u)
-        self.steps.append(Step(Derivative(outer, u), op.local(outer, (u,), None)[0], "known derivative", op.rule))
+        self.steps.append(Step(Derivative(outer, u), op.local(outer, outer.args, None)[0], "known derivative", op.rule))
 
     def _justify(self, outer: Expr, var: sp.Symbol) -> None:
         """The textbook proof of f' from f's exponential definition (tanh, sigmoid, softplus)."""

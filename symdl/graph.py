@@ -40,7 +40,6 @@ import sympy as sp
 
 from symdl import ops
 from symdl.errors import LimitError, SymdlError
-from symdl.functions import leaky_relu
 from symdl.limits import LIMITS
 from symdl.parsing import parse, parse_steps, symbol
 from symdl.rewrite import canonical
@@ -166,10 +165,8 @@ def split(expr: sp.Expr, granularity: str) -> Gate:
     if op is None:
         raise SymdlError(f"symdl has no gate for {type(expr).__name__} (in {expr})")
     args = tuple(expr.args)
-    if op.name == "step":
-        return ("step", args[:1], args[1])
-    if isinstance(expr, leaky_relu) and args[1].is_number:
-        return ("leaky_relu", args[:1], args[1])
+    if op.params:
+        return (op.name, *op.fold(args))
     if op.arity is None and granularity == "gates" and len(args) > 2:
         return (op.name, (type(expr)(*args[:-1]), args[-1]), None)
     return (op.name, args, None)

@@ -47,7 +47,7 @@ def vjp(data: dict, upstream: np.ndarray, value: np.ndarray, operands: list[np.n
     take from a student's worked numbers rather than from the network)."""
     if data["tensor"]:
         return list(registry.get(data["op"]).vjp(upstream, value, *operands, **data["params"]))
-    local = _elementwise_local(data["op"], data["params"].get("slope"))
+    local = _elementwise_local(data["op"], ops.get(data["op"]).constant(data["params"]))
     return [upstream * local(value, operands[0])]
 
 
@@ -103,7 +103,7 @@ class Network:
         else:
             value = self._elementwise_forward(op_name, values, params)
         self.graph.add_node(name, kind="op", op=op_name, tensor=tensor, inputs=tuple(inputs), params=params,
-                            const=params.get("slope"), symbol=symbol(name), value=value, shape=value.shape,
+                            const=None if tensor else ops.get(op_name).constant(params), symbol=symbol(name), value=value, shape=value.shape,
                             expr=sp.Symbol(f"{op_name}({', '.join(inputs)})"))
         for node in dict.fromkeys(inputs):
             self.graph.add_edge(node, name)
@@ -115,10 +115,7 @@ class Network:
         if op is None or op.arity != 1 or len(values) != 1:
             raise SymdlError(f"{op_name!r} is neither a tensor op ({', '.join(sorted(registry.TENSOR_REGISTRY))}) "
                              f"nor a unary scalar op applied element-wise")
-        unknown = set(params) - {"slope"}
-        if unknown:
-            raise SymdlError(f"element-wise {op_name} takes no parameters {sorted(unknown)}")
-        return np.asarray(op.numpy(values[0], const=params.get("slope")), dtype=float)
+        return np.asarray(op.numpy(values[0], const=op.constant(params)), dtype=float)
 
     def value(self, node: str) -> np.ndarray:
         return self.graph.nodes[node]["value"]
@@ -169,7 +166,7 @@ class Network:
 
     def _notation(self, u: str, v: str, data: dict, output: str) -> str:
         if not data["tensor"]:
-            local = ops.get(data["op"]).local(symbol(v), (symbol(u),), None)[0]
+            local = ops.get(data["op"]).local(symbol(v), (symbol(u),), data["const"])[0]
             return f"{local} (element-wise)"
         rules = registry.get(data["op"]).gradient_notation(v, list(data["inputs"]), f"∂{output}/∂{v}")
         return "; ".join(rule for i, rule in zip(data["inputs"], rules) if i == u)
