@@ -37,10 +37,6 @@ from symdl.rewrite import STABLE, apply_rules
 
 #: NumPy implementations of symdl's own SymPy functions, taken from the op registry.
 NUMPY_FUNCTIONS = ops.numpy_functions()
-# Max/min route their gradient through Heaviside(x - Max(rest), 1/2). Without a NumPy function for it,
-# SymPy's printer rewrites Heaviside as a Piecewise and *simplifies* each condition (PSLQ on random
-# points): 7 seconds for max of 6 inputs, minutes for 10. Named here, it prints as one call.
-NUMPY_FUNCTIONS["Heaviside"] = numeric.heaviside
 NUMPY_FUNCTIONS["sech"] = numeric.sech  # from the stable rules for tanh' and σ'; NumPy's 1/cosh overflows
 #: What generated code may call: symdl's functions, SciPy's special functions (erf, erfc), NumPy.
 LAMBDIFY_MODULES = [NUMPY_FUNCTIONS, "scipy", "numpy"]

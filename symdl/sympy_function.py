@@ -44,9 +44,13 @@ class RecordFunction(sp.Function):
         return self.args[0].is_real if self.record.sign in ("positive", "nonnegative") else None
 
     def _eval_evalf(self, prec):
-        if all(arg.is_number for arg in self.args):
-            return self.record.elementary(*self.args).evalf(prec)
-        return None
+        """The definition evaluated with the arguments substituted by evalf itself, which raises the
+        working precision where terms cancel (α(eˣ − 1) at x = −1e−60)."""
+        if not all(arg.is_number for arg in self.args):
+            return None
+        placeholders = [sp.Dummy() for _ in self.args]
+        definition = self.record.elementary(*placeholders)
+        return definition.evalf(prec, subs=dict(zip(placeholders, self.args)))
 
     def _eval_rewrite(self, rule, args, **hints):
         """``rewrite(exp)`` or ``rewrite(h)`` for any head ``h`` the definition is written with."""

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 import numpy as np
+import sympy as sp
 
 from symdl import ops
 from symdl.errors import SymdlError
@@ -104,16 +105,22 @@ def _with(problem: Problem, given: dict) -> dict:
     return spec
 
 
+def _flat(op: ops.Op) -> bool:
+    """Whether every local derivative of ``op`` is identically 0."""
+    inputs = [sp.Dummy() for _ in range(op.arity or 2)]
+    return all(d == 0 for d in op.local(sp.Dummy(), inputs, None))
+
+
 def _on_a_kink(solution: Solution) -> bool:
     """True where a non-smooth op sits exactly on a kink (ReLU at 0, a tie in max), which its kink
-    quantities (``Op.kinks``) show as a 0. Not floor: it jumps, but its gradient is 0 on both sides,
-    and sizes are whole numbers by design."""
+    quantities (``Op.kinks``) show as a 0. Not an op whose gradient is 0 on both sides (floor, whose
+    sizes are whole numbers by design, or a step): there the kink changes no gradient."""
     graph = getattr(solution.work, "graph", None)
     if graph is None:
         return False
     for _, data in graph.nodes(data=True):
         op = ops.REGISTRY.get(data.get("op")) if not data.get("tensor") else None
-        if op is None or op.kinks is None or op.name == "floor":
+        if op is None or op.kinks is None or _flat(op):
             continue
         operands = [np.asarray(graph.nodes[i]["value"], dtype=float) for i in data["inputs"]]
         if any(np.any(quantity == 0) for quantity in op.kinks(operands)):
