@@ -358,6 +358,27 @@ register(Op("leaky_relu", None, _with_param(_SLOPE, lambda o, x, slope: (slope +
             elementary=lambda x, slope: Max(0, x) + slope * Min(0, x),
             exact=lambda x, slope: x if x.is_extended_positive else slope * x if x.is_extended_nonpositive else None,
             tex_name=r"\operatorname{LeakyReLU}"))
+_ALPHA = Param("alpha", S.One, "a nonnegative number", lambda value: value >= 0)  # PyTorch's ELU default
+register(Op("elu", None, _with_param(_ALPHA, lambda o, x, alpha: (Piecewise((1, x > 0), (o + alpha, True)),
+                                                                  Min(0, sp.exp(x) - 1))),
+            "ELU({c})", r"\operatorname{{ELU}}\left({0}\right)",
+            "ELU passes the gradient where its input was positive, and out + α times it elsewhere.",
+            lambda x, const: np.where(np.asarray(x) > 0, x, np.asarray(const, dtype=float) * np.expm1(np.minimum(x, 0))),
+            function=True, kinks=sign_of_argument, params=(_ALPHA,),
+            torch=_torch_with_number("elu", lambda torch, x, alpha: torch.where(
+                x > 0, x, alpha * torch.expm1(torch.clamp(x, max=0)))),
+            elementary=lambda x, alpha: Max(0, x) + alpha * (sp.exp(Min(0, x)) - 1),
+            exact=lambda x, alpha: x if x.is_extended_positive else S.Zero if x.is_zero else None,
+            tex_name=r"\operatorname{ELU}",
+            slips=(Slip("ELU's local gradient left of 0 is out + α, not α", local=lambda o, a, c: (
+                Piecewise((1, a[0] > 0), (_ALPHA.default if c is None else c, True)),)),)))
+register(Op("swish", None, lambda o, a, c: (function("sigmoid")(a[0]) * (1 + a[0] * (1 - function("sigmoid")(a[0]))),),
+            "SiLU", r"\operatorname{{SiLU}}\left({0}\right)",
+            "The SiLU (swish) gate's local gradient is σ(x)(1 + x(1 − σ(x))): σ(x) plus x times σ'(x).",
+            lambda x, const=None: x * numeric.sigmoid(x), function=True, spellings=("silu",),
+            torch=lambda torch: torch.nn.functional.silu, elementary=lambda x: x / (1 + sp.exp(-x)),
+            exact=lambda x: S.Zero if x is S.Zero else None, tex_name=r"\operatorname{SiLU}",
+            slips=(Slip("used σ(x) alone, dropping the x·σ'(x) term", local=lambda o, a, c: (function("sigmoid")(a[0]),)),)))
 register(Op("step", None, lambda o, a, c: (S.Zero,),
             "step", r"H\left({0}\right)", "The step's gradient is zero wherever it is defined: nothing flows back through it.",
             lambda x, const: np.heaviside(x, np.asarray(const, dtype=float)), head=Heaviside, function=True,

@@ -54,7 +54,7 @@ def _literals(path: pathlib.Path):
 
 def test_the_scan_sees_the_engine_and_every_name():
     assert len(_engine_files()) >= 10
-    assert {"tanh", "leaky_relu", "slope", "sigma", "Heaviside"} <= _names()
+    assert {"tanh", "leaky_relu", "slope", "sigma", "Heaviside", "elu", "alpha", "silu"} <= _names()
 
 
 def test_no_op_or_parameter_name_is_written_outside_its_record():
