@@ -12,6 +12,7 @@ softplus) also gets the textbook proof of its derivative from that definition.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import Callable, Union
 
@@ -32,8 +33,15 @@ RuleUse = tuple[str, str, Form]  # (rule name, the teacher's note, how the deriv
 
 
 def derive(expr: Union[Expr, str], wrt: Union[sp.Symbol, str], explain: bool = True) -> Derivation:
-    """d(expr)/d(wrt) in canonical form, with the steps a teacher would write."""
-    expr, wrt = _as_expr(expr), _as_symbol(wrt)
+    """d(expr)/d(wrt) in canonical form, with the steps a teacher would write. A SymPy user's own
+    symbols are symdl's by name, and the derivation is given back in them."""
+    (expr, back), ours = _as_expr(expr), _as_symbol(wrt)
+    if isinstance(wrt, sp.Symbol) and wrt != ours:
+        back[ours] = wrt
+    return _in_symbols(_derive(expr, ours, explain), back)
+
+
+def _derive(expr: Expr, wrt: sp.Symbol, explain: bool) -> Derivation:
     _check_size(expr)
     steps: list[Step] = []
     start, fired = apply_rules(expr, CANONICAL)
@@ -49,19 +57,31 @@ def derive(expr: Union[Expr, str], wrt: Union[sp.Symbol, str], explain: bool = T
     return Derivation(expr, wrt, steps, result)
 
 
-def _as_expr(expr: Union[Expr, str]) -> Expr:
-    """Text goes through symdl's own whitelisting parser, never sympify."""
+def _as_expr(expr: Union[Expr, str]) -> tuple[Expr, dict]:
+    """Text goes through symdl's own whitelisting parser, never sympify; a SymPy expression is
+    taken in symdl's symbols, with the map back to the user's."""
+    from symdl.parsing import own_symbols, parse
     if isinstance(expr, str):
-        from symdl.parsing import parse
-        return parse(expr)
-    return expr
+        return parse(expr), {}
+    return own_symbols(expr)
+
+
+def _in_symbols(derivation: Derivation, back: dict) -> Derivation:
+    """The derivation with symdl's symbols replaced by the user's."""
+    if not back:
+        return derivation
+    steps = [dataclasses.replace(step, lhs=step.lhs.xreplace(back), rhs=step.rhs.xreplace(back))
+             for step in derivation.steps]
+    return Derivation(derivation.expression.xreplace(back), derivation.wrt.xreplace(back), steps,
+                      derivation.result.xreplace(back))
 
 
 def _as_symbol(wrt: Union[sp.Symbol, str]) -> sp.Symbol:
-    """A name is checked as on the command line and made by the one symbol factory."""
-    if not isinstance(wrt, str):
-        return wrt
+    """A name is checked as on the command line and made by the one symbol factory; a SymPy
+    Symbol is symdl's symbol of its name."""
     from symdl.parsing import parse_names, symbol
+    if not isinstance(wrt, str):
+        return symbol(wrt.name)
     names = parse_names(wrt)
     if len(names) != 1:
         raise SymdlError(f"derive takes one variable, got {wrt!r}")

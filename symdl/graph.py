@@ -41,7 +41,7 @@ import sympy as sp
 from symdl import ops
 from symdl.errors import LimitError, SymdlError
 from symdl.limits import LIMITS
-from symdl.parsing import parse, parse_steps, symbol
+from symdl.parsing import own_symbols, parse, parse_steps, symbol
 from symdl.rewrite import canonical
 
 GRANULARITIES = ("gates", "ops", "fused")
@@ -126,7 +126,9 @@ def _as_expr(value: Union[str, int, float, sp.Expr]) -> sp.Expr:
         return parse(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, sp.Basic)):
         raise SymdlError(f"a step must be an expression, not {type(value).__name__}")
-    return value if isinstance(value, sp.Basic) else (sp.Integer(value) if isinstance(value, int) else sp.Float(value))
+    if isinstance(value, sp.Basic):
+        return own_symbols(value)[0]  # a SymPy user's plain Symbol('x') is symdl's x
+    return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
 
 
 def _collect(root: sp.Expr, granularity: str, collected: dict) -> None:

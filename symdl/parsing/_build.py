@@ -48,6 +48,28 @@ def symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
 
+def own_symbols(expr: sp.Basic) -> tuple[sp.Basic, dict[sp.Symbol, sp.Symbol]]:
+    """A SymPy user's expression in symdl's symbols, matched by name (a plain ``Symbol('x')`` and
+    symdl's real ``x`` are one variable), and the map back to the user's symbols for results."""
+    if not isinstance(expr, sp.Basic):
+        return expr, {}
+    theirs = {s: symbol(s.name) for s in _symbols_in(expr) if s != symbol(s.name)}
+    return (expr.xreplace(theirs) if theirs else expr), {ours: s for s, ours in theirs.items()}
+
+
+def _symbols_in(expr: sp.Basic) -> set[sp.Symbol]:
+    """The symbols of ``expr``, found without recursion (a deep expression would hit Python's limit)."""
+    found, stack, seen = set(), [expr], set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, sp.Symbol):
+            found.add(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(node.args)
+    return found
+
+
 def quote(token: str) -> str:
     """A token as shown in messages: quoted, control and non-ASCII characters escaped, long ones cut."""
     shown = token if len(token) <= 40 else token[:40] + "..."
