@@ -98,6 +98,11 @@ class Op:
             return self.latex.format(self.tex(operands[:-1], const), operands[-1], c=c)
         return self.latex.format(*operands, c=c)
 
+    @property
+    def flat(self) -> bool:
+        """Whether every local derivative is identically 0 (floor, step): a kink then changes no gradient."""
+        return all(d == 0 for d in self.local(sp.Dummy(), [sp.Dummy() for _ in range(self.arity or 2)], None))
+
     def with_defaults(self, args: Sequence[Expr]) -> tuple:
         """The arguments with every missing parameter's default appended."""
         given = len(args) - (self.arity or 1)
@@ -187,10 +192,20 @@ def _others_product(args: Sequence[Expr], i: int) -> Expr:
 
 
 def _route(args: Sequence[Expr], i: int, larger: bool) -> Expr:
-    """Max/min routing: 1 where input i wins, 0 where it loses; ties split evenly (H(0) = 1/2)."""
+    """Max/min routing: 1 where input i wins, 0 where it loses; a tie of k inputs gives each 1/k, so
+    the shares always sum to 1 (two inputs: H(a − b) with H(0) = 1/2)."""
+    if len(args) > 2:
+        wins = [_wins(args, k, larger) for k in range(len(args))]
+        return wins[i] / sp.Add(*wins)
     rest = [a for j, a in enumerate(args) if j != i]
     best = Max(*rest) if larger else Min(*rest)
     return Heaviside(args[i] - best) if larger else Heaviside(best - args[i])
+
+
+def _wins(args: Sequence[Expr], i: int, larger: bool) -> Expr:
+    """1 where input i is at least (at most) every other input, else 0."""
+    sign = 1 if larger else -1
+    return sp.Mul(*(Heaviside(sign * (args[i] - a), 1) for j, a in enumerate(args) if j != i))
 
 
 def sign_of_argument(args: Sequence) -> list:

@@ -13,7 +13,6 @@ import math
 from typing import Any
 
 import numpy as np
-import sympy as sp
 
 from symdl import ops
 from symdl.errors import SymdlError
@@ -105,12 +104,6 @@ def _with(problem: Problem, given: dict) -> dict:
     return spec
 
 
-def _flat(op: ops.Op) -> bool:
-    """Whether every local derivative of ``op`` is identically 0."""
-    inputs = [sp.Dummy() for _ in range(op.arity or 2)]
-    return all(d == 0 for d in op.local(sp.Dummy(), inputs, None))
-
-
 def _on_a_kink(solution: Solution) -> bool:
     """True where a non-smooth op sits exactly on a kink (ReLU at 0, a tie in max), which its kink
     quantities (``Op.kinks``) show as a 0. Not an op whose gradient is 0 on both sides (floor, whose
@@ -120,7 +113,7 @@ def _on_a_kink(solution: Solution) -> bool:
         return False
     for _, data in graph.nodes(data=True):
         op = ops.REGISTRY.get(data.get("op")) if not data.get("tensor") else None
-        if op is None or op.kinks is None or _flat(op):
+        if op is None or op.kinks is None or op.flat:
             continue
         operands = [np.asarray(graph.nodes[i]["value"], dtype=float) for i in data["inputs"]]
         if any(np.any(quantity == 0) for quantity in op.kinks(operands)):
