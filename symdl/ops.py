@@ -89,8 +89,9 @@ class Op:
             object.__setattr__(self, "forward", lambda args, const: self.head(*self._full(args, const)))
 
     def label(self, const: Optional[Expr] = None) -> str:
-        """The glyph with its constant filled in, e.g. ``+1`` or ``×-1``."""
-        return self.glyph.format(c=_short(const)) if const is not None else self.glyph
+        """The glyph with its constant filled in, e.g. ``+1`` or ``×-1``; without one (a parameter
+        given as an input) the placeholder is left out: ``LeakyReLU``."""
+        return self.glyph.format(c=_short(const)) if const is not None else self.glyph.replace("({c})", "")
 
     def tex(self, operands: Sequence[str], const: Optional[Expr] = None) -> str:
         c = sp.latex(const) if const is not None else ""
@@ -374,10 +375,12 @@ register(Op("leaky_relu", None, _with_param(_SLOPE, lambda o, x, slope: (slope +
             exact=lambda x, slope: x if x.is_extended_positive else slope * x if x.is_extended_nonpositive else None,
             tex_name=r"\operatorname{LeakyReLU}"))
 _ALPHA = Param("alpha", S.One, "a nonnegative number", lambda value: value >= 0)  # PyTorch's ELU default
-register(Op("elu", None, _with_param(_ALPHA, lambda o, x, alpha: (Piecewise((1, x > 0), (o + alpha, True)),
+# left of 0, elu' = out + α = α·eˣ, written α·e^min(0, x): out + α cancels to nothing far left (x = −700),
+# and a kernel evaluates both branches, where e^x alone would overflow far right
+register(Op("elu", None, _with_param(_ALPHA, lambda o, x, alpha: (Piecewise((1, x > 0), (alpha * sp.exp(Min(0, x)), True)),
                                                                   Min(0, sp.exp(x) - 1))),
             "ELU({c})", r"\operatorname{{ELU}}\left({0}\right)",
-            "ELU passes the gradient where its input was positive, and out + α times it elsewhere.",
+            "ELU passes the gradient where its input was positive, and out + α = α·eˣ times it elsewhere.",
             lambda x, const: np.where(np.asarray(x) > 0, x, np.asarray(const, dtype=float) * np.expm1(np.minimum(x, 0))),
             function=True, kinks=sign_of_argument, params=(_ALPHA,),
             torch=_torch_with_number("elu", lambda torch, x, alpha: torch.where(
@@ -385,7 +388,7 @@ register(Op("elu", None, _with_param(_ALPHA, lambda o, x, alpha: (Piecewise((1, 
             elementary=lambda x, alpha: Max(0, x) + alpha * (sp.exp(Min(0, x)) - 1),
             exact=lambda x, alpha: x if x.is_extended_positive else S.Zero if x.is_zero else None,
             tex_name=r"\operatorname{ELU}",
-            slips=(Slip("ELU's local gradient left of 0 is out + α, not α", local=lambda o, a, c: (
+            slips=(Slip("ELU's local gradient left of 0 is out + α = α·eˣ, not α", local=lambda o, a, c: (
                 Piecewise((1, a[0] > 0), (_ALPHA.default if c is None else c, True)),)),)))
 register(Op("swish", None, lambda o, a, c: (function("sigmoid")(a[0]) * (1 + a[0] * (1 - function("sigmoid")(a[0]))),),
             "SiLU", r"\operatorname{{SiLU}}\left({0}\right)",

@@ -40,10 +40,12 @@ def test_defaults_spellings_and_exact_values():
 
 
 def test_derivatives_are_textbook_forms():
-    """elu' = 1 for x > 0 else out + α;  silu' = σ(x)(1 + x(1 − σ(x)))."""
-    assert sp.diff(elu(x, a), x) == sp.Piecewise((1, x > 0), (elu(x, a) + a, True))
+    """elu' = 1 for x > 0 else out + α = α·eˣ (the form without cancellation);  silu' = σ(x)(1 + x(1 − σ(x)))."""
+    assert sp.diff(elu(x, a), x) == sp.Piecewise((1, x > 0), (a * sp.exp(sp.Min(0, x)), True))
+    left = sp.Symbol("left", negative=True)
+    assert sp.simplify(sp.diff(elu(x, a), x).subs(x, left) - (elu(left, a) + a).rewrite(sp.exp)) == 0
     assert sp.diff(swish(x), x) == sigmoid(x) * (1 + x * (1 - sigmoid(x)))
-    assert symdl.derive("elu(x)", "x").result == sp.Piecewise((1, x > 0), (elu(x) + 1, True))
+    assert symdl.derive("elu(x)", "x").result == sp.Piecewise((1, x > 0), (sp.exp(sp.Min(0, x)), True))
     assert sp.simplify(symdl.derive("silu(x)", "x").result - sigmoid(x) * (1 + x * (1 - sigmoid(x)))) == 0
 
 
