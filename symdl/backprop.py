@@ -26,7 +26,7 @@ from symdl.parsing import parse_point
 
 DIGITS = 30
 SMALL_ARRAY = 12  # arrays with at most this many elements are printed in full
-Point = Union[str, Mapping[str, Union[int, float, str, sp.Expr]]]
+Point = Union[str, Mapping[Union[str, sp.Symbol], Union[int, float, str, sp.Expr, np.number]]]
 
 
 class AdjointSymbol(sp.Symbol):
@@ -185,7 +185,7 @@ def backprop(source: graphs.Source, at: Point, output: Optional[str] = None,
 def point_values(needed: Sequence[str], at: Point) -> dict[str, sp.Float]:
     """The value of every name in ``needed`` from ``--at`` text or a mapping: none missing, none
     unknown, each a finite number."""
-    values = parse_point(at) if isinstance(at, str) else dict(at)
+    values = parse_point(at) if isinstance(at, str) else {_key(k): v for k, v in at.items()}
     unknown = sorted(set(values) - set(needed))
     missing = [n for n in needed if n not in values]
     if unknown:
@@ -195,10 +195,17 @@ def point_values(needed: Sequence[str], at: Point) -> dict[str, sp.Float]:
     return {n: _number(n, values[n]) for n in needed}
 
 
+def _key(key) -> str:
+    """A point's key: a name, or a SymPy Symbol standing for it."""
+    return key.name if isinstance(key, sp.Symbol) else key
+
+
 def _number(name: str, value) -> sp.Float:
     if isinstance(value, str):
         value = parse_point(f"{name}={value}")[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float, sp.Number)):
+    if isinstance(value, (np.integer, np.floating)):  # a NumPy scalar
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, sp.Number)):
         raise SymdlError(f"the value of {name} must be a number, not {value!r}")
     if isinstance(value, float) and not math.isfinite(value):
         raise SymdlError(f"the value of {name} must be finite, not {value}")

@@ -34,8 +34,15 @@ Form = Callable[[Callable[[Expr], Expr]], Expr]
 
 
 def derive(expr: Union[Expr, str], wrt: Union[sp.Symbol, str], explain: bool = True) -> Derivation:
-    """d(expr)/d(wrt) in canonical form, with the steps a teacher would write, as a tree."""
-    expr, wrt = _as_expr(expr), _as_symbol(wrt)
+    """d(expr)/d(wrt) in canonical form, with the steps a teacher would write, as a tree. A SymPy
+    user's own symbols are symdl's by name, and the derivation is given back in them."""
+    (expr, back), ours = _as_expr(expr), _as_symbol(wrt)
+    if isinstance(wrt, sp.Symbol) and wrt != ours:
+        back[ours] = wrt
+    return _in_symbols(_derive(expr, ours, explain), back)
+
+
+def _derive(expr: Expr, wrt: sp.Symbol, explain: bool) -> Derivation:
     _check_size(expr)
     tree: list[Step] = []
     start, fired = apply_rules(expr, CANONICAL)
@@ -50,19 +57,38 @@ def derive(expr: Union[Expr, str], wrt: Union[sp.Symbol, str], explain: bool = T
     return Derivation(expr, wrt, tree, result)
 
 
-def _as_expr(expr: Union[Expr, str]) -> Expr:
-    """Text goes through symdl's own whitelisting parser, never sympify."""
+def _as_expr(expr: Union[Expr, str]) -> tuple[Expr, dict]:
+    """Text goes through symdl's own whitelisting parser, never sympify; a SymPy expression is
+    taken in symdl's symbols, with the map back to the user's."""
+    from symdl.parsing import own_symbols, parse
     if isinstance(expr, str):
-        from symdl.parsing import parse
-        return parse(expr)
-    return expr
+        return parse(expr), {}
+    return own_symbols(expr)
+
+
+def _in_symbols(derivation: Derivation, back: dict) -> Derivation:
+    """The derivation with symdl's symbols replaced by the user's."""
+    if not back:
+        return derivation
+    return Derivation(derivation.expression.xreplace(back), derivation.wrt.xreplace(back),
+                      [_step_in_symbols(root, back) for root in derivation.tree], derivation.result.xreplace(back))
+
+
+def _step_in_symbols(step: Step, back: dict) -> Step:
+    def mapped(expr):
+        return None if expr is None else expr.xreplace(back)
+    formula = None if step.formula is None else tuple(mapped(e) for e in step.formula)
+    return dataclasses.replace(step, lhs=mapped(step.lhs), rhs=mapped(step.rhs), result=mapped(step.result),
+                               formula=formula, parts=tuple((mapped(k), mapped(v)) for k, v in step.parts),
+                               substeps=tuple(_step_in_symbols(sub, back) for sub in step.substeps))
 
 
 def _as_symbol(wrt: Union[sp.Symbol, str]) -> sp.Symbol:
-    """A name is checked as on the command line and made by the one symbol factory."""
-    if not isinstance(wrt, str):
-        return wrt
+    """A name is checked as on the command line and made by the one symbol factory; a SymPy
+    Symbol is symdl's symbol of its name."""
     from symdl.parsing import parse_names, symbol
+    if not isinstance(wrt, str):
+        return symbol(wrt.name)
     names = parse_names(wrt)
     if len(names) != 1:
         raise SymdlError(f"derive takes one variable, got {wrt!r}")
@@ -292,8 +318,8 @@ class _Differentiator:
         self._frames.append([])
         self._justify(outer, u)
         proof = tuple(self._frames.pop())
-        self._frames[-1].append(Step(Derivative(outer, u), op.local(outer, (u,), None)[0], "known derivative", op.rule,
-                                     substeps=proof))
+        self._frames[-1].append(Step(Derivative(outer, u), op.local(outer, outer.args, None)[0], "known derivative",
+                                     op.rule, substeps=proof))
 
     def _justify(self, outer: Expr, var: sp.Symbol) -> None:
         """The textbook proof of f' from f's exponential definition (tanh, sigmoid, softplus)."""

@@ -40,7 +40,6 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.backprop import Point, point_values
 from symdl.errors import SymdlError
-from symdl.functions import gelu, leaky_relu, normal_cdf, relu, sigmoid, softplus
 from symdl.kernels import Kernel, kernel
 from symdl.parsing import parse_names
 
@@ -66,16 +65,26 @@ def _product(*factors):
     return functools.reduce(operator.mul, factors)
 
 
-#: Each SymPy head symdl produces, as NumPy and SciPy compute it, for the differences: written from
-#: the definitions, apart from the kernels' generated code, so that a fault there cannot hide in both.
-NUMPY: dict[type, Callable] = {
-    sp.Add: _sum, sp.Mul: _product, sp.Pow: np.power, sp.exp: np.exp, sp.log: np.log, sp.sin: np.sin,
-    sp.cos: np.cos, sp.tanh: np.tanh, sp.Abs: np.abs, sp.sign: np.sign, sp.erf: special.erf, sp.erfc: special.erfc,
-    sigmoid: special.expit, softplus: lambda x: np.logaddexp(0.0, x), relu: lambda x: np.maximum(x, 0.0),
-    gelu: lambda x: x * special.ndtr(x), normal_cdf: special.ndtr, leaky_relu: lambda x, slope: np.where(x > 0, x, slope * x),
-    sp.Heaviside: np.heaviside, sp.floor: np.floor, sp.Max: lambda *a: functools.reduce(np.maximum, a),
-    sp.Min: lambda *a: functools.reduce(np.minimum, a),
-}
+#: The SymPy heads that are not function ops: sums, products and powers, and the functions that
+#: appear in derivatives (sign, in |x|') or in definitions (erf, erfc) without being ops of their own.
+STRUCTURE: dict[type, Callable] = {sp.Add: _sum, sp.Mul: _product, sp.Pow: np.power, sp.sign: np.sign,
+                                   sp.erf: special.erf, sp.erfc: special.erfc}
+
+
+def _definition(op: ops.Op) -> Callable:
+    """An op's forward rule as NumPy code: SymPy's lambdify of the record's definition (its elementary
+    form when symdl defines the function), never the kernels' NumPy table, so that a fault there
+    cannot hide in both. An n-ary op folds its binary form."""
+    inputs = [sp.Dummy(f"x{i}") for i in range((op.arity or 2) + len(op.params))]
+    definition = op.elementary(*inputs) if op.elementary is not None else op.head(*inputs)
+    function = sp.lambdify(inputs, definition, modules=["scipy", "numpy"])
+    return (lambda *a: functools.reduce(function, a)) if op.arity is None else function
+
+
+@functools.cache
+def numpy_reference() -> dict[type, Callable]:
+    """Each SymPy head symdl produces, as NumPy computes it from its definition, for the differences."""
+    return STRUCTURE | {op.head: _definition(op) for op in ops.REGISTRY.values() if op.function and op.head}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -287,7 +296,7 @@ class _Terms:
     def evaluate(self, rows: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """Each term's value (one column per term) and, per kink node, the quantities that must hold."""
         with np.errstate(all="ignore"):
-            values = _walk(self.expression, dict(zip(self.symbols, rows.T)), NUMPY, float)
+            values = _walk(self.expression, dict(zip(self.symbols, rows.T)), numpy_reference(), float)
             kinks = [np.column_stack([np.broadcast_to(a, len(rows)) for a in KINKS[type(node)](
                 [values[arg] for arg in node.args])]) for node in self.kink_nodes]
         terms = np.column_stack([np.broadcast_to(np.asarray(values[t], dtype=float), len(rows)) for t in self.terms])
@@ -390,16 +399,8 @@ def _torch_module(wanted: Optional[bool]):
 
 def _torch_functions(torch) -> dict[type, Callable]:
     """Each SymPy head symdl produces, as the PyTorch function a PyTorch user would call."""
-    F = torch.nn.functional
-    return {
-        sp.Add: _sum, sp.Mul: _product, sp.Pow: torch.pow, sp.exp: torch.exp, sp.log: torch.log, sp.sin: torch.sin,
-        sp.cos: torch.cos, sp.tanh: torch.tanh, sp.Abs: torch.abs, sp.sign: torch.sign, sp.erf: torch.special.erf,
-        sp.erfc: torch.special.erfc, sigmoid: torch.sigmoid, softplus: F.softplus, relu: torch.relu, gelu: F.gelu,
-        normal_cdf: torch.special.ndtr,
-        leaky_relu: lambda x, slope: torch.where(x > 0, x, slope * x),
-        sp.Heaviside: lambda x, at_zero: torch.where(x == 0, at_zero, (x > 0).to(x.dtype)), sp.floor: torch.floor,
-        sp.Max: lambda *a: functools.reduce(torch.maximum, a), sp.Min: lambda *a: functools.reduce(torch.minimum, a),
-    }
+    return {sp.Add: _sum, sp.Mul: _product, sp.Pow: torch.pow, sp.sign: torch.sign, sp.erf: torch.special.erf,
+            sp.erfc: torch.special.erfc} | {op.head: op.torch(torch) for op in ops.REGISTRY.values() if op.torch}
 
 
 def _torch_gradients(torch, expression: sp.Expr, symbols: list[sp.Symbol], rows: np.ndarray,

@@ -40,9 +40,8 @@ import sympy as sp
 
 from symdl import ops
 from symdl.errors import LimitError, SymdlError
-from symdl.functions import leaky_relu
 from symdl.limits import LIMITS
-from symdl.parsing import parse, parse_steps, symbol
+from symdl.parsing import own_symbols, parse, parse_steps, symbol
 from symdl.rewrite import canonical
 
 GRANULARITIES = ("gates", "ops", "fused")
@@ -154,7 +153,9 @@ def _as_expr(value: Union[str, int, float, sp.Expr]) -> sp.Expr:
         return parse(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, sp.Basic)):
         raise SymdlError(f"a step must be an expression, not {type(value).__name__}")
-    return value if isinstance(value, sp.Basic) else (sp.Integer(value) if isinstance(value, int) else sp.Float(value))
+    if isinstance(value, sp.Basic):
+        return own_symbols(value)[0]  # a SymPy user's plain Symbol('x') is symdl's x
+    return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
 
 
 def _collect(root: sp.Expr, granularity: str, collected: dict) -> None:
@@ -193,10 +194,8 @@ def split(expr: sp.Expr, granularity: str) -> Gate:
     if op is None:
         raise SymdlError(f"symdl has no gate for {type(expr).__name__} (in {expr})")
     args = tuple(expr.args)
-    if op.name == "step":
-        return ("step", args[:1], args[1])
-    if isinstance(expr, leaky_relu) and args[1].is_number:
-        return ("leaky_relu", args[:1], args[1])
+    if op.params:
+        return (op.name, *op.fold(args))
     if op.arity is None and granularity == "gates" and len(args) > 2:
         return (op.name, (type(expr)(*args[:-1]), args[-1]), None)
     return (op.name, args, None)

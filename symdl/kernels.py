@@ -37,7 +37,6 @@ from typing import Callable, Optional, Sequence
 import networkx as nx
 import numpy as np
 import sympy as sp
-from scipy import special
 
 from symdl import graph as graphs
 from symdl import numeric, ops
@@ -48,14 +47,7 @@ from symdl.parsing import parse_names
 from symdl.rewrite import STABLE, STABLE_STEPS, apply_rules, canonical
 
 #: NumPy implementations of symdl's own SymPy functions, taken from the op registry.
-NUMPY_FUNCTIONS = {op.head.__name__: op.numpy for op in ops.REGISTRY.values()
-                   if op.head is not None and op.head.__module__ == "symdl.functions"}
-NUMPY_FUNCTIONS["leaky_relu"] = numeric.leaky_relu  # the registry's form takes the slope as ``const``
-# Max/min route their gradient through Heaviside(x - Max(rest), 1/2). Without a NumPy function for it,
-# SymPy's printer rewrites Heaviside as a Piecewise and *simplifies* each condition (PSLQ on random
-# points): 7 seconds for max of 6 inputs, minutes for 10. Named here, it prints as one call.
-NUMPY_FUNCTIONS["Heaviside"] = numeric.heaviside
-NUMPY_FUNCTIONS["normal_cdf"] = special.ndtr  # in GELU's derivative; accurate far left, where 1 + erf is 0
+NUMPY_FUNCTIONS = ops.numpy_functions()
 NUMPY_FUNCTIONS["sech"] = numeric.sech  # from the stable rules for tanh' and σ'; NumPy's 1/cosh overflows
 #: What code lambdified elsewhere may call: symdl's functions, SciPy's special functions (erf, erfc), NumPy.
 LAMBDIFY_MODULES = [NUMPY_FUNCTIONS, "scipy", "numpy"]

@@ -24,7 +24,7 @@ import sympy as sp
 import symdl
 from symdl import cli, ops
 from symdl.errors import SymdlError
-from symdl.functions import gelu, leaky_relu, normal_cdf, relu, sigmoid, softplus
+from symdl.functions import elu, gelu, leaky_relu, normal_cdf, relu, sigmoid, softplus, swish
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 gc = importlib.import_module("symdl.gradcheck")  # the module; ``symdl.gradcheck`` is the function
@@ -98,6 +98,12 @@ def _leaky_relu(rng, a, slope):
     return leaky_relu(a[0], rng.choice((sp.Rational(1, 100), sp.Rational(1, 5)))), a[1]
 
 
+def _elu(rng, a, alpha):
+    if rng.random() < 0.3:  # a learnable α, an expression too
+        return elu(a[0], 1 + alpha[0] ** 2), max(a[1], 1 + alpha[1] ** 2)
+    return elu(a[0], rng.choice((sp.S.One, sp.Rational(1, 2)))), max(a[1], 1.0)
+
+
 def _step(rng, a):
     return sp.Heaviside(a[0], rng.choice((sp.S.Zero, sp.S.Half))), 1.0
 
@@ -127,6 +133,8 @@ BUILDERS = {  # op name -> (number of children, builder)
     "normal_cdf": (1, lambda rng, a: (normal_cdf(a[0]), 1.0)),
     "relu": (1, lambda rng, a: (relu(a[0]), a[1])),
     "leaky_relu": (2, _leaky_relu),
+    "elu": (2, _elu),
+    "swish": (1, lambda rng, a: (swish(a[0]), a[1])),
     "step": (1, _step),
     "floor": (1, lambda rng, a: (sp.floor(a[0]), a[1] + 1)),
     "max": (2, lambda rng, a, b: (sp.Max(a[0], b[0]), max(a[1], b[1]))),
@@ -284,7 +292,7 @@ EXAMPLES = {  # one expression per registry op, in which the fused graph has tha
     "div": "x/(3 + y)", "reciprocal": "1/(3 + x)", "powc": "x**3", "expc": "2**x", "pow": "(3 + x)**y",
     "exp": "exp(x)", "log": "log(3 + x)", "sqrt": "sqrt(3 + x)", "abs": "abs(x)", "sin": "sin(x)", "cos": "cos(x)",
     "tanh": "tanh(x)", "sigmoid": "sigmoid(x)", "softplus": "softplus(x)", "gelu": "gelu(x)", "normal_cdf": "normal_cdf(x)", "relu": "relu(x)",
-    "leaky_relu": "leaky_relu(x, y)", "step": "step(x)", "floor": "floor(x)", "max": "max(x, y)", "min": "min(x, y)",
+    "leaky_relu": "leaky_relu(x, y)", "elu": "elu(x, y)", "swish": "silu(x)", "step": "step(x)", "floor": "floor(x)", "max": "max(x, y)", "min": "min(x, y)",
 }
 SLIGHTLY = sp.Rational(1, 10_000)
 

@@ -84,7 +84,7 @@ def test_report_is_balanced_and_has_every_part():
     assert parsed.errors == [] and parsed.stack == []
     assert {"html", "head", "body", "style", "svg", "math", "table", "h1", "h2"} <= parsed.seen
     assert text.startswith("<!DOCTYPE html>")
-    assert "<svg" in text and '<math display="block">' in text
+    assert "<svg" in text and '<math display="block"' in text
 
 
 def test_report_is_self_contained():

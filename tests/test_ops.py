@@ -20,7 +20,8 @@ CASES = [
     ("sin", None, 1, (0.7,)), ("cos", None, 1, (0.7,)), ("tanh", None, 1, (1.9,)), ("sigmoid", None, 1, (-0.4,)),
     ("softplus", None, 1, (0.7,)), ("gelu", None, 1, (-0.7,)), ("relu", None, 1, (0.7,)), ("relu", None, 1, (-0.7,)),
     ("leaky_relu", sp.Rational(1, 5), 1, (-0.7,)), ("leaky_relu", None, 1, (0.7,)), ("leaky_relu", None, 2, (-0.7, 0.3)),
-    ("step", sp.Integer(0), 1, (0.7,)), ("max", None, 2, (0.3, -1.2)), ("max", None, 3, (0.3, -1.2, 2.0)),
+    ("elu", sp.Rational(1, 2), 1, (-0.7,)), ("elu", None, 1, (0.7,)), ("elu", None, 2, (-0.7, 1.3)),
+    ("swish", None, 1, (-0.7,)), ("step", sp.Integer(0), 1, (0.7,)), ("max", None, 2, (0.3, -1.2)), ("max", None, 3, (0.3, -1.2, 2.0)),
     ("min", None, 2, (0.3, -1.2)), ("floor", None, 1, (2.7,)),
 ]
 

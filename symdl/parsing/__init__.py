@@ -6,8 +6,8 @@ operators and registry functions, and ``_build`` is the one place where their
 pieces become SymPy (and where the limits in :mod:`symdl.limits` are enforced).
 """
 
-from symdl.parsing._build import symbol
+from symdl.parsing._build import own_symbols, symbol
 from symdl.parsing.latex import parse_latex
 from symdl.parsing.text import parse, parse_names, parse_point, parse_steps
 
-__all__ = ["parse", "parse_latex", "parse_names", "parse_point", "parse_steps", "symbol"]
+__all__ = ["own_symbols", "parse", "parse_latex", "parse_names", "parse_point", "parse_steps", "symbol"]

@@ -34,14 +34,8 @@ NUMBER = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _EXPONENT = re.compile(r"[eE]([+-]?[0-9]+)$", re.ASCII)
 
 CONSTANTS = {"pi": sp.pi, "e": sp.E, "E": sp.E}
-# Other spellings of registry ops: SymPy's printed names (Abs, Max, Heaviside) and common ones.
-ALIASES = {"ln": "log", "Abs": "abs", "Max": "max", "Min": "min", "heaviside": "step", "Heaviside": "step"}
-# Names that are functions only when called; bare, they are ordinary symbols (σ is a common variable).
-CALL_ALIASES = {"sigma": "sigmoid"}
 # SymPy prints Heaviside(x, 1/2) as "Heaviside(x)", so that spelling keeps SymPy's H(0) = 1/2.
-_ONE_ARG_CONST = {"Heaviside": sp.S.Half}
-# Ops taking an optional second argument: leaky_relu's slope, step's value at 0.
-_OPTIONAL_SECOND = {"leaky_relu", "step"}
+_SYMPY_DEFAULTS = {sp.Heaviside.__name__: sp.S.Half}
 
 _LOG10_E = math.log10(math.e)
 _FREE_DIGITS = 15  # folding numbers this small costs nothing worth counting
@@ -57,6 +51,28 @@ WORK: collections.Counter[str] = collections.Counter()
 def symbol(name: str) -> sp.Symbol:
     """The one place symbols are made: real, so every module agrees on the Symbol for a name."""
     return sp.Symbol(name, real=True)
+
+
+def own_symbols(expr: sp.Basic) -> tuple[sp.Basic, dict[sp.Symbol, sp.Symbol]]:
+    """A SymPy user's expression in symdl's symbols, matched by name (a plain ``Symbol('x')`` and
+    symdl's real ``x`` are one variable), and the map back to the user's symbols for results."""
+    if not isinstance(expr, sp.Basic):
+        return expr, {}
+    theirs = {s: symbol(s.name) for s in _symbols_in(expr) if s != symbol(s.name)}
+    return (expr.xreplace(theirs) if theirs else expr), {ours: s for s, ours in theirs.items()}
+
+
+def _symbols_in(expr: sp.Basic) -> set[sp.Symbol]:
+    """The symbols of ``expr``, found without recursion (a deep expression would hit Python's limit)."""
+    found, stack, seen = set(), [expr], set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, sp.Symbol):
+            found.add(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(node.args)
+    return found
 
 
 def quote(token: str) -> str:
@@ -99,25 +115,40 @@ def check_name(name: str, text: str, position: int) -> str:
 
 
 def function_names() -> dict[str, str]:
-    """Every spelling of a call-only function, mapped to its op; read from the registry each time."""
-    names = {op.name: op.name for op in REGISTRY.values() if op.function}
-    names.update({alias: op for alias, op in ALIASES.items() if op in REGISTRY})
-    return names
+    """Every spelling of a function (its name and the record's ``spellings``: ``ln``, SymPy's
+    ``Abs``, ``silu``), mapped to its op; read from the registry each time."""
+    return {spelling: op.name for op in REGISTRY.values() if op.function for spelling in (op.name, *op.spellings)}
+
+
+def call_aliases() -> dict[str, str]:
+    """Names that stand for an op only when called (``sigma(x)``); bare, they are ordinary symbols
+    (σ is a common variable)."""
+    return {spelling: op.name for op in REGISTRY.values() for spelling in op.call_spellings}
+
+
+def operator_words() -> dict[str, str]:
+    r"""The words of ``\operatorname{LeakyReLU}``, as symdl's activations print, lower-cased, mapped to their op."""
+    words = {}
+    for op in REGISTRY.values():
+        word = re.fullmatch(r"\\operatorname\{(\w+)\}", op.tex_name)
+        if word:
+            words[word.group(1).lower()] = op.name
+    return words
 
 
 def resolve(name: str) -> str | None:
     """The registry op a called name stands for, if any."""
-    return function_names().get(name) or CALL_ALIASES.get(name)
+    return function_names().get(name) or call_aliases().get(name)
 
 
 def known_functions() -> str:
     """The callable names, for error messages."""
-    return ", ".join(sorted(set(function_names()) | set(CALL_ALIASES), key=str.lower))
+    return ", ".join(sorted(set(function_names()) | set(call_aliases()), key=str.lower))
 
 
 def is_reserved(name: str) -> bool:
     """Names that cannot stand for a variable: constants and functions (including call aliases)."""
-    return name in CONSTANTS or name in function_names() or name in CALL_ALIASES
+    return name in CONSTANTS or name in function_names() or name in call_aliases()
 
 
 def guarded(parse_function: Callable[[str], T]) -> Callable[[str], T]:
@@ -235,11 +266,11 @@ class Builder:
         op = REGISTRY[self.lookup(name, position)]
         self._check_arity(op, name, len(args), position)
         args, const = list(args), None
-        if op.name == "step":
-            const = args.pop() if len(args) == 2 else _ONE_ARG_CONST.get(name)
+        if op.params:
+            const = args.pop() if len(args) > (op.arity or 1) else _SYMPY_DEFAULTS.get(name)
+            self._check_param(op, name, const, position)
             if const is not None and not const.is_number:
-                raise ParseError(f"the second argument of {name} (its value at 0) must be a number",
-                                 self.text, position)
+                args, const = args + [const], None
         for arg in args:
             self._check_argument(name, arg)
         if op.name == "exp":
@@ -289,13 +320,27 @@ class Builder:
                              self.text)
         return expr
 
+    def _check_param(self, op, name: str, value: sp.Expr | None, position: int) -> None:
+        """A parameter argument: a number in its domain, or an expression where the record allows one."""
+        if value is None:
+            return
+        (param,) = op.params
+        if value.is_number:
+            try:
+                op.check(param, value)
+            except SymdlError as error:
+                raise ParseError(str(error), self.text, position) from None
+        elif not param.variable:
+            raise ParseError(f"the parameter {param.name} of {name} must be {param.domain}", self.text, position)
+
     def _check_arity(self, op, name: str, count: int, position: int) -> None:
         if op.arity is None:
             if count > LIMITS.max_arguments:
                 raise LimitError(f"the number of arguments of {name}", count, "max_arguments", LIMITS.max_arguments)
             ok, wanted = count >= 2, "at least 2 arguments"
-        elif op.name in _OPTIONAL_SECOND:
-            ok, wanted = count in (1, 2), "1 or 2 arguments"
+        elif op.params:
+            most = op.arity + len(op.params)
+            ok, wanted = op.arity <= count <= most, f"{op.arity} or {most} arguments"
         else:
             ok, wanted = count == op.arity, f"{op.arity} argument" + ("s" if op.arity != 1 else "")
         if not ok:

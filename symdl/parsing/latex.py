@@ -35,8 +35,8 @@ from typing import NamedTuple
 import sympy as sp
 
 from symdl.errors import ParseError
-from symdl.parsing._build import (Cursor, check_depth, check_length, check_name, check_text, guarded,
-                                  known_functions, quote, resolve)
+from symdl.parsing._build import (Cursor, call_aliases, check_depth, check_length, check_name, check_text, guarded,
+                                  known_functions, operator_words, quote, resolve)
 
 _TOKEN = re.compile(r"(?P<space>[ \t\r\n]+)|\\(?P<command>[A-Za-z]+|[,;:! ])"
                     r"|(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)|(?P<letter>[A-Za-z])"
@@ -50,7 +50,6 @@ _GREEK = {name: name for name in (
 # LaTeX's own operator names; each is a function if the registry (or an alias) knows it.
 _OPERATORS = set("exp log ln lg sin cos tan cot sec csc sinh cosh tanh coth arcsin arccos arctan "
                  "max min sup inf det arg deg dim gcd ker lim".split())
-_WORD_ALIASES = {"leakyrelu": "leaky_relu"}  # \operatorname{LeakyReLU}, as symdl's activations print
 _STRUCTURE = {"frac", "dfrac", "tfrac", "sqrt", "left", "right", "cdot", "times", "div", "pi",
               "operatorname", "mathrm"}
 _KNOWN = _STRUCTURE | _OPERATORS | set(_GREEK)
@@ -198,8 +197,8 @@ class _Parser(Cursor):
             return self._left(token, depth)
         if name == "pi":
             return self.build.name("pi", token.position)
-        if name == "sigma" and self._peek().text in ("(", "{", r"\left"):
-            return self._function("sigmoid", token, depth)
+        if name in call_aliases() and self._peek().text in ("(", "{", r"\left"):
+            return self._function(call_aliases()[name], token, depth)
         if name in _GREEK:
             return self.build.name(self._subscripted(_GREEK[name]), token.position)
         if name in _OPERATORS:
@@ -259,7 +258,7 @@ class _Parser(Cursor):
         while self._peek().kind == "letter":
             word += self._advance().text
         self._close(opener, "}", left=False)
-        for spelling in (word, word.lower(), _WORD_ALIASES.get(word.lower())):
+        for spelling in (word, word.lower(), operator_words().get(word.lower())):
             if spelling and resolve(spelling):
                 return self._function(spelling, token, depth)
         if token.text == r"\operatorname" or not word:

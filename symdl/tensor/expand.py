@@ -47,7 +47,8 @@ def expand(net: Network) -> dict[str, np.ndarray]:
             result = registry.get(data["op"]).symbolic(*operands, **data["params"])
             expanded[node] = np.array(result.tolist(), dtype=object).reshape(data["shape"])
         else:
-            op, const = ops.get(data["op"]), _exact(data["params"].get("slope"))
+            op = ops.get(data["op"])
+            const = _exact(op.constant(data["params"]))
             expanded[node] = np.vectorize(lambda e: op.forward((e,), const), otypes=[object])(expanded[data["inputs"][0]])
     return expanded
 

@@ -57,7 +57,7 @@ def vjp(data: dict, upstream: np.ndarray, value: np.ndarray, operands: list[np.n
     take from a student's worked numbers rather than from the network)."""
     if data["tensor"]:
         return list(registry.get(data["op"]).vjp(upstream, value, *operands, **data["params"]))
-    local = _elementwise_local(data["op"], data["params"].get("slope"))
+    local = _elementwise_local(data["op"], ops.get(data["op"]).constant(data["params"]))
     return [upstream * local(value, operands[0])]
 
 
@@ -133,7 +133,7 @@ class Network:
         else:
             value = self._elementwise_forward(op_name, values, params)
         self._add(name, kind="op", op=op_name, tensor=tensor, inputs=tuple(inputs), params=params,
-                  const=params.get("slope"), value=value, shape=value.shape)
+                  const=None if tensor else ops.get(op_name).constant(params), value=value, shape=value.shape)
         for node in dict.fromkeys(inputs):
             self._edges[node, name] = {}
         return name
@@ -143,10 +143,7 @@ class Network:
         if op is None or op.arity != 1 or len(values) != 1:
             raise SymdlError(f"{op_name!r} is neither a tensor op ({', '.join(sorted(registry.TENSOR_REGISTRY))}) "
                              f"nor a unary scalar op applied element-wise")
-        unknown = set(params) - {"slope"}
-        if unknown:
-            raise SymdlError(f"element-wise {op_name} takes no parameters {sorted(unknown)}")
-        return np.asarray(op.numpy(values[0], const=params.get("slope")), dtype=float)
+        return np.asarray(op.numpy(values[0], const=op.constant(params)), dtype=float)
 
     def value(self, node: str) -> np.ndarray:
         return self._nodes[node]["value"]

@@ -223,7 +223,7 @@ def _network_value(g: nx.DiGraph, node: str) -> Quantity:
         operands = _operands(data, env)
         if data["tensor"]:
             return np.asarray(record.forward(*operands, **params), dtype=float)
-        return np.asarray(record.numpy(operands[0], const=params.get("slope")), dtype=float)
+        return np.asarray(record.numpy(operands[0], const=record.constant(params)), dtype=float)
 
     wrong_forward = _tensor_forward_slip if data["tensor"] else _elementwise_forward_slip
     slips = tuple((slip.text, wrong_forward(slip, data)) for slip in record.slips if slip.forward)
@@ -239,7 +239,7 @@ def _tensor_forward_slip(slip: Slip, data: dict):
 def _elementwise_forward_slip(slip: Slip, data: dict):
     """A scalar op's wrong forward (sin in degrees), applied to every entry."""
     x = sp.Dummy("x", real=True)
-    wrong = slip.forward([x], data["params"].get("slope"))
+    wrong = slip.forward([x], ops.get(data["op"]).constant(data["params"]))
     functions = [sp.lambdify(x, w, modules=LAMBDIFY_MODULES) for w in (wrong if isinstance(wrong, list) else [wrong])]
     return lambda env: [np.asarray(f(_operands(data, env)[0]), dtype=float) for f in functions]
 
@@ -270,7 +270,7 @@ def _tensor_local_slip(slip: Slip, data: dict, node: str, position: int):
 def _elementwise_local_slip(slip: Slip, data: dict, node: str):
     def wrong(env: Env) -> np.ndarray:
         out, x = np.asarray(env[node], dtype=float), _operands(data, env)[0]
-        local = np.broadcast_to(np.asarray(slip.local(out, (x,), data["params"].get("slope"))[0], dtype=float),
+        local = np.broadcast_to(np.asarray(slip.local(out, (x,), ops.get(data["op"]).constant(data["params"]))[0], dtype=float),
                                 out.shape)
         return np.diag(local.ravel()).reshape(out.shape + x.shape)
     return wrong

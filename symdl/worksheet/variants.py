@@ -126,9 +126,9 @@ def _saturated(solution: Solution, bound) -> bool:
 
 def _on_a_kink(solution: Solution) -> bool:
     """True where a non-smooth op sits exactly on a kink (ReLU at 0, a tie in max), which its kink
-    quantities (``Op.kinks``) show as a 0. Not floor: it jumps, but its gradient is 0 on both sides,
-    and sizes are whole numbers by design."""
+    quantities (``Op.kinks``) show as a 0. Not an op whose gradient is 0 on both sides (floor, whose
+    sizes are whole numbers by design, or a step): there the kink changes no gradient."""
     for op, operands in _function_gates(solution):
-        if op.kinks is not None and op.name != "floor" and any(np.any(q == 0) for q in op.kinks(operands)):
+        if op.kinks is not None and not op.flat and any(np.any(q == 0) for q in op.kinks(operands)):
             return True
     return False
