@@ -15,6 +15,7 @@ from typing import Callable, Optional, Sequence
 import sympy as sp
 
 from symdl.errors import SymdlError
+from symdl.limits import limited
 
 EXIT_CLAIM_WRONG = 1
 EXIT_BAD_INPUT = 2
@@ -228,13 +229,23 @@ def _parser() -> argparse.ArgumentParser:
     gallery.add_argument("--examples", default="examples", metavar="DIR",
                          help="problem files to solve and check into OUT/worksheets (default: examples, if present)")
     gallery.set_defaults(handler=_cmd_gallery)
+    for command in commands.choices.values():
+        command.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                             help="change a bound of symdl/limits.py for this run, e.g. max_magnitude=20000 (repeatable)")
     return parser
+
+
+def _limits(settings: Sequence[str]) -> dict:
+    """``--limit`` settings, read like ``--at`` (symdl's own parser); the last of a name wins."""
+    from symdl.parsing import parse_point
+    return {name: value for setting in settings for name, value in parse_point(setting).items()}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return args.handler(args)
+        with limited(**_limits(args.limit)):  # unknown names are refused; restored after the command
+            return args.handler(args)
     except SymdlError as error:
         print(f"symdl: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
