@@ -180,10 +180,9 @@ def backprop(source: graphs.Source, at: Point, output: Optional[str] = None,
             graph.edges[key[1], key[2]]["local_value"] = quantity.value
         else:
             graph.nodes[key[1]][key[0]] = quantity.value
-    for node in [output, *graphs.inputs(graph)]:
-        for kind in ("value", "grad"):
-            if (kind, node) in numbers:
-                _as_float(numbers[kind, node].value, lambda: label(graph, output, (kind, node)))
+    for key in [("value", output), *(("grad", n) for n in graphs.inputs(graph))]:  # what .value, .gradients report
+        if key in numbers:
+            _as_float(numbers[key].value, lambda: label(graph, output, key))
     return Backprop(graph, output, point)
 
 

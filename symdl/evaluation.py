@@ -5,7 +5,8 @@ gradient in SymPy floats (mpmath) at a working precision; passes are repeated at
 precision until two in a row agree on every number to about 16 significant digits, so
 cancellation (``(exp(x)-1)/x`` at 1e-40, ``x - sqrt(x^2-1)`` at 1e20) and huge arguments
 (``sin`` at 1e300) come out right instead of silently wrong. Two numbers that are both zero to
-the working precision of what they were computed from (``sin(pi*x)`` at 1) agree too; a node
+the working precision of what they were computed from, and shrinking with it (``sin(pi*x)`` at 1),
+agree too, and are reported as 0; a node
 that still changes while its operands agree is either divided by such a zero (a pole) or
 ill-conditioned, and is refused with its name, as is a division by an exact zero (0/0).
 """
@@ -16,6 +17,7 @@ import dataclasses
 import math
 from typing import Callable, Mapping, NamedTuple, Optional
 
+import mpmath
 import networkx as nx
 import sympy as sp
 
@@ -187,7 +189,7 @@ def _undefined_message(graph: nx.DiGraph, output: str, undefined: _Undefined) ->
 def _first_change(previous: Pass, current: Pass) -> Optional[Key]:
     """The first number, in the order computed, on which two passes disagree."""
     for key, quantity in current.quantities.items():
-        if not _agree(previous.value(key), quantity.value) and not (previous.negligible(key) and current.negligible(key)):
+        if not _agree(previous.value(key), quantity.value) and not _vanishing(previous, current, key):
             return key
     return None
 
@@ -196,15 +198,24 @@ def _noise_as_zero(previous: Pass, current: Pass) -> Pass:
     """``current``, with each number that is zero to both precisions but differs between them
     (rounding noise, as in sin(pi*x) at 1) set to 0."""
     for key, quantity in current.quantities.items():
-        if not _agree(previous.value(key), quantity.value):
+        if not _agree(previous.value(key), quantity.value):  # so, by _first_change, vanishing
             current.quantities[key] = quantity._replace(value=sp.Float(0, current.digits))
     return current
 
 
 def _zero_operands(previous: Pass, current: Pass, key: Key) -> tuple[str, ...]:
     """The operands of ``key`` that were zero to the working precision in both passes."""
-    return tuple(n for n in current.quantities[key].operands
-                 if previous.negligible(("value", n)) and current.negligible(("value", n)))
+    return tuple(n for n in current.quantities[key].operands if _vanishing(previous, current, ("value", n)))
+
+
+def _vanishing(previous: Pass, current: Pass, key: Key) -> bool:
+    """Zero, as far as precision can tell: zero to the working precision in both passes, and shrinking
+    with it (sin(pi*x) at 1 is 1e-31 at 30 digits, 1e-61 at 60). Noise that does not shrink, such as
+    sin(x) at 1e300 computed from a rounded x, is not zero but a number not yet known."""
+    if not (previous.negligible(key) and current.negligible(key)):
+        return False
+    now, before = _magnitude(current.value(key)), _magnitude(previous.value(key))
+    return now is None or (before is not None and now <= before - previous.digits / 2 * _BITS_PER_DIGIT)
 
 
 def _agree(a: sp.Float, b: sp.Float) -> bool:
@@ -245,10 +256,17 @@ def _bounded(number: sp.Float, graph: nx.DiGraph, output: str, key: Key) -> sp.F
     refused, and the tower's next power, whose exponent would need trillions of digits, never starts."""
     size = _magnitude(number)
     if size is not None and abs(size) > LIMITS.max_magnitude * _BITS_PER_DIGIT + 1:
-        order = int(sp.floor(sp.N(sp.log(abs(number), 10), 15)))  # 15 digits: 1e400 is of order 400, not 399.99…
-        raise LimitError(f"the decimal order of magnitude of {label(graph, output, key)}", order,
+        raise LimitError(f"the decimal order of magnitude of {label(graph, output, key)}", _order(number),
                          "max_magnitude", LIMITS.max_magnitude)
     return number
+
+
+def _order(number: sp.Float) -> str:
+    """⌊log10|number|⌋ (1e400 is of order 400, not 399.99…), or about 4.08e+9564 when it is too long
+    to write out; read off the binary exponent at 64 bits, never by printing the number."""
+    with mpmath.workprec(64):
+        order = mpmath.floor(mpmath.log10(abs(mpmath.mpf(number._mpf_))))
+        return str(int(order)) if abs(order) < 10**15 else f"about {mpmath.nstr(order, 3)}"
 
 
 def _short(number: sp.Float) -> str:
