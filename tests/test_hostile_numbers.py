@@ -115,3 +115,36 @@ def test_limit_settings_do_not_outlive_the_command():
     before = LIMITS.max_magnitude
     assert main(["backprop", "x", "--at", "x=1", "--limit", "max_magnitude=5"]) == 0
     assert LIMITS.max_magnitude == before
+
+
+_FORMULA_PROBLEM = 'title = "t"\n[derivative]\nexpression = "{expr}"\nwrt = "x"\n[claims]\n"d/dx" = "{claim}"\n'
+
+
+@pytest.mark.parametrize("expr, claim, wrong", [
+    ("abs(x)*sign", "sign*x/abs(x)", 0),  # `sign` is a name here, not NumPy's sign: d/dx = sign·x/|x|
+    ("abs(x)*sign", "abs(x)*sign", 1),
+    ("max(x, maximum)", "max(x, maximum)", 1),  # the derivative is a step, not max itself
+])
+def test_claims_may_use_names_that_numpy_calls_functions(tmp_path, capsys, expr, claim, wrong):
+    problem = tmp_path / "p.toml"
+    problem.write_text(_FORMULA_PROBLEM.format(expr=expr, claim=claim))
+    assert main(["check", str(problem)]) == wrong
+    assert f"{wrong} of 1 claims wrong" in capsys.readouterr().out
+
+
+def test_a_claim_nested_65_deep_is_one_line(tmp_path, capsys):
+    problem = tmp_path / "p.toml"
+    problem.write_text('title = "t"\n[graph]\nsteps = "f = x*y"\nat = { x = 1, y = 2 }\n[claims]\nf = '
+                       + "[" * 65 + "2" + "]" * 65 + "\n")
+    assert main(["check", str(problem)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lists nested 65 deep; an array has at most 32 dimensions" in err
+
+
+def test_variants_beyond_int64_are_one_line(tmp_path, capsys):
+    problem = tmp_path / "p.toml"
+    problem.write_text('title = "t"\n[graph]\nsteps = "f = x*y"\nat = { x = 1, y = 2 }\n'
+                       "[variants]\nlow = -1e18\nhigh = 1e18\ndecimals = 2\n")
+    assert main(["exercise", str(problem), "--seed", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "low × 10^decimals must be below 9.2e18 in size" in err
