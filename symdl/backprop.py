@@ -86,7 +86,7 @@ def gradient_expressions(graph: nx.DiGraph, wrt: list[str], output: Optional[str
 @dataclasses.dataclass
 class Backprop:
     """One backward pass at a point. ``graph`` is an annotated copy: node ``value`` and
-    ``grad``, edge ``local_value``; the source graph is never modified."""
+    ``grad``, edge ``local_value`` and ``contribution`` (global × local); the source graph is never modified."""
 
     graph: nx.DiGraph
     output: str
@@ -180,6 +180,9 @@ def backprop(source: graphs.Source, at: Point, output: Optional[str] = None,
             graph.edges[key[1], key[2]]["local_value"] = quantity.value
         else:
             graph.nodes[key[1]][key[0]] = quantity.value
+    for u, v, data in graph.edges(data=True):
+        if ("grad", u) in numbers and ("grad", v) in numbers:  # what v hands back to u: global × local
+            data["contribution"] = data["local_value"] * numbers["grad", v].value
     for key in [("value", output), *(("grad", n) for n in graphs.inputs(graph))]:  # what .value, .gradients report
         if key in numbers:
             _as_float(numbers[key].value, lambda: label(graph, output, key))
