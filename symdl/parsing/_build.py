@@ -347,7 +347,7 @@ class Builder:
             raise
         except (ArithmeticError, ValueError, TypeError, NotImplementedError) as err:
             raise ParseError(f"cannot build {what}: {err}", self.text, position) from None
-        if built.has(sp.I) or (built.is_number and built.is_extended_real is False):
+        if built.has(sp.I) or (built.is_number and built.is_extended_real is False and not built.has(sp.zoo, sp.nan)):
             raise ParseError(f"{what} is not a real number (it is {built}); symdl computes with real numbers only",
                              self.text, position)
         return built
