@@ -1,8 +1,9 @@
 """Forward and backward passes over a graph, numeric and symbolic.
 
-Numbers are computed in SymPy floats at 30 significant digits (mpmath), so
-sigmoid(−1000) or exp(−800) are exact to the digits shown rather than 0/NaN,
-then reported as Python floats. The symbolic backward pass writes each global
+Numbers are computed from the exact inputs at a working precision raised until
+two precisions agree to 15 significant digits (:mod:`symdl.evaluation`), so
+sigmoid(−1000), (exp(x)−1)/x at 1e−40 or sin(1e300) are right to the digits
+shown rather than 0/NaN, then reported as Python floats. The symbolic backward pass writes each global
 gradient through node symbols (``grad_q = grad_f·z``), so its size grows
 linearly with the graph — the straight-line program a kernel is compiled from.
 Adjoints are :class:`AdjointSymbol` symbols: printed ``grad_q``, never equal to an input of that name.
@@ -11,8 +12,9 @@ Adjoints are :class:`AdjointSymbol` symbols: printed ``grad_q``, never equal to 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from typing import Mapping, Optional, Sequence, Union
+from typing import Callable, Mapping, Optional, Sequence, Union
 
 import networkx as nx
 import numpy as np
@@ -20,11 +22,10 @@ import sympy as sp
 
 from symdl import graph as graphs
 from symdl import ops
-from symdl.errors import LimitError, SymdlError
-from symdl.limits import LIMITS
+from symdl.errors import SymdlError
+from symdl.evaluation import evaluate, label
 from symdl.parsing import parse_point
 
-DIGITS = 30
 SMALL_ARRAY = 12  # arrays with at most this many elements are printed in full
 Point = Union[str, Mapping[Union[str, sp.Symbol], Union[int, float, str, sp.Expr, np.number]]]
 
@@ -93,11 +94,11 @@ def gradient_expressions(graph: nx.DiGraph, wrt: list[str], output: Optional[str
 @dataclasses.dataclass
 class Backprop:
     """One backward pass at a point. ``graph`` is an annotated copy: node ``value`` and
-    ``grad``, edge ``local_value``; the source graph is never modified."""
+    ``grad``, edge ``local_value`` and ``contribution`` (global × local); the source graph is never modified."""
 
     graph: nx.DiGraph
     output: str
-    point: dict[str, sp.Float]
+    point: dict[str, sp.Rational]
 
     @property
     def value(self) -> float:
@@ -109,18 +110,20 @@ class Backprop:
         return {n: float(self.graph.nodes[n].get("grad", 0)) for n in graphs.inputs(self.graph)}
 
     def to_dict(self) -> dict:
-        """The ``symdl backprop --json`` object (a contract: see the README's "JSON output")."""
+        """The ``symdl backprop --json`` object (a contract: see the README's "JSON output"); JSON numbers
+        are float64, so a node's number beyond that range is refused here (the table shows it)."""
         nodes = []
         for node in graphs.op_nodes(self.graph):
             data = self.graph.nodes[node]
+            number = functools.partial(_as_float, what=lambda: f"in the JSON report, {node} = {data['expr']}")
             nodes.append({
                 "id": node,
                 "op": data["op"],
                 "inputs": list(data["inputs"]),
                 "expr": str(data["expr"]),
-                "value": float(data["value"]),
-                "local": {u: float(self.graph.edges[u, node]["local_value"]) for u in dict.fromkeys(data["inputs"])},
-                "grad": float(data.get("grad", 0)),
+                "value": number(data["value"]),
+                "local": {u: number(self.graph.edges[u, node]["local_value"]) for u in dict.fromkeys(data["inputs"])},
+                "grad": number(data.get("grad", 0)),
             })
         return {
             "expression": str(self.graph.graph["expression"]),
@@ -158,8 +161,10 @@ class Backprop:
 
 
 def format_value(value) -> str:
-    """Six significant digits, trailing zeros dropped (−4, 0.731059, 1.55e+04); a small
-    array in full at four digits, a large one by its shape."""
+    """Six significant digits, trailing zeros dropped (−4, 0.731059, 1.55e+04; 1.00000e+476 or
+    1.00000e-400 beyond a float's range); a small array in full at four digits, a large one by its shape."""
+    if isinstance(value, sp.Number) and not value.is_zero and float(value) in (0, math.inf, -math.inf):
+        return str(sp.Float(value, 6))
     if isinstance(value, np.ndarray):
         if value.size == 1:
             return format_value(value.item())
@@ -177,14 +182,33 @@ def backprop(source: graphs.Source, at: Point, output: Optional[str] = None,
     if output not in graph:
         raise SymdlError(f"no node named {output!r} to differentiate")
     point = point_values(graphs.inputs(graph), at)
-    _forward(graph, point)
-    _backward(graph, output)
+    numbers = evaluate(graph, output, point).quantities
+    for key, quantity in numbers.items():
+        if key[0] == "local":
+            graph.edges[key[1], key[2]]["local_value"] = quantity.value
+        else:
+            graph.nodes[key[1]][key[0]] = quantity.value
+    for u, v, data in graph.edges(data=True):
+        if ("grad", u) in numbers and ("grad", v) in numbers:  # what v hands back to u: global × local
+            data["contribution"] = data["local_value"] * numbers["grad", v].value
+    for key in [("value", output), *(("grad", n) for n in graphs.inputs(graph))]:  # what .value, .gradients report
+        if key in numbers:
+            _as_float(numbers[key].value, lambda: label(graph, output, key))
     return Backprop(graph, output, point)
 
 
-def point_values(needed: Sequence[str], at: Point) -> dict[str, sp.Float]:
-    """The value of every name in ``needed`` from ``--at`` text or a mapping: none missing, none
-    unknown, each a finite number."""
+def _as_float(number: sp.Number, what: Callable[[], str]) -> float:
+    """A reported number as a float64; one beyond its range (about 1.8e308) is refused, never inf."""
+    reported = float(number)
+    if not math.isfinite(reported):
+        raise SymdlError(f"{what()} is {sp.Float(number, 6)}, beyond the range of a 64-bit float, "
+                         "in which backprop reports its numbers")
+    return reported
+
+
+def point_values(needed: Sequence[str], at: Point) -> dict[str, sp.Rational]:
+    """The exact value of every name in ``needed`` from ``--at`` text or a mapping: none missing,
+    none unknown, each a finite real number (a float is taken at its exact binary value)."""
     values = parse_point(at) if isinstance(at, str) else {_key(k): v for k, v in at.items()}
     unknown = sorted(set(values) - set(needed))
     missing = [n for n in needed if n not in values]
@@ -200,64 +224,13 @@ def _key(key) -> str:
     return key.name if isinstance(key, sp.Symbol) else key
 
 
-def _number(name: str, value) -> sp.Float:
+def _number(name: str, value) -> sp.Rational:
     if isinstance(value, str):
         value = parse_point(f"{name}={value}")[name]
     if isinstance(value, (np.integer, np.floating)):  # a NumPy scalar
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, sp.Number)):
         raise SymdlError(f"the value of {name} must be a number, not {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
+    if not sp.Number(value).is_finite:
         raise SymdlError(f"the value of {name} must be finite, not {value}")
-    return _bounded(sp.Float(value, DIGITS), name)
-
-
-def _forward(graph: nx.DiGraph, point: dict[str, sp.Float]) -> None:
-    for node in graphs.topological_order(graph):
-        data = graph.nodes[node]
-        if data["kind"] == "input":
-            data["value"] = point[node]
-        elif data["kind"] == "constant":
-            data["value"] = _bounded(sp.Float(data["symbol"], DIGITS), f"the constant {node}")
-        else:
-            operands = tuple(graph.nodes[i]["value"] for i in data["inputs"])
-            value = ops.get(data["op"]).forward(operands, data["const"])
-            data["value"] = _real(value, f"{node} = {data['expr']}")
-
-
-def _backward(graph: nx.DiGraph, output: str) -> None:
-    values = {data["symbol"]: data["value"] for _, data in graph.nodes(data=True)}
-    for u, v, data in graph.edges(data=True):
-        data["local_value"] = _real(data["local"].xreplace(values), f"∂{v}/∂{u} = {data['local']}")
-    relevant = nx.ancestors(graph, output) | {output}
-    graph.nodes[output]["grad"] = sp.Float(1, DIGITS)
-    for node in reversed([n for n in graphs.topological_order(graph) if n in relevant]):
-        if node == output:
-            continue
-        for child in (c for c in graph.successors(node) if c in relevant):
-            edge = graph.edges[node, child]
-            edge["contribution"] = _bounded(edge["local_value"] * graph.nodes[child]["grad"],  # global × local
-                                            f"∂{output}/∂{child} · ∂{child}/∂{node}")
-        graph.nodes[node]["grad"] = _bounded(sp.Add(*(graph.edges[node, c]["contribution"]
-                                                      for c in graph.successors(node) if c in relevant)),
-                                             f"∂{output}/∂{node}")
-
-
-def _real(value: sp.Expr, what: str) -> sp.Float:
-    """Evaluate to a finite real number, or say which node failed and why."""
-    number = sp.N(value, DIGITS)
-    if number.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-        raise SymdlError(f"{what} is undefined or infinite at this point")
-    if not number.is_real or not number.is_number:
-        raise SymdlError(f"{what} is not a real number at this point (got {number})")
-    return _bounded(sp.Float(number, DIGITS), what)
-
-
-def _bounded(number: sp.Float, what: str) -> sp.Float:
-    """``number``, if its size is below 10**max_magnitude. Every op's operands are then bounded, so
-    one step costs little: 3**(3**27) ≈ 10^(3.6e12) is one 30-digit float, refused, and the tower's
-    next power, whose exponent would need trillions of digits, never starts."""
-    if abs(number) >= sp.Float(10, DIGITS) ** LIMITS.max_magnitude:
-        order = int(sp.floor(sp.N(sp.log(abs(number), 10), 15)))  # 15 digits: 1e400 is of order 400, not 399.99…
-        raise LimitError(f"the decimal order of magnitude of {what}", order, "max_magnitude", LIMITS.max_magnitude)
-    return number
+    return sp.Rational(value)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from symdl import terminal
 from symdl.errors import SymdlError
+from symdl.limits import limited
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -290,6 +291,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     # Options that every command takes go on this one parent parser.
     common = _Parser(add_help=False)
+    common.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                        help="change a bound of symdl/limits.py for this run, e.g. --limit max_magnitude=20000 "
+                             "(repeatable)")
 
     def command(name: str, handler, help_text: str, *examples: str, more: str = "") -> argparse.ArgumentParser:
         description = textwrap.fill(f"{help_text}{more}", 78)
@@ -406,6 +410,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _limits(settings: Sequence[str]) -> dict:
+    """``--limit`` settings, read like ``--at`` (symdl's own parser); the last of a name wins."""
+    if not settings:
+        return {}
+    from symdl.parsing import parse_point
+    return {name: value for setting in settings for name, value in parse_point(setting).items()}
+
+
 def _read_stdin_expression(args) -> None:
     """``-`` as EXPR: the expression is stdin's text."""
     from symdl.limits import LIMITS
@@ -429,7 +441,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = _parser().parse_args(argv)
         prog = f"symdl {args.command}"
         _read_stdin_expression(args)
-        status = args.handler(args)
+        with limited(**_limits(args.limit)):  # unknown names are refused; restored after the command
+            status = args.handler(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers below, not at exit
         return status
     except BrokenPipeError:  # the reader stopped early (`| head`): not an error, as for ripgrep

@@ -24,5 +24,5 @@ class LimitError(SymdlError):
         self.limit_name = limit_name
         super().__init__(
             f"{what} ({value}) exceeds the limit {limit_name}={limit}; "
-            f"raise it with symdl.limits.configure({limit_name}=...) if you mean it"
+            f"raise it with --limit {limit_name}=... or symdl.configure_limits({limit_name}=...) if you mean it"
         )

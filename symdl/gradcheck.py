@@ -259,6 +259,8 @@ def _point_row(names: list[str], at: Point) -> np.ndarray:
 
 
 def _random_rows(count: int, points: int, seed: int, domain: tuple[float, float]) -> np.ndarray:
+    if not 0 <= seed < 2**63:
+        raise SymdlError(f"the seed must be a whole number from 0 to 2^63 - 1, not {seed}")
     low, high = map(float, domain)
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise SymdlError(f"the sampling domain must be two finite numbers, low < high, not {domain}")

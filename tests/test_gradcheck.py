@@ -351,7 +351,7 @@ def test_asking_for_pytorch_without_it_is_an_error(monkeypatch):
 # --- bad input ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("kwargs, message", [
     ({"wrt": "q"}, "inputs are x, y"), ({"wrt": []}, "nothing to check"), ({"points": 0}, "at least 1"),
-    ({"at": "x=1e400,y=1"}, "max_magnitude"), ({"at": "x=1"}, "no value given for y"), ({"domain": (1, 1)}, "domain"),
+    ({"at": "x=1e400,y=1"}, "runs in float64"), ({"seed": -1}, "the seed must be a whole number"), ({"at": "x=1"}, "no value given for y"), ({"domain": (1, 1)}, "domain"),
 ])
 def test_bad_arguments_are_one_line_errors(kwargs, message):
     with pytest.raises(SymdlError, match=message):

@@ -270,9 +270,8 @@ def test_max_arguments_limit_names_itself():
 
 @pytest.mark.parametrize("text, at, where", [
     ("x**x**x**x**x", "x=3", "q3 = x**q2 (3638334640024)"),  # 3**3**27: refused before its 10¹²-digit exponent
-    ("exp(exp(exp(exp(x))))", "x=10", "q2 = exp(q1) (9565)"),
-    ("x*2", "x=1e400", "x (400)"),  # read as an exact number, it used to come out as inf
-    ("sqrt(x)", "x=1e-700", "∂f/∂x = 1/(2*f) (349)"),  # a local gradient too large for a float
+    # q2 = e^(e^10) ≈ 9.39e9565 is within 10^±10000; q3 = e^q2 has log10 = q2/ln 10 ≈ 4.08e9565
+    ("exp(exp(exp(exp(x))))", "x=10", "q3 = exp(q2) (about 4.08e+9565)"),
 ])
 def test_backprop_magnitude_limit_names_itself(text, at, where):
     with pytest.raises(LimitError, match="max_magnitude") as refused:
@@ -280,12 +279,23 @@ def test_backprop_magnitude_limit_names_itself(text, at, where):
     assert where in str(refused.value)  # the node it reached: refused there, before the next step's work
 
 
+@pytest.mark.parametrize("text, at, message", [
+    ("x*2", "x=1e400", "f = 2*x is 2.00000E+400"),  # read as an exact number: it used to come out as inf
+    ("sqrt(x)", "x=1e-700", "∂f/∂x is 5.00000E+349"),  # 1/(2·sqrt(1e-700)): a gradient too large for a float
+])
+def test_backprop_refuses_a_reported_number_beyond_float64(text, at, message):
+    with pytest.raises(SymdlError, match="beyond the range of a 64-bit float") as refused:
+        symdl.backprop(text, at=at)
+    assert message in str(refused.value)
+
+
 def test_backprop_magnitude_limit_is_adjustable():
     from symdl.limits import limited
-    with pytest.raises(LimitError, match="max_magnitude"):
-        symdl.backprop("exp(exp(x))", at="x=7")  # e^1097 ≈ 1e476
-    with limited(max_magnitude=1000):
-        assert symdl.backprop("exp(exp(x))", at="x=7").value == math.inf  # computed, but no float holds it
+    with limited(max_magnitude=400):
+        with pytest.raises(LimitError, match="max_magnitude=400"):
+            symdl.backprop("exp(exp(x))", at="x=7")  # e^1097 ≈ 1e476
+    with pytest.raises(SymdlError, match="beyond the range of a 64-bit float"):  # computed, but no float holds it
+        symdl.backprop("exp(exp(x))", at="x=7")
 
 
 def test_limits_are_adjustable():

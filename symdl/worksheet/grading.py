@@ -268,6 +268,8 @@ def _constant_factor(claim: sp.Expr, truth: sp.Expr) -> str:
 def _equivalent(a: sp.Expr, b: sp.Expr, samples: int = 7) -> bool:
     """Equal as functions: at seeded sample points (where both are finite) within 1e-9 relative."""
     names = sorted(a.free_symbols | b.free_symbols, key=str)
+    anonymous = {name: sp.Dummy(real=True) for name in names}  # a claim's names may be `sign`, `maximum`, …,
+    a, b, names = a.xreplace(anonymous), b.xreplace(anonymous), list(anonymous.values())  # which lambdify calls
     f = sp.lambdify(names, a - b, modules=LAMBDIFY_MODULES)
     scale = sp.lambdify(names, b, modules=LAMBDIFY_MODULES)
     rng = np.random.default_rng(0)

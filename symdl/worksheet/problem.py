@@ -33,6 +33,7 @@ KINDS = ("graph", "network", "derivative")
 MAX_FILE_BYTES = 1_000_000
 MAX_ARRAY_ELEMENTS = 10_000
 MAX_CLAIMS = 1_000
+MAX_DIMENSIONS = 32  # nesting of a claim's lists (NumPy allows 64)
 
 _TOP_KEYS = {"title", "source", "notes", "tolerance", "claims", "report", "variants", *KINDS}
 _KIND_KEYS = {
@@ -57,6 +58,15 @@ class Written(float):
         places = len(mantissa.partition(".")[2])
         number.decimals = max(0, places - int(exponent or 0))
         return number
+
+
+def _nesting(value) -> int:
+    """How deep lists are nested in ``value`` (0 for a number), without recursion."""
+    depth, level = 0, [value]
+    while any(isinstance(v, list) for v in level):
+        level = [item for v in level if isinstance(v, list) for item in v]
+        depth += 1
+    return depth
 
 
 def decimals_written(value) -> np.ndarray:
@@ -230,7 +240,7 @@ class _Validator:
         if not isinstance(claims, dict):
             return {}
         return {key: decimals_written(value) for key, value in claims.items()
-                if not isinstance(value, str) and _numeric_leaves(value)}
+                if not isinstance(value, str) and _numeric_leaves(value) and _nesting(value) <= MAX_DIMENSIONS}
 
     def tolerance(self, data: dict) -> Optional[float]:
         if "tolerance" not in data:
@@ -318,6 +328,9 @@ class _Validator:
         """A number or a rectangular nested list of numbers, as a float array."""
         if not _numeric_leaves(value):
             raise self.fail("expected a number or a (nested) list of numbers", *where)
+        if _nesting(value) > MAX_DIMENSIONS:
+            raise self.fail(f"lists nested {_nesting(value)} deep; an array has at most {MAX_DIMENSIONS} dimensions",
+                            *where)
         try:
             array = np.array(value, dtype=float)
         except ValueError:

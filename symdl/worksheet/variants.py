@@ -48,6 +48,7 @@ def variants(problem: Problem, seed: int, count: int = 1,
         raise problem.error(f"--count must be from 1 to {MAX_COUNT}, not {count}")
     if not 0 <= seed < 2**63:
         raise problem.error(f"--seed must be a non-negative integer, not {seed}")
+    _check_range(problem)
     leaves = _leaves(problem)
     rng = np.random.default_rng(seed)
     report = problem.report or (tuple(dict.fromkeys(_quantity(k) for k in problem.claims)) or None)
@@ -95,6 +96,16 @@ def _numbers(rng: np.random.Generator, shape: tuple, settings) -> np.ndarray:
     scale = 10 ** settings.decimals
     low, high = math.ceil(settings.low * scale), math.floor(settings.high * scale)
     return rng.integers(low, high, size=shape, endpoint=True) / scale
+
+
+def _check_range(problem: Problem) -> None:
+    """The draws are whole numbers of 10^-decimals in an int64, so low·10^decimals and
+    high·10^decimals must fit one (|n| < 2^63 ≈ 9.2e18)."""
+    settings = problem.variants
+    for key in ("low", "high"):
+        if not abs(getattr(settings, key) * 10 ** settings.decimals) < 2**63:
+            raise problem.error(f"{key} × 10^decimals must be below 9.2e18 in size, not "
+                                f"{getattr(settings, key):g} × 10^{settings.decimals}", "variants", key)
 
 
 def _with(problem: Problem, given: dict) -> dict:
