@@ -27,7 +27,7 @@ _EXPORTS = {
     "softplus": "symdl.functions:softplus", "step": "symdl.functions:step",
     "GradcheckResult": "symdl.gradcheck:GradcheckResult", "gradcheck": "symdl.gradcheck:gradcheck",
     "build_graph": "symdl.graph:build", "Kernel": "symdl.kernels:Kernel", "kernel": "symdl.kernels:kernel",
-    "configure_limits": "symdl.limits:configure",
+    "configure_limits": "symdl.limits:configure", "to_networkx": "symdl.exchange:to_networkx",
     "parse": "symdl.parsing:parse", "parse_latex": "symdl.parsing:parse_latex",
     "parse_steps": "symdl.parsing:parse_steps", "symbol": "symdl.parsing:symbol",
 }

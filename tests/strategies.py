@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 from hypothesis import strategies as st
 
-from symdl.functions import gelu, leaky_relu, normal_cdf, relu, sigmoid, softplus
+from symdl.functions import elu, gelu, leaky_relu, normal_cdf, relu, sigmoid, softplus, swish
 
 X, Y, Z = (sp.Symbol(n, real=True) for n in "xyz")
 SYMBOLS = (X, Y, Z)
@@ -52,7 +52,7 @@ points = st.tuples(*(st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3)
 # Builders that between them use every scalar op record (tests/test_kernel_program.py checks
 # that they do): the kernel property tests draw from these.
 EVERY_OP_UNARY = UNARY + (
-    gelu, normal_cdf, sp.floor, lambda e: sp.Heaviside(e, 0),
+    gelu, normal_cdf, sp.floor, lambda e: sp.Heaviside(e, 0), swish, lambda e: elu(e, sp.Rational(1, 2)),
     lambda e: sp.exp(e / 4), lambda e: 1 / (1 + e**2), lambda e: 2 ** sp.tanh(e), lambda e: e + 1,
 )
 EVERY_OP_BINARY = BINARY + (

@@ -205,7 +205,7 @@ def test_text_rendering_numbers_each_step_as_mathematics():
     derivation = derive(x**3 + tanh(x), x, explain=False)
     text = str(derivation)
     lines = text.splitlines()
-    assert lines[0] == "d/dx (x³ + tanh(x)) = 3x² − tanh²(x) + 1"
+    assert lines[0] == "d/dx (x³ + tanh(x)) = 3x² + 1 − tanh²(x)"
     numbered = [line.strip() for line in lines if line.strip()[:1].isdigit() and ". " in line]
     assert [line.split(". ", 1)[1].split(":")[0] for line in numbered] == [s.rule for s in derivation.steps]
     assert [line.split(". ", 1)[0] for line in numbered] == ["1", "1.1", "1.2"]

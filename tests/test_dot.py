@@ -47,15 +47,15 @@ SEEDS = {
         {"w0": "−0.196612", "x0": "0.393224", "w1": "−0.393224", "x1": "−0.589836", "w2": "0.196612",
          "q1": "0.196612", "q4": "0.196612", "q5": "−0.196612", "q6": "−0.534447", "q7": "−0.534447", "f": "1"},
         ["∂q1/∂w0 = x0 = −1", "∂q1/∂x0 = w0 = 2", "∂q2/∂w1 = x1 = −2", "∂q2/∂x1 = w1 = −3",
-         "∂q5/∂q4 = −1", "∂q6/∂q5 = q6 = 0.367879", "∂q7/∂q6 = 1", "∂f/∂q7 = -f**2 = −0.534447"],
+         "∂q5/∂q4 = −1", "∂q6/∂q5 = q6 = 0.367879", "∂q7/∂q6 = 1", "∂f/∂q7 = −f² = −0.534447"],
     ),
     # 2(xy + max(z, w)) = 2xy + 2max(z, w) = −24 + 4; max routes its gradient to z.
     "max gate": (
         "2*(x*y + max(z, w))", "x=3,y=-4,z=2,w=-1",
         {"x": "3", "y": "−4", "z": "2", "w": "−1", "q1": "−12", "q2": "−24", "q3": "2", "q4": "4", "f": "−20"},
         {"x": "−8", "y": "6", "z": "2", "w": "0", "q1": "2", "q2": "1", "q3": "2", "q4": "1", "f": "1"},
-        ["∂q1/∂x = y = −4", "∂q1/∂y = x = 3", "∂q2/∂q1 = 2", "∂q3/∂z = Heaviside(-w + z) = 1",
-         "∂q3/∂w = Heaviside(w - z) = 0", "∂q4/∂q3 = 2", "∂f/∂q2 = 1", "∂f/∂q4 = 1"],
+        ["∂q1/∂x = y = −4", "∂q1/∂y = x = 3", "∂q2/∂q1 = 2", "∂q3/∂z = H(z − w) = 1",
+         "∂q3/∂w = H(w − z) = 0", "∂q4/∂q3 = 2", "∂f/∂q2 = 1", "∂f/∂q4 = 1"],
     ),
 }
 
@@ -96,7 +96,7 @@ def test_seed_circuit_shows_every_value_and_gradient(name, seeds):
 def test_numbers_use_a_true_minus_sign_and_expressions_keep_theirs(seeds):
     source = circuit(seeds["add then multiply"]).source
     assert "= -" not in source and "= −12" in source
-    assert "-f**2 = −0.534447" in circuit(seeds["sigmoid neuron"]).source
+    assert "−f² = −0.534447" in circuit(seeds["sigmoid neuron"]).source  # in math notation, not SymPy source
 
 
 def test_values_and_gradients_have_their_own_colours_and_a_legend(seeds):

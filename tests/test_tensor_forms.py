@@ -13,7 +13,7 @@ from sympy.core.function import AppliedUndef
 from symdl.nn.attention import scaled_dot_product_attention
 from symdl.nn.dense import MLP, Linear
 from symdl.nn.recurrent import LSTMCell, RNNCell, lstm_unroll, rnn_unroll
-from symdl.printing.matrix_text import text
+from symdl.printing.text import text
 from symdl.tensor import network as networks
 from symdl.tensor.network import Network
 from symdl.tensor.symbolic import LinearMap, evaluate
@@ -76,10 +76,10 @@ def test_linear_sigmoid_mse_forms(seed):
     net.backward(net.apply("mse", a, net.constant("y", _random(rng, 2)), name="L"))
     assert check_forms(net, seed) >= 12
     g = net.graph
-    assert text(g.nodes["z"]["grad_form"]) == "∂L/∂a ⊙ a ⊙ (1 - a)"  # the ∂L/∂a ⊙ factor is there
+    assert text(g.nodes["z"]["grad_form"]) == "∂L/∂a ⊙ a ⊙ (1 − a)"  # the ∂L/∂a ⊙ factor is there
     assert text(g.nodes["W"]["grad_form"]) == "∂L/∂Wx xᵀ"
     assert text(g.edges["x", "Wx"]["local"]) == "W"  # an edge shows the Jacobian, not the backward product
-    assert text(g.edges["z", "a"]["local"]) == "diag(a ⊙ (1 - a))"
+    assert text(g.edges["z", "a"]["local"]) == "diag(a ⊙ (1 − a))"
 
 
 def test_batched_mlp_forms():
@@ -130,7 +130,7 @@ def test_example_style_attention_with_broadcasts():
     z = net.apply("sum", net.apply("hadamard", w, V, name="wV"), axis=0, name="z")
     net.backward(net.apply("mse", z, net.constant("y", _random(rng, 2)), name="L"))
     assert check_forms(net) >= 12
-    assert text(net.graph.nodes["scaled"]["grad_form"]) == "w ⊙ (∂L/∂w - 1 (w ⊙ ∂L/∂w))"
+    assert text(net.graph.nodes["scaled"]["grad_form"]) == "w ⊙ (∂L/∂w − 1 (w ⊙ ∂L/∂w))"
 
 
 def _lstm_network(suffix: str) -> Network:

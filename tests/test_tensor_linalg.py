@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from symdl.tensor.linalg import softmax_jacobian
-from symdl.printing.matrix_text import text
+from symdl.printing.text import text
 from symdl.tensor.network import Network
 from symdl.tensor.symbolic import evaluate
 from symdl.tensor.registry import TENSOR_REGISTRY, get

@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st
 import symdl.tensor.linalg  # noqa: F401  (registers the tensor ops)
 from symdl.errors import SymdlError
 from symdl.printing import rendering
-from symdl.printing.matrix_text import text
+from symdl.printing.text import text
 from symdl.tensor.network import Network
 from symdl.tensor.symbolic import evaluate
 
@@ -49,7 +49,7 @@ def test_fan_out_sums_and_the_edge_carries_its_jacobian():
     np.testing.assert_allclose(grads["x"], 2 * np.tanh(x) * (1 - np.tanh(x) ** 2), rtol=1e-12)
     np.testing.assert_allclose(net.graph.edges["x", "t"]["local_value"], np.diag(1 - np.tanh(x) ** 2), rtol=1e-12)
     local = net.graph.edges["x", "t"]["local"]  # the Jacobian's form: diag(1 − t ⊙ t), at t = tanh(x)
-    assert text(local) == "diag(1 - t ⊙ t)"
+    assert text(local) == "diag(1 − t ⊙ t)"
     np.testing.assert_allclose(evaluate(local, {"t": np.tanh(x)}), np.diag(1 - np.tanh(x) ** 2), rtol=1e-12)
 
 

@@ -41,6 +41,7 @@ x, y = X, SYMBOLS[1]
     (sp.pi * x, "π·x"),
     (sp.Derivative(sp.Function("f")(x), x), "f′(x)"),
     (sp.Derivative(sp.Symbol("u"), x), "du/dx"),
+    (sp.Piecewise((1, x > 0), (sp.exp(x), True)), "{1 if x > 0; exp(x) otherwise}"),
 ])
 def test_textbook_notation(expr, printed):
     assert text(expr) == printed

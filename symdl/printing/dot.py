@@ -30,7 +30,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.backprop import Backprop, format_value
 from symdl.errors import SymdlError
-from symdl.printing.matrix_text import text
+from symdl.printing.text import text
 from symdl.printing.texsafe import strip_controls
 
 VALUE_COLOUR = "#1b7837"  # dark green: forward values

@@ -53,7 +53,8 @@ table.nodes math { math-style: normal; }
 """.strip()
 
 # What SymPy's MathML writes that a textbook does not: double-struck ⅆ and ⅇ, a hyphen for minus.
-_PLAIN = {"&dd;": "d", "&ExponentialE;": "e", "-": "−"}
+# SymPy also writes the matrix of ones as "&#x1D7D9" without its closing ";", which would print raw.
+_PLAIN = {"&dd;": "d", "&ExponentialE;": "e", "-": "−", "&#x1D7D9": "𝟙"}
 # An entity reference SymPy writes on purpose (&dd;, &#xB7;, &InvisibleTimes;); every other "&" is text.
 _ENTITY = re.compile(r"&(?!#?\w+;)")
 _SVG_SCRIPT = re.compile(r"<script|\son[a-z]+\s*=\s*[\"']|javascript:", re.IGNORECASE)
@@ -217,9 +218,7 @@ def _step_item(step, number: str) -> str:
         items = "\n".join(_step_item(sub, f"{number}.{i}") for i, sub in enumerate(step.substeps, 1))
         body.append(f'<ol class="steps">\n{items}\n</ol>')
     if step.result is not None:
-        alt = html.escape(strip_controls(f"= {text_of(step.result)}"))
-        body.append(f'<div class="eq"><math display="block" alttext="{alt}"><mrow><mo>=</mo>{mathml(step.result)}</mrow>'
-                    "</math></div>")
+        body.append(f'<div class="eq">{_block(step.lhs, step.result)}</div>')  # restated: read alone, it is true
     shown = " open" if number.count(".") < 1 else ""  # the first level open; deeper proofs one click away
     return f"<li><details{shown}><summary>{summary}</summary>\n" + "\n".join(body) + "\n</details></li>"
 

@@ -94,8 +94,14 @@ def _pieces(rhs: sp.Basic, roomy: bool) -> list[str]:
             negative = term.could_extract_minus_sign()
             pieces.append(f"{'-' if negative else '+'} {latex_of(-term if negative else term)}")
         return pieces
-    factors = rhs.as_ordered_factors()
-    return [latex_of(factors[0])] + [f"\\cdot {latex_of(f)}" for f in factors[1:]]
+    factors = [_factor_tex(f) for f in rhs.as_ordered_factors()]
+    return [factors[0]] + [f"\\cdot {f}" for f in factors[1:]]
+
+
+def _factor_tex(factor: sp.Basic) -> str:
+    """A factor of a product on its own: a sum keeps the parentheses the product gave it."""
+    tex = latex_of(factor)
+    return f"\\left({tex}\\right)" if isinstance(factor, sp.Add) else tex
 
 
 def _width(tex: str) -> int:

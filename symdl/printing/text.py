@@ -15,6 +15,7 @@ from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from symdl import ops
@@ -30,10 +31,17 @@ _CALLS = (sp.Function, sp.Abs, sp.Max, sp.Min)  # printed name(args): no parenth
 class TextPrinter(StrPrinter):
     """SymPy's str printer with the notation of a mathematics textbook."""
 
-    printmethod = "_symdl_text"
+    printmethod = "_sympystr"  # the hook of SymPy's str printer, which tensor forms define (diag, v ↦ v xᵀ)
 
     def doprint(self, expr: Any) -> str:
         return super().doprint(expr).replace("-", "−")
+
+    def _as_ordered_terms(self, expr, order=None):
+        """A sum's positive terms first, as a textbook writes it: z − w and 1 − tanh², not −w + z."""
+        terms = super()._as_ordered_terms(expr, order=order)
+        if (order or self.order) == "none":
+            return terms
+        return sorted(terms, key=lambda term: term.could_extract_minus_sign())
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         base, _, index = expr.name.partition("_")
@@ -116,6 +124,12 @@ class TextPrinter(StrPrinter):
     def _print_Min(self, expr) -> str:
         return f"min({', '.join(self._print(a) for a in expr.args)})"
 
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        """Cases, as a textbook's brace: {1 if x > 0; exp(x) otherwise}."""
+        cases = [f"{self._print(value)} " + ("otherwise" if condition is sp.true else f"if {self._print(condition)}")
+                 for value, condition in expr.args]
+        return "{" + "; ".join(cases) + "}"
+
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         inner, *variables = expr.args
         if len(variables) == 1 and variables[0][1] == 1:
@@ -131,6 +145,49 @@ class TextPrinter(StrPrinter):
                          for v, n in variables)
         order = sum(n for _, n in variables)
         return f"d{str(order).translate(_SUPERSCRIPT)}/{parts} ({self._print(inner)})"
+
+    # --- matrix forms of tensor networks (symdl.tensor.symbolic): W x, ∂L/∂z zᵀ, a ⊙ (1 − a) ----------
+    def _print_HadamardProduct(self, e) -> str:
+        """Symbols first, as textbooks write σ′: a ⊙ (1 − a)."""
+        factors = sorted(e.args, key=lambda a: not isinstance(a, (sp.MatrixSymbol, sp.Symbol)))
+        return " ⊙ ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in factors)
+
+    def _print_MatMul(self, e) -> str:
+        coefficient, factors = e.as_coeff_matrices()
+        text = " ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in factors)
+        if coefficient == 1:
+            return text
+        if coefficient == -1:
+            return f"-{text}"
+        return f"{self._print(coefficient)}·{text}"
+
+    def _print_HadamardPower(self, e) -> str:
+        base = self.parenthesize(e.base, PRECEDENCE["Mul"], strict=False)
+        if e.exp.is_Integer and 1 < e.exp <= 3:
+            return " ⊙ ".join([base] * int(e.exp))
+        return f"{base}^⊙({self._print(e.exp)})"
+
+    def _print_Transpose(self, e) -> str:
+        return f"{self.parenthesize(e.arg, PRECEDENCE['Pow'], strict=False)}ᵀ"
+
+    def _print_OneMatrix(self, e) -> str:
+        return "1"
+
+    def _print_Identity(self, e) -> str:
+        return "I" if e.rows > 1 else "1"  # SymPy writes the 1×1 matrix of ones as I
+
+    def _print_MatAdd(self, e) -> str:
+        """Positive terms first: 1 − a, not −a + 1."""
+        terms = sorted(e.args, key=lambda t: t.could_extract_minus_sign())
+        text = self._print(terms[0])
+        for t in terms[1:]:
+            text += f" - {self.parenthesize(-t, PRECEDENCE['Add'])}" if t.could_extract_minus_sign() \
+                else f" + {self.parenthesize(t, PRECEDENCE['Add'])}"
+        return text
+
+    def _print_Trace(self, e) -> str:
+        return f"tr({self._print(e.arg)})"
+
 
     def _print_Step(self, step) -> str:
         return "\n".join(self._step_lines(step, "1"))
@@ -157,8 +214,8 @@ class TextPrinter(StrPrinter):
         lines.append(f"{body}{self._print(step.lhs)} = {self._print(step.rhs)}")
         for i, sub in enumerate(step.substeps, 1):
             lines += self._step_lines(sub, f"{number}.{i}")
-        if step.result is not None:
-            lines.append(f"{body}= {self._print(step.result)}")
+        if step.result is not None:  # the left side restated: a line read alone is a true equation
+            lines.append(f"{body}{self._print(step.lhs)} = {self._print(step.result)}")
         return lines
 
 
@@ -171,6 +228,6 @@ def function_name(expr: sp.Function) -> str:
 
 
 def text(obj: Any) -> str:
-    """``obj`` (a SymPy expression, a Derivation or a Step) as Unicode text."""
+    """``obj`` (a SymPy expression, matrix forms included, a Derivation or a Step) as Unicode text."""
     return TextPrinter().doprint(obj)
 

@@ -24,7 +24,7 @@ from symdl.derive import derive
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse, symbol
-from symdl.printing.matrix_text import text
+from symdl.printing.text import text
 from symdl.registry import Slip
 from symdl.rewrite import canonical
 from symdl.tensor import network as networks
