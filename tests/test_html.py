@@ -7,6 +7,7 @@ headless, the screenshot decoded by hand (zlib + struct) and checked not blank.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import struct
@@ -215,3 +216,46 @@ def test_chromium_renders_the_report(tmp_path):
     assert len(counts) >= 2 and 1 - counts.max() / len(pixels) > 0.01, "the screenshot is blank"
     dom = headless(browser, tmp_path / "profile", "--dump-dom", page.as_uri()).stdout
     assert "<math" in dom and "<svg" in dom
+
+
+_MEASURE = """<script>
+addEventListener("load", () => {
+  const sizes = [...document.querySelectorAll("svg text")].map(t => t.getBoundingClientRect().height)
+    .filter(h => h > 0);
+  const out = document.createElement("pre");
+  out.id = "measured";
+  out.textContent = JSON.stringify({count: sizes.length, smallest: Math.min(...sizes)});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def _neuron_page() -> str:
+    from symdl.printing import exports
+    result = symdl.backprop("1/(1 + exp(-(w0*x0 + w1*x1 + w2)))", at="w0=2,x0=-1,w1=-3,x1=-2,w2=-3")
+    return exports.backprop_file(result, "html", "sigmoid neuron")
+
+
+def _worksheet_page(name: str):
+    def page() -> str:
+        from symdl.printing import exports
+        from symdl.worksheet import check, load, solve
+        solution = solve(load(Path(__file__).resolve().parent.parent / "examples" / f"{name}.toml"))
+        return exports.WORKSHEET["html"](solution, check(solution))
+    return page
+
+
+@pytest.mark.parametrize("page", [_neuron_page, _worksheet_page("lstm"), _worksheet_page("mlp_four_input")],
+                         ids=["sigmoid neuron", "lstm worksheet", "mlp worksheet"])
+def test_circuit_labels_stay_legible_at_1280_px(tmp_path, page):
+    """Issue 12: the smallest circuit label is at least 9 CSS px at a 1280 px window: a wide circuit
+    scrolls instead of shrinking. Measured in Chromium with getBoundingClientRect, by a script the
+    test appends to a copy of the page (the page itself has no script)."""
+    browser = chromium()
+    copy = tmp_path / "page.html"
+    copy.write_text(page().replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    done = headless(browser, tmp_path / "profile", "--window-size=1280,1000", "--dump-dom", copy.as_uri())
+    found = re.search(r'<pre id="measured">([^<]*)</pre>', done.stdout)
+    assert found, done.stdout[-2000:] + done.stderr[-2000:]
+    measured = json.loads(found.group(1))
+    assert measured["count"] > 5 and measured["smallest"] >= 9, measured

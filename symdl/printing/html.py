@@ -33,7 +33,7 @@ body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; 
 h1 { border-bottom: 2px solid #3b5b92; padding-bottom: .3rem; }
 h2 { color: #3b5b92; margin-top: 2.2rem; }
 figure.circuit { margin: 1rem 0; overflow-x: auto; }
-figure.circuit svg { max-width: 100%; height: auto; }
+figure.circuit svg { max-width: none; height: auto; }  /* a wide circuit scrolls; shrunk, its labels would be unreadable */
 table { border-collapse: collapse; margin: .8rem 0; }
 th, td { padding: .35rem .7rem; text-align: left; vertical-align: top; }
 thead th { border-top: 2px solid #333; border-bottom: 1px solid #333; }
