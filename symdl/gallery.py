@@ -20,9 +20,10 @@ from symdl import plots, terminal, worksheet
 from symdl.backprop import backprop
 from symdl.derive import derive
 from symdl.files import write_all
-from symdl.parsing import parse, symbol
+from symdl.parsing import parse, parse_steps, symbol
 from symdl.nn import dense, perceptron, seed_conv, seed_sequence
 from symdl.printing import exports, html, rendering
+from symdl.printing.text import text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,8 +152,15 @@ def _worksheet_steps(problem_files: list[Path]) -> list[Step]:
 
 def _circuit_files(c: Circuit) -> dict[str, str | bytes]:
     result = backprop(c.source, c.at)
-    title = f"{c.title}  ({c.source} at {c.at})"
+    point = ", ".join(f"{text(symbol(name))} = {text(value)}" for name, value in result.point.items())
+    title = f"{c.title}: {_as_written(c.source)} at {point}"
     return {f"{c.slug}.{fmt}": exports.backprop_file(result, fmt, title) for fmt in CIRCUIT_FORMATS}
+
+
+def _as_written(source: str) -> str:
+    """An expression or named steps in textbook notation, for a title (not the code that was typed)."""
+    steps = parse_steps(source) if "=" in source else [(None, parse(source))]
+    return "; ".join(("" if name is None else f"{text(symbol(name))} = ") + text(expr) for name, expr in steps)
 
 
 def _network_files(slug: str, build) -> dict[str, str | bytes]:
