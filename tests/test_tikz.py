@@ -88,7 +88,7 @@ def test_picture_follows_the_graphviz_layout(seeds):
     """Left to right: every wire goes from a node further left to one further right,
     and every box sits where Graphviz put the node's cluster."""
     result = seeds["sigmoid neuron"]
-    picture = tikz(result)
+    picture = tikz(result, rankdir="LR")
     at = {m[0]: (float(m[1]), float(m[2])) for m in re.findall(r"\((n\d+)\) at \(([-\d.]+),([-\d.]+)\)", picture)}
     for u, v in result.graph.edges:
         ids = node_ids(result.graph)
@@ -97,6 +97,21 @@ def test_picture_follows_the_graphviz_layout(seeds):
     box = next(o for o in layout["objects"] if o["name"] == "cluster_n0")
     x0, y0, x1, y1 = (float(c) for c in box["bb"].split(","))
     assert at["n0"] == pytest.approx(((x0 + x1) / 2, (y0 + y1) / 2), abs=0.01)
+
+
+def _positions(picture: str) -> dict:
+    return {m[0]: (float(m[1]), float(m[2])) for m in re.findall(r"\((n\d+)\) at \(([-\d.]+),([-\d.]+)\)", picture)}
+
+
+def test_a_long_chain_is_drawn_top_to_bottom_to_fit_the_page(seeds):
+    """The 9-gate neuron is about 1800 bp wide left to right, shrunk to a 345 bp text width it would be
+    5.5 times smaller; top to bottom it needs less shrinking, so that is how it is drawn, unless a
+    direction is asked for."""
+    neuron = seeds["sigmoid neuron"]
+    at, ids = _positions(tikz(neuron)), node_ids(neuron.graph)
+    assert all(at[ids[u]][1] > at[ids[v]][1] for u, v in neuron.graph.edges)  # every wire runs downward
+    at = _positions(tikz(neuron, rankdir="LR"))
+    assert all(at[ids[u]][0] < at[ids[v]][0] for u, v in neuron.graph.edges)  # asked for: every wire runs rightward
 
 
 def test_options_reach_the_picture(seeds):

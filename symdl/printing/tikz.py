@@ -50,8 +50,17 @@ _STYLES = (
 )
 
 
+#: The text block of an 11 pt article on A4 paper, in big points: what a picture is fitted to.
+PAGE = (345.0, 550.0)
+
+
 def tikz(source: dot.Source, **circuit_options) -> str:
-    """A ``tikzpicture`` of the circuit of ``source``; takes the options of ``dot.circuit``."""
+    """A ``tikzpicture`` of the circuit of ``source``; takes the options of ``dot.circuit``. Without a
+    ``rankdir``, the direction that needs the least shrinking to fit a page: a long chain drawn left to
+    right would be shrunk until its labels are unreadable, drawn top to bottom it may fit."""
+    if "rankdir" not in circuit_options:
+        circuit_options["rankdir"] = max(("LR", "TB"), key=lambda r: _page_scale(source, {**circuit_options,
+                                                                                          "rankdir": r}))
     options = dot.Options(**circuit_options)
     v = dot.view(source)
     ids = dot.node_ids(v.graph)
@@ -79,6 +88,13 @@ class _Layout:
 
     boxes: dict[str, tuple[float, ...]]
     wires: dict[tuple[str, str], tuple[list[tuple[float, float]], Optional[tuple[float, float]]]]
+
+
+def _page_scale(source: dot.Source, circuit_options: dict) -> float:
+    """How far the circuit laid out with these options must shrink to fit :data:`PAGE` (1: not at all)."""
+    data = json.loads(render(dot.circuit(source, **circuit_options).source, "json").decode("utf-8"))
+    _, _, width, height = (float(c) for c in data["bb"].split(","))
+    return min(1.0, PAGE[0] / max(width, 1.0), PAGE[1] / max(height, 1.0))
 
 
 def _layout(json_bytes: bytes) -> _Layout:
