@@ -38,12 +38,12 @@ def derivation_repr_latex(d: Derivation) -> str:
 
 def derivation_repr_html(d: Derivation) -> str:
     """The headline derivative and the collapsible rule tree, as in the HTML report."""
-    return derivation_section(d)
+    return _scrolling(derivation_section(d))
 
 
 def backprop_repr_html(r: Backprop) -> str:
     """The circuit and the node table: a notebook cell already has a page around them."""
-    return inline_svg(rendering.svg(r, inline=True)) + "\n" + node_table(r)
+    return _scrolling(inline_svg(rendering.svg(r, inline=True)) + "\n" + node_table(r))
 
 
 def network_repr_html(n: Network) -> str:
@@ -55,7 +55,7 @@ def solution_repr_html(s: Solution) -> str:
     """The worksheet page's body: a derivative has no circuit, every other problem draws its work."""
     drawable = type(s.work).__name__ != "Derivation"
     svg = rendering.svg(s.work, inline=True) if drawable else None
-    return "\n".join([f"<h3>{escaped(s.problem.title)}</h3>", *solution_sections(s, svg=svg)])
+    return _scrolling("\n".join([f"<h3>{escaped(s.problem.title)}</h3>", *solution_sections(s, svg=svg)]))
 
 
 def report_repr_html(r: Report) -> str:
@@ -77,7 +77,7 @@ def gradcheck_repr_html(g: GradcheckResult) -> str:
         rows.append(f'<tr><td colspan="7">… {len(checks) - GRADCHECK_ROWS} more checks</td></tr>')
     head = "".join(f"<th>{h}</th>" for h in ("input", "point", "symdl", "central difference", "PyTorch",
                                                "|difference|", "status"))
-    return (f"<p>gradcheck of <code>{escaped(str(g.expression))}</code>: {'ok' if g.ok else 'NOT ok'}</p>\n"
+    return _scrolling(f"<p>gradcheck of <code>{escaped(str(g.expression))}</code>: {'ok' if g.ok else 'NOT ok'}</p>\n"
             f'<table class="gradcheck">\n<thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(rows)
             + f"\n</tbody>\n</table>\n<p>{escaped(g.summary())}</p>")
 
@@ -86,7 +86,13 @@ def kernel_repr_html(k: Kernel) -> str:
     """The call's signature and the generated NumPy source, runnable as it stands."""
     gradients = ", ".join(f"∂/∂{name}" for name in k.wrt)
     signature = f"kernel({', '.join(k.args)}) → (value, {{{gradients}}})  for value = {clip(str(k.expression))}"
-    return f"<p><code>{escaped(signature)}</code></p>\n<pre>{html.escape(k.source)}</pre>"
+    return _scrolling(f"<p><code>{escaped(signature)}</code></p>\n<pre>{html.escape(k.source)}</pre>")
+
+
+def _scrolling(content: str) -> str:
+    """A cell's output in a box that scrolls sideways: a wide circuit keeps its size (the page's
+    stylesheet, which does this for the report, is not in a notebook)."""
+    return f'<div style="overflow-x: auto; max-width: 100%">\n{content}\n</div>'
 
 
 def short_repr(obj: Any) -> str:
