@@ -314,4 +314,5 @@ def claims_section(report) -> str:
     """Each graded claim as its verdict line (✓ or ✗, the correct value, why), then the tally."""
     items = "".join("<li>" + "<br>".join(_text(line.strip()) for line in v.line().splitlines()) + "</li>"
                     for v in report.verdicts)
-    return f"<section>\n<h2>The claims, checked</h2>\n<ul>{items}</ul>\n<p>{_text(report.lines()[-1].strip())}</p>\n</section>"
+    tally = _text(report.lines()[-1].strip())
+    return f"<section>\n<h2>The claims, checked</h2>\n<ul>{items}</ul>\n<p>{tally}</p>\n</section>"
