@@ -98,3 +98,15 @@ def test_html_escapes_the_problem_title(tmp_path):
     solution = solve(load(str(problem)))
     for page in (solution._repr_html_(), check(solution)._repr_html_()):
         assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+def test_the_notebook_printer_imports_no_model_it_prints():
+    """The models import the printer when a cell is shown; the printer importing them back would be a cycle."""
+    import subprocess
+    import sys
+
+    models = ["symdl.kernels", "symdl.gradcheck", "symdl.tensor.network", "symdl.worksheet.solution",
+              "symdl.worksheet.grading"]
+    code = f"import sys, symdl.printing.notebook; print([m for m in {models!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"
