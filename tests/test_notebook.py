@@ -7,9 +7,15 @@ kernel imports this tree's symdl.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from symdl.derive import derive
+from symdl.parsing import parse
+from symdl.worksheet import check, load, solve
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -81,17 +87,12 @@ def test_reprs_name_the_object_and_what_it_holds(outputs):
 
 
 def test_a_long_expression_is_cut_in_the_repr():
-    from symdl.derive import derive
-    from symdl.parsing import parse
-
     terms = " + ".join(f"sin({i}*x)" for i in range(1, 60))
     text = repr(derive(parse(terms), parse("x")))
     assert len(text) < MAX_REPR and text.count("…") == 2  # the expression and its derivative
 
 
 def test_html_escapes_the_problem_title(tmp_path):
-    from symdl.worksheet import check, load, solve
-
     source = (ROOT / "examples" / "square_of_sum.toml").read_text()
     problem = tmp_path / "p.toml"
     problem.write_text(source.replace("title = ", 'title = "<script>x</script>" #', 1))
@@ -102,9 +103,6 @@ def test_html_escapes_the_problem_title(tmp_path):
 
 def test_the_notebook_printer_imports_no_model_it_prints():
     """The models import the printer when a cell is shown; the printer importing them back would be a cycle."""
-    import subprocess
-    import sys
-
     models = ["symdl.kernels", "symdl.gradcheck", "symdl.tensor.network", "symdl.worksheet.solution",
               "symdl.worksheet.grading"]
     code = f"import sys, symdl.printing.notebook; print([m for m in {models!r} if m in sys.modules])"
