@@ -73,5 +73,11 @@ class Derivation:
         from symdl.printing.notebook import derivation_repr_latex  # printers import this module
         return derivation_repr_latex(self)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the derivative and its collapsible rule tree."""
+        from symdl.printing.notebook import derivation_repr_html  # printers import this module
+        return derivation_repr_html(self)
+
     def __repr__(self) -> str:
-        return f"Derivation(d/d{self.wrt} {self.expression} = {self.result}, {len(self.steps)} steps)"
+        from symdl.printing.notebook import short_repr  # printers import this module
+        return short_repr(self)

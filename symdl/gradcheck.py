@@ -178,6 +178,15 @@ class GradcheckResult:
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines + ["", self.summary()])
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the check table and the summary."""
+        from symdl.printing.notebook import gradcheck_repr_html  # printers import this module
+        return gradcheck_repr_html(self)
+
+    def __repr__(self) -> str:
+        from symdl.printing.notebook import short_repr  # printers import this module
+        return short_repr(self)
+
     def to_dict(self) -> dict:
         """The ``symdl gradcheck --json`` object."""
         return {"expression": str(self.expression), "ok": self.ok, "torch": self.torch is not None,

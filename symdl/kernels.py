@@ -108,8 +108,14 @@ class Kernel:
                              f"missing {missing or 'none'}, unknown {unknown or 'none'}")
         return [np.asarray(named[a], dtype=float) for a in self.args]
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the signature and the generated source."""
+        from symdl.printing.notebook import kernel_repr_html  # printers import this module
+        return kernel_repr_html(self)
+
     def __repr__(self) -> str:
-        return f"Kernel({self.expression}, args={self.args}, wrt={self.wrt})"
+        from symdl.printing.notebook import short_repr  # printers import this module
+        return short_repr(self)
 
 
 def kernel(source: graphs.Source, wrt: Optional[Sequence[str] | str] = None, *,

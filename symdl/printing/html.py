@@ -283,6 +283,11 @@ def _inline(content: str) -> str:
 # --- worksheets ------------------------------------------------------------------------------------
 def solution_page(solution, *, svg: Optional[str] = None, report=None) -> str:
     """A solved problem file: the circuit, the derivation, every worked step with its rule, the claims checked."""
+    return page(solution.problem.title, solution_sections(solution, svg=svg, report=report))
+
+
+def solution_sections(solution, *, svg: Optional[str] = None, report=None) -> list[str]:
+    """The sections of :func:`solution_page`, for a page or a notebook cell to put a title above."""
     problem, work = solution.problem, solution.work
     sections = [f"<p>{_text('Source: ' + problem.source)}</p>"] if problem.source else []
     if svg is not None:
@@ -301,7 +306,13 @@ def solution_page(solution, *, svg: Optional[str] = None, report=None) -> str:
     if problem.notes:
         sections.append(notes_section([problem.notes]))
     if report is not None and report.verdicts:
-        items = "".join("<li>" + "<br>".join(_text(line.strip()) for line in v.line().splitlines()) + "</li>"
-                        for v in report.verdicts)
-        sections.append(f"<section>\n<h2>The claims, checked</h2>\n<ul>{items}</ul>\n</section>")
-    return page(problem.title, sections)
+        sections.append(claims_section(report))
+    return sections
+
+
+def claims_section(report) -> str:
+    """Each graded claim as its verdict line (✓ or ✗, the correct value, why), then the tally."""
+    items = "".join("<li>" + "<br>".join(_text(line.strip()) for line in v.line().splitlines()) + "</li>"
+                    for v in report.verdicts)
+    tally = _text(report.lines()[-1].strip())
+    return f"<section>\n<h2>The claims, checked</h2>\n<ul>{items}</ul>\n<p>{tally}</p>\n</section>"

@@ -214,6 +214,15 @@ class Network:
             if data["value"].size * graph.nodes[u]["value"].size <= SMALL_JACOBIAN:
                 edge["local_value"] = self.jacobian(node, u)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the circuit and the node table."""
+        from symdl.printing.notebook import network_repr_html  # printers import this module
+        return network_repr_html(self)
+
+    def __repr__(self) -> str:
+        from symdl.printing.notebook import short_repr  # printers import this module
+        return short_repr(self)
+
     # --- names ----------------------------------------------------------------------------
     def _next_name(self) -> str:
         count = sum(1 for d in self._nodes.values() if d["kind"] == "op") + 1

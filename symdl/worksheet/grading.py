@@ -89,6 +89,15 @@ class Report:
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows each graded claim and the tally."""
+        from symdl.printing.notebook import report_repr_html  # printers import this module
+        return report_repr_html(self)
+
+    def __repr__(self) -> str:
+        from symdl.printing.notebook import short_repr  # printers import this module
+        return short_repr(self)
+
     def to_dict(self) -> dict:
         return {"file": self.solution.problem.path, "title": self.solution.problem.title,
                 "claims": len(self.verdicts), "wrong": len(self.wrong), "first_departures": self.first_departures,

@@ -86,6 +86,15 @@ class Solution:
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the worked solution as on its HTML page."""
+        from symdl.printing.notebook import solution_repr_html  # printers import this module
+        return solution_repr_html(self)
+
+    def __repr__(self) -> str:
+        from symdl.printing.notebook import short_repr  # printers import this module
+        return short_repr(self)
+
     def to_dict(self) -> dict:
         return {
             "title": self.problem.title,

@@ -1,0 +1,110 @@
+"""Notebook display: each result object, shown by a real Jupyter kernel, is compact HTML with a short repr.
+
+The notebook runs headless through nbclient on the ``python3`` kernel spec, which
+jupyter_client starts with the running interpreter; PYTHONPATH is inherited, so the
+kernel imports this tree's symdl.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from symdl.derive import derive
+from symdl.parsing import parse
+from symdl.worksheet import check, load, solve
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_HTML = 60_000
+MAX_REPR = 300
+
+SETUP = """
+from symdl.derive import derive
+from symdl.gallery import _four_input_mlp
+from symdl.gradcheck import gradcheck
+from symdl.kernels import kernel
+from symdl.parsing import parse
+from symdl.worksheet import check, load, solve
+solution = solve(load("examples/sigmoid_neuron.toml"))
+"""
+
+# (cell, what its HTML must contain: a piece only that object's printer writes)
+CELLS = {
+    "solution": ("solution", ["<h2>Worked steps</h2>", "<svg", "A two-input sigmoid neuron"]),
+    "report": ("check(solution)", ["The claims, checked", "✗", "claims wrong"]),
+    "gradcheck": ("gradcheck('tanh(x)*y', points=3, seed=1)", ["central difference", "<td>pass</td>", "6 checks"]),
+    "network": ("_four_input_mlp().network", ["<svg", '<table class="nodes">', "fc1.weight"]),
+    "kernel": ("kernel('sigmoid(x)*y')", ["<pre>", "def kernel(x, y):", "kernel(x, y) → (value, {∂/∂x, ∂/∂y})"]),
+    "derivation": ("derive(parse('tanh(x)'), parse('x'))", ["<details", "Derivative with respect to"]),
+}
+
+
+@pytest.fixture(scope="module")
+def outputs() -> dict[str, dict]:
+    cells = [nbformat.v4.new_code_cell(SETUP)] + [nbformat.v4.new_code_cell(code) for code, _ in CELLS.values()]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    nbclient.NotebookClient(notebook, kernel_name="python3", timeout=600,
+                            resources={"metadata": {"path": str(ROOT)}}).execute()
+    shown = {}
+    for name, cell in zip(CELLS, notebook.cells[1:]):
+        results = [o for o in cell.outputs if o.output_type == "execute_result"]
+        assert len(results) == 1, (name, cell.outputs)
+        shown[name] = results[0].data
+    return shown
+
+
+@pytest.mark.parametrize("name", list(CELLS))
+def test_each_object_displays_as_compact_html(outputs, name):
+    data = outputs[name]
+    assert {"text/html", "text/plain"} <= set(data), sorted(data)
+    page, text = data["text/html"], data["text/plain"]
+    for shown in (page, text):
+        assert "<function" not in shown and "object at 0x" not in shown
+    assert "<html" not in page and "<!DOCTYPE" not in page  # a cell already has a page around it
+    assert len(page.encode()) < MAX_HTML
+    assert len(text) < MAX_REPR and "\n" not in text
+    for piece in CELLS[name][1]:
+        assert piece in page, piece
+    if "<svg" in page:  # a wide circuit scrolls sideways in its cell, at its own size, instead of overflowing
+        assert page.startswith('<div style="overflow-x: auto')
+
+
+def test_reprs_name_the_object_and_what_it_holds(outputs):
+    texts = {name: data["text/plain"] for name, data in outputs.items()}
+    assert texts["solution"].startswith("Solution('A two-input sigmoid neuron")
+    assert texts["report"].startswith("Report(") and "claims wrong" in texts["report"]
+    assert texts["gradcheck"].startswith("GradcheckResult(y*tanh(x), ok")
+    assert texts["network"].startswith("Network(") and "output=L" in texts["network"]
+    assert texts["kernel"] == "Kernel(y*sigmoid(x), args=['x', 'y'], wrt=['x', 'y'])"
+    assert texts["derivation"].startswith("Derivation(d/dx tanh(x) = ")
+
+
+def test_a_long_expression_is_cut_in_the_repr():
+    terms = " + ".join(f"sin({i}*x)" for i in range(1, 60))
+    text = repr(derive(parse(terms), parse("x")))
+    assert len(text) < MAX_REPR and text.count("…") == 2  # the expression and its derivative
+
+
+def test_html_escapes_the_problem_title(tmp_path):
+    source = (ROOT / "examples" / "square_of_sum.toml").read_text()
+    problem = tmp_path / "p.toml"
+    problem.write_text(source.replace("title = ", 'title = "<script>x</script>" #', 1))
+    solution = solve(load(str(problem)))
+    for page in (solution._repr_html_(), check(solution)._repr_html_()):
+        assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+def test_the_notebook_printer_imports_no_model_it_prints():
+    """The models import the printer when a cell is shown; the printer importing them back would be a cycle."""
+    models = ["symdl.kernels", "symdl.gradcheck", "symdl.tensor.network", "symdl.worksheet.solution",
+              "symdl.worksheet.grading"]
+    code = f"import sys, symdl.printing.notebook; print([m for m in {models!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"
