@@ -61,7 +61,7 @@ def mlp(width: int, inputs: int = 2) -> tuple[sp.Expr, list[sp.Symbol]]:
 
 
 def _network_loss(net: Network, last: str, size: int) -> tuple[sp.Expr, list[sp.Symbol]]:
-    loss = net.apply("mse", last, net.constant("y", np.ones(net.value(last).shape)), name="L")
+    loss = net.apply("half_sse", last, net.constant("y", np.ones(net.value(last).shape)), name="L")
     (expr,) = expand(net)[loss].reshape(-1)
     prefixes = tuple(n + "_" for n, d in net.graph.nodes(data=True) if d["kind"] == "parameter")
     params = sorted((s for s in expr.free_symbols if s.name.startswith(prefixes)), key=lambda s: s.name)
