@@ -26,11 +26,16 @@ class Conv2d:
 
     Without given values the weight and bias are drawn as PyTorch's default does,
     U(−1/√fan_in, 1/√fan_in) with fan_in = in_channels·kH·kW, from ``seed``.
+    PyTorch's ``dilation`` and ``groups`` are accepted only at their defaults (1): other
+    values are refused with a one-line error rather than silently computing a plain convolution.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
                  padding: Union[int, str, tuple[int, int]] = 0, bias: bool = True,
-                 weight=None, bias_value=None, seed: int = 0) -> None:
+                 weight=None, bias_value=None, seed: int = 0, dilation: Size = 1, groups: int = 1) -> None:
+        if dilation not in (1, (1, 1)) or groups != 1:
+            raise SymdlError(f"Conv2d supports only dilation=1 and groups=1, not dilation={dilation!r}, "
+                             f"groups={groups!r}")
         k_h, k_w = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
         shape = (out_channels, in_channels, k_h, k_w)
         bound = 1 / np.sqrt(in_channels * k_h * k_w)
