@@ -127,7 +127,7 @@ def network_rnn(steps: int, hidden: int = 2, kind: str = "rnn") -> sp.Expr:
     """The same loss from ``symdl.nn`` through ``symdl.tensor.expand`` (slow; for the smoke test)."""
     net = Network()
     xs = [np.array([0.5 * (t + 1), -0.25]) for t in range(steps)]
-    cell = (RNNCell if kind == "rnn" else LSTMCell)(2, hidden, seed=0)
+    cell = (RNNCell if kind == "rnn" else LSTMCell)(2, hidden, seed=0, layout="columns")
     unrolled = (rnn_unroll if kind == "rnn" else lstm_unroll)(net, cell, xs)
     return _network_loss(net, unrolled.hs[-1], steps)[0]
 

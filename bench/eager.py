@@ -74,7 +74,7 @@ def torch_mlp() -> Callable[[], object]:
 def _lstm_data(seed: int = 0):
     rng = np.random.default_rng(seed)
     xs = [rng.standard_normal((LSTM_INPUT, BATCH)) for _ in range(LSTM_STEPS)]  # columns, as symdl's cells
-    cell = LSTMCell(LSTM_INPUT, LSTM_HIDDEN, seed=seed)
+    cell = LSTMCell(LSTM_INPUT, LSTM_HIDDEN, seed=seed, layout="columns")
     return xs, cell
 
 

@@ -94,7 +94,7 @@ def test_batched_mlp_forms():
 def test_rnn_forms():
     rng = np.random.default_rng(4)
     net = Network()
-    cell = RNNCell(2, 3, seed=4)
+    cell = RNNCell(2, 3, seed=4, layout="columns")
     unrolled = rnn_unroll(net, cell, [_random(rng, 2) for _ in range(3)])
     net.backward(net.apply("half_sse", unrolled.hs[-1], net.constant("y", _random(rng, 3, 1)), name="L"))
     assert check_forms(net) >= 30
@@ -103,7 +103,7 @@ def test_rnn_forms():
 def test_lstm_forms():
     rng = np.random.default_rng(5)
     net = Network()
-    unrolled = lstm_unroll(net, LSTMCell(2, 2, seed=5), [_random(rng, 2, 1) for _ in range(2)])
+    unrolled = lstm_unroll(net, LSTMCell(2, 2, seed=5, layout="columns"), [_random(rng, 2, 1) for _ in range(2)])
     net.backward(net.apply("half_sse", unrolled.hs[-1], net.constant("y", _random(rng, 2, 1)), name="L"))
     assert check_forms(net) >= 60
 
@@ -136,7 +136,7 @@ def test_example_style_attention_with_broadcasts():
 def _lstm_network(suffix: str) -> Network:
     rng = np.random.default_rng(8)
     net = Network()
-    unrolled = lstm_unroll(net, LSTMCell(2, 3, seed=8), [_random(rng, 2, 1) for _ in range(2)], prefix=suffix)
+    unrolled = lstm_unroll(net, LSTMCell(2, 3, seed=8, layout="columns"), [_random(rng, 2, 1) for _ in range(2)], prefix=suffix)
     net.backward(net.apply("half_sse", unrolled.hs[-1], net.constant("y" + suffix, _random(rng, 3, 1)), name="L" + suffix))
     return net
 
