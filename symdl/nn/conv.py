@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Optional, Union
 import numpy as np
 
 from symdl.errors import SymdlError
+from symdl.nn.state_dict import LoadsStateDict
 
 if TYPE_CHECKING:
     from symdl.tensor.network import Network
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 Size = Union[int, tuple[int, int]]
 
 
-class Conv2d:
+class Conv2d(LoadsStateDict):
     """``out_channels`` filters of ``in_channels × kH × kW``, cross-correlated with the input.
 
     Without given values the weight and bias are drawn as PyTorch's default does,
@@ -29,6 +30,8 @@ class Conv2d:
     PyTorch's ``dilation`` and ``groups`` are accepted only at their defaults (1): other
     values are refused with a one-line error rather than silently computing a plain convolution.
     """
+
+    STATE_KEYS = {"weight": "weight", "bias": "bias"}
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
                  padding: Union[int, str, tuple[int, int]] = 0, bias: bool = True,
@@ -83,11 +86,14 @@ class AvgPool2d(_Pool2d):
     op = "avg_pool2d"
 
 
-class BatchNorm1d:
+class BatchNorm1d(LoadsStateDict):
     """Training-mode batch norm over ``(N, num_features)``: γ ⊙ (x − μ)/√(σ² + ε) + β with
     the batch's own mean and biased variance. γ and β are stored as ``name.weight`` and
     ``name.bias``, PyTorch's names; they default to ones and zeros as there.
-    Running averages for evaluation mode are not kept."""
+    Running averages for evaluation mode are not kept (nor loaded from a state_dict)."""
+
+    STATE_KEYS = {"weight": "gamma", "bias": "beta"}
+    IGNORED_KEYS = ("running_mean", "running_var", "num_batches_tracked")
 
     def __init__(self, num_features: int, eps: float = 1e-5, gamma=None, beta=None) -> None:
         self.eps = eps

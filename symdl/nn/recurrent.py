@@ -24,6 +24,7 @@ from typing import NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
+from symdl.nn.state_dict import LoadsStateDict
 from symdl.tensor.network import Network
 
 Array = np.ndarray
@@ -105,13 +106,15 @@ def _affine(net: Network, w: str, x: str, b: Optional[str], name: str, layout: s
 
 # --- RNNCell ------------------------------------------------------------------------------------
 
-class RNNCell:
+class RNNCell(LoadsStateDict):
     """Elman cell, PyTorch's ``nn.RNNCell``: h_t = f(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh), f = tanh or ReLU.
 
     The seed writes it h_t = tanh(W_hh h_{t−1} + W_xh x_t): no bias, ``W_xh = weight_ih``.
     Weights left out are drawn as PyTorch draws them, from U(−1/√hidden, 1/√hidden), with ``seed``;
     biases are ``(hidden,)`` as in PyTorch, or ``(hidden, 1)`` columns with ``layout="columns"``.
     """
+
+    STATE_KEYS = {name: name for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
 
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh", *, bias: bool = True,
                  weight_ih: Optional[ArrayLike] = None, weight_hh: Optional[ArrayLike] = None,
@@ -212,7 +215,7 @@ def vanishing_exploding(steps: int = 30, hidden_size: int = 4, scales: Sequence[
 
 # --- LSTMCell -----------------------------------------------------------------------------------
 
-class LSTMCell:
+class LSTMCell(LoadsStateDict):
     """PyTorch's ``nn.LSTMCell``: gates i, f, o = σ(·), candidate g = tanh(·), each W_i· x + b_i· + W_h· h + b_h·;
     c_t = f ⊙ c_{t−1} + i ⊙ g and h_t = o ⊙ tanh(c_t).
 
@@ -222,6 +225,8 @@ class LSTMCell:
     them; the seed's ``w_xi`` is ``W_ii`` and its ``w_hi`` is ``W_hi``. Biases are ``(4·hidden,)``
     as in PyTorch, or ``(4·hidden, 1)`` columns with ``layout="columns"``.
     """
+
+    STATE_KEYS = RNNCell.STATE_KEYS
 
     def __init__(self, input_size: int, hidden_size: int, *, bias: bool = True,
                  weight_ih: Optional[ArrayLike] = None, weight_hh: Optional[ArrayLike] = None,
