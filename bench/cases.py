@@ -61,7 +61,7 @@ def mlp(width: int, inputs: int = 2) -> tuple[sp.Expr, list[sp.Symbol]]:
 
 
 def _network_loss(net: Network, last: str, size: int) -> tuple[sp.Expr, list[sp.Symbol]]:
-    loss = net.apply("mse", last, net.constant("y", np.ones(net.value(last).shape)), name="L")
+    loss = net.apply("half_sse", last, net.constant("y", np.ones(net.value(last).shape)), name="L")
     (expr,) = expand(net)[loss].reshape(-1)
     prefixes = tuple(n + "_" for n, d in net.graph.nodes(data=True) if d["kind"] == "parameter")
     params = sorted((s for s in expr.free_symbols if s.name.startswith(prefixes)), key=lambda s: s.name)
@@ -127,7 +127,7 @@ def network_rnn(steps: int, hidden: int = 2, kind: str = "rnn") -> sp.Expr:
     """The same loss from ``symdl.nn`` through ``symdl.tensor.expand`` (slow; for the smoke test)."""
     net = Network()
     xs = [np.array([0.5 * (t + 1), -0.25]) for t in range(steps)]
-    cell = (RNNCell if kind == "rnn" else LSTMCell)(2, hidden, seed=0)
+    cell = (RNNCell if kind == "rnn" else LSTMCell)(2, hidden, seed=0, layout="columns")
     unrolled = (rnn_unroll if kind == "rnn" else lstm_unroll)(net, cell, xs)
     return _network_loss(net, unrolled.hs[-1], steps)[0]
 

@@ -74,7 +74,7 @@ def torch_mlp() -> Callable[[], object]:
 def _lstm_data(seed: int = 0):
     rng = np.random.default_rng(seed)
     xs = [rng.standard_normal((LSTM_INPUT, BATCH)) for _ in range(LSTM_STEPS)]  # columns, as symdl's cells
-    cell = LSTMCell(LSTM_INPUT, LSTM_HIDDEN, seed=seed)
+    cell = LSTMCell(LSTM_INPUT, LSTM_HIDDEN, seed=seed, layout="columns")
     return xs, cell
 
 
@@ -85,7 +85,7 @@ def symdl_lstm() -> Callable[[], dict]:
     def run():
         net = Network()
         unrolled = lstm_unroll(net, cell, xs)
-        loss = net.apply("mse", unrolled.hs[-1], net.constant("target", target), name="L")
+        loss = net.apply("half_sse", unrolled.hs[-1], net.constant("target", target), name="L")
         return cell.stacked_gradients(net.backward(loss), unrolled.params)  # PyTorch's layout, as torch returns
     return run
 
@@ -103,7 +103,7 @@ def torch_lstm() -> Callable[[], object]:
         h = c = torch.zeros(BATCH, LSTM_HIDDEN, dtype=torch.float64)
         for x in rows:
             h, c = module(x, (h, c))
-        loss = (h * h).sum() / 2  # symdl's mse against zeros: ½ Σ h²
+        loss = (h * h).sum() / 2  # symdl's half_sse against zeros: ½ Σ h²
         return torch.autograd.grad(loss, list(module.parameters()))
     return run
 

@@ -267,3 +267,18 @@ def test_a_conv_network_draws_without_special_cases():
     svg = rendering.svg(net)
     ElementTree.fromstring(svg)
     assert "conv ⋆" in svg and "max pool" in svg
+
+
+@pytest.mark.parametrize("options", [{"dilation": 2}, {"dilation": (1, 2)}, {"groups": 2}])
+def test_conv2d_refuses_dilation_and_groups_in_one_line(options):
+    with pytest.raises(SymdlError) as refused:
+        Conv2d(2, 2, 3, **options)
+    message = str(refused.value)
+    assert "\n" not in message and "dilation=1 and groups=1" in message
+
+
+def test_conv2d_accepts_the_default_dilation_and_groups():
+    layer = Conv2d(1, 1, 2, dilation=(1, 1), groups=1, weight=[[[[1.0, 0.0], [0.0, 1.0]]]], bias_value=[0.0])
+    net = Network()
+    out = layer(net, net.input("x", np.arange(9.0).reshape(1, 1, 3, 3)))
+    np.testing.assert_allclose(net.value(out)[0, 0], [[0 + 4, 1 + 5], [3 + 7, 4 + 8]])

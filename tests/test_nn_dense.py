@@ -55,7 +55,7 @@ def test_linear_on_a_batch_of_rows_and_its_gradients():
     net = Network()
     out = Linear(3, 2, weight=w, bias=b)(net, net.input("X", x), name="fc")
     np.testing.assert_allclose(net.value(out), np.einsum("nk,ok->no", x, w) + b)
-    grads = net.backward(net.apply("mse", out, net.constant("Y", y), name="L"))
+    grads = net.backward(net.apply("half_sse", out, net.constant("Y", y), name="L"))
     error = x @ w.T + b - y
     np.testing.assert_allclose(grads["fc.weight"], error.T @ x)
     np.testing.assert_allclose(grads["fc.bias"], error.sum(axis=0))
@@ -79,7 +79,7 @@ def test_mlp_forward_and_backward_match_numpy(sizes, activation, seed):
               biases=[rng.normal(size=n) for n in sizes[1:]])
     net = Network()
     out = mlp(net, net.input("x", x), name="mlp")
-    grads = net.backward(net.apply("mse", out, net.constant("y", y), name="L"))
+    grads = net.backward(net.apply("half_sse", out, net.constant("y", y), name="L"))
     expected, layer_grads = numpy_mlp([lay.weight for lay in mlp.layers], [lay.bias for lay in mlp.layers],
                                       x, y, activation)
     np.testing.assert_allclose(net.value(out), expected, rtol=1e-12)

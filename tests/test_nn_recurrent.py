@@ -88,7 +88,7 @@ def test_rnn_bptt_matches_finite_differences(data, n_in, n_h, steps, batch, nonl
     def build(v):
         net = Network()
         cell = RNNCell(n_in, n_h, nonlinearity, weight_ih=v["W_ih"], weight_hh=v["W_hh"],
-                       bias_ih=v["b_ih"], bias_hh=v["b_hh"])
+                       bias_ih=v["b_ih"], bias_hh=v["b_hh"], layout="columns")
         run = rnn_unroll(net, cell, [v[f"x{t}"] for t in range(1, steps + 1)], v["h0"], weight_yh=v["W_yh"])
         return net, weighted_sum(net, run.ys, targets)
 
@@ -101,7 +101,7 @@ def test_rnn_bptt_matches_finite_differences(data, n_in, n_h, steps, batch, nonl
 def test_rnn_bptt_sums_over_steps():
     """∂L/∂W_hh from the graph is the sum over t of δ_t h_{t−1}ᵀ, written out by hand here."""
     rng = np.random.default_rng(1)
-    cell = RNNCell(2, 3, bias=False, weight_ih=rng.normal(size=(3, 2)), weight_hh=rng.normal(size=(3, 3)))
+    cell = RNNCell(2, 3, bias=False, weight_ih=rng.normal(size=(3, 2)), weight_hh=rng.normal(size=(3, 3)), layout="columns")
     xs = [rng.normal(size=2) for _ in range(4)]
     net = Network()
     run = rnn_unroll(net, cell, xs)
@@ -136,7 +136,7 @@ def test_saturation_only_shrinks_the_product():
 def test_jacobian_product_is_what_bptt_multiplies_by(seed, steps):
     """uᵀ ∂h_T/∂h_0 from net.backward equals uᵀ times the product of the per-step Jacobians."""
     rng = np.random.default_rng(seed)
-    cell = RNNCell(2, 3, weight_ih=rng.normal(size=(3, 2)), weight_hh=rng.normal(size=(3, 3)), seed=seed)
+    cell = RNNCell(2, 3, weight_ih=rng.normal(size=(3, 2)), weight_hh=rng.normal(size=(3, 3)), seed=seed, layout="columns")
     xs, h0, u = [rng.normal(size=2) for _ in range(steps)], rng.normal(size=3), rng.normal(size=(3, 1))
     net = Network()
     run = rnn_unroll(net, cell, xs, h0)
@@ -206,7 +206,7 @@ def test_lstm_backward_through_steps_matches_finite_differences(seed, n_in, n_h,
         net = Network()
         stack = lambda kind, src: np.vstack([v[f"{kind}_{src}{gate}"] for gate in GATES])  # noqa: E731
         cell = LSTMCell(n_in, n_h, weight_ih=stack("W", "i"), weight_hh=stack("W", "h"),
-                        bias_ih=stack("b", "i"), bias_hh=stack("b", "h"))
+                        bias_ih=stack("b", "i"), bias_hh=stack("b", "h"), layout="columns")
         run = lstm_unroll(net, cell, [v[f"x{t}"] for t in range(1, steps + 1)], v["h0"], v["c0"])
         return net, weighted_sum(net, run.hs[1:] + run.cs[1:], targets)
 
@@ -219,8 +219,8 @@ def test_rnn_and_lstm_cells_match_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(5)
     xs = [rng.normal(size=(3, 2)) for _ in range(3)]  # three steps, input 3, batch 2 (columns)
-    for make, torch_cell in ((lambda: RNNCell(3, 4, seed=6), torch.nn.RNNCell(3, 4, dtype=torch.float64)),
-                             (lambda: LSTMCell(3, 4, seed=6), torch.nn.LSTMCell(3, 4, dtype=torch.float64))):
+    for make, torch_cell in ((lambda: RNNCell(3, 4, seed=6, layout="columns"), torch.nn.RNNCell(3, 4, dtype=torch.float64)),
+                             (lambda: LSTMCell(3, 4, seed=6, layout="columns"), torch.nn.LSTMCell(3, 4, dtype=torch.float64))):
         cell = make()
         with torch.no_grad():
             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
@@ -239,3 +239,40 @@ def test_rnn_and_lstm_cells_match_torch():
         expected = torch_cell.weight_hh.grad.numpy()
         got = grads["W_hh"] if isinstance(cell, RNNCell) else cell.stacked_gradients(grads, run.params)["weight_hh"]
         np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_row_layout_is_pytorchs_by_default(kind):
+    """Rows (B, I) in, (4H,) biases: outputs and every gradient equal torch's in float64."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(9)
+    xs = [rng.normal(size=(2, 3)) for _ in range(3)]  # three steps, batch 2, input 3 (PyTorch's rows)
+    cell = RNNCell(3, 4, seed=2) if kind == "rnn" else LSTMCell(3, 4, seed=2)
+    module = (torch.nn.RNNCell if kind == "rnn" else torch.nn.LSTMCell)(3, 4, dtype=torch.float64)
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    assert cell.bias_ih.shape == module.bias_ih.shape  # (H,) or (4H,), no column
+    with torch.no_grad():
+        for name in names:
+            getattr(module, name).copy_(torch.tensor(getattr(cell, name)))
+    net = Network()
+    run = (rnn_unroll if kind == "rnn" else lstm_unroll)(net, cell, xs)
+    grads = net.backward(net.apply("sum", net.apply("hadamard", run.hs[-1], run.hs[-1])))
+    inputs = [torch.tensor(x, requires_grad=True) for x in xs]
+    state = None
+    for x in inputs:
+        state = module(x, state)
+    h = state if kind == "rnn" else state[0]
+    (h * h).sum().backward()
+    np.testing.assert_allclose(net.value(run.hs[-1]), h.detach().numpy(), rtol=1e-12, atol=1e-12)
+    ours = ({"weight_ih": grads["W_ih"], "weight_hh": grads["W_hh"], "bias_ih": grads["b_ih"],
+             "bias_hh": grads["b_hh"]} if kind == "rnn" else cell.stacked_gradients(grads, run.params))
+    for name in names:
+        np.testing.assert_allclose(ours[name], getattr(module, name).grad.numpy(), rtol=1e-12, atol=1e-12,
+                                   err_msg=name)
+    for t, x in enumerate(inputs, start=1):
+        np.testing.assert_allclose(grads[f"x{t}"], x.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_layout_names_are_checked():
+    with pytest.raises(ValueError, match="layout"):
+        RNNCell(2, 2, layout="cols")

@@ -21,7 +21,7 @@ def dense_net():
     net = Network()
     z = net.apply("matmul", net.parameter("W", [[0.5, -1.0], [2.0, 0.25]]), net.input("x", [1.0, -2.0]), name="z")
     a = net.apply("tanh", net.apply("add", z, net.parameter("b", [0.1, -0.3])), name="a")
-    return net, net.apply("mse", a, net.constant("y", [1.0, 0.0]), name="L")
+    return net, net.apply("half_sse", a, net.constant("y", [1.0, 0.0]), name="L")
 
 
 def attention_net():
@@ -69,7 +69,7 @@ def column_weight_net():
     net = Network()
     z = net.apply("matmul", net.parameter("W", [[0.5], [-1.0], [2.0]]), net.input("x", [1.5]), name="z")
     a = net.apply("tanh", net.apply("add", z, net.parameter("b", [0.1, -0.3, 0.2])), name="a")
-    return net, net.apply("mse", a, net.constant("y", [1.0, 0.0, -1.0]), name="L")
+    return net, net.apply("half_sse", a, net.constant("y", [1.0, 0.0, -1.0]), name="L")
 
 
 def test_column_weight_with_input_size_one_expands_as_numpy_computes_it():

@@ -73,7 +73,7 @@ def test_linear_sigmoid_mse_forms(seed):
                                    net.input("x", _random(rng, 3)), name="Wx"),
                   net.parameter("b", _random(rng, 2)), name="z")
     a = net.apply("sigmoid", z, name="a")
-    net.backward(net.apply("mse", a, net.constant("y", _random(rng, 2)), name="L"))
+    net.backward(net.apply("half_sse", a, net.constant("y", _random(rng, 2)), name="L"))
     assert check_forms(net, seed) >= 12
     g = net.graph
     assert text(g.nodes["z"]["grad_form"]) == "∂L/∂a ⊙ a ⊙ (1 − a)"  # the ∂L/∂a ⊙ factor is there
@@ -87,24 +87,24 @@ def test_batched_mlp_forms():
     rng = np.random.default_rng(3)
     net = Network()
     out = MLP([3, 4, 2], activation="tanh", seed=3)(net, net.input("X", _random(rng, 5, 3)))
-    net.backward(net.apply("mse", out, net.constant("Y", _random(rng, 5, 2)), name="L"))
+    net.backward(net.apply("half_sse", out, net.constant("Y", _random(rng, 5, 2)), name="L"))
     assert check_forms(net) >= 15
 
 
 def test_rnn_forms():
     rng = np.random.default_rng(4)
     net = Network()
-    cell = RNNCell(2, 3, seed=4)
+    cell = RNNCell(2, 3, seed=4, layout="columns")
     unrolled = rnn_unroll(net, cell, [_random(rng, 2) for _ in range(3)])
-    net.backward(net.apply("mse", unrolled.hs[-1], net.constant("y", _random(rng, 3, 1)), name="L"))
+    net.backward(net.apply("half_sse", unrolled.hs[-1], net.constant("y", _random(rng, 3, 1)), name="L"))
     assert check_forms(net) >= 30
 
 
 def test_lstm_forms():
     rng = np.random.default_rng(5)
     net = Network()
-    unrolled = lstm_unroll(net, LSTMCell(2, 2, seed=5), [_random(rng, 2, 1) for _ in range(2)])
-    net.backward(net.apply("mse", unrolled.hs[-1], net.constant("y", _random(rng, 2, 1)), name="L"))
+    unrolled = lstm_unroll(net, LSTMCell(2, 2, seed=5, layout="columns"), [_random(rng, 2, 1) for _ in range(2)])
+    net.backward(net.apply("half_sse", unrolled.hs[-1], net.constant("y", _random(rng, 2, 1)), name="L"))
     assert check_forms(net) >= 60
 
 
@@ -128,7 +128,7 @@ def test_example_style_attention_with_broadcasts():
                        c=0.5, name="scaled")
     w = net.apply("reshape", net.apply("softmax", scores, name="w"), shape=(3, 1), name="w_col")
     z = net.apply("sum", net.apply("hadamard", w, V, name="wV"), axis=0, name="z")
-    net.backward(net.apply("mse", z, net.constant("y", _random(rng, 2)), name="L"))
+    net.backward(net.apply("half_sse", z, net.constant("y", _random(rng, 2)), name="L"))
     assert check_forms(net) >= 12
     assert text(net.graph.nodes["scaled"]["grad_form"]) == "w ⊙ (∂L/∂w − 1 (w ⊙ ∂L/∂w))"
 
@@ -136,8 +136,8 @@ def test_example_style_attention_with_broadcasts():
 def _lstm_network(suffix: str) -> Network:
     rng = np.random.default_rng(8)
     net = Network()
-    unrolled = lstm_unroll(net, LSTMCell(2, 3, seed=8), [_random(rng, 2, 1) for _ in range(2)], prefix=suffix)
-    net.backward(net.apply("mse", unrolled.hs[-1], net.constant("y" + suffix, _random(rng, 3, 1)), name="L" + suffix))
+    unrolled = lstm_unroll(net, LSTMCell(2, 3, seed=8, layout="columns"), [_random(rng, 2, 1) for _ in range(2)], prefix=suffix)
+    net.backward(net.apply("half_sse", unrolled.hs[-1], net.constant("y" + suffix, _random(rng, 3, 1)), name="L" + suffix))
     return net
 
 

@@ -20,7 +20,7 @@ from symdl.tensor.symbolic import evaluate
 from symdl.tensor.registry import TENSOR_REGISTRY, get
 
 OPS = ("matmul", "add", "sub", "hadamard", "scale", "transpose", "sum", "mean", "reshape", "concat", "slice",
-       "softmax", "log_softmax", "logsumexp", "mask", "mse", "bce", "bce_with_logits", "cross_entropy")
+       "softmax", "log_softmax", "logsumexp", "mask", "half_sse", "mse", "bce", "bce_with_logits", "cross_entropy")
 RNG = np.random.default_rng(7)
 
 
@@ -68,7 +68,9 @@ FORWARD_CASES = [
     ("logsumexp", (M,), {}, lambda: np.log(np.exp(M).sum(axis=1))),
     ("logsumexp", (M,), {"axis": None}, lambda: np.log(np.exp(M).sum())),
     ("mask", (M,), {"mask": HIDE}, lambda: np.where(HIDE, -np.inf, M)),
-    ("mse", (M, Z), {}, lambda: 0.5 * np.sum((M - Z) ** 2)),
+    ("half_sse", (M, Z), {}, lambda: 0.5 * np.sum((M - Z) ** 2)),
+    ("mse", (M, Z), {}, lambda: np.mean((M - Z) ** 2)),
+    ("mse", (M, Z), {"reduction": "sum"}, lambda: np.sum((M - Z) ** 2)),
     ("bce", (P, Y01), {}, lambda: -np.mean(Y01 * np.log(P) + (1 - Y01) * np.log(1 - P))),
     ("bce", (P, Y01), {"reduction": "sum"}, lambda: -np.sum(Y01 * np.log(P) + (1 - Y01) * np.log(1 - P))),
     ("bce_with_logits", (Z, Y01), {}, lambda: -np.mean(Y01 * np.log(1 / (1 + np.exp(-Z)))
@@ -142,7 +144,7 @@ def broadcast_pair(draw):
     return pair[::-1] if draw(st.booleans()) else pair
 
 
-@given(st.sampled_from(["add", "sub", "hadamard", "mse"]), broadcast_pair())
+@given(st.sampled_from(["add", "sub", "hadamard", "half_sse", "mse"]), broadcast_pair())
 def test_broadcasting_vjps_sum_over_broadcast_axes(name, pair):
     check_vjp(name, pair, {})
 
@@ -235,7 +237,8 @@ SYMBOLIC_CASES = [
     ("slice", (rand(3, 3),), {"index": (slice(1, 3), slice(0, 2))}),
     ("softmax", (rand(3),), {}), ("softmax", (rand(2, 3),), {"axis": 0}), ("log_softmax", (rand(2, 3),), {}),
     ("logsumexp", (rand(2, 3),), {}), ("mask", (rand(2, 3),), {"mask": HIDE}),
-    ("mse", (rand(3), rand(3)), {}), ("bce", (probabilities(3), probabilities(3)), {}),
+    ("half_sse", (rand(3), rand(3)), {}), ("mse", (rand(2, 3), rand(3)), {}),
+    ("mse", (rand(3), rand(3)), {"reduction": "sum"}), ("bce", (probabilities(3), probabilities(3)), {}),
     ("bce_with_logits", (rand(3), probabilities(3)), {"reduction": "sum"}),
     ("cross_entropy", (rand(3),), {"target": np.array(2.0)}),
     ("cross_entropy", (rand(2, 3), probabilities(2, 3)), {}),
@@ -344,7 +347,7 @@ def test_linear_layer_gradients_have_their_matrix_form():
     net = Network()
     z = net.apply("add", net.apply("matmul", net.parameter("W", w), net.input("x", x), name="Wx"),
                   net.parameter("b", b), name="z")
-    grads = net.backward(net.apply("mse", z, net.constant("y", y), name="L"))
+    grads = net.backward(net.apply("half_sse", z, net.constant("y", y), name="L"))
     delta = w @ x + b - y
     np.testing.assert_allclose(grads["W"], np.outer(delta, x))
     np.testing.assert_allclose(grads["x"], w.T @ delta)

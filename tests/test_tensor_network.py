@@ -28,7 +28,7 @@ def test_linear_sigmoid_mse_by_hand():
     net = Network()
     h = net.apply("matmul", net.parameter("W", W), net.input("x", x), name="z")
     a = net.apply("sigmoid", h, name="a")
-    loss = net.apply("mse", a, net.constant("y", y), name="L")
+    loss = net.apply("half_sse", a, net.constant("y", y), name="L")
     grads = net.backward(loss)
     z = W @ x
     s = sigmoid(z)

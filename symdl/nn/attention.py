@@ -18,6 +18,7 @@ from typing import Optional
 import numpy as np
 
 from symdl.nn.recurrent import ArrayLike, NodeOrValue, checked_weight, join_name
+from symdl.nn.state_dict import LoadsStateDict
 from symdl.tensor.network import Network
 
 Array = np.ndarray
@@ -117,7 +118,7 @@ def positional_encoding(max_len: int, d_model: int, base: float = 10000.0) -> Ar
 
 # --- multi-head attention -------------------------------------------------------------------------
 
-class MultiheadAttention:
+class MultiheadAttention(LoadsStateDict):
     """PyTorch's ``nn.MultiheadAttention`` (one unbatched sequence, rows): heads attend in parallel.
 
     Head j sees Q_j = X W_qjᵀ + b_qj, where ``W_qj`` is rows j·d_h … (j+1)·d_h − 1 of the
@@ -126,6 +127,9 @@ class MultiheadAttention:
     are a node of their own. The heads' outputs are concatenated and projected,
     ``out_proj`` (W_O, b_O). ``causal=True`` blocks attention to later positions.
     """
+
+    STATE_KEYS = {"in_proj_weight": "in_proj_weight", "in_proj_bias": "in_proj_bias",
+                  "out_proj.weight": "out_proj_weight", "out_proj.bias": "out_proj_bias"}
 
     def __init__(self, embed_dim: int, num_heads: int, causal: bool = False, *, bias: bool = True,
                  in_proj_weight: Optional[ArrayLike] = None, in_proj_bias: Optional[ArrayLike] = None,

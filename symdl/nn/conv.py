@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Optional, Union
 import numpy as np
 
 from symdl.errors import SymdlError
+from symdl.nn.state_dict import LoadsStateDict
 
 if TYPE_CHECKING:
     from symdl.tensor.network import Network
@@ -21,16 +22,23 @@ if TYPE_CHECKING:
 Size = Union[int, tuple[int, int]]
 
 
-class Conv2d:
+class Conv2d(LoadsStateDict):
     """``out_channels`` filters of ``in_channels × kH × kW``, cross-correlated with the input.
 
     Without given values the weight and bias are drawn as PyTorch's default does,
     U(−1/√fan_in, 1/√fan_in) with fan_in = in_channels·kH·kW, from ``seed``.
+    PyTorch's ``dilation`` and ``groups`` are accepted only at their defaults (1): other
+    values are refused with a one-line error rather than silently computing a plain convolution.
     """
+
+    STATE_KEYS = {"weight": "weight", "bias": "bias"}
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1,
                  padding: Union[int, str, tuple[int, int]] = 0, bias: bool = True,
-                 weight=None, bias_value=None, seed: int = 0) -> None:
+                 weight=None, bias_value=None, seed: int = 0, dilation: Size = 1, groups: int = 1) -> None:
+        if dilation not in (1, (1, 1)) or groups != 1:
+            raise SymdlError(f"Conv2d supports only dilation=1 and groups=1, not dilation={dilation!r}, "
+                             f"groups={groups!r}")
         k_h, k_w = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
         shape = (out_channels, in_channels, k_h, k_w)
         bound = 1 / np.sqrt(in_channels * k_h * k_w)
@@ -78,11 +86,14 @@ class AvgPool2d(_Pool2d):
     op = "avg_pool2d"
 
 
-class BatchNorm1d:
+class BatchNorm1d(LoadsStateDict):
     """Training-mode batch norm over ``(N, num_features)``: γ ⊙ (x − μ)/√(σ² + ε) + β with
     the batch's own mean and biased variance. γ and β are stored as ``name.weight`` and
     ``name.bias``, PyTorch's names; they default to ones and zeros as there.
-    Running averages for evaluation mode are not kept."""
+    Running averages for evaluation mode are not kept (nor loaded from a state_dict)."""
+
+    STATE_KEYS = {"weight": "gamma", "bias": "beta"}
+    IGNORED_KEYS = ("running_mean", "running_var", "num_batches_tracked")
 
     def __init__(self, num_features: int, eps: float = 1e-5, gamma=None, beta=None) -> None:
         self.eps = eps

@@ -18,6 +18,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from symdl.nn.init import INITIALISERS
+from symdl.nn.state_dict import LoadsStateDict
 from symdl.tensor.network import Network
 
 ArrayLike = Union[np.ndarray, Sequence]
@@ -36,11 +37,13 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-class Linear:
+class Linear(LoadsStateDict):
     """y = W x + b (a batch of rows: Y = X Wᵀ + b), PyTorch's ``nn.Linear``.
 
     ``init`` names a scheme of :mod:`symdl.nn.init` for the weight when none is given.
     """
+
+    STATE_KEYS = {"weight": "weight", "bias": "bias"}
 
     def __init__(self, in_features: int, out_features: int, weight: Optional[ArrayLike] = None,
                  bias: Optional[ArrayLike] = None, init: str = "xavier_normal", seed: int = 0) -> None:

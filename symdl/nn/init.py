@@ -97,7 +97,7 @@ def zero_init_symmetry(sizes: Sequence[int] = (4, 3, 2), value: float = 0.0, ste
     hidden, weight_grad = [], []
     for _ in range(steps):
         net = Network()
-        loss = net.apply("mse", mlp(net, net.input("x", x), name="mlp"), net.constant("y", y), name="L")
+        loss = net.apply("half_sse", mlp(net, net.input("x", x), name="mlp"), net.constant("y", y), name="L")
         grads = net.backward(loss)
         hidden.append(net.value("mlp.a1"))
         weight_grad.append(grads["mlp.fc1.weight"])

@@ -5,11 +5,13 @@ with the weights as *shared* parameter nodes, so backpropagation through time is
 nothing special: ``net.backward`` sums each weight's gradient over the steps, exactly
 as it sums over any fan-out.
 
-Conventions (PyTorch's names and weight shapes, the seed's column vectors):
+Conventions (PyTorch's names and shapes; the seed's column vectors on request):
 
-* vectors are columns, ``x_t`` of shape ``(input_size, B)``, ``h_t`` of shape
-  ``(hidden_size, B)`` (B = 1 for the seed); PyTorch stores a batch as rows,
-  ``(B, input_size)``, and computes ``x W_ihᵀ`` — the transpose of the same formula;
+* by default (``layout="rows"``) a batch is PyTorch's stack of rows, ``x_t`` of shape
+  ``(B, input_size)`` and ``h_t`` of shape ``(B, hidden_size)``, computed as
+  ``x W_ihᵀ + b_ih``, with biases of shape ``(hidden,)`` (``(4·hidden,)`` for an LSTM);
+* ``layout="columns"`` is the seed's form, the transpose of the same formula:
+  ``x_t`` of shape ``(input_size, B)``, ``W_ih x_t + b_ih`` with biases ``(hidden, 1)``;
 * ``weight_ih`` is ``(hidden, input)``, ``weight_hh`` is ``(hidden, hidden)``, and
   PyTorch keeps two biases, ``bias_ih`` and ``bias_hh``, where the seed has none;
 * the seed's ``W_xh`` is ``weight_ih`` and its ``W_hh`` is ``weight_hh``; its output
@@ -22,6 +24,7 @@ from typing import NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
+from symdl.nn.state_dict import LoadsStateDict
 from symdl.tensor.network import Network
 
 Array = np.ndarray
@@ -31,6 +34,7 @@ NodeOrValue = Union[str, ArrayLike]
 NONLINEARITIES = ("tanh", "relu")
 GATES = ("i", "f", "g", "o")  # PyTorch's row order inside LSTMCell.weight_ih / weight_hh
 GATE_ACTIVATION = {"i": "sigmoid", "f": "sigmoid", "g": "tanh", "o": "sigmoid"}
+LAYOUTS = ("rows", "columns")  # PyTorch's (B, features), or the seed's (features, B)
 
 
 def join_name(prefix: str, name: str) -> str:
@@ -38,17 +42,30 @@ def join_name(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def _column(value: NodeOrValue) -> Array:
-    """A 1-D vector becomes the column the seed writes; 2-D arrays pass unchanged."""
+def _batch_shaped(value: NodeOrValue, layout: str) -> Array:
+    """A 1-D vector becomes one row (B = 1) or the column the seed writes; 2-D arrays pass unchanged."""
     array = np.asarray(value, dtype=float)
-    return array.reshape(-1, 1) if array.ndim == 1 else array
+    if array.ndim != 1:
+        return array
+    return array.reshape(1, -1) if layout == "rows" else array.reshape(-1, 1)
 
 
-def as_node(net: Network, value: NodeOrValue, name: str, kind: str = "input") -> str:
+def as_node(net: Network, value: NodeOrValue, name: str, kind: str = "input", layout: str = "columns") -> str:
     """A node name unchanged, or a value added to ``net`` as an input (or parameter) called ``name``."""
     if isinstance(value, str):
         return value
-    return getattr(net, kind)(name, _column(value))
+    return getattr(net, kind)(name, _batch_shaped(value, layout))
+
+
+def checked_layout(layout: str) -> str:
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
+    return layout
+
+
+def _bias_shape(rows: int, layout: str) -> tuple[int, ...]:
+    """PyTorch's 1-D bias for row batches; a column the graph broadcasts across the seed's columns."""
+    return (rows,) if layout == "rows" else (rows, 1)
 
 
 def checked_weight(given: Optional[ArrayLike], shape: tuple[int, ...], default: Array) -> Array:
@@ -61,10 +78,14 @@ def checked_weight(given: Optional[ArrayLike], shape: tuple[int, ...], default: 
     return array.reshape(shape)
 
 
-def _input_nodes(net: Network, xs: Sequence[NodeOrValue], prefix: str) -> tuple[list[str], int]:
+def _input_nodes(net: Network, xs: Sequence[NodeOrValue], prefix: str, layout: str) -> tuple[list[str], int]:
     """The inputs as nodes ``x1…xT`` (names pass through) and the batch size B they carry."""
-    nodes = [as_node(net, x, join_name(prefix, f"x{t}")) for t, x in enumerate(xs, start=1)]
-    return nodes, net.value(nodes[0]).shape[1] if nodes else 1
+    nodes = [as_node(net, x, join_name(prefix, f"x{t}"), layout=layout) for t, x in enumerate(xs, start=1)]
+    return nodes, net.value(nodes[0]).shape[0 if layout == "rows" else 1] if nodes else 1
+
+
+def _state_shape(hidden_size: int, batch: int, layout: str) -> tuple[int, int]:
+    return (batch, hidden_size) if layout == "rows" else (hidden_size, batch)
 
 
 def _uniform(rng: np.random.Generator, hidden_size: int, shape: tuple[int, ...]) -> Array:
@@ -73,34 +94,41 @@ def _uniform(rng: np.random.Generator, hidden_size: int, shape: tuple[int, ...])
     return rng.uniform(-bound, bound, size=shape)
 
 
-def _affine(net: Network, w: str, x: str, b: Optional[str], name: str) -> str:
-    """``W x (+ b)``: one matmul, and a broadcast add when there is a bias."""
-    product = net.apply("matmul", w, x, name=name if b is None else f"{name}.Wx")
+def _affine(net: Network, w: str, x: str, b: Optional[str], name: str, layout: str = "columns") -> str:
+    """``W x (+ b)`` on columns, ``x Wᵀ (+ b)`` on rows: one matmul, and a broadcast add when there is a bias."""
+    product_name = name if b is None else f"{name}.Wx"
+    if layout == "rows":
+        product = net.apply("matmul", x, net.apply("transpose", w, name=f"{name}.Wᵀ"), name=product_name)
+    else:
+        product = net.apply("matmul", w, x, name=product_name)
     return product if b is None else net.apply("add", product, b, name=name)
 
 
 # --- RNNCell ------------------------------------------------------------------------------------
 
-class RNNCell:
+class RNNCell(LoadsStateDict):
     """Elman cell, PyTorch's ``nn.RNNCell``: h_t = f(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh), f = tanh or ReLU.
 
     The seed writes it h_t = tanh(W_hh h_{t−1} + W_xh x_t): no bias, ``W_xh = weight_ih``.
     Weights left out are drawn as PyTorch draws them, from U(−1/√hidden, 1/√hidden), with ``seed``;
-    a bias given as a 1-D vector of length hidden becomes the column the graph adds.
+    biases are ``(hidden,)`` as in PyTorch, or ``(hidden, 1)`` columns with ``layout="columns"``.
     """
+
+    STATE_KEYS = {name: name for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
 
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh", *, bias: bool = True,
                  weight_ih: Optional[ArrayLike] = None, weight_hh: Optional[ArrayLike] = None,
                  bias_ih: Optional[ArrayLike] = None, bias_hh: Optional[ArrayLike] = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, layout: str = "rows") -> None:
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, not {nonlinearity!r}")
         self.input_size, self.hidden_size, self.nonlinearity = input_size, hidden_size, nonlinearity
-        rng, h = np.random.default_rng(seed), hidden_size
+        self.layout = checked_layout(layout)
+        rng, h, b = np.random.default_rng(seed), hidden_size, _bias_shape(hidden_size, layout)
         self.weight_ih = checked_weight(weight_ih, (h, input_size), _uniform(rng, h, (h, input_size)))
         self.weight_hh = checked_weight(weight_hh, (h, h), _uniform(rng, h, (h, h)))
-        self.bias_ih = checked_weight(bias_ih, (h, 1), _uniform(rng, h, (h, 1))) if bias else None
-        self.bias_hh = checked_weight(bias_hh, (h, 1), _uniform(rng, h, (h, 1))) if bias else None
+        self.bias_ih = checked_weight(bias_ih, b, _uniform(rng, h, b)) if bias else None
+        self.bias_hh = checked_weight(bias_hh, b, _uniform(rng, h, b)) if bias else None
 
     def parameters(self, net: Network, prefix: str = "") -> dict[str, Optional[str]]:
         """Add the weights to ``net`` once, as parameter nodes every time step shares."""
@@ -111,8 +139,8 @@ class RNNCell:
              prefix: str = "") -> str:
         """One step at time ``t``: the node ``h{t}``, with ``h{t}.z`` its pre-activation."""
         name = join_name(prefix, f"h{t}")
-        from_x = _affine(net, params["W_ih"], x, params["b_ih"], f"{name}.ih")
-        from_h = _affine(net, params["W_hh"], h, params["b_hh"], f"{name}.hh")
+        from_x = _affine(net, params["W_ih"], x, params["b_ih"], f"{name}.ih", self.layout)
+        from_h = _affine(net, params["W_hh"], h, params["b_hh"], f"{name}.hh", self.layout)
         z = net.apply("add", from_x, from_h, name=f"{name}.z")
         return net.apply(self.nonlinearity, z, name=name)
 
@@ -140,13 +168,14 @@ def rnn_unroll(net: Network, cell: RNNCell, xs: Sequence[NodeOrValue], h0: Optio
     params = cell.parameters(net, prefix)
     if weight_yh is not None:
         params["W_yh"] = as_node(net, weight_yh, join_name(prefix, "W_yh"), "parameter")
-    x_nodes, batch = _input_nodes(net, xs, prefix)
-    hs = [as_node(net, np.zeros((cell.hidden_size, batch)) if h0 is None else h0, join_name(prefix, "h0"))]
+    x_nodes, batch = _input_nodes(net, xs, prefix, cell.layout)
+    zeros = np.zeros(_state_shape(cell.hidden_size, batch, cell.layout))
+    hs = [as_node(net, zeros if h0 is None else h0, join_name(prefix, "h0"), layout=cell.layout)]
     ys = []
     for t, x in enumerate(x_nodes, start=1):
         hs.append(cell.step(net, params, x, hs[-1], t, prefix))
         if weight_yh is not None:
-            ys.append(net.apply("matmul", params["W_yh"], hs[-1], name=join_name(prefix, f"y{t}")))
+            ys.append(_affine(net, params["W_yh"], hs[-1], None, join_name(prefix, f"y{t}"), cell.layout))
     return RNNUnrolled(hs, ys, params)
 
 
@@ -159,7 +188,7 @@ def jacobian_product_norms(cell: RNNCell, xs: Sequence[NodeOrValue], h0: Optiona
     """
     net = Network()
     hs = rnn_unroll(net, cell, xs, h0).hs
-    if net.value(hs[0]).shape[1] != 1:
+    if net.value(hs[0]).size != cell.hidden_size:
         raise ValueError("jacobian_product_norms follows one sequence; got a batch")
     product, norms = np.eye(cell.hidden_size), []
     for h in hs[1:]:
@@ -186,26 +215,30 @@ def vanishing_exploding(steps: int = 30, hidden_size: int = 4, scales: Sequence[
 
 # --- LSTMCell -----------------------------------------------------------------------------------
 
-class LSTMCell:
+class LSTMCell(LoadsStateDict):
     """PyTorch's ``nn.LSTMCell``: gates i, f, o = σ(·), candidate g = tanh(·), each W_i· x + b_i· + W_h· h + b_h·;
     c_t = f ⊙ c_{t−1} + i ⊙ g and h_t = o ⊙ tanh(c_t).
 
     ``weight_ih`` (4·hidden × input) and ``weight_hh`` stack the gates' blocks in PyTorch's
     order **i, f, g, o** (not the i, f, o, g the notes list them in). In the graph each
     block is its own parameter node — ``W_ii``, ``W_hi``, ``W_if``, … as PyTorch's docs name
-    them; the seed's ``w_xi`` is ``W_ii`` and its ``w_hi`` is ``W_hi``.
+    them; the seed's ``w_xi`` is ``W_ii`` and its ``w_hi`` is ``W_hi``. Biases are ``(4·hidden,)``
+    as in PyTorch, or ``(4·hidden, 1)`` columns with ``layout="columns"``.
     """
+
+    STATE_KEYS = RNNCell.STATE_KEYS
 
     def __init__(self, input_size: int, hidden_size: int, *, bias: bool = True,
                  weight_ih: Optional[ArrayLike] = None, weight_hh: Optional[ArrayLike] = None,
                  bias_ih: Optional[ArrayLike] = None, bias_hh: Optional[ArrayLike] = None,
-                 seed: int = 0) -> None:
-        self.input_size, self.hidden_size = input_size, hidden_size
+                 seed: int = 0, layout: str = "rows") -> None:
+        self.input_size, self.hidden_size, self.layout = input_size, hidden_size, checked_layout(layout)
         rng, h, rows = np.random.default_rng(seed), hidden_size, 4 * hidden_size
+        b = _bias_shape(rows, layout)
         self.weight_ih = checked_weight(weight_ih, (rows, input_size), _uniform(rng, h, (rows, input_size)))
         self.weight_hh = checked_weight(weight_hh, (rows, h), _uniform(rng, h, (rows, h)))
-        self.bias_ih = checked_weight(bias_ih, (rows, 1), _uniform(rng, h, (rows, 1))) if bias else None
-        self.bias_hh = checked_weight(bias_hh, (rows, 1), _uniform(rng, h, (rows, 1))) if bias else None
+        self.bias_ih = checked_weight(bias_ih, b, _uniform(rng, h, b)) if bias else None
+        self.bias_hh = checked_weight(bias_hh, b, _uniform(rng, h, b)) if bias else None
 
     @classmethod
     def from_gates(cls, w_x: dict[str, ArrayLike], w_h: dict[str, ArrayLike], **kwargs) -> "LSTMCell":
@@ -250,8 +283,8 @@ class LSTMCell:
         gates = {}
         for gate in GATES:
             name = join_name(prefix, f"{gate}{t}")
-            from_x = _affine(net, params[f"W_i{gate}"], x, params[f"b_i{gate}"], f"{name}.ih")
-            from_h = _affine(net, params[f"W_h{gate}"], h, params[f"b_h{gate}"], f"{name}.hh")
+            from_x = _affine(net, params[f"W_i{gate}"], x, params[f"b_i{gate}"], f"{name}.ih", self.layout)
+            from_h = _affine(net, params[f"W_h{gate}"], h, params[f"b_h{gate}"], f"{name}.hh", self.layout)
             z = net.apply("add", from_x, from_h, name=f"{name}.z")
             gates[gate] = net.apply(GATE_ACTIVATION[gate], z, name=name)
         c_name, h_name = join_name(prefix, f"c{t}"), join_name(prefix, f"h{t}")
@@ -274,10 +307,10 @@ def lstm_unroll(net: Network, cell: LSTMCell, xs: Sequence[NodeOrValue], h0: Opt
                 c0: Optional[NodeOrValue] = None, prefix: str = "") -> LSTMUnrolled:
     """T steps of ``cell`` in one graph, the gate weights shared across steps; h_0, c_0 default to 0."""
     params = cell.parameters(net, prefix)
-    x_nodes, batch = _input_nodes(net, xs, prefix)
-    zeros = np.zeros((cell.hidden_size, batch))
-    hs = [as_node(net, zeros if h0 is None else h0, join_name(prefix, "h0"))]
-    cs = [as_node(net, zeros if c0 is None else c0, join_name(prefix, "c0"))]
+    x_nodes, batch = _input_nodes(net, xs, prefix, cell.layout)
+    zeros = np.zeros(_state_shape(cell.hidden_size, batch, cell.layout))
+    hs = [as_node(net, zeros if h0 is None else h0, join_name(prefix, "h0"), layout=cell.layout)]
+    cs = [as_node(net, zeros if c0 is None else c0, join_name(prefix, "c0"), layout=cell.layout)]
     for t, x in enumerate(x_nodes, start=1):
         h, c = cell.step(net, params, x, hs[-1], cs[-1], t, prefix)
         hs.append(h)

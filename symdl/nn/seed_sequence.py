@@ -49,7 +49,7 @@ RNN_INPUTS = _arrays({"x1": [1, 2], "x2": [-1, 1]})
 def seed_rnn() -> SeedExample:
     """Two steps of h_t = tanh(W_hh h_{t−1} + W_xh x_t), y_t = W_yh h_t, from h_0 = 0 (no biases)."""
     net = Network()
-    cell = RNNCell(2, 3, bias=False, weight_ih=RNN_WEIGHTS["W_xh"], weight_hh=RNN_WEIGHTS["W_hh"])
+    cell = RNNCell(2, 3, bias=False, weight_ih=RNN_WEIGHTS["W_xh"], weight_hh=RNN_WEIGHTS["W_hh"], layout="columns")
     rnn_unroll(net, cell, [RNN_INPUTS["x1"], RNN_INPUTS["x2"]], weight_yh=RNN_WEIGHTS["W_yh"])
     values = {name: net.value(name).ravel() for name in ("h1.z", "h1", "y1", "h2.ih", "h2.z", "h2", "y2")}
     values["W_yh W_hh"] = RNN_WEIGHTS["W_yh"] @ RNN_WEIGHTS["W_hh"]
@@ -84,7 +84,7 @@ LSTM_INPUTS = _arrays({"x1": [0.5, -0.1], "h0": [0.0, 0.1], "c0": [0.0, 0.0]})
 def seed_lstm() -> SeedExample:
     """One LSTM step at x_t = [0.5, −0.1], h_{t−1} = [0, 0.1]: the gates, c_t and h_t the notes ask for."""
     net = Network()
-    cell = LSTMCell.from_gates(LSTM_WEIGHTS["x"], LSTM_WEIGHTS["h"], bias=False)
+    cell = LSTMCell.from_gates(LSTM_WEIGHTS["x"], LSTM_WEIGHTS["h"], bias=False, layout="columns")
     lstm_unroll(net, cell, [LSTM_INPUTS["x1"]], h0=LSTM_INPUTS["h0"], c0=LSTM_INPUTS["c0"])
     names = [f"{gate}1{part}" for gate in "ifgo" for part in (".z", "")] + ["c1", "h1"]
     values = {name: net.value(name).ravel() for name in names}

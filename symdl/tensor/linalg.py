@@ -331,21 +331,36 @@ register(TensorOp("mask", _mask, _mask_vjp, _symbolic(_mask), "mask",
 
 
 # --- losses -------------------------------------------------------------------------------
-def _mse(a, y):
-    """½ Σ (a − y)²: the seed's convention, whose gradient is a − y. PyTorch's MSELoss is
-    the mean of (a − y)² with no ½; 0.5·F.mse_loss(a, y, reduction="sum") equals this."""
+def _half_sse(a, y):
+    """½ Σ (a − y)²: the notes' convention, whose gradient is just a − y."""
     d = a - y
     return np.sum(d * d) / 2
 
 
-def _mse_vjp(g, out, a, y):
+def _half_sse_vjp(g, out, a, y):
     d = g * (a - y)
     return _unbroadcast(d, a.shape), -_unbroadcast(d, y.shape)
 
 
-register(TensorOp("mse", _mse, _mse_vjp, _symbolic(_mse), "MSE",
+register(TensorOp("half_sse", _half_sse, _half_sse_vjp, _symbolic(_half_sse), "½SSE",
                   "With L = ½ Σ (a − y)² the gradient on the prediction is just the error a − y.",
-                  value_form=forms.mse_value, vjp_form=forms.mse_vjp))
+                  value_form=forms.half_sse_value, vjp_form=forms.half_sse_vjp))
+
+
+def _mse(a, y, reduction: str = "mean"):
+    """Σ (a − y)² over the number of terms ("mean") or not ("sum"), as torch.nn.functional.mse_loss."""
+    d = a - y
+    return _reduce(d * d, reduction)
+
+
+def _mse_vjp(g, out, a, y, reduction="mean"):
+    d = 2 * g * (a - y) / _divisor(np.broadcast(a, y).size, reduction)
+    return _unbroadcast(d, a.shape), -_unbroadcast(d, y.shape)
+
+
+register(TensorOp("mse", _mse, _mse_vjp, _symbolic(_mse), "MSE",
+                  "PyTorch's mean squared error: the gradient on the prediction is 2(a − y)/n, n the number "
+                  "of terms (n = 1 with reduction=\"sum\"); half_sse is the notes' ½ Σ (a − y)²."))
 
 
 def _clamped_log(p):

@@ -209,12 +209,12 @@ def softmax_vjp(g, s, x, axis=-1):
     return (sp.HadamardProduct(s, g - total),)
 
 
-def mse_value(a, y):
+def half_sse_value(a, y):
     d = sub_value(a, y)
     if not is_matrix(d):
         return d ** 2 / 2
     return sp.Trace(d.T * d) / 2 if d.shape[1] > 1 else d.T * d / 2
 
 
-def mse_vjp(g, out, a, y):
+def half_sse_vjp(g, out, a, y):
     return sub_vjp(g * sub_value(a, y), out, a, y)
