@@ -306,6 +306,8 @@ STABLE_STEPS: tuple[Rule, ...] = (
          Mul, _softmax),
     Rule("expm1", "exp(u) - 1 → expm1(u), exact where exp(u) rounds to 1", Add, _expm1),
     Rule("log1p", "log(1 + u) → log1p(u), exact where 1 + u rounds to 1", log, _log1p),
+    pattern_rule("log1p-of-minus-sigmoid", "log1p(-sigmoid(u)) → -softplus(u), where log(1 + u) read first",
+                 log1p(-sigmoid(_u)), -softplus(_u)),
     Rule("hypot", "sqrt(x**2 + y**2) → hypot(x, y), sqrt(x**2 + c) → hypot(x, sqrt(c)); no overflow of x²",
          Pow, _hypot),
 )
