@@ -420,3 +420,25 @@ register(Op("floor", lambda a, c: sp.floor(a[0]), lambda o, a, c: (S.Zero,),
             "The floor is flat between integers, so its gradient is zero wherever it is defined: nothing flows back through it.",
             lambda x, const=None: np.floor(x), head=sp.floor, function=True, torch=lambda torch: torch.floor,
             kinks=lambda args: [np.floor(args[0])]))
+
+# --- float64-stable forms: kernels' stable rewrites produce them (symdl.rewrite), a user may write them too ---
+register(Op("expm1", None, lambda o, a, c: (sp.exp(a[0]),),
+            "expm1", r"\operatorname{{expm1}}\left({0}\right)", "The expm1 gate's local gradient is e^x.",
+            lambda x, const=None: np.expm1(x), function=True, torch=lambda torch: torch.expm1,
+            elementary=lambda x: sp.exp(x) - 1, exact=lambda x: S.Zero if x is S.Zero else None,
+            tex_name=r"\operatorname{expm1}"))
+register(Op("log1p", None, lambda o, a, c: (1 / (1 + a[0]),),
+            "log1p", r"\operatorname{{log1p}}\left({0}\right)", "The log1p gate's local gradient is 1/(1 + x).",
+            lambda x, const=None: np.log1p(x), function=True, torch=lambda torch: torch.log1p,
+            elementary=lambda x: sp.log(1 + x), exact=lambda x: S.Zero if x is S.Zero else None,
+            tex_name=r"\operatorname{log1p}"))
+register(Op("hypot", None, lambda o, a, c: (a[0] / o, a[1] / o),
+            "hypot", r"\operatorname{{hypot}}\left({0}, {1}\right)",
+            "The hypot gate's local gradients are x/out and y/out.",
+            lambda x, y, const=None: np.hypot(x, y), arity=2, function=True, torch=lambda torch: torch.hypot,
+            elementary=lambda x, y: sp.sqrt(x**2 + y**2), sign="nonnegative", tex_name=r"\operatorname{hypot}"))
+register(Op("logaddexp", None, lambda o, a, c: (function("sigmoid")(a[0] - a[1]), function("sigmoid")(a[1] - a[0])),
+            "logaddexp", r"\operatorname{{logaddexp}}\left({0}, {1}\right)",
+            "The logaddexp gate's local gradients are σ(x − y) and σ(y − x).",
+            lambda x, y, const=None: np.logaddexp(x, y), arity=2, function=True, torch=lambda torch: torch.logaddexp,
+            elementary=lambda x, y: sp.log(sp.exp(x) + sp.exp(y)), tex_name=r"\operatorname{logaddexp}"))

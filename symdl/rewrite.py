@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import sympy as sp
 from sympy import Add, Max, Mul, Pow, S, Wild, cosh, exp, log, sech, tanh
 
-from symdl.functions import relu, sigmoid, softplus
+from symdl.functions import expm1, hypot, log1p, logaddexp, relu, sigmoid, softplus
 
 Expr = sp.Expr
 _MAX_REWRITES_PER_NODE = 32  # every rule shrinks or settles its node; this only guards a bad new rule
@@ -195,6 +195,81 @@ def _complement(node: Expr, head: type, power: int, stable: Callable[[Expr], Exp
     return None
 
 
+def _exponents(node: Expr) -> Optional[list[Expr]]:
+    """[v₁, …, vₙ] (n ≥ 2) when node is Σ cᵢ·exp(vᵢ) with each cᵢ a positive number, cᵢ folded in as + log cᵢ."""
+    if not isinstance(node, Add):
+        return None
+    terms = [_scaled_exp(t) for t in node.args]
+    if not all(t and t[0].is_positive for t in terms):
+        return None
+    return [v if c is S.One else v + log(c) for c, v in terms]
+
+
+def _logaddexp(exponents: Sequence[Expr]) -> Expr:
+    """log Σ exp(vᵢ) as nested logaddexp gates: each is max-shifted by NumPy, its σ gradients never overflow."""
+    total = exponents[0]
+    for v in exponents[1:]:
+        total = logaddexp(total, v)
+    return total
+
+
+def _log_sum_exp(node: Expr) -> Optional[Expr]:
+    """log(Σ exp(vᵢ)) → logaddexp(…): exp(1000) overflows where the log of the sum is 1000.3."""
+    exponents = _exponents(node.args[0])
+    return _logaddexp(exponents) if exponents else None
+
+
+def _softmax(node: Expr) -> Optional[Expr]:
+    """exp(a)/Σ exp(vᵢ), a among the vᵢ → σ(a − b) for two terms, exp(a − logaddexp(vᵢ…)) for more."""
+    pairs = _factors(node)
+    for i, (den, power) in enumerate(pairs):
+        exponents = _exponents(den) if power is S.NegativeOne else None
+        if exponents is None:
+            continue
+        for j, (num, num_power) in enumerate(pairs):
+            if isinstance(num, exp) and num_power is S.One and num.exp in exponents:
+                a = num.exp
+                others = [v for v in exponents if v != a] if exponents.count(a) == 1 else None
+                if others is None:
+                    continue
+                share = sigmoid(a - others[0]) if len(others) == 1 else exp(a - _logaddexp(exponents))
+                return _product(f for k, f in enumerate(pairs) if k not in (i, j)) * share
+    return None
+
+
+def _expm1(node: Expr) -> Optional[Expr]:
+    """exp(v) − 1 (beside other terms) → expm1(v): the subtraction loses every digit where exp(v) rounds to 1."""
+    constant, terms = node.as_coeff_Add()
+    if constant is not S.NegativeOne:
+        return None
+    for term in Add.make_args(terms):
+        if isinstance(term, exp):
+            return terms - term + expm1(term.exp)
+    return None
+
+
+def _log1p(node: Expr) -> Optional[Expr]:
+    """log(1 + u) → log1p(u): 1 + 1e-20 rounds to 1."""
+    constant, rest = node.args[0].as_coeff_Add()
+    return log1p(rest) if constant is S.One and rest is not S.Zero else None
+
+
+def _hypot(node: Expr) -> Optional[Expr]:
+    """sqrt(x² + y²) → hypot(x, y), and sqrt(x² + c) → hypot(x, √c) for a number c > 0: x² overflows at 1e200."""
+    base, power = node.args
+    if power != S.Half or not isinstance(base, Add) or len(base.args) != 2:
+        return None
+    sides = []
+    for term in base.args:
+        if term.is_number and term.is_positive:
+            sides.append(sp.sqrt(term))
+        elif term.is_Pow and term.exp == 2:
+            sides.append(term.base)
+        else:
+            return None
+    return hypot(*sides)
+
+
 # --- the rule tables -------------------------------------------------------------
 
 _u = Wild("u")
@@ -226,6 +301,15 @@ STABLE_STEPS: tuple[Rule, ...] = (
                  when=lambda m: bool(m[_u].is_extended_real)),
     Rule("sigmoid-complement-stable", "1 - sigmoid(u) → sigmoid(-u), exact where σ(u) rounds to 1", Add,
          lambda node: _complement(node, sigmoid, 1, lambda u: sigmoid(-u))),
+    Rule("logsumexp", "log(exp(a) + exp(b) + …) → logaddexp(logaddexp(a, b), …), max-shifted", log, _log_sum_exp),
+    Rule("softmax", "exp(a)/(exp(a) + exp(b)) → sigmoid(a - b); exp(a)/Σexp(v) → exp(a - logsumexp(v))",
+         Mul, _softmax),
+    Rule("expm1", "exp(u) - 1 → expm1(u), exact where exp(u) rounds to 1", Add, _expm1),
+    Rule("log1p", "log(1 + u) → log1p(u), exact where 1 + u rounds to 1", log, _log1p),
+    pattern_rule("log1p-of-minus-sigmoid", "log1p(-sigmoid(u)) → -softplus(u), where log(1 + u) read first",
+                 log1p(-sigmoid(_u)), -softplus(_u)),
+    Rule("hypot", "sqrt(x**2 + y**2) → hypot(x, y), sqrt(x**2 + c) → hypot(x, sqrt(c)); no overflow of x²",
+         Pow, _hypot),
 )
 STABLE: tuple[Rule, ...] = STABLE_STEPS + (
     Rule("tanh-derivative-stable", "1 - tanh(u)**2 → sech(u)**2, exact where tanh(u)² rounds to 1", Add,

@@ -24,7 +24,7 @@ import sympy as sp
 import symdl
 from symdl import cli, ops
 from symdl.errors import SymdlError
-from symdl.functions import elu, gelu, leaky_relu, normal_cdf, relu, sigmoid, softplus, swish
+from symdl.functions import elu, expm1, gelu, hypot, leaky_relu, log1p, logaddexp, normal_cdf, relu, sigmoid, softplus, swish
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 gc = importlib.import_module("symdl.gradcheck")  # the module; ``symdl.gradcheck`` is the function
@@ -71,6 +71,11 @@ def _pow(rng, a, b):
 def _exp(rng, a):
     e, b = _tame(a)
     return sp.exp(e), math.exp(b)
+
+
+def _expm1(rng, a):
+    e, b = _tame(a)
+    return expm1(e), math.exp(b)
 
 
 def _log(rng, a):
@@ -137,6 +142,10 @@ BUILDERS = {  # op name -> (number of children, builder)
     "swish": (1, lambda rng, a: (swish(a[0]), a[1])),
     "step": (1, _step),
     "floor": (1, lambda rng, a: (sp.floor(a[0]), a[1] + 1)),
+    "expm1": (1, _expm1),
+    "log1p": (1, lambda rng, a: (log1p(a[0] ** 2), 2 * math.log1p(a[1]))),
+    "hypot": (2, lambda rng, a, b: (hypot(a[0], 1 + b[0] ** 2), a[1] + 1 + b[1] ** 2)),
+    "logaddexp": (2, lambda rng, a, b: (logaddexp(a[0], b[0]), max(a[1], b[1]) + 1)),
     "max": (2, lambda rng, a, b: (sp.Max(a[0], b[0]), max(a[1], b[1]))),
     "min": (2, lambda rng, a, b: (sp.Min(a[0], b[0]), max(a[1], b[1]))),
 }
@@ -293,6 +302,7 @@ EXAMPLES = {  # one expression per registry op, in which the fused graph has tha
     "exp": "exp(x)", "log": "log(3 + x)", "sqrt": "sqrt(3 + x)", "abs": "abs(x)", "sin": "sin(x)", "cos": "cos(x)",
     "tanh": "tanh(x)", "sigmoid": "sigmoid(x)", "softplus": "softplus(x)", "gelu": "gelu(x)", "normal_cdf": "normal_cdf(x)", "relu": "relu(x)",
     "leaky_relu": "leaky_relu(x, y)", "elu": "elu(x, y)", "swish": "silu(x)", "step": "step(x)", "floor": "floor(x)", "max": "max(x, y)", "min": "min(x, y)",
+    "expm1": "expm1(x)", "log1p": "log1p(x**2)", "hypot": "hypot(x, y)", "logaddexp": "logaddexp(x, y)",
 }
 SLIGHTLY = sp.Rational(1, 10_000)
 
