@@ -199,13 +199,14 @@ def _cmd_exercise(args) -> int:
 
 def _cmd_audit(args) -> int:
     from symdl.audit import audit
-    from symdl.files import write_all
+    from symdl.files import STDOUT, write_all
     from symdl.printing.audit import audit_html
     tolerance = None if args.tolerance in (None, "digits") else _relative_tolerance(args.tolerance)
     report = audit(args.files, tolerance)
     if args.html:
         write_all([(args.html, audit_html(report))], inputs=args.files)
-    print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json else "\n".join(report.lines()))
+    if args.html != STDOUT:  # the page itself went to stdout: nothing else may
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json else "\n".join(report.lines()))
     return EXIT_CLAIM_WRONG if report.findings else 0
 
 

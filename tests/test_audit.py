@@ -406,3 +406,11 @@ def test_the_seed_runs_and_finds_the_softmax_slip():
     lines = {(f["line"], f["written"], f["correct"]) for f in data["findings"]}
     assert (65, "0.24", "0.27") in lines  # e^1/10.0 = 2.7/10.0 = 0.27, written 0.24
     assert (69, "0.099", "0.1") in lines  # e^0/10.0 = 1.0/10.0 = 0.1
+
+
+def test_html_to_stdout_is_the_page_alone(tmp_path, capsys):
+    notes = tmp_path / "n.md"
+    notes.write_text("$$1 + 1 = 3$$\n", encoding="utf-8")
+    code, out, err = cli(capsys, str(notes), "--html", "-")
+    assert code == 1 and err == ""
+    assert out.startswith("<!DOCTYPE html>") and out.rstrip().endswith("</html>")  # no report lines mixed in
