@@ -24,6 +24,9 @@ from bench import canonical, derivation, eager, generation, kernels, plots  # no
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results.json")
+#: The headings of the sections that ``--only`` can rerun alone.
+GENERATION = "4. kernel generation (symdl.kernel vs its derivation, named steps)"
+EAGER = f"5. eager tensor networks, forward + backward, {eager.THREADS} thread(s) each"
 
 
 def _row(rows, family, size):
@@ -97,9 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     results["canonical"] = canonical.run()
     print(f"3. kernels, N = {kernels.N:,}")
     results["kernels"] = kernels.run()
-    print("4. kernel generation (symdl.kernel vs its derivation, named steps)")
+    print(GENERATION)
     results["generation"] = generation.run()
-    print(f"5. eager tensor networks, forward + backward, {eager.THREADS} thread(s) each")
+    print(EAGER)
     results["eager"] = eager.run()
     print("6. memory (tracemalloc peaks)")
     results["memory"] = derivation.memory() + kernels.memory()
@@ -138,30 +141,27 @@ def only_kernels() -> int:
 
 
 def only_generation() -> int:
-    """Section 5 alone, written over its part of the last full run's results."""
-    with open(RESULTS) as f:
-        results = json.load(f)
-    results["machine"] = machine()
-    print("4. kernel generation (symdl.kernel vs its derivation, named steps)")
-    results["generation"] = generation.run()
-    kept = [s for s in results["summary"] if not s[0].startswith(("kernel generation", "derivation speedup"))]
-    results["summary"] = kept + generation.summary(results["generation"])
-    for measure, value, met in generation.summary(results["generation"]):
-        print(f"  {measure:62s}  {value:>34s}  {met}")
-    _write(results)
-    return 0
+    return _rerun("generation", GENERATION, generation.run, generation.summary,
+                  lambda row: row.startswith(("kernel generation", "derivation speedup")))
 
 
 def only_eager() -> int:
-    """Section 5 alone, written over its part of the last full run's results."""
+    return _rerun("eager", EAGER, eager.run, eager.summary, lambda row: row.startswith("eager "))
+
+
+def _rerun(key: str, heading: str, run, summary, stale) -> int:
+    """One section alone, written over its part of the last full run's results; ``stale(row name)``
+    picks the section's old summary rows, which its new ones replace."""
     with open(RESULTS) as f:
         results = json.load(f)
     results["machine"] = machine()
-    print(f"5. eager tensor networks, forward + backward, {eager.THREADS} thread(s) each")
-    results["eager"] = eager.run()
-    results["summary"] = [s for s in results["summary"] if not s[0].startswith("eager ")] + eager.summary(results["eager"])
-    for measure, value, met in eager.summary(results["eager"]):
-        print(f"  {measure:52s}  {value:>24s}  {met}")
+    print(heading)
+    results[key] = run()
+    rows = summary(results[key])
+    results["summary"] = [s for s in results["summary"] if not stale(s[0])] + rows
+    width = max(len(r[0]) for r in rows)
+    for measure, value, met in rows:
+        print(f"  {measure:{width}s}  {value:>24s}  {met}")
     _write(results)
     return 0
 
