@@ -134,7 +134,7 @@ class Op:
 
     def check(self, param: Param, value: Any) -> None:
         """A numeric parameter value must lie in its domain."""
-        number = sp.sympify(value) if isinstance(value, (int, float)) else value
+        number = sp.Number(value) if isinstance(value, (int, float)) else value
         if getattr(number, "is_number", False) and not param.allowed(float(number)):
             raise SymdlError(f"{self.name}'s {param.name} must be {param.domain}, not {value}")
 

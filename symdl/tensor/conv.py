@@ -289,7 +289,7 @@ def _batch_norm1d_vjp(g, out, x, gamma, beta, *, eps: float = 1e-5) -> list[Arra
 def _batch_norm1d_symbolic(x, gamma, beta, *, eps: float = 1e-5) -> sp.Matrix:
     x = sp.Matrix(x)
     gamma, beta = list(_objects(gamma).ravel()), list(_objects(beta).ravel())
-    eps = sp.sympify(eps)
+    eps = sp.Number(eps)  # a number only: never sympify a value that came from a problem file
     out = sp.zeros(*x.shape)
     for f in range(x.cols):
         column = x[:, f]
