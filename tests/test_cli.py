@@ -90,11 +90,12 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(args, tmp_path):
 
 
 def test_gallery_writes_the_seed_examples(tmp_path):
-    done = run("gallery", "--out", str(tmp_path / "figs"))
+    done = run("gallery", "--out", "figs", cwd=tmp_path)  # no examples/ here: the bundled ones are used
     assert done.returncode == 0, done.stderr
     exploding = json.loads((tmp_path / "figs" / "exploding_relu_chain.json").read_text())
     assert exploding["gradients"]["x"] == 15500.0 and exploding["value"] == 7688.0
     assert (tmp_path / "figs" / "index.html").exists()
+    assert (tmp_path / "figs" / "worksheets" / "sigmoid_neuron.html").exists()
 
 
 def test_backprop_writes_requested_files(tmp_path):

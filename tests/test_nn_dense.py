@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symdl.nn import MLP, Linear, init, perceptron, seed_four_input_mlp, xor_is_not_linearly_separable
-from symdl.nn.perceptron import AND, OR, SEED_AND, SEED_OR, SEED_XOR_NETWORK, TRUTH_TABLES, XOR_NETWORK
+from symdl.examples.seed_dense import SEED_AND, SEED_OR, SEED_XOR_NETWORK, seed_four_input_mlp
+from symdl.nn import MLP, Linear, init, perceptron, xor_is_not_linearly_separable
+from symdl.nn.perceptron import AND, OR, TRUTH_TABLES, XOR_NETWORK
 from symdl.tensor.network import Network
 
 ACTIVATIONS = {
