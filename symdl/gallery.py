@@ -197,8 +197,8 @@ def _index_groups(problem_files: list[Path]):
     sheets = [(path.stem.replace("_", " "), f"worksheets/{path.stem}.html") for path in problem_files]
     sheets += [("every claim of the notes, checked (text)", "worksheets/check.txt")] if problem_files else []
     return [
-        ("Worksheets", "Each exercise of the notes as a problem file (symdl examples), solved step by step, "
-                       "with the student's own numbers graded.", sheets),
+        ("Worksheets", "Each exercise of the notes as a problem file bundled with symdl (listed by "
+                       "symdl examples), solved step by step, with the student's own numbers graded.", sheets),
         ("Computational graphs", "Forward values, local and global gradients; each also as SVG, TikZ, "
                                  "LaTeX, JSON and text beside the HTML page.", circuits),
         ("Networks", "Tensor-valued graphs of the seed's networks, with the notes' slips named.", networks),

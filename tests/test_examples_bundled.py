@@ -92,7 +92,8 @@ def test_copy_overwrites_nothing_and_copies_nothing_when_one_file_exists(tmp_pat
     (tmp_path / "mine" / "rnn.toml").write_text("my own work\n")
     stderr = one_line_refusal(run("examples", "--copy", "mine", cwd=tmp_path), "examples")
     assert "rnn.toml" in stderr
-    assert os.listdir(tmp_path / "mine") == ["rnn.toml"] and (tmp_path / "mine" / "rnn.toml").read_text() == "my own work\n"
+    assert os.listdir(tmp_path / "mine") == ["rnn.toml"]
+    assert (tmp_path / "mine" / "rnn.toml").read_text() == "my own work\n"
 
 
 @pytest.mark.parametrize("target", ["missing/parent", "-"])

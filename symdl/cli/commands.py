@@ -78,7 +78,9 @@ def _problem(path: str):
     """The problem file at ``path`` (a bundled example's name if no such file exists), or on stdin for ``-``."""
     from symdl.worksheet import load, loads
     from symdl.worksheet.problem import MAX_FILE_BYTES
-    return loads(terminal.read_stdin(MAX_FILE_BYTES, "FILE"), "<stdin>") if path == STDIN else load(bundled.locate(path))
+    if path == STDIN:
+        return loads(terminal.read_stdin(MAX_FILE_BYTES, "FILE"), "<stdin>")
+    return load(bundled.locate(path))
 
 
 def _stem(path: str) -> str:

@@ -169,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = command("check",
                     "grade the claims of problem files, line by line",
-                    "symdl check homework.toml --json", "symdl check add_after_mul rnn", "symdl check $(symdl examples)",
+                    "symdl check homework.toml --json", "symdl check add_after_mul rnn",
+                    "symdl check $(symdl examples)",
                     more="; exit 1 when one is wrong, 0 when all hold, 2 on a bad file")
     check.add_argument("files", metavar="FILE", nargs="+", help=f"each {PROBLEM_FILE}")
     check.add_argument("--json", action="store_true", help="print one JSON report per file")

@@ -3,7 +3,8 @@
 The problem files (``*.toml`` in this folder) are package data, found with ``importlib.resources``
 wherever symdl is installed, so ``symdl solve sigmoid_neuron`` works from any directory. Every
 ``.toml`` here is an example: none is listed by hand. The seed's own networks and numbers are the
-modules beside them (``seed_dense``, ``seed_conv``, ``seed_sequence``), which the gallery runs.
+modules beside them (``seed_dense``, ``seed_conv``, ``seed_sequence``), which the gallery runs,
+and ``symmetry``, the zero-initialisation demonstration.
 
 This module imports nothing heavy: the command line resolves names with it before any work starts.
 """
