@@ -129,3 +129,10 @@ def test_an_unwritable_output_path_is_a_one_line_error(tmp_path):
     done = run("backprop", "x*y", "--at", "x=1,y=2", "--svg", str(blocker / "c.svg"))
     assert done.returncode == 2 and "cannot write" in done.stderr and "Traceback" not in done.stderr
     assert blocker.read_text() == "not a directory"
+
+
+def test_every_subcommand_has_one_handler():
+    """The parser (symdl/cli/parser.py) and the handlers (symdl/cli/commands.py) name the same commands."""
+    from symdl.cli.commands import HANDLERS
+    from symdl.cli.parser import build_parser, subcommands
+    assert set(HANDLERS) == set(subcommands(build_parser())) and "examples" in HANDLERS
