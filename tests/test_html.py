@@ -21,6 +21,7 @@ import pytest
 import sympy as sp
 
 import symdl
+from symdl import examples as bundled
 from symdl.printing.html import inline_svg, mathml, report
 from symdl.printing.notebook import backprop_repr_html
 
@@ -240,7 +241,7 @@ def _worksheet_page(name: str):
     def page() -> str:
         from symdl.printing import exports
         from symdl.worksheet import check, load, solve
-        solution = solve(load(Path(__file__).resolve().parent.parent / "examples" / f"{name}.toml"))
+        solution = solve(load(bundled.path(name)))
         return exports.WORKSHEET["html"](solution, check(solution))
     return page
 
