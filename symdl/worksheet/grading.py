@@ -332,7 +332,7 @@ def _explained(wrong, world: _World, index, claimed, replayed, spread, tolerance
         if candidate.shape == claimed.shape:
             with np.errstate(invalid="ignore"):
                 changes = ~np.isclose(candidate, replayed, rtol=1e-9, atol=0)
-            explained |= changes & (agree(claimed, candidate, tolerance, spread=spread)
+            explained |= changes & np.isfinite(candidate) & (agree(claimed, candidate, tolerance, spread=spread)
                                     | truncates(claimed, candidate, tolerance))
     return explained
 

@@ -341,18 +341,39 @@ class _Validator:
             raise self.fail("numbers must be finite", *where)
         return array
 
+    def boolean_array(self, value: list, where: tuple[str, ...]) -> np.ndarray:
+        if _nesting(value) > MAX_DIMENSIONS:
+            raise self.fail(f"lists nested {_nesting(value)} deep; a mask has at most {MAX_DIMENSIONS} dimensions",
+                            *where)
+        try:
+            mask = np.array(value, dtype=bool)
+        except ValueError:
+            raise self.fail("rows of different lengths: the mask is not rectangular", *where) from None
+        if mask.size > MAX_ARRAY_ELEMENTS:
+            raise self.fail(f"{mask.size} entries; at most {MAX_ARRAY_ELEMENTS}", *where)
+        return mask
+
     def params(self, params: dict, where: tuple[str, ...]) -> dict:
-        """Op parameters: numbers, strings, or lists of them (a list becomes a tuple, as shapes are)."""
+        """Op parameters: numbers, strings, or lists of numbers or of booleans (a mask); a list becomes a
+        tuple, as shapes are, and a list of booleans a boolean array."""
         for key, value in params.items():
             if not re.fullmatch(r"[a-z_]{1,32}", key):
                 raise self.fail(f"{key!r} is not a parameter name", *where, "params", key)
-            if isinstance(value, list):
+            if isinstance(value, list) and _boolean_leaves(value):
+                params[key] = self.boolean_array(value, where + ("params", key))
+            elif isinstance(value, list):
                 if not _numeric_leaves(value):
-                    raise self.fail("a list parameter must hold numbers", *where, "params", key)
+                    raise self.fail("a list parameter must hold numbers, or booleans (a mask)", *where, "params", key)
                 params[key] = _tuples(value)
             elif not isinstance(value, (int, float, str)):
                 raise self.fail("a parameter must be a number, a string or a list", *where, "params", key)
         return params
+
+
+def _boolean_leaves(value) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(_boolean_leaves(v) for v in value)
+    return isinstance(value, bool)
 
 
 def _numeric_leaves(value) -> bool:
