@@ -9,6 +9,7 @@ scores, and a later token never changes an earlier token's output.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from symdl.cli import main
 from symdl.nn.attention import MultiheadAttention
+from symdl.tensor import registry as tensor_ops
 from symdl.tensor.network import Network
 from symdl.worksheet import ProblemError, check, load, loads, solve
 from symdl.worksheet.variants import variants
@@ -142,7 +144,7 @@ def test_a_later_token_never_changes_an_earlier_output(seed):
     spec = dict(variant.problem.spec)
     spec["inputs"] = {name: moved.get(name, value) for name, value in spec["inputs"].items()}
     spec["parameters"] = {name: moved.get(name, value) for name, value in spec["parameters"].items()}
-    changed = solve(type(PROBLEM)(**{**vars(variant.problem), "spec": spec})).quantities
+    changed = solve(dataclasses.replace(variant.problem, spec=spec)).quantities
     close(changed["Y"].value[:2], drawn["Y"].value[:2])
     assert not np.allclose(changed["Y"].value[2], drawn["Y"].value[2])
     for n in (1, 2):
@@ -154,6 +156,8 @@ def test_the_students_slips_are_found_and_named():
     v = {verdict.claim: verdict for verdict in check(SOLUTION).verdicts}
     assert v["Q"].right and v["S1"].right
     assert v["Z1"].cause == "step" and "Z1 = scale(S1) was left out" in v["Z1"].slip  # no 1/√d_k
+    assert v["M1"].cause == "carried" and v["M1"].origins == ("Z1",)  # its −inf entries agree with −inf
+    assert [e.split(":")[0] for e in v["M1"].wrong_entries] == ["[0, 0]", "[1, 0]", "[1, 1]", "[2, 0]", "[2, 1]", "[2, 2]"]
     assert v["A1"].cause == "carried" and v["A1"].origins == ("Z1",)
     assert v["A2"].cause == "step" and "M2 = mask(Z2) was left out" in v["A2"].slip
     assert v["H2"].cause == "carried" and v["H2"].origins == ("A2",)
@@ -172,7 +176,7 @@ def test_the_claims_are_what_the_slips_give():
 
 def test_check_exits_1_and_json_is_strict(capsys):
     assert main(["check", str(FILE)]) == 1
-    assert "4 of 6 claims wrong" in capsys.readouterr().out
+    assert "5 of 7 claims wrong" in capsys.readouterr().out
     assert main(["solve", str(FILE), "--json"]) == 0
     data = json.loads(capsys.readouterr().out, parse_constant=lambda name: pytest.fail(f"JSON has {name}"))
     masked = data["quantities"]["M1"]["value"]
@@ -252,9 +256,7 @@ def test_a_bad_chunk_is_one_clear_error(params, words):
 def test_chunk_vjp_is_its_adjoint(chunks, width, axis, seed):
     """chunk is linear, so ⟨vjp(g), x⟩ = ⟨g, chunk(x)⟩ for every x and g, and the blocks put back
     together are x (np.split, an independent implementation)."""
-    from symdl.tensor import registry
-
-    op = registry.get("chunk")
+    op = tensor_ops.get("chunk")
     rng = np.random.default_rng(seed)
     shape = [2, 3]
     shape[axis] = chunks * width
@@ -266,6 +268,19 @@ def test_chunk_vjp_is_its_adjoint(chunks, width, axis, seed):
     index = int(rng.integers(chunks))
     (back,) = op.vjp(g, blocks[index], x, chunks=chunks, index=index, axis=axis)
     assert np.sum(back * x) == pytest.approx(np.sum(g * blocks[index]), rel=1e-12, abs=1e-12)
+
+
+def test_a_claim_may_be_minus_infinity_but_never_nan():
+    """A masked score is −∞, and a student may write it so; −∞ agrees only with −∞."""
+    text = SMALL.format(mask="[[false, true]]") + "[claims]\nm = [[0.5, CLAIMED]]\n"
+    (verdict,) = check(solve(loads(text.replace("CLAIMED", "-inf")))).verdicts
+    assert verdict.right
+    (verdict,) = check(solve(loads(text.replace("CLAIMED", "inf")))).verdicts
+    assert not verdict.right and verdict.wrong_entries == ("[0, 1]: inf (correct -inf)",)
+    with pytest.raises(ProblemError, match="finite or ±inf"):
+        loads(text.replace("CLAIMED", "nan"))
+    with pytest.raises(ProblemError, match="must be finite"):
+        loads(SMALL.format(mask="[[false, true]]").replace("0.5, 3.0", "0.5, inf"))  # data stays finite
 
 
 def test_a_left_out_step_is_named_anywhere():

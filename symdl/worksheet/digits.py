@@ -50,8 +50,8 @@ def decimals_of(x: float) -> int:
 
 def agree(claimed, truth, tolerance=None, spread=0.0) -> np.ndarray:
     """Entry by entry: equal to the digits written (half a unit in the last place), or within the
-    relative tolerance, widened by ``spread``, the rounding carried in from earlier numbers.
-    ``tolerance`` is None (decimals inferred from the numbers), a float (relative) or an integer
+    relative tolerance, widened by ``spread``, the rounding carried in from earlier numbers; an
+    infinity agrees with the same infinity (a masked score). ``tolerance`` is None (decimals inferred from the numbers), a float (relative) or an integer
     array (the decimals written)."""
     claimed, truth = np.asarray(claimed, dtype=float), np.asarray(truth, dtype=float)
     if tolerance is None:
@@ -62,7 +62,7 @@ def agree(claimed, truth, tolerance=None, spread=0.0) -> np.ndarray:
         half_unit = tolerance * np.abs(truth)
     bound = half_unit + spread + 1e-12 * np.maximum(1.0, np.abs(truth))
     with np.errstate(invalid="ignore"):
-        return np.abs(claimed - truth) <= bound
+        return np.where(np.isinf(truth), claimed == truth, np.abs(claimed - truth) <= bound)  # −∞ only as −∞
 
 
 def _inferred(claimed) -> np.ndarray:

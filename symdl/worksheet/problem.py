@@ -232,7 +232,7 @@ class _Validator:
         for key, value in claims.items():
             if isinstance(value, str):
                 continue  # a formula, checked when graded
-            claims[key] = self.array(value, ("claims", key))
+            claims[key] = self.array(value, ("claims", key), infinite=True)
         return claims
 
     def decimals(self, data: dict) -> dict[str, np.ndarray]:
@@ -325,8 +325,9 @@ class _Validator:
                 raise self.fail(f"the value of {name!r} must be a finite number", *where, "at", name)
         return point
 
-    def array(self, value, where: tuple[str, ...], dtype: type = float) -> np.ndarray:
-        """A number or a rectangular nested list of numbers, as a float array (of booleans: a mask)."""
+    def array(self, value, where: tuple[str, ...], dtype: type = float, infinite: bool = False) -> np.ndarray:
+        """A number or a rectangular nested list of numbers, as a float array (of booleans: a mask);
+        ``infinite`` lets ±inf through (a claimed masked score), never nan."""
         if not _all_leaves(value, boolean=dtype is bool):
             raise self.fail(f"expected a number or a (nested) list of {'booleans' if dtype is bool else 'numbers'}",
                             *where)
@@ -339,8 +340,8 @@ class _Validator:
             raise self.fail("rows of different lengths: the array is not rectangular", *where) from None
         if array.size > MAX_ARRAY_ELEMENTS:
             raise self.fail(f"{array.size} elements; at most {MAX_ARRAY_ELEMENTS}", *where)
-        if not np.all(np.isfinite(array)):
-            raise self.fail("numbers must be finite", *where)
+        if not np.all(np.isfinite(array) | (infinite & np.isinf(array))):
+            raise self.fail("numbers must be finite" + (" or ±inf" if infinite else ""), *where)
         return array
 
     def params(self, params: dict, where: tuple[str, ...]) -> dict:
