@@ -244,7 +244,9 @@ def test_a_bad_mask_is_one_clear_error(mask, words, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("params, words", [("{ chunks = 3, index = 0, axis = 1 }", "do not divide"),
-                                           ("{ chunks = 2, index = 2, axis = 1 }", "not one of the 2 blocks")])
+                                           ("{ chunks = 2, index = 2, axis = 1 }", "not one of the 2 blocks"),
+                                           ("{ chunks = 2.0, index = 0, axis = 1 }", "whole numbers"),
+                                           ("{ chunks = 2, index = 0, axis = 2 }", "not an axis of shape")])
 def test_a_bad_chunk_is_one_clear_error(params, words):
     text = SMALL.format(mask="[[false, true]]").replace("{ chunks = 2, index = 1, axis = 1 }", params)
     with pytest.raises(ProblemError, match=words):

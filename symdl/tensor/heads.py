@@ -18,11 +18,15 @@ Array = np.ndarray
 
 def _block(shape: tuple, chunks: int, index: int, axis: int) -> tuple:
     """The index that picks block ``index`` of ``chunks`` equal blocks along ``axis``."""
-    if not 0 <= index < chunks:
-        raise ValueError(f"index {index} is not one of the {chunks} blocks 0…{chunks - 1}")
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in (chunks, index, axis)):
+        raise ValueError(f"chunks, index and axis are whole numbers, not {chunks!r}, {index!r}, {axis!r}")
+    if not -len(shape) <= axis < len(shape):
+        raise ValueError(f"axis {axis} is not an axis of shape {shape}")
     size = shape[axis]
     if chunks < 1 or size % chunks:
         raise ValueError(f"{chunks} blocks do not divide a size of {size} along axis {axis}")
+    if not 0 <= index < chunks:
+        raise ValueError(f"index {index} is not one of the {chunks} blocks 0…{chunks - 1}")
     width = size // chunks
     picked = [slice(None)] * len(shape)
     picked[axis] = slice(index * width, (index + 1) * width)
