@@ -24,6 +24,7 @@ import sympy as sp
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse
+from symdl.worksheet.digits import agree, arithmetic_slip, decimals_of, truncates
 from symdl.worksheet.solution import Quantity, Solution, label, plain, show
 
 _CLAIM_KEY = re.compile(r"(?P<quantity>.+?)(?:\[(?P<index>[0-9]+(?:\s*,\s*[0-9]+)*)\])?")
@@ -196,10 +197,6 @@ def _spread(q: Quantity, values: dict, rounding: dict, replayed: np.ndarray) -> 
     return total
 
 
-def _inferred(claimed) -> np.ndarray:
-    return np.vectorize(_decimals, otypes=[int])(np.asarray(claimed, dtype=float))
-
-
 def _parse_key(solution: Solution, key: str) -> tuple[str, Optional[tuple[int, ...]]]:
     match = _CLAIM_KEY.fullmatch(key.strip())
     quantity = match.group("quantity").strip() if match else key
@@ -332,7 +329,7 @@ def _explained(wrong, world: _World, index, claimed, replayed, spread, tolerance
         if candidate.shape == claimed.shape:
             with np.errstate(invalid="ignore"):
                 changes = ~np.isclose(candidate, replayed, rtol=1e-9, atol=0)
-            explained |= changes & (agree(claimed, candidate, tolerance, spread=spread)
+            explained |= changes & np.isfinite(candidate) & (agree(claimed, candidate, tolerance, spread=spread)
                                     | truncates(claimed, candidate, tolerance))
     return explained
 
@@ -343,39 +340,12 @@ def _arithmetic_slip(claimed: np.ndarray, replayed: np.ndarray, own: np.ndarray,
     c, r = np.atleast_1d(claimed[own]), np.atleast_1d(replayed[own])
     if not np.all(np.isfinite(r)):
         return ""
-    named = arithmetic_slip(c, r, written if written is not None else np.array([_decimals(x) for x in c]))
+    named = arithmetic_slip(c, r, written if written is not None else np.array([decimals_of(x) for x in c]))
     if named:
         return named
     if inputs_right:
         return f"its inputs are right, and the step gives {show(replayed[own])} (an arithmetic slip)"
     return f"from the numbers used, this step gives {show(replayed[own])}"
-
-
-def arithmetic_slip(claimed: np.ndarray, value: np.ndarray, decimals: np.ndarray) -> str:
-    """What turns ``value`` into ``claimed`` (written to ``decimals`` places): a flipped sign, a
-    truncation instead of rounding (or both), a decimal-point slip; "" when none does."""
-    c, r = np.atleast_1d(claimed), np.atleast_1d(value)
-    scale = 10.0 ** np.atleast_1d(decimals)
-    for sign, prefix in ((1, ""), (-1, "the sign is flipped, and ")):
-        if sign == -1 and np.all(c != 0) and np.all(agree(c, -r)):
-            return "the sign is flipped"
-        rounded = np.round(sign * r * scale) / scale
-        if np.all(truncates(c, sign * r, np.atleast_1d(decimals))) and not np.allclose(rounded, c):
-            return (f"{prefix}{show(sign * r if r.size > 1 else sign * r[0])} was truncated to "
-                    f"{show(c if c.size > 1 else c[0])}, not rounded (to the digits written it is "
-                    f"{show(rounded if rounded.size > 1 else rounded[0])})")
-    for power in (1, 2, 3, -1, -2, -3):
-        if np.all(c != 0) and np.all(agree(c, r * 10.0 ** power)):
-            return f"off by a factor of {10.0 ** power:g} (a decimal-point slip)"
-    return ""
-
-
-def truncates(claimed: np.ndarray, value: np.ndarray, tolerance) -> np.ndarray:
-    """Entry by entry: the claim is ``value`` cut off (not rounded) after the digits written."""
-    decimals = tolerance if isinstance(tolerance, np.ndarray) else _inferred(claimed)
-    scale = 10.0 ** decimals.astype(float)
-    with np.errstate(invalid="ignore"):
-        return np.abs(np.trunc(value * scale) / scale - claimed) <= 1e-12 * np.maximum(1.0, np.abs(claimed))
 
 
 def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verdict]]) -> tuple[str, ...]:
@@ -396,29 +366,3 @@ def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verd
                 stack.append(dependency)
     order = {key: position for position, key in enumerate(solution.quantities)}
     return tuple(sorted(found, key=lambda claim: order[_CLAIM_KEY.fullmatch(claim).group("quantity").strip()]))
-
-
-# --- numbers as the student wrote them ---------------------------------------------------------------
-def _decimals(x: float) -> int:
-    """Digits after the decimal point in the shortest form of ``x`` (0.66 → 2, 155.0 → 0, 1e-05 → 5)."""
-    text = repr(float(x))
-    mantissa, _, exponent = text.partition("e")
-    places = len(mantissa.split(".")[1].rstrip("0")) if "." in mantissa else 0
-    return max(0, places - int(exponent or 0))
-
-
-def agree(claimed, truth, tolerance=None, spread=0.0) -> np.ndarray:
-    """Entry by entry: equal to the digits written (half a unit in the last place), or within the
-    relative tolerance, widened by ``spread``, the rounding carried in from earlier numbers.
-    ``tolerance`` is None (decimals inferred from the numbers), a float (relative) or an integer
-    array (the decimals written)."""
-    claimed, truth = np.asarray(claimed, dtype=float), np.asarray(truth, dtype=float)
-    if tolerance is None:
-        half_unit = np.vectorize(lambda x: 0.5 * 10.0 ** -_decimals(x), otypes=[float])(claimed)
-    elif isinstance(tolerance, np.ndarray):
-        half_unit = 0.5 * 10.0 ** -tolerance.astype(float)
-    else:
-        half_unit = tolerance * np.abs(truth)
-    bound = half_unit + spread + 1e-12 * np.maximum(1.0, np.abs(truth))
-    with np.errstate(invalid="ignore"):
-        return np.abs(claimed - truth) <= bound

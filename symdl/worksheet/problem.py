@@ -28,6 +28,7 @@ import numpy as np
 
 from symdl.errors import SymdlError
 from symdl.parsing import parse_names
+from symdl.worksheet.locations import location
 
 KINDS = ("graph", "network", "derivative")
 MAX_FILE_BYTES = 1_000_000
@@ -111,7 +112,7 @@ class Problem:
     text: str = ""  # the file's text, for error locations
 
     def error(self, message: str, *path: str) -> ProblemError:
-        return ProblemError(f"{_where(self.path, self.text, path)}{message}")
+        return ProblemError(f"{location(self.path, self.text, path)}{message}")
 
 
 def load(path: str | Path) -> Problem:
@@ -144,7 +145,7 @@ class _Validator:
         self.path, self.text = path, text
 
     def fail(self, message: str, *key: str) -> ProblemError:
-        return ProblemError(f"{_where(self.path, self.text, key)}{message}")
+        return ProblemError(f"{location(self.path, self.text, key)}{message}")
 
     def problem(self, data: dict) -> Problem:
         self.keys(data, _TOP_KEYS, ())
@@ -231,7 +232,7 @@ class _Validator:
         for key, value in claims.items():
             if isinstance(value, str):
                 continue  # a formula, checked when graded
-            claims[key] = self.array(value, ("claims", key))
+            claims[key] = self.array(value, ("claims", key), infinite=True)
         return claims
 
     def decimals(self, data: dict) -> dict[str, np.ndarray]:
@@ -240,7 +241,7 @@ class _Validator:
         if not isinstance(claims, dict):
             return {}
         return {key: decimals_written(value) for key, value in claims.items()
-                if not isinstance(value, str) and _numeric_leaves(value) and _nesting(value) <= MAX_DIMENSIONS}
+                if not isinstance(value, str) and _all_leaves(value) and _nesting(value) <= MAX_DIMENSIONS}
 
     def tolerance(self, data: dict) -> Optional[float]:
         if "tolerance" not in data:
@@ -324,83 +325,48 @@ class _Validator:
                 raise self.fail(f"the value of {name!r} must be a finite number", *where, "at", name)
         return point
 
-    def array(self, value, where: tuple[str, ...]) -> np.ndarray:
-        """A number or a rectangular nested list of numbers, as a float array."""
-        if not _numeric_leaves(value):
-            raise self.fail("expected a number or a (nested) list of numbers", *where)
+    def array(self, value, where: tuple[str, ...], dtype: type = float, infinite: bool = False) -> np.ndarray:
+        """A number or a rectangular nested list of numbers, as a float array (of booleans: a mask);
+        ``infinite`` lets ±inf through (a claimed masked score), never nan."""
+        if not _all_leaves(value, boolean=dtype is bool):
+            raise self.fail(f"expected a number or a (nested) list of {'booleans' if dtype is bool else 'numbers'}",
+                            *where)
         if _nesting(value) > MAX_DIMENSIONS:
             raise self.fail(f"lists nested {_nesting(value)} deep; an array has at most {MAX_DIMENSIONS} dimensions",
                             *where)
         try:
-            array = np.array(value, dtype=float)
+            array = np.array(value, dtype=dtype)
         except ValueError:
             raise self.fail("rows of different lengths: the array is not rectangular", *where) from None
         if array.size > MAX_ARRAY_ELEMENTS:
             raise self.fail(f"{array.size} elements; at most {MAX_ARRAY_ELEMENTS}", *where)
-        if not np.all(np.isfinite(array)):
-            raise self.fail("numbers must be finite", *where)
+        if not np.all(np.isfinite(array) | (infinite & np.isinf(array))):
+            raise self.fail("numbers must be finite" + (" or ±inf" if infinite else ""), *where)
         return array
 
     def params(self, params: dict, where: tuple[str, ...]) -> dict:
-        """Op parameters: numbers, strings, or lists of them (a list becomes a tuple, as shapes are)."""
+        """Op parameters: numbers, strings, or lists of numbers or of booleans (a mask); a list becomes a
+        tuple, as shapes are, and a list of booleans a boolean array."""
         for key, value in params.items():
             if not re.fullmatch(r"[a-z_]{1,32}", key):
                 raise self.fail(f"{key!r} is not a parameter name", *where, "params", key)
-            if isinstance(value, list):
-                if not _numeric_leaves(value):
-                    raise self.fail("a list parameter must hold numbers", *where, "params", key)
+            if isinstance(value, list) and _all_leaves(value, boolean=True):
+                params[key] = self.array(value, where + ("params", key), dtype=bool)
+            elif isinstance(value, list):
+                if not _all_leaves(value):
+                    raise self.fail("a list parameter must hold numbers, or booleans (a mask)", *where, "params", key)
                 params[key] = _tuples(value)
             elif not isinstance(value, (int, float, str)):
                 raise self.fail("a parameter must be a number, a string or a list", *where, "params", key)
         return params
 
 
-def _numeric_leaves(value) -> bool:
+def _all_leaves(value, boolean: bool = False) -> bool:
+    """Whether ``value`` is a number (a boolean) or a non-empty nested list of them."""
     if isinstance(value, list):
-        return bool(value) and all(_numeric_leaves(v) for v in value)
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return bool(value) and all(_all_leaves(v, boolean) for v in value)
+    return isinstance(value, bool) if boolean else isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _tuples(value):
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
-
-
-def _where(path: str, text: str, key: tuple[str, ...]) -> str:
-    """``file:line: [table] key: `` for the deepest part of ``key`` found in the text."""
-    line = _line_of(text, key)
-    shown = ".".join(key)
-    return f"{path}:{line}: {shown}: " if line else f"{path}: {shown}: " if shown else f"{path}: "
-
-
-def _line_of(text: str, key: tuple[str, ...]) -> Optional[int]:
-    """The line that defines ``key`` (a table header or ``name =``), else its table's header."""
-    best = None
-    table: tuple[str, ...] = ()
-    occurrences: dict[tuple[str, ...], int] = {}  # [[array.of.tables]] are numbered from 0, as in the key
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        header = re.fullmatch(r"(\[\[?)\s*([^\]]+?)\s*\]\]?.*", stripped)
-        if header:
-            table = tuple(part.strip().strip('"') for part in header.group(2).split("."))
-            if header.group(1) == "[[":
-                occurrences[table] = occurrences.get(table, -1) + 1
-                table += (str(occurrences[table]),)
-            if key[:len(table)] == table and (best is None or len(table) > best[1]):
-                best = (number, len(table))
-            continue
-        assignment = re.match(r'\s*("[^"]*"|[A-Za-z0-9_.-]+)\s*=', line)
-        if assignment and key:
-            path = table + tuple(part.strip('"') for part in re.findall(r'"[^"]*"|[^.\s]+', assignment.group(1)))
-            depth = _common(path, key)
-            if depth > len(table) and (best is None or depth > best[1]):
-                best = (number, depth)
-    return best[0] if best else None
-
-
-def _common(a: tuple[str, ...], b: tuple[str, ...]) -> int:
-    count = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        count += 1
-    return count

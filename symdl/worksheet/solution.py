@@ -137,8 +137,11 @@ def _number_text(value: float) -> str:
 
 
 def plain(value):
-    """JSON form: numbers and nested lists, or the expression's text."""
+    """JSON form: numbers and nested lists, or the expression's text. JSON has no infinity, so a
+    masked score's −∞ is the string "-inf" (Python's float() reads it back)."""
     if isinstance(value, (sp.Basic, str)):
         return str(value)
     array = np.asarray(value, dtype=float)
+    if not np.isfinite(array).all():
+        array = np.where(np.isfinite(array), array.astype(object), np.char.mod("%g", array).astype(object))
     return array.item() if array.ndim == 0 else array.tolist()

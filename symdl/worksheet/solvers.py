@@ -33,6 +33,7 @@ from symdl.worksheet.problem import Problem
 from symdl.worksheet.solution import Env, Quantity, Solution, label
 
 MAX_JACOBIAN = 400  # local Jacobians with more entries are not offered as quantities
+MAX_SKIPPED_DEPTH = 3  # how far back a left-out step is looked for (scale → mask → softmax in attention)
 
 
 def solve(problem: Problem) -> Solution:
@@ -216,20 +217,73 @@ def _network_value(g: nx.DiGraph, node: str) -> Quantity:
     data = g.nodes[node]
     if data["kind"] != "op":
         return Quantity(node, "given", data["value"], rule=data["kind"])
-    record = tensor_ops.get(data["op"]) if data["tensor"] else ops.get(data["op"])
+    record = _record(data)
     params = data["params"]
-
-    def recompute(env: Env) -> np.ndarray:
-        operands = _operands(data, env)
-        if data["tensor"]:
-            return np.asarray(record.forward(*operands, **params), dtype=float)
-        return np.asarray(record.numpy(operands[0], const=record.constant(params)), dtype=float)
-
     wrong_forward = _tensor_forward_slip if data["tensor"] else _elementwise_forward_slip
     slips = tuple((slip.text, wrong_forward(slip, data)) for slip in record.slips if slip.forward)
-    arguments = ", ".join(data["inputs"]) + "".join(f", {k}={v}" for k, v in params.items())
+    slips += _skipped_steps(g, node)
+    arguments = ", ".join(data["inputs"]) + "".join(f", {k}={_shown(v)}" for k, v in params.items())
     return Quantity(node, "value", data["value"], formula=f"{data['op']}({arguments})", rule=record.rule,
-                    depends=tuple(dict.fromkeys(data["inputs"])), recompute=recompute, slips=slips)
+                    depends=tuple(dict.fromkeys(data["inputs"])),
+                    recompute=lambda env: _forward(data, _operands(data, env)), slips=slips)
+
+
+def _shown(param):
+    """A parameter as written in the problem file: a mask as nested lists, on one line."""
+    return param.tolist() if isinstance(param, np.ndarray) else param
+
+
+def _record(data: dict):
+    return tensor_ops.get(data["op"]) if data["tensor"] else ops.get(data["op"])
+
+
+def _forward(data: dict, operands: list[np.ndarray]) -> np.ndarray:
+    """The op node's forward pass on the given operand values (a student's, or the network's)."""
+    record = _record(data)
+    if data["tensor"]:
+        return np.asarray(record.forward(*operands, **data["params"]), dtype=float)
+    return np.asarray(record.numpy(operands[0], const=record.constant(data["params"])), dtype=float)
+
+
+def _single_input(g: nx.DiGraph, node: str) -> Optional[str]:
+    """The operand of an op node that takes exactly one, else None (a leaf, or an op of two, t ⊙ t too)."""
+    operands = g.nodes[node].get("inputs", ())
+    return operands[0] if g.nodes[node]["kind"] == "op" and len(operands) == 1 else None
+
+
+def _skipped_steps(g: nx.DiGraph, node: str) -> tuple:
+    """Slips that leave out one one-operand step (a scale, a mask, an activation): the node itself, or
+    one of the chain of one-operand steps feeding an operand, up to MAX_SKIPPED_DEPTH back. Forgetting
+    attention's 1/√d_k or its causal mask is this slip, seen in the weights the softmax gives."""
+    slips = []
+    source = _single_input(g, node)
+    if source is not None and g.nodes[source]["shape"] == g.nodes[node]["shape"]:
+        slips.append((_skipped_text(g, node), lambda env: np.asarray(env[source], dtype=float)))
+    data = g.nodes[node]
+    for position, operand in enumerate(data["inputs"]):
+        chain = [operand]  # chain[k + 1] is the one operand of chain[k]
+        while len(chain) <= MAX_SKIPPED_DEPTH and _single_input(g, chain[-1]) is not None:
+            chain.append(_single_input(g, chain[-1]))
+        for depth in range(len(chain) - 1):
+            slips.append((_skipped_text(g, chain[depth]), _without(g, data, position, chain[:depth + 1])))
+    return tuple(slips)
+
+
+def _skipped_text(g: nx.DiGraph, step: str) -> str:
+    data = g.nodes[step]
+    return f"the step {step} = {data['op']}({', '.join(data['inputs'])}) was left out"
+
+
+def _without(g: nx.DiGraph, data: dict, position: int, chain: list[str]):
+    """The node's value with ``chain[-1]`` left out: its operand goes straight into the steps after it."""
+    def wrong(env: Env) -> np.ndarray:
+        value = np.asarray(env[g.nodes[chain[-1]]["inputs"][0]], dtype=float)
+        for step in reversed(chain[:-1]):
+            value = _forward(g.nodes[step], [value])
+        operands = _operands(data, env)
+        operands[position] = value
+        return _forward(data, operands)
+    return wrong
 
 
 def _tensor_forward_slip(slip: Slip, data: dict):
@@ -252,7 +306,7 @@ def _network_local(net: networks.Network, u: str, node: str) -> Quantity:
 
     position = list(data["inputs"]).index(u)
     slips = []
-    record = tensor_ops.get(data["op"]) if data["tensor"] else ops.get(data["op"])
+    record = _record(data)
     for slip in record.slips:
         if slip.local and data["tensor"]:
             slips.append((slip.text, _tensor_local_slip(slip, data, node, position)))
