@@ -128,6 +128,8 @@ class Network:
         name = name or self._next_name()
         values = [self._nodes[n]["value"] for n in inputs]
         tensor = op_name in registry.TENSOR_REGISTRY
+        if not tensor:
+            op_name = _scalar_op_name(op_name)
         if tensor:
             value = np.asarray(registry.get(op_name).forward(*values, **params), dtype=float)
         else:
@@ -229,6 +231,14 @@ class Network:
         while f"q{count}" in self._nodes:
             count += 1
         return f"q{count}"
+
+
+def _scalar_op_name(name: str) -> str:
+    """The scalar op's own name for ``name`` or one of its record's spellings (``silu`` is swish,
+    ``sigma`` sigmoid): an ``apply`` is a call. Unknown names are returned as given, for the error."""
+    if name in ops.REGISTRY:
+        return name
+    return next((op.name for op in ops.REGISTRY.values() if name in (*op.spellings, *op.call_spellings)), name)
 
 
 def value_form(data: dict, operands: list) -> sp.Basic:
