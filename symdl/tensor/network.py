@@ -4,21 +4,13 @@ Each ``apply`` adds one node and computes its value at once, as PyTorch's eager
 mode does, so a student can look at every intermediate; ``backward`` runs the VJPs
 in reverse order of addition (a topological order) and sums over fan-out. Both do
 NumPy work only. The symbolic side is built when ``Network.graph`` is first read
-after a change (a printer or the worksheet asking), and the graph then has the keys
-of a scalar graph (:mod:`symdl.graph`) so the printers draw it unchanged:
-
-================  ==========================================================================
-node key          meaning
-================  ==========================================================================
-``value``         the NumPy array (set by ``apply``; ``shape`` its shape)
-``op``            a tensor op (``tensor`` True, :mod:`symdl.tensor.registry`) or a unary
-                  scalar op of :mod:`symdl.ops` applied element-wise; ``params`` its keywords
-``grad``          ∂output/∂node after ``backward``
-``symbol``        the node as a SymPy symbol (:func:`symdl.tensor.symbolic.tensor_symbol`)
-``expr``          the value as a matrix expression of the operands' symbols (``W x``, σ(z))
-``grad_form``     ∂output/∂node as the sum of its consumers' VJP forms (after ``backward``)
-================  ==========================================================================
-
+after a change (a printer or the worksheet asking). Its nodes follow the node schema
+scalar graphs follow too (the table in :mod:`symdl.schema`): ``value`` and ``grad`` are
+NumPy arrays of the node's ``shape``, ``symbol`` a matrix symbol
+(:func:`symdl.tensor.symbolic.tensor_symbol`), ``expr`` the value as a matrix expression of
+the operands' symbols (``W x``, σ(z)), ``grad_form`` ∂output/∂node as the sum of its
+consumers' VJP forms (after ``backward``); an op is a tensor record (``tensor`` True) or a
+unary scalar op of :mod:`symdl.ops` applied element-wise, ``params`` its keywords;
 and on an edge u → v: ``local`` the Jacobian ∂v/∂u as a matrix expression (``W`` for W x,
 ``diag(a ⊙ (1 − a))`` for σ), or where it is no matrix the map it applies, g ↦ its VJP;
 ``local_value`` its number where it has at most ``SMALL_JACOBIAN`` entries; ``vjp`` u's share
