@@ -13,7 +13,7 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 import symdl
-import symdl.tensor.linalg  # noqa: F401  (registers the tensor ops)
+import symdl.tensor.network  # noqa: F401  (registers every tensor op)
 from symdl.gradcheck import gradcheck
 from symdl.errors import SymdlError
 from symdl.functions import elu, sigmoid, swish

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-import symdl.tensor.linalg  # noqa: F401  (registers the tensor ops)
+import symdl.tensor.network  # noqa: F401  (registers every tensor op)
 from symdl.errors import SymdlError
 from symdl.printing import rendering
 from symdl.printing.text import text

@@ -30,7 +30,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
-from symdl.tensor import conv, linalg, registry, symbolic  # noqa: F401  (importing conv and linalg registers their ops)
+from symdl.tensor import conv, linalg, losses, registry, symbolic  # noqa: F401  (importing registers their ops)
 from symdl.tensor.matrix_forms import NoMatrixForm
 
 SMALL_JACOBIAN = 64  # edges whose Jacobian has at most this many entries carry it as ``local_value``
