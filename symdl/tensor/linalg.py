@@ -194,7 +194,7 @@ def _concat_vjp(g, out, *xs, axis=0):
 
 register(TensorOp("concat", _concat, _concat_vjp, symbolic_of(_concat), "concat",
                   "Concatenation's gradient is a split: each input takes back its own block of the upstream "
-                  "gradient (torch.cat)."))
+                  "gradient (torch.cat).", value_form=forms.concat_value, vjp_form=forms.concat_vjp))
 
 
 def _slice(x, index: tuple):
@@ -208,7 +208,8 @@ def _slice_vjp(g, out, x, index):
 
 
 register(TensorOp("slice", _slice, _slice_vjp, symbolic_of(_slice), "[ ]",
-                  "Slicing routes the gradient back to the picked entries; the others get zero."))
+                  "Slicing routes the gradient back to the picked entries; the others get zero.",
+                  value_form=forms.slice_value, vjp_form=forms.slice_vjp))
 
 
 # --- softmax and friends ------------------------------------------------------------------
@@ -254,7 +255,7 @@ register(TensorOp("softmax", softmax, _softmax_vjp, symbolic_of(softmax_symbolic
                          Slip("the off-diagonal entries are −sᵢsⱼ, not 0", local=lambda s, x, p: (np.diag(s * (1 - s)),)),
                          Slip("the off-diagonal entries are −sᵢsⱼ, not +sᵢsⱼ",
                               local=lambda s, x, p: (softmax_jacobian(s) + 2 * (np.outer(s, s) - np.diag(s * s)),))),
-                  vjp_form=forms.softmax_vjp))
+                  value_form=forms.softmax_value, vjp_form=forms.softmax_vjp))
 
 
 def log_softmax(x, axis: int = -1):
@@ -276,7 +277,8 @@ def _log_softmax_vjp(g, out, x, axis=-1):
 register(TensorOp("log_softmax", log_softmax, _log_softmax_vjp,
                   symbolic_of(lambda x, axis=-1: sym_log(softmax_symbolic(x, axis))),
                   "log softmax",
-                  "log softmax(x) = x − logsumexp(x): the gradient is g minus the softmax times the sum of g."))
+                  "log softmax(x) = x − logsumexp(x): the gradient is g minus the softmax times the sum of g.",
+                  value_form=forms.log_softmax_value, vjp_form=forms.log_softmax_vjp))
 
 
 def _logsumexp(x, axis: Axis = -1):

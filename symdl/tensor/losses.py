@@ -96,7 +96,8 @@ def _bce_symbolic(p, y, reduction="mean"):
 register(TensorOp("bce", _bce, _bce_vjp, symbolic_of(_bce_symbolic),
                   "BCE",
                   "Binary cross-entropy on a probability p has gradient (p − y)/(p(1 − p)); "
-                  "after a sigmoid that collapses to p − y, which is why BCE with logits is preferred."))
+                  "after a sigmoid that collapses to p − y, which is why BCE with logits is preferred.",
+                  value_form=forms.bce_value, vjp_form=forms.bce_vjp))
 
 
 def _bce_with_logits(z, y, reduction: str = "mean"):
@@ -166,4 +167,5 @@ def _cross_entropy_symbolic(z, y, reduction="mean"):
 register(TensorOp("cross_entropy", _cross_entropy, _cross_entropy_vjp, symbolic_of(_cross_entropy_symbolic),
                   "CE",
                   "Cross-entropy after a softmax has the simplest gradient in deep learning: "
-                  "softmax(z) minus the one-hot target."))
+                  "softmax(z) minus the one-hot target.",
+                  value_form=forms.cross_entropy_value, vjp_form=forms.cross_entropy_vjp))
