@@ -158,8 +158,9 @@ def test_apply_and_backward_build_no_sympy_objects(monkeypatch):
     net = _lstm_network("cold")
     assert made == []
     assert net._graph is None  # no networkx graph either, until a reader asks
-    for data in [*net._nodes.values(), *net._edges.values()]:  # the data apply and backward leave
+    for data in net._nodes.values():  # the data apply and backward leave
         assert not any(isinstance(v, sp.Basic) for v in data.values())
+    assert not any(isinstance(v, sp.Basic) for v in [*net._grads.values(), *net._contributions.values()])
     assert "expr" in net.graph.nodes["cold.h2"] and made  # the forms, once asked for (and the counter works)
 
 

@@ -104,6 +104,8 @@ def _matmul(a: Array, b: Array) -> Array:
 
 
 def _matmul_vjp(g, out, a, b):
+    if a.ndim == 2 and b.ndim == 2:  # the common case, without the reshapes
+        return g @ b.T, a.T @ g
     rows = a if a.ndim == 2 else a[None, :]  # a vector on the left is a row …
     cols = b if b.ndim == 2 else b[:, None]  # … and on the right a column, as in y = W x
     g = np.reshape(g, (rows.shape[0], cols.shape[1]))

@@ -49,8 +49,7 @@ def vjp(data: dict, upstream: np.ndarray, value: np.ndarray, operands: list[np.n
     take from a student's worked numbers rather than from the network)."""
     if data["tensor"]:
         return list(registry.get(data["op"]).vjp(upstream, value, *operands, **data["params"]))
-    local = _elementwise_local(data["op"], ops.get(data["op"]).constant(data["params"]))
-    return [upstream * local(value, operands[0])]
+    return [upstream * _elementwise_local(data["op"], data["const"])(value, operands[0])]
 
 
 def jacobian(data: dict, value: np.ndarray, operands: list[np.ndarray], operand: str) -> np.ndarray:
@@ -72,7 +71,9 @@ class Network:
 
     def __init__(self) -> None:
         self._nodes: dict[str, dict] = {}  # node data in the order added (operands first: a topological order)
-        self._edges: dict[tuple[str, str], dict] = {}  # (operand, node) → edge data
+        self._ops = 0  # op nodes added, for the default names
+        self._grads: dict[str, np.ndarray] = {}  # from the last backward: node → ∂output/∂node
+        self._contributions: dict[tuple[str, str], np.ndarray] = {}  # and (operand, node) → the operand's share
         self._graph: Optional[graphs.Graph] = None  # the networkx graph with symbolic forms, built when read
         self.output: Optional[str] = None  # set by backward; printers then show values and gradients
 
@@ -83,7 +84,11 @@ class Network:
         if self._graph is None:
             graph = graphs.Graph(granularity="tensor")
             graph.add_nodes_from(self._nodes.items())
-            graph.add_edges_from((u, v, data) for (u, v), data in self._edges.items())
+            for node, grad in self._grads.items():
+                graph.nodes[node]["grad"] = grad
+            graph.add_edges_from((u, v, {"contribution": self._contributions[u, v]} if (u, v) in self._contributions else {})
+                                 for v, data in self._nodes.items() if data["kind"] == "op"
+                                 for u in dict.fromkeys(data["inputs"]))
             if self.output is not None:
                 graph.graph["output"] = self.output
             self._annotate(graph)
@@ -114,30 +119,30 @@ class Network:
     # --- ops ------------------------------------------------------------------------------
     def apply(self, op_name: str, *inputs: str, name: Optional[str] = None, **params) -> str:
         """Add ``op_name(*inputs, **params)`` as a node named ``name`` (default ``q1, q2, …``)."""
-        for node in inputs:
-            if node not in self._nodes:
-                raise SymdlError(f"{op_name}: no node named {node!r} in this network")
+        try:
+            values = [self._nodes[n]["value"] for n in inputs]
+        except KeyError as missing:
+            raise SymdlError(f"{op_name}: no node named {missing.args[0]!r} in this network") from None
         name = name or self._next_name()
-        values = [self._nodes[n]["value"] for n in inputs]
-        tensor = op_name in registry.TENSOR_REGISTRY
-        if not tensor:
-            op_name = _scalar_op_name(op_name)
-        if tensor:
-            value = np.asarray(registry.get(op_name).forward(*values, **params), dtype=float)
+        record = registry.TENSOR_REGISTRY.get(op_name)
+        if record is not None:
+            const, value = None, np.asarray(record.forward(*values, **params), dtype=float)
         else:
-            value = self._elementwise_forward(op_name, values, params)
-        self._add(name, kind="op", op=op_name, tensor=tensor, inputs=tuple(inputs), params=params,
-                  const=None if tensor else ops.get(op_name).constant(params), value=value, shape=value.shape)
-        for node in dict.fromkeys(inputs):
-            self._edges[node, name] = {}
+            op_name = _scalar_op_name(op_name)
+            const, value = self._elementwise_forward(op_name, values, params)
+        self._add(name, kind="op", op=op_name, tensor=record is not None, inputs=inputs, params=params,
+                  const=const, value=value, shape=value.shape)
+        self._ops += 1
         return name
 
-    def _elementwise_forward(self, op_name: str, values: list, params: dict) -> np.ndarray:
+    def _elementwise_forward(self, op_name: str, values: list, params: dict) -> tuple[Optional[float], np.ndarray]:
+        """The scalar op's folded constant and its value entry by entry."""
         op = ops.REGISTRY.get(op_name)
         if op is None or op.arity != 1 or len(values) != 1:
             raise SymdlError(f"{op_name!r} is neither a tensor op ({', '.join(sorted(registry.TENSOR_REGISTRY))}) "
                              f"nor a unary scalar op applied element-wise")
-        return np.asarray(op.numpy(values[0], const=op.constant(params)), dtype=float)
+        const = op.constant(params)
+        return const, np.asarray(op.numpy(values[0], const=const), dtype=float)
 
     def value(self, node: str) -> np.ndarray:
         return self._nodes[node]["value"]
@@ -148,29 +153,31 @@ class Network:
         if self._nodes[output]["value"].size != 1:
             raise SymdlError(f"backward needs a scalar output; {output!r} has shape {self._nodes[output]['shape']}")
         self.output, self._graph = output, None
-        for edge in self._edges.values():
-            edge.pop("contribution", None)  # from an earlier backward, perhaps of another output
-        grads = {output: np.ones_like(self._nodes[output]["value"])}
-        for node in reversed(self._nodes):  # reverse order of addition: every consumer before its operands
-            data = self._nodes[node]
-            if node not in grads or data["kind"] != "op":
+        nodes = self._nodes
+        grads = {output: np.ones_like(nodes[output]["value"])}
+        contributions: dict[tuple[str, str], np.ndarray] = {}
+        sums: set[str] = set()  # nodes whose gradient is an array this pass made, so adding into it aliases nothing
+        for node in reversed(nodes):  # reverse order of addition: every consumer before its operands
+            upstream, data = grads.get(node), nodes[node]
+            if upstream is None or data["kind"] != "op":
                 continue
-            for operand, contribution in zip(data["inputs"], self._vjp(data, grads[node])):
-                shape = self._nodes[operand]["shape"]
+            inputs = data["inputs"]
+            for operand, contribution in zip(inputs, vjp(data, upstream, data["value"], [nodes[n]["value"] for n in inputs])):
+                shape = nodes[operand]["shape"]
                 if getattr(contribution, "shape", None) != shape:
                     contribution = np.reshape(contribution, shape)
-                edge = self._edges[operand, node]
-                edge["contribution"] = edge["contribution"] + contribution if "contribution" in edge else contribution
-                before = grads.get(operand)  # summed over fan-out, and over both operands of t ⊙ t
-                grads[operand] = contribution if before is None else before + contribution
-        for node, data in self._nodes.items():
-            data.pop("grad", None)
-            if node in grads:
-                data["grad"] = grads[node]
-        return {node: grads[node] for node in self._nodes if node in grads}
-
-    def _vjp(self, data: dict, upstream: np.ndarray) -> list[np.ndarray]:
-        return vjp(data, upstream, data["value"], [self._nodes[n]["value"] for n in data["inputs"]])
+                before = contributions.get((operand, node))  # both operands of t ⊙ t
+                contributions[operand, node] = contribution if before is None else before + contribution
+                before = grads.get(operand)  # summed over fan-out; the operand's own VJP has not run yet
+                if before is None:
+                    grads[operand] = contribution
+                elif operand in sums and isinstance(before, np.ndarray) and before.shape == np.shape(contribution):
+                    np.add(before, contribution, out=before)  # no fresh array per consumer (a weight shared by T steps)
+                else:
+                    grads[operand] = before + contribution
+                    sums.add(operand)
+        self._grads, self._contributions = grads, contributions
+        return {node: grads[node] for node in nodes if node in grads}
 
     def jacobian(self, node: str, operand: str) -> np.ndarray:
         """∂node/∂operand, shape node.shape + operand.shape, one VJP per output element."""
@@ -219,7 +226,7 @@ class Network:
 
     # --- names ----------------------------------------------------------------------------
     def _next_name(self) -> str:
-        count = sum(1 for d in self._nodes.values() if d["kind"] == "op") + 1
+        count = self._ops + 1
         while f"q{count}" in self._nodes:
             count += 1
         return f"q{count}"
