@@ -4,8 +4,8 @@ Each family is given to symdl as named steps (a sigmoid chain of depth 8…256, 
 T = 1…16 with H = 1 and H = 4), the way a student writes them. Per size, the derivation
 (:func:`bench.derivation.symdl_gradients`) and the kernel (``symdl.kernel`` with every parameter
 in ``wrt``, which builds its own graph and program, then prints and compiles one line per step)
-are timed in turns, each from an empty SymPy cache with the garbage collector paused; the median
-of ``REPEATS`` runs is kept. The log-log slope of kernel time against graph nodes is fitted per
+are timed in turns, each from an empty SymPy cache with the garbage collector paused, in CPU time
+(:data:`bench.derivation.CLOCK`); the median of ``REPEATS`` runs is kept. The log-log slope of kernel time against graph nodes is fitted per
 family (target ≤ 1.15) and each size reports kernel ÷ derivation (target ≤ 5×). The same run
 times naive ``sympy.diff`` at chain depth 16 against symdl's derivation (target ≥ 100×).
 """
