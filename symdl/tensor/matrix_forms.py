@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symdl.tensor.symbolic import Blocks, OneHot, Softmax, elementwise, is_matrix, is_vector
+from symdl.tensor.symbolic import Blocks, OneHot, Softmax, elementwise, is_matrix, is_vector, pick
 
 
 class NoMatrixForm(ValueError):
@@ -213,9 +213,10 @@ def concat_value(*xs, axis=0):
 def concat_vjp(g, out, *xs, axis=0):
     """Each input's own block of the upstream gradient, g[rows, :] or g[:, columns]."""
     along, start, blocks = _concat_along(xs, axis), 0, []
+    rows, cols = g.shape
     for x in xs:
         stop = start + x.shape[along]
-        blocks.append(g[start:stop, :] if along == 0 else g[:, start:stop])
+        blocks.append(pick(g, slice(start, stop), slice(0, cols)) if along == 0 else pick(g, slice(0, rows), slice(start, stop)))
         start = stop
     return tuple(blocks)
 
@@ -246,7 +247,7 @@ def _picks(x, index):
 def slice_value(x, index):
     """x[rows, columns]; a single row of a matrix is, as NumPy's (n,), a column: its transpose."""
     rows, cols, (keep_r, keep_c) = _picks(x, index)
-    picked = x[rows, cols]
+    picked = pick(x, rows, cols)
     return picked.T if keep_c and not keep_r else picked
 
 
@@ -255,8 +256,8 @@ def slice_vjp(g, out, x, index):
     rows, cols, (keep_r, keep_c) = _picks(x, index)
     upstream = g.T if keep_c and not keep_r else g
     m, n = _shape(x)
-    back = sp.Identity(m)[rows, :].T * upstream
-    return (back if is_vector(x) else back * sp.Identity(n)[cols, :],)
+    back = pick(sp.Identity(m), rows, slice(0, m)).T * upstream
+    return (back if is_vector(x) else back * pick(sp.Identity(n), cols, slice(0, n)),)
 
 
 # --- softmax and its relatives, the losses -------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.slice import MatrixSlice
 
 from symdl import ops
 from symdl.errors import SymdlError
@@ -198,6 +199,33 @@ class OneHot(_Named):
         return (y.rows, classes) if is_matrix(y) else (classes, 1)
 
 
+class Picked(MatrixSlice):
+    """x[rows, columns]: SymPy's matrix slice, which MathML would print as a function of tuples."""
+
+    def _mathml_presentation(self, printer):
+        row = printer.dom.createElement("mrow")
+        ranges = ", ".join(_range_text(r, n) for r, n in zip((self.rowslice, self.colslice), self.parent.shape))
+        for tag, content in (("mo", "["), ("mtext", ranges), ("mo", "]")):
+            element = printer.dom.createElement(tag)
+            element.appendChild(printer.dom.createTextNode(content))
+            row.appendChild(element)
+        row.insertBefore(printer._print(self.parent), row.firstChild)
+        return row
+
+
+def _range_text(picked, size) -> str:
+    start, stop, step = picked
+    if (start, stop, step) == (0, size, 1):
+        return ":"
+    return f"{start or ''}:{'' if stop == size else stop}{'' if step == 1 else f':{step}'}"
+
+
+def pick(x: Form, rows: slice, cols: slice) -> Form:
+    """x[rows, cols] as a :class:`Picked` (x itself where both ranges are whole)."""
+    picked = MatrixSlice(x, rows, cols)
+    return Picked(*picked.args) if isinstance(picked, MatrixSlice) else picked
+
+
 class Blocks(sp.BlockMatrix):
     """A block matrix, printed [a; b] (stacked) or [A, B] (side by side) as a concatenation reads."""
 
@@ -304,6 +332,7 @@ _HANDLERS = {
     "Trace": lambda ev, e: np.trace(ev.value(e.arg)),
     "Elementwise": lambda ev, e: _numpy_function(e.function)(ev.value(e.expr)),
     "MatrixSlice": lambda ev, e: ev.value(e.parent)[slice(*e.rowslice), slice(*e.colslice)],
+    "Picked": lambda ev, e: ev.value(e.parent)[slice(*e.rowslice), slice(*e.colslice)],
     "Blocks": lambda ev, e: np.block([[ev.value(b) for b in row] for row in e.blocks.tolist()]),
     "Softmax": lambda ev, e: _softmax(ev.value(e.args[0]), int(e.args[1])),
     "OneHot": lambda ev, e: np.eye(int(e.args[1]))[np.ravel(ev.value(e.args[0])).astype(int)].reshape(e.shape),
