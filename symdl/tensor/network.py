@@ -73,7 +73,6 @@ class Network:
         self._nodes: dict[str, dict] = {}  # node data in the order added (operands first: a topological order)
         self._ops = 0  # op nodes added, for the default names
         self._grads: dict[str, np.ndarray] = {}  # from the last backward: node → ∂output/∂node
-        self._contributions: dict[tuple[str, str], np.ndarray] = {}  # and (operand, node) → the operand's share
         self._graph: Optional[graphs.Graph] = None  # the networkx graph with symbolic forms, built when read
         self.output: Optional[str] = None  # set by backward; printers then show values and gradients
 
@@ -84,11 +83,13 @@ class Network:
         if self._graph is None:
             graph = graphs.Graph(granularity="tensor")
             graph.add_nodes_from(self._nodes.items())
-            for node, grad in self._grads.items():
-                graph.nodes[node]["grad"] = grad
-            graph.add_edges_from((u, v, {"contribution": self._contributions[u, v]} if (u, v) in self._contributions else {})
-                                 for v, data in self._nodes.items() if data["kind"] == "op"
+            graph.add_edges_from((u, v) for v, data in self._nodes.items() if data["kind"] == "op"
                                  for u in dict.fromkeys(data["inputs"]))
+            for node, grad in self._grads.items():  # each edge's share again: backward keeps only the sums
+                graph.nodes[node]["grad"] = grad
+                if self._nodes[node]["kind"] == "op":
+                    for operand, share in self._shares(node, grad).items():
+                        graph.edges[operand, node]["contribution"] = share
             if self.output is not None:
                 graph.graph["output"] = self.output
             self._annotate(graph)
@@ -155,19 +156,12 @@ class Network:
         self.output, self._graph = output, None
         nodes = self._nodes
         grads = {output: np.ones_like(nodes[output]["value"])}
-        contributions: dict[tuple[str, str], np.ndarray] = {}
         sums: set[str] = set()  # nodes whose gradient is an array this pass made, so adding into it aliases nothing
         for node in reversed(nodes):  # reverse order of addition: every consumer before its operands
-            upstream, data = grads.get(node), nodes[node]
-            if upstream is None or data["kind"] != "op":
+            upstream = grads.get(node)
+            if upstream is None or nodes[node]["kind"] != "op":
                 continue
-            inputs = data["inputs"]
-            for operand, contribution in zip(inputs, vjp(data, upstream, data["value"], [nodes[n]["value"] for n in inputs])):
-                shape = nodes[operand]["shape"]
-                if getattr(contribution, "shape", None) != shape:
-                    contribution = np.reshape(contribution, shape)
-                before = contributions.get((operand, node))  # both operands of t ⊙ t
-                contributions[operand, node] = contribution if before is None else before + contribution
+            for operand, contribution in self._shares(node, upstream).items():
                 before = grads.get(operand)  # summed over fan-out; the operand's own VJP has not run yet
                 if before is None:
                     grads[operand] = contribution
@@ -176,8 +170,21 @@ class Network:
                 else:
                     grads[operand] = before + contribution
                     sums.add(operand)
-        self._grads, self._contributions = grads, contributions
+        self._grads = grads  # the shares are not kept: ~1 array less per fan-out edge, rebuilt when the graph is read
         return {node: grads[node] for node in nodes if node in grads}
+
+    def _shares(self, node: str, upstream: np.ndarray) -> dict[str, np.ndarray]:
+        """Each operand's share of ∂output/∂operand through ``node``, in its shape (summed where it is
+        both operands, as in t ⊙ t)."""
+        nodes, data = self._nodes, self._nodes[node]
+        shares: dict[str, np.ndarray] = {}
+        inputs = data["inputs"]
+        for operand, share in zip(inputs, vjp(data, upstream, data["value"], [nodes[n]["value"] for n in inputs])):
+            shape = nodes[operand]["shape"]
+            if getattr(share, "shape", None) != shape:
+                share = np.reshape(share, shape)
+            shares[operand] = share + shares[operand] if operand in shares else share
+        return shares
 
     def jacobian(self, node: str, operand: str) -> np.ndarray:
         """∂node/∂operand, shape node.shape + operand.shape, one VJP per output element."""
