@@ -4,8 +4,8 @@ symdl time is ``build_graph`` (granularity "fused", as the kernels use) of what 
 symdl (the expression, or named steps for unrolled cells), plus ``gradient_program`` for every
 parameter: the straight-line program, a symbol per intermediate, that a kernel is compiled
 from. Each run starts from an empty SymPy cache (so a repeat is not a cache lookup) with the
-garbage collector paused; the time is the best of ``REPEATS`` runs, and the speedup over naive
-diff uses the first run. Naive time is ``sympy.diff`` of the flat expression w.r.t. every
+garbage collector paused; the time (CPU time, ``CLOCK``, for both peers) is the best of ``REPEATS``
+runs, and the speedup over naive diff uses the first run. Naive time is ``sympy.diff`` of the flat expression w.r.t. every
 parameter, in a forked child (building the flat expression, diff and its op count) killed at
 ``CAP`` seconds; after the first size over the cap a family reports "cap" for larger sizes.
 Operation counts are ``count_ops`` after ``cse``: of the gradient program (forward and adjoint
@@ -28,7 +28,10 @@ from symdl.backprop import gradient_program
 from bench.cases import FAMILIES
 from bench.common import capped, cse_ops, fit_slope
 
-CAP = 20.0  # seconds per size for naive diff (+ its CSE count)
+CAP = 20.0  # seconds per size for naive diff (+ its CSE count), wall time
+#: CPU time: on the shared 2-core machine wall time measured the neighbours (load average 6–15 while
+#: these were written); both peers run single-threaded SymPy, so CPU time is the work each does.
+CLOCK = time.process_time
 CAP_AT = {("sigmoid chain", 32): 150.0}  # long enough to show the ≥ 500× target at depth 32
 REPEATS = 3
 
@@ -44,14 +47,14 @@ def symdl_gradients(source, params: list[sp.Symbol]):
 
 
 def fresh_run(fn):
-    """(seconds, result) of one call from an empty SymPy cache, the garbage collector paused."""
+    """(CPU seconds, result) of one call from an empty SymPy cache, the garbage collector paused."""
     clear_cache()
     gc.collect()
     gc.disable()
     try:
-        start = time.perf_counter()
+        start = CLOCK()
         result = fn()
-        return time.perf_counter() - start, result
+        return CLOCK() - start, result
     finally:
         gc.enable()
 
@@ -63,9 +66,9 @@ def forward_ops(graph) -> int:
 def _naive(family: str, size: int) -> dict:
     expr, params = FAMILIES[family].naive(size)
     clear_cache()  # as for symdl: the expression is built, the cache is empty
-    start = time.perf_counter()
+    start = CLOCK()
     grads = [sp.diff(expr, p) for p in params]
-    seconds = time.perf_counter() - start
+    seconds = CLOCK() - start
     return {"seconds": seconds, "ops": cse_ops(grads), "forward_ops": cse_ops([expr]), "params": len(params)}
 
 

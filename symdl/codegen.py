@@ -28,7 +28,7 @@ class _Printer(SciPyPrinter):
     """SciPy's NumPy printer with fully qualified calls and our own variable names."""
 
     def __init__(self, names: Mapping[sp.Symbol, str], functions: Iterable[str]):
-        super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True,
+        super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": True, "order": "none",
                           "user_functions": {f: f for f in functions}})
         self.names = names
 

@@ -5,15 +5,10 @@ symbol (``x``) or its value (``2``); an op node by its step name or a fresh
 name (``q`` when it is the only intermediate, else ``q1, q2, …``; the output
 is ``f``).
 
-Node attributes
-    ``kind``    ``"input"``, ``"constant"`` or ``"op"``
-    ``symbol``  the SymPy object standing for the node (a real Symbol; a number for constants)
-    ``op``      registry name of the gate (op nodes only)
-    ``const``   the constant folded into the gate (``+1``, ``×2``, ``x^3``), else ``None``
-    ``inputs``  tuple of operand node ids, in argument order (op nodes only)
-    ``expr``    the gate in terms of its operands' symbols, e.g. ``q*z``
-    ``flat``    the node as an expression of the leaves, e.g. ``z*(x + y)`` (op nodes:
-                set when the graph's ``expression`` is first read)
+Node attributes follow the one node schema of scalar graphs and tensor networks, a table
+in :mod:`symdl.schema`: here every node has shape ``()``, a leaf is ``"input"`` or
+``"constant"``, ``const`` is the constant folded into the gate (``+1``, ``×2``, ``x^3``) and
+``flat`` (``z*(x + y)``) is set on op nodes when the graph's ``expression`` is first read.
 
 Edge attributes
     ``local``   d(result)/d(operand) in canonical form, written with node symbols
@@ -301,15 +296,16 @@ def _fresh(candidates: Iterable[str], taken: set[str]) -> str:
 def _add_leaf(graph: nx.DiGraph, leaf: sp.Expr) -> None:
     is_input = isinstance(leaf, sp.Symbol)
     graph.add_node(_leaf_id(leaf), kind="input" if is_input else "constant",
-                   symbol=symbol(leaf.name) if is_input else leaf, flat=leaf)
+                   symbol=symbol(leaf.name) if is_input else leaf, flat=leaf, shape=())
 
 
 def _add_gate(graph, node_id, node_symbol, op_name, operands, const, ids, symbols_of, step_names) -> None:
     op = ops.get(op_name)
     operand_ids = tuple(ids[o] if o in ids else _leaf_id(o) for o in operands)
     operand_symbols = tuple(symbols_of.get(o, graph.nodes[i]["symbol"]) for o, i in zip(operands, operand_ids))
-    graph.add_node(node_id, kind="op", op=op_name, const=const, inputs=operand_ids, symbol=node_symbol,
-                   expr=op.forward(operand_symbols, const))
+    params = {op.params[0].name: const} if op.params and const is not None else {}
+    graph.add_node(node_id, kind="op", op=op_name, tensor=False, const=const, params=params, inputs=operand_ids,
+                   symbol=node_symbol, expr=op.forward(operand_symbols, const), shape=())
     locals_ = op.local(node_symbol, operand_symbols, const)
     for operand_id, local in zip(operand_ids, locals_):
         if graph.has_edge(operand_id, node_id):  # the same operand twice: the chain rule sums

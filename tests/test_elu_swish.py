@@ -13,7 +13,7 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 import symdl
-import symdl.tensor.linalg  # noqa: F401  (registers the tensor ops)
+import symdl.tensor.network  # noqa: F401  (registers every tensor op)
 from symdl.gradcheck import gradcheck
 from symdl.errors import SymdlError
 from symdl.functions import elu, sigmoid, swish
@@ -127,3 +127,17 @@ def test_elementwise_in_networks_matches_central_differences(values, alpha):
     expected = [silu_by_hand(silu_by_hand(elu_by_hand(v, alpha))) for v in values]
     assert float(net.value(loss)) == pytest.approx(sum(expected), rel=1e-12)
     finite_difference_check(build, {"x": np.array(values)})
+
+
+def test_silu_is_swish_in_networks_by_its_records_spelling():
+    values = np.array([-2.0, -0.5, 0.0, 1.5])
+    net = Network()
+    s = net.apply("silu", net.input("x", values))
+    loss = net.apply("sum", s, name="L")
+    assert net.graph.nodes[s]["op"] == "swish"  # the record's own name, so printers and VJPs find it
+    np.testing.assert_allclose(net.value(s), [silu_by_hand(v) for v in values], rtol=1e-14)
+    grad = net.backward(loss)["x"]
+    sig = 1 / (1 + np.exp(-values))
+    np.testing.assert_allclose(grad, sig * (1 + values * (1 - sig)), rtol=1e-13)
+    with pytest.raises(SymdlError, match="neither a tensor op"):
+        net.apply("silly", "x")

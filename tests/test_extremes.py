@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import symdl
-import symdl.tensor.linalg  # noqa: F401  (registers the tensor ops)
+import symdl.tensor.network  # noqa: F401  (registers every tensor op)
 from symdl import ops
 from symdl.nn.attention import scaled_dot_product_attention
 from symdl.tensor.network import Network

@@ -12,7 +12,7 @@ import pathlib
 import pytest
 
 import symdl
-import symdl.tensor.linalg  # noqa: F401  (registers the tensor ops)
+import symdl.tensor.network  # noqa: F401  (registers every tensor op)
 from symdl import ops
 
 PACKAGE = pathlib.Path(symdl.__file__).parent

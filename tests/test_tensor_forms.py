@@ -5,6 +5,8 @@ and the eager path builds none of them until the graph is read."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -156,6 +158,89 @@ def test_apply_and_backward_build_no_sympy_objects(monkeypatch):
     net = _lstm_network("cold")
     assert made == []
     assert net._graph is None  # no networkx graph either, until a reader asks
-    for data in [*net._nodes.values(), *net._edges.values()]:  # the data apply and backward leave
+    for data in net._nodes.values():  # the data apply and backward leave
         assert not any(isinstance(v, sp.Basic) for v in data.values())
+    assert not any(isinstance(v, sp.Basic) for v in net._grads.values())
     assert "expr" in net.graph.nodes["cold.h2"] and made  # the forms, once asked for (and the counter works)
+
+
+def check_values(net: Network) -> int:
+    """Every op node's value form, evaluated with NumPy at the operands' values, equals its value."""
+    g, env, checked = net.graph, _env(net), 0
+    for node, data in g.nodes(data=True):
+        if data["kind"] == "op" and not _opaque(data["expr"]):
+            np.testing.assert_allclose(evaluate(data["expr"], env).reshape(data["shape"]), data["value"],
+                                       rtol=1e-10, atol=1e-14)
+            checked += 1
+    return checked
+
+
+def _classifier(rng, target, batch: int = 5, loss: str = "cross_entropy") -> Network:
+    net = Network()
+    x = net.input("X", _random(rng, batch, 4)) if batch else net.input("x", _random(rng, 4))
+    w = net.parameter("W", _random(rng, 3, 4))
+    z = net.apply("matmul", x, net.apply("transpose", w, name="Wᵀ"), name="z")
+    net.backward(net.apply(loss, z, net.constant("y", target), name="L"))
+    return net
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_cross_entropy_forms_on_class_indices(reduction):
+    rng = np.random.default_rng(9)
+    net = Network()
+    z = net.apply("matmul", net.input("X", _random(rng, 5, 4)), net.parameter("W", _random(rng, 4, 3)), name="z")
+    net.backward(net.apply("cross_entropy", z, net.constant("y", np.array([0.0, 2, 1, 1, 0])),
+                           reduction=reduction, name="L"))
+    assert check_forms(net) >= 5 and check_values(net) >= 2
+    n = "1/5·" if reduction == "mean" else ""
+    assert text(net.graph.nodes["z"]["grad_form"]) == f"{n}softmax(z) − {n}onehot(y)"
+
+
+def test_cross_entropy_forms_on_class_probabilities_and_one_sample():
+    rng = np.random.default_rng(10)
+    probabilities = rng.dirichlet(np.ones(3), size=5) * 1.5  # rows that need not sum to 1
+    for net in (_classifier(rng, probabilities), _classifier(rng, np.array(2.0), batch=0),
+                _classifier(rng, rng.dirichlet(np.ones(3)), batch=0)):
+        assert check_forms(net) >= 5 and check_values(net) >= 2
+        assert "softmax(z)" in text(net.graph.nodes["z"]["grad_form"])
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+def test_log_softmax_forms(axis):
+    rng = np.random.default_rng(11)
+    net = Network()
+    ls = net.apply("log_softmax", net.input("Z", _random(rng, 3, 4) * 3), axis=axis, name="ls")
+    net.backward(net.apply("sum", net.apply("hadamard", ls, net.constant("w", _random(rng, 3, 4))), name="L"))
+    assert check_forms(net) >= 4 and check_values(net) >= 2
+    assert "exp(ls)" in text(net.graph.edges["Z", "ls"]["vjp"])  # the softmax read from the output
+
+
+def test_bce_forms():
+    rng = np.random.default_rng(12)
+    for shape in [(4,), (3, 2)]:
+        net = Network()
+        p = net.apply("sigmoid", net.input("u", _random(rng, *shape) * 2), name="p")
+        net.backward(net.apply("bce", p, net.parameter("y", rng.uniform(0, 1, shape)), name="L"))
+        assert check_forms(net) >= 4 and check_values(net) >= 2
+        assert "log(1 − p)" in text(net.graph.nodes["y"]["grad_form"])
+
+
+def test_concat_and_slice_forms():
+    rng = np.random.default_rng(13)
+    net = Network()
+    a, b = net.input("a", _random(rng, 2)), net.input("b", _random(rng, 3))
+    stacked = net.apply("concat", a, b, name="ab")  # two columns into one of 5
+    M, N = net.input("M", _random(rng, 2, 3)), net.input("N", _random(rng, 2, 2))
+    wide = net.apply("concat", M, N, axis=1, name="MN")  # side by side: 2×5
+    tall = net.apply("concat", M, net.input("K", _random(rng, 1, 3)), axis=0, name="MK")  # 3×3
+    parts = [net.apply("slice", stacked, index=slice(1, 4), name="s1"),
+             net.apply("slice", wide, index=(1, slice(0, 4, 2)), name="s2"),  # one row: a vector (2,)
+             net.apply("slice", wide, index=(slice(None), 3), name="s3"),  # one column: a vector (2,)
+             net.apply("slice", tall, index=(slice(0, 2), slice(1, None)), name="s4")]
+    picked = [net.apply("sum", net.apply("hadamard", p, p)) for p in parts]
+    corner = net.apply("slice", tall, index=(2, 0), name="s5")  # one entry: a scalar
+    total = functools.reduce(lambda s, t: net.apply("add", s, t), [*picked, corner])
+    net.backward(net.apply("scale", total, c=1.0, name="L"))
+    assert check_forms(net) >= 20 and check_values(net) >= 10
+    assert text(net.graph.nodes["ab"]["expr"]) == "[a; b]" and text(net.graph.nodes["MN"]["expr"]) == "[M, N]"
+    assert text(net.graph.edges["b", "ab"]["vjp"]) == "∂L/∂ab[2:, :]"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-import symdl.tensor.linalg  # noqa: F401  (registers the tensor ops)
+import symdl.tensor.network  # noqa: F401  (registers every tensor op)
 from symdl.errors import SymdlError
 from symdl.printing import rendering
 from symdl.printing.text import text
@@ -51,6 +51,27 @@ def test_fan_out_sums_and_the_edge_carries_its_jacobian():
     local = net.graph.edges["x", "t"]["local"]  # the Jacobian's form: diag(1 − t ⊙ t), at t = tanh(x)
     assert text(local) == "diag(1 − t ⊙ t)"
     np.testing.assert_allclose(evaluate(local, {"t": np.tanh(x)}), np.diag(1 - np.tanh(x) ** 2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 2)])
+def test_a_node_shared_by_many_consumers_gets_the_sum_and_no_array_is_shared(shape):
+    """Fan-out of four, the gradient summed in place from the second consumer on: every other
+    gradient and every edge's share keep their own numbers (no array aliases another)."""
+    rng = np.random.default_rng(1)
+    p_value, scales = rng.standard_normal(shape), [rng.standard_normal(shape) for _ in range(4)]
+    net = Network()
+    p = net.parameter("p", p_value)
+    terms = [net.apply("hadamard", p, net.constant(f"a{i}", a), name=f"t{i}") for i, a in enumerate(scales)]
+    total = terms[0]
+    for i, term in enumerate(terms[1:], start=1):
+        total = net.apply("add", total, term, name=f"s{i}")
+    grads = net.backward(net.apply("sum", total, name="L"))
+    np.testing.assert_allclose(grads["p"], sum(scales), rtol=1e-14)
+    for i, a in enumerate(scales):
+        np.testing.assert_allclose(grads[f"t{i}"], np.ones(shape))
+        np.testing.assert_allclose(net.graph.edges["p", f"t{i}"]["contribution"], a, rtol=1e-14)
+    again = net.backward("L")  # a second pass sums afresh
+    np.testing.assert_allclose(again["p"], sum(scales), rtol=1e-14)
 
 
 @given(st.lists(st.floats(-3, 3), min_size=1, max_size=5), st.floats(0.01, 0.5))

@@ -1,10 +1,10 @@
-"""The tensor ops of dense networks: linear algebra, shapes, softmax and the losses.
+"""The tensor ops of dense networks: linear algebra, shapes, softmax (the losses are in :mod:`losses`).
 
 Each op is one :class:`~symdl.tensor.registry.TensorOp` record, registered at
 import, with its NumPy forward pass and vector–Jacobian product side by side.
 Names and shapes follow PyTorch; where a convention differs the op says so.
 
-Conventions shared by every record here:
+Conventions shared by every record here and in :mod:`symdl.tensor.losses`:
 
 * **Broadcasting** is NumPy's; a VJP sums the upstream gradient over the axes
   an input was broadcast along, so each gradient has its input's shape.
@@ -15,7 +15,7 @@ Conventions shared by every record here:
   exactly. Ops written with arithmetic only reuse their forward pass on object
   arrays, so the element-wise expansion is the very same computation.
 * **Stability**: softmax, log-softmax, logsumexp and the logit losses shift by
-  the maximum and exponentiate only non-positive numbers through :func:`_exp`,
+  the maximum and exponentiate only non-positive numbers through :func:`exp_nonpositive`,
   so logits of ±1e6 give exact, finite results without any floating-point flag
   (not even underflow).
 """
@@ -34,28 +34,16 @@ from symdl.tensor.registry import TensorOp, register
 Array = np.ndarray
 Axis = Optional[Union[int, Sequence[int]]]
 EXP_FLOOR = -708.39  # e^t below about 2.23e-308, the smallest normal float, is flushed to 0 rather than left to underflow
-BCE_LOG_FLOOR = -100.0  # PyTorch's BCELoss clamps log(p) and log(1 − p) at −100
-BCE_EPS = 1e-12  # and bounds p(1 − p) below by this in its backward pass
 
 
 # --- helpers ------------------------------------------------------------------------------
-def _exp(t: Array) -> Array:
+def exp_nonpositive(t: Array) -> Array:
     """e^t for t ≤ 0, exactly 0 where e^t < e^EXP_FLOOR: no underflow flag is ever raised."""
     t = np.asarray(t, dtype=float)
     return np.exp(t, out=np.zeros_like(t), where=t > EXP_FLOOR)
 
 
-def _softplus(z: Array) -> Array:
-    """log(1 + e^z) = max(z, 0) + log(1 + e^−|z|), finite and exact for every float z."""
-    return np.maximum(z, 0.0) + np.log1p(_exp(-np.abs(z)))
-
-
-def _sigmoid(z: Array) -> Array:
-    e = _exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _unbroadcast(g: Array, shape: tuple) -> Array:
+def unbroadcast(g: Array, shape: tuple) -> Array:
     """Sum g over the axes NumPy broadcast an operand of ``shape`` along."""
     g = np.asarray(g)
     if g.shape == shape:
@@ -81,17 +69,6 @@ def _top(x: Array, axis: Axis) -> Array:
     return np.where(np.isfinite(top), top, 0.0)
 
 
-def _divisor(count: int, reduction: str) -> int:
-    """What a loss is divided by: the number of terms for "mean" (PyTorch's default), 1 for "sum"."""
-    if reduction not in ("mean", "sum"):
-        raise ValueError(f"reduction must be 'mean' or 'sum', not {reduction!r}")
-    return count if reduction == "mean" else 1
-
-
-def _reduce(elements, reduction: str):
-    return np.sum(elements) / _divisor(np.size(elements), reduction)
-
-
 def _as_object(m) -> Array:
     """A symbolic operand as a NumPy object array; an n×1 matrix is the vector (n,)."""
     if isinstance(m, sp.MatrixBase):
@@ -107,11 +84,11 @@ def _as_matrix(a) -> sp.Matrix:
     return sp.Matrix(a.reshape(-1, 1) if a.ndim < 2 else a)
 
 
-_sym_exp = np.vectorize(sp.exp, otypes=[object])
-_sym_log = np.vectorize(sp.log, otypes=[object])
+sym_exp = np.vectorize(sp.exp, otypes=[object])
+sym_log = np.vectorize(sp.log, otypes=[object])
 
 
-def _symbolic(fn):
+def symbolic_of(fn):
     """A ``symbolic`` form from a function of object arrays: a forward pass written with
     arithmetic only, or its twin written with SymPy's exp and log."""
     def symbolic(*operands, **params) -> sp.Matrix:
@@ -127,6 +104,8 @@ def _matmul(a: Array, b: Array) -> Array:
 
 
 def _matmul_vjp(g, out, a, b):
+    if a.ndim == 2 and b.ndim == 2:  # the common case, without the reshapes
+        return g @ b.T, a.T @ g
     rows = a if a.ndim == 2 else a[None, :]  # a vector on the left is a row …
     cols = b if b.ndim == 2 else b[:, None]  # … and on the right a column, as in y = W x
     g = np.reshape(g, (rows.shape[0], cols.shape[1]))
@@ -141,7 +120,7 @@ def _matmul_terms(a: Array, b: Array) -> list[Array]:
     return [np.reshape(np.outer(rows[:, k], cols[k, :]), shape) for k in range(rows.shape[1])]
 
 
-register(TensorOp("matmul", _matmul, _matmul_vjp, _symbolic(_matmul), "@",
+register(TensorOp("matmul", _matmul, _matmul_vjp, symbolic_of(_matmul), "@",
                   "For Y = A B the left factor's gradient is the upstream gradient times Bᵀ; "
                   "the right factor's is Aᵀ times the upstream gradient.",
                   slips=(Slip("one product of the dot product has its sign flipped",
@@ -149,19 +128,19 @@ register(TensorOp("matmul", _matmul, _matmul_vjp, _symbolic(_matmul), "@",
                          Slip("one product of the dot product is left out",
                               forward=lambda ab, p: [np.matmul(*ab) - t for t in _matmul_terms(*ab)])),
                   value_form=forms.matmul_value, vjp_form=forms.matmul_vjp))
-register(TensorOp("add", np.add, lambda g, out, a, b: (_unbroadcast(g, a.shape), _unbroadcast(g, b.shape)),
-                  _symbolic(np.add), "+",
+register(TensorOp("add", np.add, lambda g, out, a, b: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)),
+                  symbolic_of(np.add), "+",
                   "An add hands the upstream gradient to both inputs; a broadcast input, such as a bias "
                   "added to every row, receives it summed over the rows it was copied to.",
                   value_form=forms.add_value, vjp_form=forms.add_vjp))
-register(TensorOp("sub", np.subtract, lambda g, out, a, b: (_unbroadcast(g, a.shape), -_unbroadcast(g, b.shape)),
-                  _symbolic(np.subtract), "−",
+register(TensorOp("sub", np.subtract, lambda g, out, a, b: (unbroadcast(g, a.shape), -unbroadcast(g, b.shape)),
+                  symbolic_of(np.subtract), "−",
                   "A subtract passes the gradient to its first input and its negative to the second, "
                   "summed over broadcast axes.",
                   value_form=forms.sub_value, vjp_form=forms.sub_vjp))
 register(TensorOp("hadamard", np.multiply,
-                  lambda g, out, a, b: (_unbroadcast(g * b, a.shape), _unbroadcast(g * a, b.shape)),
-                  _symbolic(np.multiply), "⊙",
+                  lambda g, out, a, b: (unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)),
+                  symbolic_of(np.multiply), "⊙",
                   "An element-wise product swaps, entry by entry: each input's gradient is the upstream "
                   "gradient times the other input.",
                   value_form=forms.hadamard_value, vjp_form=forms.hadamard_vjp))
@@ -171,12 +150,12 @@ def _scale(x, c: float):
     return c * x
 
 
-register(TensorOp("scale", _scale, lambda g, out, x, c: (c * g,), _symbolic(_scale), "×c",
+register(TensorOp("scale", _scale, lambda g, out, x, c: (c * g,), symbolic_of(_scale), "×c",
                   "Scaling by a constant scales the gradient by the same constant.",
                   value_form=forms.scale_value, vjp_form=forms.scale_vjp))
 
 
-register(TensorOp("transpose", np.transpose, lambda g, out, x: (np.transpose(g),), _symbolic(np.transpose),
+register(TensorOp("transpose", np.transpose, lambda g, out, x: (np.transpose(g),), symbolic_of(np.transpose),
                   "ᵀ", "The gradient of a transpose is the upstream gradient transposed back.",
                   value_form=forms.transpose_value, vjp_form=forms.transpose_vjp))
 
@@ -187,12 +166,12 @@ def _mean(x, axis: Axis = None):
     return total / (np.size(x) // np.size(total))
 
 
-register(TensorOp("sum", np.sum, lambda g, out, x, axis=None: (_expand(g, x.shape, axis),), _symbolic(np.sum),
+register(TensorOp("sum", np.sum, lambda g, out, x, axis=None: (_expand(g, x.shape, axis),), symbolic_of(np.sum),
                   "Σ", "A sum hands the upstream gradient, unchanged, to every entry it added.",
                   value_form=forms.sum_value, vjp_form=forms.sum_vjp))
 register(TensorOp("mean", _mean,
                   lambda g, out, x, axis=None: (_expand(g, x.shape, axis) * out.size / x.size,),
-                  _symbolic(_mean), "mean",
+                  symbolic_of(_mean), "mean",
                   "A mean of n entries hands each entry the upstream gradient divided by n.",
                   value_form=forms.mean_value, vjp_form=forms.mean_vjp))
 
@@ -201,7 +180,7 @@ def _reshape(x, shape: tuple):
     return np.reshape(x, shape)
 
 
-register(TensorOp("reshape", _reshape, lambda g, out, x, shape: (np.reshape(g, x.shape),), _symbolic(_reshape),
+register(TensorOp("reshape", _reshape, lambda g, out, x, shape: (np.reshape(g, x.shape),), symbolic_of(_reshape),
                   "reshape",
                   "A reshape moves no number: the gradient is the upstream gradient put back in the input's shape.",
                   value_form=forms.reshape_value, vjp_form=forms.reshape_vjp))
@@ -215,9 +194,9 @@ def _concat_vjp(g, out, *xs, axis=0):
     return np.split(g, np.cumsum([x.shape[axis] for x in xs])[:-1], axis=axis)
 
 
-register(TensorOp("concat", _concat, _concat_vjp, _symbolic(_concat), "concat",
+register(TensorOp("concat", _concat, _concat_vjp, symbolic_of(_concat), "concat",
                   "Concatenation's gradient is a split: each input takes back its own block of the upstream "
-                  "gradient (torch.cat)."))
+                  "gradient (torch.cat).", value_form=forms.concat_value, vjp_form=forms.concat_vjp))
 
 
 def _slice(x, index: tuple):
@@ -230,13 +209,14 @@ def _slice_vjp(g, out, x, index):
     return (grad,)
 
 
-register(TensorOp("slice", _slice, _slice_vjp, _symbolic(_slice), "[ ]",
-                  "Slicing routes the gradient back to the picked entries; the others get zero."))
+register(TensorOp("slice", _slice, _slice_vjp, symbolic_of(_slice), "[ ]",
+                  "Slicing routes the gradient back to the picked entries; the others get zero.",
+                  value_form=forms.slice_value, vjp_form=forms.slice_vjp))
 
 
 # --- softmax and friends ------------------------------------------------------------------
-def _softmax(x, axis: int = -1):
-    e = _exp(x - _top(x, axis))
+def softmax(x, axis: int = -1):
+    e = exp_nonpositive(x - _top(x, axis))
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -257,8 +237,8 @@ def _first_max(s: Array, axis: int) -> Array:
     return mask
 
 
-def _softmax_symbolic(x, axis=-1):
-    e = _sym_exp(x)
+def softmax_symbolic(x, axis=-1):
+    e = sym_exp(x)
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -268,7 +248,7 @@ def softmax_jacobian(s: Array) -> Array:
     return np.diag(s) - np.outer(s, s)
 
 
-register(TensorOp("softmax", _softmax, _softmax_vjp, _symbolic(_softmax_symbolic),
+register(TensorOp("softmax", softmax, _softmax_vjp, symbolic_of(softmax_symbolic),
                   "softmax",
                   "Softmax's Jacobian is diag(s) − s sᵀ; applied to the upstream gradient g it is "
                   "s ⊙ (g − gᵀs), so no n×n matrix is ever built.",
@@ -277,10 +257,10 @@ register(TensorOp("softmax", _softmax, _softmax_vjp, _symbolic(_softmax_symbolic
                          Slip("the off-diagonal entries are −sᵢsⱼ, not 0", local=lambda s, x, p: (np.diag(s * (1 - s)),)),
                          Slip("the off-diagonal entries are −sᵢsⱼ, not +sᵢsⱼ",
                               local=lambda s, x, p: (softmax_jacobian(s) + 2 * (np.outer(s, s) - np.diag(s * s)),))),
-                  vjp_form=forms.softmax_vjp))
+                  value_form=forms.softmax_value, vjp_form=forms.softmax_vjp))
 
 
-def _log_softmax(x, axis: int = -1):
+def log_softmax(x, axis: int = -1):
     shifted = x - _top(x, axis)
     return shifted - _log_sum_exp_shifted(shifted, axis)
 
@@ -288,18 +268,19 @@ def _log_softmax(x, axis: int = -1):
 def _log_sum_exp_shifted(shifted: Array, axis: Axis) -> Array:
     """log Σ e^t along ``axis`` for t ≤ 0 with maximum 0, as log1p of every term but one e^0 = 1:
     np.log(1 + 3e-7) would keep only nine of log1p(3e-7)'s digits."""
-    below = np.where(shifted < 0, _exp(shifted), 0.0).sum(axis=axis, keepdims=True)
+    below = np.where(shifted < 0, exp_nonpositive(shifted), 0.0).sum(axis=axis, keepdims=True)
     return np.log1p(below + (np.sum(shifted == 0, axis=axis, keepdims=True) - 1))
 
 
 def _log_softmax_vjp(g, out, x, axis=-1):
-    return (g - _exp(out) * np.sum(g, axis=axis, keepdims=True),)
+    return (g - exp_nonpositive(out) * np.sum(g, axis=axis, keepdims=True),)
 
 
-register(TensorOp("log_softmax", _log_softmax, _log_softmax_vjp,
-                  _symbolic(lambda x, axis=-1: _sym_log(_softmax_symbolic(x, axis))),
+register(TensorOp("log_softmax", log_softmax, _log_softmax_vjp,
+                  symbolic_of(lambda x, axis=-1: sym_log(softmax_symbolic(x, axis))),
                   "log softmax",
-                  "log softmax(x) = x − logsumexp(x): the gradient is g minus the softmax times the sum of g."))
+                  "log softmax(x) = x − logsumexp(x): the gradient is g minus the softmax times the sum of g.",
+                  value_form=forms.log_softmax_value, vjp_form=forms.log_softmax_vjp))
 
 
 def _logsumexp(x, axis: Axis = -1):
@@ -308,11 +289,11 @@ def _logsumexp(x, axis: Axis = -1):
 
 
 def _logsumexp_vjp(g, out, x, axis=-1):
-    return (_expand(g, x.shape, axis) * _exp(x - _expand(out, x.shape, axis)),)
+    return (_expand(g, x.shape, axis) * exp_nonpositive(x - _expand(out, x.shape, axis)),)
 
 
 register(TensorOp("logsumexp", _logsumexp, _logsumexp_vjp,
-                  _symbolic(lambda x, axis=-1: _sym_log(_sym_exp(x).sum(axis=axis))),
+                  symbolic_of(lambda x, axis=-1: sym_log(sym_exp(x).sum(axis=axis))),
                   "logsumexp",
                   "logsumexp is a smooth max; its gradient is the softmax of its input times g."))
 
@@ -322,139 +303,9 @@ def _mask(x, mask):
 
 
 def _mask_vjp(g, out, x, mask):
-    return (_unbroadcast(np.where(mask, 0.0, g), x.shape),)
+    return (unbroadcast(np.where(mask, 0.0, g), x.shape),)
 
 
-register(TensorOp("mask", _mask, _mask_vjp, _symbolic(_mask), "mask",
+register(TensorOp("mask", _mask, _mask_vjp, symbolic_of(_mask), "mask",
                   "Masked positions become −inf, so a softmax after gives them weight 0; no gradient reaches "
                   "them. As Tensor.masked_fill(mask, -inf): True marks a hidden position."))
-
-
-# --- losses -------------------------------------------------------------------------------
-def _half_sse(a, y):
-    """½ Σ (a − y)²: the notes' convention, whose gradient is just a − y."""
-    d = a - y
-    return np.sum(d * d) / 2
-
-
-def _half_sse_vjp(g, out, a, y):
-    d = g * (a - y)
-    return _unbroadcast(d, a.shape), -_unbroadcast(d, y.shape)
-
-
-register(TensorOp("half_sse", _half_sse, _half_sse_vjp, _symbolic(_half_sse), "½SSE",
-                  "With L = ½ Σ (a − y)² the gradient on the prediction is just the error a − y.",
-                  value_form=forms.half_sse_value, vjp_form=forms.half_sse_vjp))
-
-
-def _mse(a, y, reduction: str = "mean"):
-    """Σ (a − y)² over the number of terms ("mean") or not ("sum"), as torch.nn.functional.mse_loss."""
-    d = a - y
-    return _reduce(d * d, reduction)
-
-
-def _mse_vjp(g, out, a, y, reduction="mean"):
-    d = 2 * g * (a - y) / _divisor(np.broadcast(a, y).size, reduction)
-    return _unbroadcast(d, a.shape), -_unbroadcast(d, y.shape)
-
-
-register(TensorOp("mse", _mse, _mse_vjp, _symbolic(_mse), "MSE",
-                  "PyTorch's mean squared error: the gradient on the prediction is 2(a − y)/n, n the number "
-                  "of terms (n = 1 with reduction=\"sum\"); half_sse is the notes' ½ Σ (a − y)²."))
-
-
-def _clamped_log(p):
-    with np.errstate(divide="ignore"):
-        return np.maximum(np.log(p), BCE_LOG_FLOOR)
-
-
-def _bce(p, y, reduction: str = "mean"):
-    """Binary cross-entropy on probabilities p, as torch.nn.BCELoss (logs clamped at −100)."""
-    return _reduce(-(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p)), reduction)
-
-
-def _bce_vjp(g, out, p, y, reduction="mean"):
-    scale = g / _divisor(np.broadcast(p, y).size, reduction)
-    dp = scale * (p - y) / np.maximum(p * (1 - p), BCE_EPS)
-    dy = scale * (_clamped_log(1 - p) - _clamped_log(p))
-    return _unbroadcast(dp, p.shape), _unbroadcast(dy, y.shape)
-
-
-def _bce_symbolic(p, y, reduction="mean"):
-    return _reduce(-(y * _sym_log(p) + (1 - y) * _sym_log(1 - p)), reduction)
-
-
-register(TensorOp("bce", _bce, _bce_vjp, _symbolic(_bce_symbolic),
-                  "BCE",
-                  "Binary cross-entropy on a probability p has gradient (p − y)/(p(1 − p)); "
-                  "after a sigmoid that collapses to p − y, which is why BCE with logits is preferred."))
-
-
-def _bce_with_logits(z, y, reduction: str = "mean"):
-    """−[y log σ(z) + (1 − y) log(1 − σ(z))] = softplus(z) − y z, as torch.nn.BCEWithLogitsLoss."""
-    return _reduce(_softplus(z) - y * z, reduction)
-
-
-def _bce_with_logits_vjp(g, out, z, y, reduction="mean"):
-    scale = g / _divisor(np.broadcast(z, y).size, reduction)
-    error = (1 - y) * _sigmoid(z) - y * _sigmoid(-z)  # σ(z) − y, with no cancellation for labels 0 and 1
-    return _unbroadcast(scale * error, z.shape), _unbroadcast(-scale * z, y.shape)
-
-
-def _bce_with_logits_symbolic(z, y, reduction="mean"):
-    return _reduce(_sym_log(1 + _sym_exp(z)) - y * z, reduction)
-
-
-register(TensorOp("bce_with_logits", _bce_with_logits, _bce_with_logits_vjp, _symbolic(_bce_with_logits_symbolic),
-                  "BCE (logits)",
-                  "On logits z, BCE is softplus(z) − y z: finite for any z, with gradient σ(z) − y."))
-
-
-def _class_probabilities(z, y):
-    """The target as one row of class probabilities per sample: kept if it has the logits' shape,
-    else read as integer class indices (shape ``z.shape[:-1]``) and one-hot encoded."""
-    if np.shape(y) == np.shape(z):
-        return y
-    classes = z.shape[-1]
-    index = np.reshape(y, z.shape[:-1])
-    whole = index.astype(int)
-    if np.any(whole != index) or np.any(whole < 0) or np.any(whole >= classes):
-        raise ValueError(f"cross_entropy: targets must be class indices in 0..{classes - 1} or have shape {z.shape}")
-    return (whole[..., None] == np.arange(classes)).astype(int)
-
-
-def _samples(z, reduction: str) -> int:
-    """Cross-entropy's "mean" is over samples, not over classes (one sample for logits of shape (C,))."""
-    return _divisor(np.size(z) // np.shape(z)[-1], reduction)
-
-
-def _cross_entropy(z, y, reduction: str = "mean"):
-    """torch.nn.functional.cross_entropy on logits z (classes on the last axis, as for (C,) and
-    (N, C) in PyTorch) against class indices or class probabilities, via log-softmax."""
-    return -np.sum(_class_probabilities(z, y) * _log_softmax(z)) / _samples(z, reduction)
-
-
-def _cross_entropy_vjp(g, out, z, y, reduction="mean"):
-    target = _class_probabilities(z, y)
-    scale = g / _samples(z, reduction)
-    dz = scale * _softmax_minus_target(z, target)
-    dy = -scale * _log_softmax(z) if np.shape(y) == np.shape(z) else np.zeros_like(y, dtype=float)
-    return dz, dy
-
-
-def _softmax_minus_target(z: Array, target: Array) -> Array:
-    """softmax(z)·Σy − y. Where a softmax entry is near 1 (a confident prediction), s − 1 is taken
-    as expm1(log s) from the log-softmax, since s itself has rounded away the digits of 1 − s."""
-    total = target.sum(axis=-1, keepdims=True)
-    s, log_s = _softmax(z), _log_softmax(z)
-    return np.where(s > 0.5, total * np.expm1(log_s) + (total - target), s * total - target)
-
-
-def _cross_entropy_symbolic(z, y, reduction="mean"):
-    return -np.sum(_class_probabilities(z, y) * _sym_log(_softmax_symbolic(z))) / _samples(z, reduction)
-
-
-register(TensorOp("cross_entropy", _cross_entropy, _cross_entropy_vjp, _symbolic(_cross_entropy_symbolic),
-                  "CE",
-                  "Cross-entropy after a softmax has the simplest gradient in deep learning: "
-                  "softmax(z) minus the one-hot target."))

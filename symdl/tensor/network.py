@@ -4,21 +4,13 @@ Each ``apply`` adds one node and computes its value at once, as PyTorch's eager
 mode does, so a student can look at every intermediate; ``backward`` runs the VJPs
 in reverse order of addition (a topological order) and sums over fan-out. Both do
 NumPy work only. The symbolic side is built when ``Network.graph`` is first read
-after a change (a printer or the worksheet asking), and the graph then has the keys
-of a scalar graph (:mod:`symdl.graph`) so the printers draw it unchanged:
-
-================  ==========================================================================
-node key          meaning
-================  ==========================================================================
-``value``         the NumPy array (set by ``apply``; ``shape`` its shape)
-``op``            a tensor op (``tensor`` True, :mod:`symdl.tensor.registry`) or a unary
-                  scalar op of :mod:`symdl.ops` applied element-wise; ``params`` its keywords
-``grad``          ∂output/∂node after ``backward``
-``symbol``        the node as a SymPy symbol (:func:`symdl.tensor.symbolic.tensor_symbol`)
-``expr``          the value as a matrix expression of the operands' symbols (``W x``, σ(z))
-``grad_form``     ∂output/∂node as the sum of its consumers' VJP forms (after ``backward``)
-================  ==========================================================================
-
+after a change (a printer or the worksheet asking). Its nodes follow the node schema
+scalar graphs follow too (the table in :mod:`symdl.schema`): ``value`` and ``grad`` are
+NumPy arrays of the node's ``shape``, ``symbol`` a matrix symbol
+(:func:`symdl.tensor.symbolic.tensor_symbol`), ``expr`` the value as a matrix expression of
+the operands' symbols (``W x``, σ(z)), ``grad_form`` ∂output/∂node as the sum of its
+consumers' VJP forms (after ``backward``); an op is a tensor record (``tensor`` True) or a
+unary scalar op of :mod:`symdl.ops` applied element-wise, ``params`` its keywords;
 and on an edge u → v: ``local`` the Jacobian ∂v/∂u as a matrix expression (``W`` for W x,
 ``diag(a ⊙ (1 − a))`` for σ), or where it is no matrix the map it applies, g ↦ its VJP;
 ``local_value`` its number where it has at most ``SMALL_JACOBIAN`` entries; ``vjp`` u's share
@@ -38,7 +30,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
-from symdl.tensor import conv, heads, linalg, registry, symbolic  # noqa: F401  (importing registers their ops)
+from symdl.tensor import conv, heads, linalg, losses, registry, symbolic  # noqa: F401  (importing registers their ops)
 from symdl.tensor.matrix_forms import NoMatrixForm
 
 SMALL_JACOBIAN = 64  # edges whose Jacobian has at most this many entries carry it as ``local_value``
@@ -57,8 +49,7 @@ def vjp(data: dict, upstream: np.ndarray, value: np.ndarray, operands: list[np.n
     take from a student's worked numbers rather than from the network)."""
     if data["tensor"]:
         return list(registry.get(data["op"]).vjp(upstream, value, *operands, **data["params"]))
-    local = _elementwise_local(data["op"], ops.get(data["op"]).constant(data["params"]))
-    return [upstream * local(value, operands[0])]
+    return [upstream * _elementwise_local(data["op"], data["const"])(value, operands[0])]
 
 
 def jacobian(data: dict, value: np.ndarray, operands: list[np.ndarray], operand: str) -> np.ndarray:
@@ -80,7 +71,8 @@ class Network:
 
     def __init__(self) -> None:
         self._nodes: dict[str, dict] = {}  # node data in the order added (operands first: a topological order)
-        self._edges: dict[tuple[str, str], dict] = {}  # (operand, node) → edge data
+        self._ops = 0  # op nodes added, for the default names
+        self._grads: dict[str, np.ndarray] = {}  # from the last backward: node → ∂output/∂node
         self._graph: Optional[graphs.Graph] = None  # the networkx graph with symbolic forms, built when read
         self.output: Optional[str] = None  # set by backward; printers then show values and gradients
 
@@ -91,7 +83,13 @@ class Network:
         if self._graph is None:
             graph = graphs.Graph(granularity="tensor")
             graph.add_nodes_from(self._nodes.items())
-            graph.add_edges_from((u, v, data) for (u, v), data in self._edges.items())
+            graph.add_edges_from((u, v) for v, data in self._nodes.items() if data["kind"] == "op"
+                                 for u in dict.fromkeys(data["inputs"]))
+            for node, grad in self._grads.items():  # each edge's share again: backward keeps only the sums
+                graph.nodes[node]["grad"] = grad
+                if self._nodes[node]["kind"] == "op":
+                    for operand, share in self._shares(node, grad).items():
+                        graph.edges[operand, node]["contribution"] = share
             if self.output is not None:
                 graph.graph["output"] = self.output
             self._annotate(graph)
@@ -122,28 +120,30 @@ class Network:
     # --- ops ------------------------------------------------------------------------------
     def apply(self, op_name: str, *inputs: str, name: Optional[str] = None, **params) -> str:
         """Add ``op_name(*inputs, **params)`` as a node named ``name`` (default ``q1, q2, …``)."""
-        for node in inputs:
-            if node not in self._nodes:
-                raise SymdlError(f"{op_name}: no node named {node!r} in this network")
+        try:
+            values = [self._nodes[n]["value"] for n in inputs]
+        except KeyError as missing:
+            raise SymdlError(f"{op_name}: no node named {missing.args[0]!r} in this network") from None
         name = name or self._next_name()
-        values = [self._nodes[n]["value"] for n in inputs]
-        tensor = op_name in registry.TENSOR_REGISTRY
-        if tensor:
-            value = np.asarray(registry.get(op_name).forward(*values, **params), dtype=float)
+        record = registry.TENSOR_REGISTRY.get(op_name)
+        if record is not None:
+            const, value = None, np.asarray(record.forward(*values, **params), dtype=float)
         else:
-            value = self._elementwise_forward(op_name, values, params)
-        self._add(name, kind="op", op=op_name, tensor=tensor, inputs=tuple(inputs), params=params,
-                  const=None if tensor else ops.get(op_name).constant(params), value=value, shape=value.shape)
-        for node in dict.fromkeys(inputs):
-            self._edges[node, name] = {}
+            op_name = _scalar_op_name(op_name)
+            const, value = self._elementwise_forward(op_name, values, params)
+        self._add(name, kind="op", op=op_name, tensor=record is not None, inputs=inputs, params=params,
+                  const=const, value=value, shape=value.shape)
+        self._ops += 1
         return name
 
-    def _elementwise_forward(self, op_name: str, values: list, params: dict) -> np.ndarray:
+    def _elementwise_forward(self, op_name: str, values: list, params: dict) -> tuple[Optional[float], np.ndarray]:
+        """The scalar op's folded constant and its value entry by entry."""
         op = ops.REGISTRY.get(op_name)
         if op is None or op.arity != 1 or len(values) != 1:
             raise SymdlError(f"{op_name!r} is neither a tensor op ({', '.join(sorted(registry.TENSOR_REGISTRY))}) "
                              f"nor a unary scalar op applied element-wise")
-        return np.asarray(op.numpy(values[0], const=op.constant(params)), dtype=float)
+        const = op.constant(params)
+        return const, np.asarray(op.numpy(values[0], const=const), dtype=float)
 
     def value(self, node: str) -> np.ndarray:
         return self._nodes[node]["value"]
@@ -154,29 +154,37 @@ class Network:
         if self._nodes[output]["value"].size != 1:
             raise SymdlError(f"backward needs a scalar output; {output!r} has shape {self._nodes[output]['shape']}")
         self.output, self._graph = output, None
-        for edge in self._edges.values():
-            edge.pop("contribution", None)  # from an earlier backward, perhaps of another output
-        grads = {output: np.ones_like(self._nodes[output]["value"])}
-        for node in reversed(self._nodes):  # reverse order of addition: every consumer before its operands
-            data = self._nodes[node]
-            if node not in grads or data["kind"] != "op":
+        nodes = self._nodes
+        grads = {output: np.ones_like(nodes[output]["value"])}
+        sums: set[str] = set()  # nodes whose gradient is an array this pass made, so adding into it aliases nothing
+        for node in reversed(nodes):  # reverse order of addition: every consumer before its operands
+            upstream = grads.get(node)
+            if upstream is None or nodes[node]["kind"] != "op":
                 continue
-            for operand, contribution in zip(data["inputs"], self._vjp(data, grads[node])):
-                shape = self._nodes[operand]["shape"]
-                if getattr(contribution, "shape", None) != shape:
-                    contribution = np.reshape(contribution, shape)
-                edge = self._edges[operand, node]
-                edge["contribution"] = edge["contribution"] + contribution if "contribution" in edge else contribution
-                before = grads.get(operand)  # summed over fan-out, and over both operands of t ⊙ t
-                grads[operand] = contribution if before is None else before + contribution
-        for node, data in self._nodes.items():
-            data.pop("grad", None)
-            if node in grads:
-                data["grad"] = grads[node]
-        return {node: grads[node] for node in self._nodes if node in grads}
+            for operand, contribution in self._shares(node, upstream).items():
+                before = grads.get(operand)  # summed over fan-out; the operand's own VJP has not run yet
+                if before is None:
+                    grads[operand] = contribution
+                elif operand in sums and isinstance(before, np.ndarray) and before.shape == np.shape(contribution):
+                    np.add(before, contribution, out=before)  # no fresh array per consumer (a weight shared by T steps)
+                else:
+                    grads[operand] = before + contribution
+                    sums.add(operand)
+        self._grads = grads  # the shares are not kept: ~1 array less per fan-out edge, rebuilt when the graph is read
+        return {node: grads[node] for node in nodes if node in grads}
 
-    def _vjp(self, data: dict, upstream: np.ndarray) -> list[np.ndarray]:
-        return vjp(data, upstream, data["value"], [self._nodes[n]["value"] for n in data["inputs"]])
+    def _shares(self, node: str, upstream: np.ndarray) -> dict[str, np.ndarray]:
+        """Each operand's share of ∂output/∂operand through ``node``, in its shape (summed where it is
+        both operands, as in t ⊙ t)."""
+        nodes, data = self._nodes, self._nodes[node]
+        shares: dict[str, np.ndarray] = {}
+        inputs = data["inputs"]
+        for operand, share in zip(inputs, vjp(data, upstream, data["value"], [nodes[n]["value"] for n in inputs])):
+            shape = nodes[operand]["shape"]
+            if getattr(share, "shape", None) != shape:
+                share = np.reshape(share, shape)
+            shares[operand] = share + shares[operand] if operand in shares else share
+        return shares
 
     def jacobian(self, node: str, operand: str) -> np.ndarray:
         """∂node/∂operand, shape node.shape + operand.shape, one VJP per output element."""
@@ -225,10 +233,18 @@ class Network:
 
     # --- names ----------------------------------------------------------------------------
     def _next_name(self) -> str:
-        count = sum(1 for d in self._nodes.values() if d["kind"] == "op") + 1
+        count = self._ops + 1
         while f"q{count}" in self._nodes:
             count += 1
         return f"q{count}"
+
+
+def _scalar_op_name(name: str) -> str:
+    """The scalar op's own name for ``name`` or one of its record's spellings (``silu`` is swish,
+    ``sigma`` sigmoid): an ``apply`` is a call. Unknown names are returned as given, for the error."""
+    if name in ops.REGISTRY:
+        return name
+    return next((op.name for op in ops.REGISTRY.values() if name in (*op.spellings, *op.call_spellings)), name)
 
 
 def value_form(data: dict, operands: list) -> sp.Basic:

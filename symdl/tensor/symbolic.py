@@ -20,6 +20,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.slice import MatrixSlice
 
 from symdl import ops
 from symdl.errors import SymdlError
@@ -153,6 +154,86 @@ def _exact(const):
     return None if const is None else sp.nsimplify(const)
 
 
+# --- named matrix functions: what textbooks write as one symbol -----------------------------------
+class _Named(sp.MatrixExpr):
+    """A matrix function printed by its name, f(z), with NumPy evaluation in :func:`evaluate`."""
+
+    label = ""
+
+    @property
+    def shape(self) -> tuple:
+        return self.args[0].shape
+
+    def _sympystr(self, printer) -> str:
+        return f"{self.label}({printer._print(self.args[0])})"
+
+    def _latex(self, printer) -> str:
+        return rf"\operatorname{{{self.label}}}\left({printer._print(self.args[0])}\right)"
+
+    def _mathml_presentation(self, printer):
+        return printer._print(sp.Function(self.label)(self.args[0]))
+
+
+class Softmax(_Named):
+    """softmax(z) along matrix axis ``along`` (0 down each column, 1 along each row), as in
+    ∂L/∂z = softmax(z) − y."""
+
+    label = "softmax"
+
+    def __new__(cls, z: Form, along: int):
+        return super().__new__(cls, z, sp.Integer(along))
+
+
+class OneHot(_Named):
+    """The class indices y (a column of N) as N one-hot rows of ``classes`` entries, or one index
+    as a one-hot column: the target that cross-entropy reads."""
+
+    label = "onehot"
+
+    def __new__(cls, y: Form, classes: int):
+        return super().__new__(cls, y, sp.Integer(classes))
+
+    @property
+    def shape(self) -> tuple:
+        y, classes = self.args
+        return (y.rows, classes) if is_matrix(y) else (classes, 1)
+
+
+class Picked(MatrixSlice):
+    """x[rows, columns]: SymPy's matrix slice, which MathML would print as a function of tuples."""
+
+    def _mathml_presentation(self, printer):
+        row = printer.dom.createElement("mrow")
+        ranges = ", ".join(_range_text(r, n) for r, n in zip((self.rowslice, self.colslice), self.parent.shape))
+        for tag, content in (("mo", "["), ("mtext", ranges), ("mo", "]")):
+            element = printer.dom.createElement(tag)
+            element.appendChild(printer.dom.createTextNode(content))
+            row.appendChild(element)
+        row.insertBefore(printer._print(self.parent), row.firstChild)
+        return row
+
+
+def _range_text(picked, size) -> str:
+    start, stop, step = picked
+    if (start, stop, step) == (0, size, 1):
+        return ":"
+    return f"{start or ''}:{'' if stop == size else stop}{'' if step == 1 else f':{step}'}"
+
+
+def pick(x: Form, rows: slice, cols: slice) -> Form:
+    """x[rows, cols] as a :class:`Picked` (x itself where both ranges are whole)."""
+    picked = MatrixSlice(x, rows, cols)
+    return Picked(*picked.args) if isinstance(picked, MatrixSlice) else picked
+
+
+class Blocks(sp.BlockMatrix):
+    """A block matrix, printed [a; b] (stacked) or [A, B] (side by side) as a concatenation reads."""
+
+    def _sympystr(self, printer) -> str:
+        rows = self.blocks.tolist()
+        return "[" + "; ".join(", ".join(printer._print(b) for b in row) for row in rows) + "]"
+
+
 # --- Jacobians -------------------------------------------------------------------------------
 class LinearMap(sp.Basic):
     """v ↦ body: a Jacobian that is no matrix (∂(W x)/∂W has three indices), shown as the linear
@@ -250,4 +331,14 @@ _HANDLERS = {
     "Diagonal": lambda ev, e: np.diag(np.ravel(ev.value(e.args[0]))),
     "Trace": lambda ev, e: np.trace(ev.value(e.arg)),
     "Elementwise": lambda ev, e: _numpy_function(e.function)(ev.value(e.expr)),
+    "MatrixSlice": lambda ev, e: ev.value(e.parent)[slice(*e.rowslice), slice(*e.colslice)],
+    "Picked": lambda ev, e: ev.value(e.parent)[slice(*e.rowslice), slice(*e.colslice)],
+    "Blocks": lambda ev, e: np.block([[ev.value(b) for b in row] for row in e.blocks.tolist()]),
+    "Softmax": lambda ev, e: _softmax(ev.value(e.args[0]), int(e.args[1])),
+    "OneHot": lambda ev, e: np.eye(int(e.args[1]))[np.ravel(ev.value(e.args[0])).astype(int)].reshape(e.shape),
 }
+
+
+def _softmax(z: np.ndarray, along: int) -> np.ndarray:
+    e = np.exp(z - np.max(z, axis=along, keepdims=True))
+    return e / np.sum(e, axis=along, keepdims=True)
