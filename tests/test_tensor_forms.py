@@ -244,3 +244,17 @@ def test_concat_and_slice_forms():
     assert check_forms(net) >= 20 and check_values(net) >= 10
     assert text(net.graph.nodes["ab"]["expr"]) == "[a; b]" and text(net.graph.nodes["MN"]["expr"]) == "[M, N]"
     assert text(net.graph.edges["b", "ab"]["vjp"]) == "∂L/∂ab[2:, :]"
+
+
+def test_chunk_forms_are_the_blocks_slices():
+    """Heads of attention: block j of k along the columns (and of a vector), checked by NumPy."""
+    rng = np.random.default_rng(17)
+    net = Network()
+    Q, v = net.input("Q", _random(rng, 3, 4)), net.input("v", _random(rng, 6))
+    heads = [net.apply("chunk", Q, chunks=2, index=j, axis=1, name=f"Q{j}") for j in range(2)]
+    heads += [net.apply("chunk", v, chunks=3, index=1, axis=0, name="v1")]
+    squares = [net.apply("sum", net.apply("hadamard", h, h)) for h in heads]
+    total = functools.reduce(lambda s, t: net.apply("add", s, t), squares)
+    net.backward(net.apply("scale", total, c=1.0, name="L"))
+    assert check_forms(net) >= 8 and check_values(net) >= 3
+    assert "chunk" not in text(net.graph.edges["Q", "Q1"]["vjp"])

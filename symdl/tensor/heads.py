@@ -11,7 +11,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from symdl.tensor import matrix_forms as forms
+from symdl.tensor.matrix_forms import NoMatrixForm
 from symdl.tensor.registry import TensorOp, register
+from symdl.tensor.symbolic import is_matrix, is_vector
 
 Array = np.ndarray
 
@@ -51,6 +54,24 @@ def _chunk_symbolic(x, chunks: int, index: int, axis: int = -1) -> sp.Matrix:
     return sp.Matrix(block.reshape(-1, 1) if block.ndim < 2 else block)
 
 
+def _block_of_form(x, chunks: int, index: int, axis: int) -> tuple:
+    """The block's index into a matrix form, whose vector is NumPy's (n,) and not (n, 1)."""
+    if not is_matrix(x):
+        raise NoMatrixForm(f"a block of the scalar {x}")
+    rows, cols = x.shape
+    return _block((rows,) if is_vector(x) else (rows, cols), chunks, index, axis)
+
+
+def _chunk_value(x, chunks: int, index: int, axis: int = -1):
+    """A block is a slice: x[:, j·w:(j + 1)·w] for head j of width w."""
+    return forms.slice_value(x, _block_of_form(x, chunks, index, axis))
+
+
+def _chunk_vjp_form(g, out, x, chunks: int, index: int, axis: int = -1):
+    return forms.slice_vjp(g, out, x, _block_of_form(x, chunks, index, axis))
+
+
 register(TensorOp("chunk", _chunk, _chunk_vjp, _chunk_symbolic, "chunk",
                   "Taking one block routes the upstream gradient back to that block; the other blocks get "
-                  "zero (torch.chunk). Splitting Q into heads this way is splitting W_Q's columns."))
+                  "zero (torch.chunk). Splitting Q into heads this way is splitting W_Q's columns.",
+                  value_form=_chunk_value, vjp_form=_chunk_vjp_form))

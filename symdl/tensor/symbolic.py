@@ -223,6 +223,8 @@ def _range_text(picked, size) -> str:
 def pick(x: Form, rows: slice, cols: slice) -> Form:
     """x[rows, cols] as a :class:`Picked` (x itself where both ranges are whole)."""
     picked = MatrixSlice(x, rows, cols)
+    if picked.shape == x.shape:  # with positive steps, only the whole range has the whole size
+        return x
     return Picked(*picked.args) if isinstance(picked, MatrixSlice) else picked
 
 
