@@ -106,7 +106,7 @@ def _torch_stacked(torch, tensors):
 
 register(Op("softmax", None, _softmax_local,
             "softmax[{c}]", r"\operatorname{{softmax}}\left({0}\right)_{{{c}}}",
-            "The softmax derivative: ∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ), where sᵢ = e^{xᵢ}/Σₖ e^{xₖ} is output i of the softmax: "
+            "The softmax derivative: ∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ), where sᵢ = exp(xᵢ)/Σₖ exp(xₖ) is output i of the softmax: "
             "sᵢ(1 − sᵢ) for j = i and −sᵢsⱼ for j ≠ i.",
             _softmax_numpy, arity=None, function=True, params=(_COMPONENT,),
             torch=lambda torch: lambda *a: torch.softmax(_torch_stacked(torch, a[:-1]), 0)[int(a[-1]) - 1],
@@ -132,7 +132,7 @@ register(Op("logsumexp", None, lambda o, a, c: tuple(function("softmax")(*a, j) 
 register(Op("cross_entropy", None, _cross_entropy_local,
             "CE[{c}]", r"\operatorname{{CE}}\left({0}\right)_{{{c}}}",
             "Cross-entropy of softmax: ∂L/∂zⱼ = sⱼ − yⱼ, the softmax output minus the one-hot target "
-            "(y_k = 1 for the target class k, else 0), where L = −log s_k.",
+            "(yₖ = 1 for the target class k, else 0), where L = −log sₖ.",
             lambda *arrays, const: -_log_softmax_numpy(arrays)[int(const) - 1], arity=None, function=True,
             params=(_TARGET,),
             torch=lambda torch: lambda *a: -torch.log_softmax(_torch_stacked(torch, a[:-1]), 0)[int(a[-1]) - 1],

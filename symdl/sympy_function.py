@@ -88,6 +88,14 @@ class IndexedFunction(RecordFunction):
         arguments, index = self._shown()
         return f"{type(self).__name__}({', '.join(printer._print(a) for a in arguments)})[{printer._print(index)}]"
 
+    def _mathml_presentation(self, printer):
+        """softmax(x₁, x₂, x₃)₁ in presentation MathML: the index as a subscript, not an argument."""
+        arguments, index = self._shown()
+        subscript = printer.dom.createElement("msub")
+        subscript.appendChild(printer._print(sp.Function(type(self).__name__)(*arguments)))
+        subscript.appendChild(printer._print(index))
+        return subscript
+
 
 def _check_index(record, args: tuple) -> None:
     """An indexed op's index must be a position among its other arguments."""
