@@ -59,11 +59,20 @@ def _stacked(arrays: Sequence) -> np.ndarray:
     return np.stack(np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in arrays)))
 
 
-def _log_softmax_numpy(arrays: Sequence) -> np.ndarray:
-    """log sₖ for every k, shifted by the largest logit: e^{x − max} never overflows."""
+def _shifted(arrays: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The logits less the largest m, and log Σₖ e^{xₖ − m} as log1p of the terms other than the
+    largest's e⁰ = 1: e^{x − m} never overflows, and log(1 + tiny) keeps its digits."""
     logits = _stacked(arrays)
-    shifted = logits - np.max(logits, axis=0)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=0))
+    top = np.max(logits, axis=0)
+    shifted = logits - top
+    largest = np.arange(len(logits)).reshape((-1,) + (1,) * top.ndim) == np.argmax(logits, axis=0)
+    return top, shifted, np.log1p(np.sum(np.where(largest, 0.0, np.exp(shifted)), axis=0))
+
+
+def _log_softmax_numpy(arrays: Sequence) -> np.ndarray:
+    """log sₖ for every k."""
+    _, shifted, log_total = _shifted(arrays)
+    return shifted - log_total
 
 
 def _softmax_numpy(*arrays, const) -> np.ndarray:
@@ -125,7 +134,8 @@ register(Op("log_softmax", None, _log_softmax_local,
 register(Op("logsumexp", None, lambda o, a, c: tuple(function("softmax")(*a, j) for j in range(1, len(a) + 1)),
             "logsumexp", r"\operatorname{{logsumexp}}\left({0}\right)",
             "The logsumexp derivative: ∂/∂xⱼ log Σₖ e^{xₖ} = sⱼ, the softmax of the arguments.",
-            lambda *arrays, const=None: np.logaddexp.reduce(_stacked(arrays), axis=0), arity=None, function=True,
+            lambda *arrays, const=None: (lambda top, _, log_total: top + log_total)(*_shifted(arrays)),
+            arity=None, function=True,
             torch=lambda torch: lambda *a: torch.logsumexp(_torch_stacked(torch, a), 0),
             elementary=lambda *a: _log_total(a), tex_name=r"\operatorname{logsumexp}",
             rule_name="logsumexp derivative", law=_law(sp.Derivative(sp.Function("logsumexp")(sp.Symbol("x", real=True)), _X_J), _S_J, None)))

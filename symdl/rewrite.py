@@ -194,8 +194,14 @@ def _complement(node: Expr, head: type, power: int, stable: Callable[[Expr], Exp
         c, f = term.as_coeff_Mul()
         base, exponent = f.as_base_exp()
         if isinstance(base, head) and exponent == power and constant != 0 and c == -constant:
-            return terms - term + constant * stable(base.args[0])
+            return terms - term + constant * stable(base)
     return None
+
+
+def _other_shares(share: Expr) -> Expr:
+    """1 − sᵢ as Σₖ≠ᵢ sₖ: positive terms, no cancellation."""
+    *logits, index = share.args
+    return Add(*(softmax(*logits, k) for k in range(1, len(logits) + 1) if k != index))
 
 
 def _exponents(node: Expr) -> Optional[list[Expr]]:
@@ -308,7 +314,9 @@ STABLE_STEPS: tuple[Rule, ...] = (
     pattern_rule("log-exp", "log(exp(u)) → u for real u", log(exp(_u)), _u,
                  when=lambda m: bool(m[_u].is_extended_real)),
     Rule("sigmoid-complement-stable", "1 - sigmoid(u) → sigmoid(-u), exact where σ(u) rounds to 1", Add,
-         lambda node: _complement(node, sigmoid, 1, lambda u: sigmoid(-u))),
+         lambda node: _complement(node, sigmoid, 1, lambda f: sigmoid(-f.args[0]))),
+    Rule("softmax-complement-stable", "1 - softmax(v)[i] → the sum of the other softmax outputs, exact where sᵢ "
+         "rounds to 1", Add, lambda node: _complement(node, softmax, 1, _other_shares)),
     Rule("logsumexp", "log(exp(a) + exp(b) + …) → logaddexp(logaddexp(a, b), …), max-shifted", log, _log_sum_exp),
     Rule("softmax", "exp(a)/(exp(a) + exp(b)) → sigmoid(a - b); exp(a)/Σexp(v) → exp(a - logsumexp(v))",
          Mul, _softmax),
@@ -321,7 +329,7 @@ STABLE_STEPS: tuple[Rule, ...] = (
 )
 STABLE: tuple[Rule, ...] = STABLE_STEPS + (
     Rule("tanh-derivative-stable", "1 - tanh(u)**2 → sech(u)**2, exact where tanh(u)² rounds to 1", Add,
-         lambda node: _complement(node, tanh, 2, lambda u: sech(u) ** 2)),
+         lambda node: _complement(node, tanh, 2, lambda f: sech(f.args[0]) ** 2)),
 )
 
 
