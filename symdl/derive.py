@@ -23,7 +23,8 @@ from symdl import ops
 from symdl.derivation import Derivation, Step
 from symdl.errors import LimitError, SymdlError
 from symdl.limits import LIMITS
-from symdl.rewrite import CANONICAL, apply_rules, canonical
+from symdl.rewrite import apply_rules
+from symdl.rewrite_softmax import TEXTBOOK, textbook
 
 Expr = sp.Expr
 EXPAND_OPS = 60  # a derivative this small is also tried multiplied out; a larger one could blow up
@@ -45,16 +46,25 @@ def derive(expr: Union[Expr, str], wrt: Union[sp.Symbol, str], explain: bool = T
 def _derive(expr: Expr, wrt: sp.Symbol, explain: bool) -> Derivation:
     _check_size(expr)
     tree: list[Step] = []
-    start, fired = apply_rules(expr, CANONICAL)
+    start, fired = apply_rules(expr, TEXTBOOK)
     if fired:
         names = ", ".join(dict.fromkeys(fired))
-        tree.append(Step(expr, start, "recognise", f"Recognise the textbook form ({names})."))
+        tree.append(Step(expr, start, "recognise", f"Recognise the textbook form ({names}).",
+                         parts=_definitions(start, expr)))
     differentiator = _Differentiator(wrt, tree, explain, _fresh_symbol(start, wrt))
     result = _tidy(differentiator.diff(start))
     root = tree[-1]
     if root.lhs == Derivative(start, wrt) and (root.result if root.result is not None else root.rhs) != result:
         tree[-1] = dataclasses.replace(root, result=result)
     return Derivation(expr, wrt, tree, result)
+
+
+def _definitions(start: Expr, written: Expr) -> tuple[tuple[Expr, Expr], ...]:
+    """What each recognised vector function stands for, as a course defines it before using it:
+    softmax(x1, x2, x3)[1] = exp(x1)/(exp(x1) + exp(x2) + exp(x3))."""
+    found = [f for f in sp.preorder_traversal(start) if isinstance(f, sp.Function) and not written.has(f)
+             and (op := ops.by_head(type(f))) is not None and op.law is not None]
+    return tuple((f, f.rewrite(sp.exp)) for f in dict.fromkeys(found))
 
 
 def _as_expr(expr: Union[Expr, str]) -> tuple[Expr, dict]:
@@ -107,7 +117,7 @@ def _tidy(expr: Expr) -> Expr:
     Function applications are held aside meanwhile, so their arguments keep the form the
     user wrote (σ(2x + 2y), not σ(2(x + y))). Cheap and local, unlike simplify().
     """
-    expr = canonical(expr)
+    expr = textbook(expr)
     held = {f: sp.Dummy() for f in expr.atoms(sp.Function, sp.Max, sp.Min)}
     polynomial = expr.xreplace(held)
     candidates = [sp.factor_terms(polynomial)]
@@ -298,8 +308,14 @@ class _Differentiator:
 
         if all(a == self.wrt for a in args if a.has(self.wrt)):
             self._justify(expr, self.wrt)
-            return _Rule("known derivative", op.rule, form)
+            positions = [i for i, a in enumerate(args[:len(partials)], 1) if a == self.wrt]
+            formula, parts = self._law(expr, op, positions[0] if len(positions) == 1 else None)
+            return _Rule(op.rule_name or "known derivative", op.rule, form, formula, parts)
         if len(args) != 1:
+            if op.law is not None and type(expr) not in self._known:  # the rule in general, once, before its use
+                self._known.add(type(expr))
+                (lhs, rhs), _ = self._law(expr, op, None)
+                self._frames[-1].append(Step(lhs, rhs, op.rule_name, op.rule))
             return _Rule("chain rule", "Each argument's partial derivative times that argument's derivative.", form)
         self._show_known(expr.func, op)
         u = self.generic
@@ -307,6 +323,14 @@ class _Differentiator:
                                    "of the inner expression.", form,
                      (Derivative(expr.func(u), self.wrt),
                       Mul(Derivative(expr.func(u), u), Derivative(u, self.wrt), evaluate=False)), ((u, args[0]),))
+
+    @staticmethod
+    def _law(expr: Expr, op: ops.Op, position: Optional[int]) -> tuple[Optional[tuple[Expr, Expr]], tuple]:
+        """The op's derivative rule in a textbook's letters (∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ)) and, for this
+        application, what the letters stand for (i = 1, j = 2), if the record gives one."""
+        if op.law is None:
+            return None, ()
+        return op.law(expr.args[-1] if op.indexed else None, position)
 
     def _show_known(self, head: type, op: ops.Op) -> None:
         """Write f'(u) once, in a generic variable u, as the first sub-step of the first chain rule through f."""

@@ -74,11 +74,19 @@ STRUCTURE: dict[type, Callable] = {sp.Add: _sum, sp.Mul: _product, sp.Pow: np.po
 def _definition(op: ops.Op) -> Callable:
     """An op's forward rule as NumPy code: SymPy's lambdify of the record's definition (its elementary
     form when symdl defines the function), never the kernels' NumPy table, so that a fault there
-    cannot hide in both. An n-ary op folds its binary form."""
-    inputs = [sp.Dummy(f"x{i}") for i in range((op.arity or 2) + len(op.params))]
-    definition = op.elementary(*inputs) if op.elementary is not None else op.head(*inputs)
-    function = sp.lambdify(inputs, definition, modules=["scipy", "numpy"])
+    cannot hide in both. An n-ary op folds its binary form; an indexed op (softmax(x₁, …, xₙ, i)) is
+    lambdified for each number of arguments it is called with."""
+    if op.indexed:
+        return lambda *a: _lambdified(op, len(a))(*a)
+    function = _lambdified(op, (op.arity or 2) + len(op.params))
     return (lambda *a: functools.reduce(function, a)) if op.arity is None else function
+
+
+@functools.cache
+def _lambdified(op: ops.Op, count: int) -> Callable:
+    inputs = [sp.Dummy(f"x{i}") for i in range(count)]
+    definition = op.elementary(*inputs) if op.elementary is not None else op.head(*inputs)
+    return sp.lambdify(inputs, definition, modules=["scipy", "numpy"])
 
 
 @functools.cache

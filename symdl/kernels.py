@@ -157,7 +157,7 @@ def _stable_lines(lines: list[Line], results: list[sp.Expr]) -> tuple[list[Line]
     for target, rhs in lines:
         rhs = rhs.xreplace(copies)
         reads = {s: calls[s] for s in rhs.free_symbols if s in calls}
-        if reads:
+        if reads or isinstance(target, AdjointSymbol) and rhs.atoms(sp.Function):  # a local's own call: s − 1
             rewritten, fired = apply_rules(rhs.xreplace(reads), STABLE)
             rhs = rewritten if fired else rhs
         if isinstance(target, AdjointSymbol):

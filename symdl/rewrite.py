@@ -16,6 +16,9 @@ Rule sets:
 
 - ``CANONICAL`` — exponential forms recognised as activations and their
   derivatives in textbook form (σ(u)(1 − σ(u)), 1 − tanh(u)²).
+- ``TEXTBOOK`` (:mod:`symdl.rewrite_softmax`) — ``CANONICAL`` and the softmax
+  family, for derivations; kernels keep ``CANONICAL``, so the written-out forms go
+  through ``STABLE_STEPS`` below.
 - ``STABLE`` — kernel rewrites that avoid overflow (log σ(u) → −softplus(−u)) and
   cancellation (1 − σ(u) → σ(−u), where σ(u) rounds to 1; 1 − tanh² → sech²).
   ``STABLE_STEPS`` is the part whose results are gates (not sech²), for expressions
@@ -32,7 +35,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import sympy as sp
 from sympy import Add, Max, Mul, Pow, S, Wild, cosh, exp, log, sech, tanh
 
-from symdl.functions import expm1, hypot, log1p, logaddexp, relu, sigmoid, softplus
+from symdl.functions import expm1, hypot, log1p, log_softmax, logaddexp, relu, sigmoid, softmax, softplus
 
 Expr = sp.Expr
 _MAX_REWRITES_PER_NODE = 32  # every rule shrinks or settles its node; this only guards a bad new rule
@@ -63,12 +66,12 @@ def pattern_rule(name: str, description: str, lhs: Expr, rhs: Expr,
 
 # --- small structural views shared by the match functions ---------------------
 
-def _factors(node: Expr) -> list[tuple[Expr, Expr]]:
+def factor_pairs(node: Expr) -> list[tuple[Expr, Expr]]:
     """A product as (base, exponent) pairs; ``exp(u)`` stays whole rather than becoming E**u."""
     return [(f, S.One) if isinstance(f, exp) else f.as_base_exp() for f in Mul.make_args(node)]
 
 
-def _product(pairs: Iterable[tuple[Expr, Expr]]) -> Expr:
+def product_of(pairs: Iterable[tuple[Expr, Expr]]) -> Expr:
     return Mul(*(base**power for base, power in pairs))
 
 
@@ -130,7 +133,7 @@ def _tanh_quotient(node: Expr) -> Optional[Expr]:
     Numerators may come in either sign and as several factors, as SymPy's own
     derivative of the exponential form writes them: −N·N/D² → −tanh².
     """
-    pairs = _factors(node)
+    pairs = factor_pairs(node)
     for i, (den, den_power) in enumerate(pairs):
         denominator = _exp_sum(den) if den_power.is_Integer and den_power < 0 else None
         if denominator is None:
@@ -142,13 +145,13 @@ def _tanh_quotient(node: Expr) -> Optional[Expr]:
         if sum(pairs[j][1] for j in matched) == -den_power:
             rest = [f for k, f in enumerate(pairs) if k != i and k not in matched]
             tanhs = [(c / d * tanh(half)) ** pairs[j][1] for j, (c, half) in matched.items()]
-            return _product(rest) * Mul(*tanhs)
+            return product_of(rest) * Mul(*tanhs)
     return None
 
 
 def _exp_times_sigmoid(node: Expr) -> Optional[Expr]:
     """exp(u)·σ(−u) → σ(u): e^u/(1 + e^u) = 1/(e^−u + 1)."""
-    pairs = _factors(node)
+    pairs = factor_pairs(node)
     sigmoids = _sigmoid_powers(pairs)
     for i, (base, power) in enumerate(pairs):
         if not (isinstance(base, exp) and power is S.One):
@@ -156,20 +159,20 @@ def _exp_times_sigmoid(node: Expr) -> Optional[Expr]:
         for j, k in sigmoids.items():
             if pairs[j][0].args[0] == -base.exp:  # structural: an assumption query (is_zero) is slow on deep trees
                 rest = [f for m, f in enumerate(pairs) if m not in (i, j)]
-                return _product(rest) * sigmoid(base.exp) * pairs[j][0] ** (k - 1)
+                return product_of(rest) * sigmoid(base.exp) * pairs[j][0] ** (k - 1)
     return None
 
 
 def _sigmoid_complement(node: Expr) -> Optional[Expr]:
     """σ(u)·σ(−u) → σ(u)·(1 − σ(u)), keeping the argument written without a leading minus."""
-    pairs = _factors(node)
+    pairs = factor_pairs(node)
     sigmoids = _sigmoid_powers(pairs)
     for i in sigmoids:
         for j in sigmoids:
             u, v = pairs[i][0].args[0], pairs[j][0].args[0]
             if i != j and v == -u and v.could_extract_minus_sign():
                 rest = [f for m, f in enumerate(pairs) if m != j]
-                return _product(rest) * (1 - sigmoid(u)) ** sigmoids[j]
+                return product_of(rest) * (1 - sigmoid(u)) ** sigmoids[j]
     return None
 
 
@@ -191,8 +194,14 @@ def _complement(node: Expr, head: type, power: int, stable: Callable[[Expr], Exp
         c, f = term.as_coeff_Mul()
         base, exponent = f.as_base_exp()
         if isinstance(base, head) and exponent == power and constant != 0 and c == -constant:
-            return terms - term + constant * stable(base.args[0])
+            return terms - term + constant * stable(base)
     return None
+
+
+def _other_shares(share: Expr) -> Expr:
+    """1 − sᵢ as Σₖ≠ᵢ sₖ: positive terms, no cancellation."""
+    *logits, index = share.args
+    return Add(*(softmax(*logits, k) for k in range(1, len(logits) + 1) if k != index))
 
 
 def _exponents(node: Expr) -> Optional[list[Expr]]:
@@ -221,7 +230,7 @@ def _log_sum_exp(node: Expr) -> Optional[Expr]:
 
 def _softmax(node: Expr) -> Optional[Expr]:
     """exp(a)/Σ exp(vᵢ), a among the vᵢ → σ(a − b) for two terms, exp(a − logaddexp(vᵢ…)) for more."""
-    pairs = _factors(node)
+    pairs = factor_pairs(node)
     for i, (den, power) in enumerate(pairs):
         exponents = _exponents(den) if power is S.NegativeOne else None
         if exponents is None:
@@ -233,7 +242,7 @@ def _softmax(node: Expr) -> Optional[Expr]:
                 if others is None:
                     continue
                 share = sigmoid(a - others[0]) if len(others) == 1 else exp(a - _logaddexp(exponents))
-                return _product(f for k, f in enumerate(pairs) if k not in (i, j)) * share
+                return product_of(f for k, f in enumerate(pairs) if k not in (i, j)) * share
     return None
 
 
@@ -291,16 +300,23 @@ CANONICAL: tuple[Rule, ...] = (
                  sech(_u) ** _pos_even, (1 - tanh(_u) ** 2) ** (_pos_even / 2)),
 )
 
+#: log of a softmax as one gate: a derivation reads it so, and a kernel must, since sᵢ underflows to 0 far out
+LOG_SOFTMAX = Rule("log-softmax", "log(softmax(v)[i]) → log_softmax(v)[i]", log,
+                   lambda node: log_softmax(*node.args[0].args) if isinstance(node.args[0], softmax) else None)
+
 #: The stable rules whose results are gates too: kernels apply them to each step before its graph is
 #: built, since log σ(u) spans two gates and its backward pass (1/σ(u) · σ'(u)) needs the rewrite as well.
 STABLE_STEPS: tuple[Rule, ...] = (
+    LOG_SOFTMAX,
     pattern_rule("log-sigmoid", "log(sigmoid(u)) → -softplus(-u)", log(sigmoid(_u)), -softplus(-_u)),
     pattern_rule("log-one-minus-sigmoid", "log(1 - sigmoid(u)) → -softplus(u)",
                  log(1 - sigmoid(_u)), -softplus(_u)),
     pattern_rule("log-exp", "log(exp(u)) → u for real u", log(exp(_u)), _u,
                  when=lambda m: bool(m[_u].is_extended_real)),
     Rule("sigmoid-complement-stable", "1 - sigmoid(u) → sigmoid(-u), exact where σ(u) rounds to 1", Add,
-         lambda node: _complement(node, sigmoid, 1, lambda u: sigmoid(-u))),
+         lambda node: _complement(node, sigmoid, 1, lambda f: sigmoid(-f.args[0]))),
+    Rule("softmax-complement-stable", "1 - softmax(v)[i] → the sum of the other softmax outputs, exact where sᵢ "
+         "rounds to 1", Add, lambda node: _complement(node, softmax, 1, _other_shares)),
     Rule("logsumexp", "log(exp(a) + exp(b) + …) → logaddexp(logaddexp(a, b), …), max-shifted", log, _log_sum_exp),
     Rule("softmax", "exp(a)/(exp(a) + exp(b)) → sigmoid(a - b); exp(a)/Σexp(v) → exp(a - logsumexp(v))",
          Mul, _softmax),
@@ -313,7 +329,7 @@ STABLE_STEPS: tuple[Rule, ...] = (
 )
 STABLE: tuple[Rule, ...] = STABLE_STEPS + (
     Rule("tanh-derivative-stable", "1 - tanh(u)**2 → sech(u)**2, exact where tanh(u)² rounds to 1", Add,
-         lambda node: _complement(node, tanh, 2, lambda u: sech(u) ** 2)),
+         lambda node: _complement(node, tanh, 2, lambda f: sech(f.args[0]) ** 2)),
 )
 
 

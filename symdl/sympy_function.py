@@ -24,6 +24,8 @@ class RecordFunction(sp.Function):
 
     @classmethod
     def eval(cls, *args):
+        if cls.record.indexed:
+            _check_index(cls.record, args)
         full = cls.record.with_defaults(args)
         if len(full) != len(args):
             return cls(*full)
@@ -59,8 +61,14 @@ class RecordFunction(sp.Function):
         return definition if rule in heads else None
 
     def _latex(self, printer, exp: Optional[str] = None) -> str:
-        body = rf"{self.record.tex_name}\left({', '.join(printer._print(a) for a in self.args)}\right)"
+        arguments, index = self._shown()
+        body = rf"{self.record.tex_name}\left({', '.join(printer._print(a) for a in arguments)}\right)"
+        body += "" if index is None else f"_{{{printer._print(index)}}}"
         return body if exp is None else rf"{body}^{{{exp}}}"
+
+    def _shown(self) -> tuple[tuple, Optional[sp.Expr]]:
+        """The arguments as written and the index an indexed op's application carries last."""
+        return (self.args[:-1], self.args[-1]) if self.record.indexed else (self.args, None)
 
     def _pythoncode(self, printer, **settings) -> str:
         """Code printers (lambdify's NumPy, SciPy, math, mpmath): a call when the printer was given
@@ -72,9 +80,35 @@ class RecordFunction(sp.Function):
     _numpycode = _mpmathcode = _pythoncode
 
 
+class IndexedFunction(RecordFunction):
+    """A record function whose last argument is an index (softmax(x1, …, xn, i) = sᵢ)."""
+
+    def _sympystr(self, printer) -> str:
+        """``softmax(x1, x2, x3)[1]``, as expression text writes it (and symdl's parser reads back)."""
+        arguments, index = self._shown()
+        return f"{type(self).__name__}({', '.join(printer._print(a) for a in arguments)})[{printer._print(index)}]"
+
+    def _mathml_presentation(self, printer):
+        """softmax(x₁, x₂, x₃)₁ in presentation MathML: the index as a subscript, not an argument."""
+        arguments, index = self._shown()
+        subscript = printer.dom.createElement("msub")
+        subscript.appendChild(printer._print(sp.Function(type(self).__name__)(*arguments)))
+        subscript.appendChild(printer._print(index))
+        return subscript
+
+
+def _check_index(record, args: tuple) -> None:
+    """An indexed op's index must be a position among its other arguments."""
+    index, count = args[-1], len(args) - 1
+    if index.is_number and not (index.is_Integer and 1 <= index <= count):
+        raise ValueError(f"{record.name}'s {record.params[0].name} must be a position 1, …, {count} "
+                         f"among its arguments, not {index}")
+
+
 def function_class(record) -> type:
-    """A new SymPy function class for ``record``, named as the op."""
+    """A new SymPy function class for ``record``, named as the op; an n-ary op takes any number."""
     arity = record.arity or 1
-    counts = tuple(range(arity, arity + len(record.params) + 1))
-    return type(record.name, (RecordFunction,), {"record": record, "nargs": counts, "__module__": MODULE,
+    counts = None if record.arity is None else tuple(range(arity, arity + len(record.params) + 1))
+    base = IndexedFunction if record.indexed else RecordFunction
+    return type(record.name, (base,), {"record": record, "nargs": counts, "__module__": MODULE,
                                                   "__doc__": record.rule})

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sympy as sp
 from hypothesis import strategies as st
 
-from symdl.functions import elu, expm1, gelu, hypot, leaky_relu, log1p, logaddexp, normal_cdf, relu, sigmoid, softplus, swish
+from symdl.functions import (cross_entropy, elu, expm1, gelu, hypot, leaky_relu, log1p, log_softmax, logaddexp,
+                             logsumexp, normal_cdf, relu, sigmoid, softmax, softplus, swish)
 
 X, Y, Z = (sp.Symbol(n, real=True) for n in "xyz")
 SYMBOLS = (X, Y, Z)
@@ -60,6 +61,8 @@ EVERY_OP_BINARY = BINARY + (
     lambda a, b: (1 + a**2) ** sp.tanh(b),
     lambda a, b: sp.log(2 + sp.sin(a) * b / (1 + b**2)),
     lambda a, b: hypot(a, 1 + b**2), logaddexp,
+    lambda a, b: softmax(a, b, a + b, 2), lambda a, b: log_softmax(a, b, 1), logsumexp,
+    lambda a, b: cross_entropy(a, b, 2),
 )
 
 

@@ -124,6 +124,12 @@ SCALAR: list[tuple[str, str, Callable, Callable, Callable]] = [  # op, text, val
     ("hypot", "sqrt(x**2 + 9)", lambda x: mpmath.hypot(x, 3), lambda x: x / mpmath.hypot(x, 3), None),
     ("logaddexp", "logaddexp(x, 2)", lambda x: mpmath.log(E(x) + E(2)), lambda x: _sigma(x - 2), None),
     ("logaddexp", "log(exp(x) + exp(-x))", lambda x: mpmath.log(E(x) + E(-x)), mpmath.tanh, None),
+    ("softmax", "softmax(x, 2, -x)[1]", lambda x: E(x) / (E(x) + E(2) + E(-x)),
+     lambda x: E(x) * (E(2) + 2 * E(-x)) / (E(x) + E(2) + E(-x)) ** 2, None),
+    ("log_softmax", "log_softmax(x, 2)[2]", lambda x: -mpmath.log1p(E(x - 2)), lambda x: -_sigma(x - 2), None),
+    ("logsumexp", "logsumexp(x, 2, -x)", lambda x: mpmath.log(E(x) + E(2) + E(-x)),
+     lambda x: (E(x) - E(-x)) / (E(x) + E(2) + E(-x)), None),
+    ("cross_entropy", "cross_entropy(x, 2)[1]", lambda x: mpmath.log1p(E(2 - x)), lambda x: -_sigma(2 - x), None),
     ("max", "max(x, 1 - x)", lambda x: max(x, 1 - x), lambda x: 1 if x > 1 - x else -1, None),
     ("min", "min(x, 1 - x)", lambda x: min(x, 1 - x), lambda x: 1 if x < 1 - x else -1, None),
 ]

@@ -24,7 +24,8 @@ import sympy as sp
 import symdl
 from symdl import cli, ops
 from symdl.errors import SymdlError
-from symdl.functions import elu, expm1, gelu, hypot, leaky_relu, log1p, logaddexp, normal_cdf, relu, sigmoid, softplus, swish
+from symdl.functions import (cross_entropy, elu, expm1, gelu, hypot, leaky_relu, log1p, log_softmax, logaddexp,
+                             logsumexp, normal_cdf, relu, sigmoid, softmax, softplus, swish)
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 gc = importlib.import_module("symdl.gradcheck")  # the module; ``symdl.gradcheck`` is the function
@@ -147,6 +148,10 @@ BUILDERS = {  # op name -> (number of children, builder)
     "hypot": (2, lambda rng, a, b: (hypot(a[0], 1 + b[0] ** 2), a[1] + 1 + b[1] ** 2)),
     "logaddexp": (2, lambda rng, a, b: (logaddexp(a[0], b[0]), max(a[1], b[1]) + 1)),
     "max": (2, lambda rng, a, b: (sp.Max(a[0], b[0]), max(a[1], b[1]))),
+    "softmax": (2, lambda rng, a, b: (softmax(a[0], b[0], rng.choice((1, 2))), 1.0)),
+    "log_softmax": (2, lambda rng, a, b: (log_softmax(a[0], b[0], rng.choice((1, 2))), a[1] + b[1] + 1)),
+    "logsumexp": (2, lambda rng, a, b: (logsumexp(a[0], b[0]), max(a[1], b[1]) + 1)),
+    "cross_entropy": (2, lambda rng, a, b: (cross_entropy(a[0], b[0], rng.choice((1, 2))), a[1] + b[1] + 1)),
     "min": (2, lambda rng, a, b: (sp.Min(a[0], b[0]), max(a[1], b[1]))),
 }
 OPS = sorted(BUILDERS)
@@ -303,6 +308,8 @@ EXAMPLES = {  # one expression per registry op, in which the fused graph has tha
     "tanh": "tanh(x)", "sigmoid": "sigmoid(x)", "softplus": "softplus(x)", "gelu": "gelu(x)", "normal_cdf": "normal_cdf(x)", "relu": "relu(x)",
     "leaky_relu": "leaky_relu(x, y)", "elu": "elu(x, y)", "swish": "silu(x)", "step": "step(x)", "floor": "floor(x)", "max": "max(x, y)", "min": "min(x, y)",
     "expm1": "expm1(x)", "log1p": "log1p(x**2)", "hypot": "hypot(x, y)", "logaddexp": "logaddexp(x, y)",
+    "softmax": "softmax(x, y, 2*x)[1]", "log_softmax": "log_softmax(x, y)[2]", "logsumexp": "logsumexp(x, y, x*y)",
+    "cross_entropy": "cross_entropy(x, y, 3)[2]",
 }
 SLIGHTLY = sp.Rational(1, 10_000)
 

@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     def expression_command(name: str, help_text: str, *examples: str, more: str = "") -> argparse.ArgumentParser:
         sub = command(name, help_text, *examples, more=more)
         sub.add_argument("expr", metavar="EXPR",
-                         help="expression, e.g. '(x+y)*z' or '-log(x)', or named steps 'q = x + y; f = q*z' "
+                         help="expression, e.g. '(x+y)*z', '-log(x)' or 'cross_entropy(z1, z2, z3)[2]', or named "
+                              "steps 'q = x + y; f = q*z' "
                               "(LaTeX with --latex); - reads it from stdin")
         sub.add_argument("--latex", action="store_true", help=r"read EXPR as LaTeX, e.g. '\frac{1}{1+e^{-x}}'")
         return sub
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     derive = expression_command(
         "derive", "the derivative, step by step, in canonical form",
         'symdl derive "tanh(x)" --wrt x', 'symdl derive "-log(x)" --wrt x --json',
+        'symdl derive "softmax(x1, x2, x3)[1]" --wrt x2    # [i] picks a component, counted from 1',
         r"symdl derive '\frac{1}{1 + e^{-x}}' --latex --wrt x --tex d.tex")
     derive.add_argument("--wrt", required=True, metavar="NAME", help="the variable to differentiate by, e.g. --wrt x")
     derive.add_argument("--json", action="store_true",

@@ -261,12 +261,16 @@ class Builder:
                              f"to multiply, write {name}*(...)", self.text, position)
         return op
 
-    def call(self, name: str, args: Sequence[sp.Expr], position: int) -> sp.Expr:
-        """``name(args)`` through the op registry, after checking arity and numeric arguments."""
+    def call(self, name: str, args: Sequence[sp.Expr], position: int,
+             index: tuple[sp.Integer, int] | None = None) -> sp.Expr:
+        """``name(args)`` through the op registry, after checking arity and numeric arguments; ``index``
+        is a vector function's component ``[i]`` and where it was written."""
         op = REGISTRY[self.lookup(name, position)]
         self._check_arity(op, name, len(args), position)
         args, const = list(args), None
-        if op.params:
+        if op.indexed or index is not None:
+            const = self._component(op, name, len(args), index, position)
+        elif op.params:
             const = args.pop() if len(args) > (op.arity or 1) else _SYMPY_DEFAULTS.get(name)
             self._check_param(op, name, const, position)
             if const is not None and not const.is_number:
@@ -320,6 +324,19 @@ class Builder:
             raise ParseError("the expression is undefined (it evaluates to zoo or nan, e.g. a division by zero)",
                              self.text)
         return expr
+
+    def _component(self, op, name: str, count: int, index: tuple[sp.Integer, int] | None, position: int) -> sp.Integer:
+        """The ``[i]`` of a vector function (softmax(x1, x2, x3)[1]): required there, refused elsewhere."""
+        if not op.indexed:
+            raise ParseError(f"{name}(...) is a number, not a vector: it takes no [i]", self.text, index[1])
+        if index is None:
+            raise ParseError(f"{name} of several arguments is a vector: pick a component, e.g. {name}(x1, x2)[1] "
+                             "(counted from 1)", self.text, position)
+        value, at = index
+        if not 1 <= value <= count:
+            raise ParseError(f"{name}'s {op.params[0].name} [{value}] must be one of 1, …, {count} "
+                             f"(one per argument)", self.text, at)
+        return value
 
     def _check_param(self, op, name: str, value: sp.Expr | None, position: int) -> None:
         """A parameter argument: a number in its domain, or an expression where the record allows one."""

@@ -11,12 +11,14 @@ newline ends a step like ``;``.
     product  := sign* factor (('*' | '/') sign* factor)*   # a leading sign negates the product
     factor   := primary (('**' | '^') sign* factor)?       # right-assoc; -x**2 = -(x**2), x**-1
     sign     := '-' | '+'
-    primary  := NUMBER | NAME | NAME '(' [expr (',' expr)*] ')' | '(' expr ')'
+    primary  := NUMBER | NAME | NAME '(' [expr (',' expr)*] ')' ['[' INTEGER ']'] | '(' expr ')'
     NUMBER   := 12 | 0.5 | .5 | 1e-3 | 2.5E+2             # exact: integers and Rationals
     NAME     := [A-Za-z_][A-Za-z0-9_]*                   # pi, e, E are constants
 
 Callable names are the registry's function ops plus the aliases in ``_build``
-(``ln``, ``Abs``, ``Max``, ``Min``, ``Heaviside``, ``sigma``...). Juxtaposition
+(``ln``, ``Abs``, ``Max``, ``Min``, ``Heaviside``, ``sigma``...). A vector function picks its
+component with ``[i]``, counted from 1 as a course writes sᵢ: ``softmax(x1, x2, x3)[1]``,
+``log_softmax(...)[i]``, and ``cross_entropy(z1, z2, z3)[k]`` for target class k. Juxtaposition
 (``2x``, ``x y``) is refused, as are Python keywords and names starting ``__``.
 
 The command-line helpers :func:`parse_point` (``x=-2,y=1/3``) and
@@ -35,7 +37,7 @@ from symdl.parsing._build import (NAME, NUMBER, Builder, Cursor, check_depth, ch
                                   is_reserved, quote, symbol)
 
 _TOKEN = re.compile(rf"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<number>{NUMBER})"
-                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),=;])", re.ASCII)
+                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),=;\[\]])", re.ASCII)
 _VALUE = re.compile(rf"(?P<top>[+-]?{NUMBER})(?:/(?P<bottom>{NUMBER}))?", re.ASCII)
 _SPACE = " \t\r\n"
 
@@ -208,7 +210,21 @@ class _Parser(Cursor):
                 self._advance()
                 args.append(self._expr(depth + 1))
         self._close(opener)
-        return self.build.call(name.text, args, name.position)
+        index = self._component() if self._peek().text == "[" else None
+        return self.build.call(name.text, args, name.position, index)
+
+    def _component(self) -> tuple[sp.Integer, int]:
+        """``[i]`` after a vector function's call: a whole number, and where it was written."""
+        opener = self._advance()
+        token = self._advance()
+        if token.kind != "number" or not token.text.isdigit():
+            raise ParseError(f"expected a component number such as [1] after {quote('[')}, "
+                             f"found {quote(token.text or 'end of input')}", self.text, token.position)
+        closer = self._peek()
+        if closer.text != "]":
+            raise ParseError("unbalanced brackets: '[' is never closed", self.text, opener.position)
+        self._advance()
+        return self.build.number(token.text), token.position
 
     def _close(self, opener: Token) -> None:
         token = self._peek()
@@ -239,6 +255,9 @@ class _Parser(Cursor):
         message = f"unexpected {quote(token.text)}"
         if token.text == ")":
             message = "unbalanced parentheses: ')' has no matching '('"
+        elif token.text in ("[", "]"):
+            message = (f"unexpected character {quote(token.text)} (brackets only pick a vector function's "
+                       "component, as in softmax(x1, x2)[1])")
         elif token.text in ("=", ";") and not self.steps:
             message += " (named steps such as 'q = x + y; f = q*z' go through parse_steps)"
         return ParseError(message, self.text, token.position)
