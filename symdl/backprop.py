@@ -155,6 +155,11 @@ class Backprop:
         from symdl.printing.notebook import backprop_repr_html  # printers import this module
         return backprop_repr_html(self)
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter gets the circuit as SVG too (for front ends and exports that take an image)."""
+        from symdl.printing.notebook import circuit_mimebundle  # printers import this module
+        return circuit_mimebundle(self, include, exclude)
+
     def __repr__(self) -> str:
         gradients = ", ".join(f"{n}: {format_value(v)}" for n, v in self.gradients.items())
         return f"Backprop(value={format_value(self.value)}, gradients={{{gradients}}})"
