@@ -197,16 +197,41 @@ def document(*, title: Optional[str] = None, derivations: Iterable[Derivation] =
     if tikz is not None:
         body += ["\\section*{Circuit}", _fit_width(tikz.strip())]
     if backprop is not None:
-        g = backprop.graph
-        point = ", ".join(f"${_name(g, n)} = {tex_number(v)}$" for n, v in backprop.point.items())
-        body += ["\\section*{Backward pass}",
-                 f"\\[ {_name(g, backprop.output)} = {latex_of(g.graph['expression'])} \\]",
-                 f"at {point}.", backprop_tables(backprop)]
+        body += ["\\section*{Backward pass}", *_backprop_body(backprop)]
     for d in derivations:
-        body += [f"\\section*{{Derivative with respect to ${latex_of(d.wrt)}$}}",
-                 _equation(sp.Derivative(d.expression, d.wrt), d.result),
-                 derivation_fragment(d)]
+        body += [f"\\section*{{Derivative with respect to ${latex_of(d.wrt)}$}}", *_derivation_body(d)]
     return article(tex_escape(title) if title is not None else _math_title(derivations), body, tikz=tikz is not None)
+
+
+#: What a fragment's parts need from the preamble they are pasted into, named in its first line.
+DERIVATION_PACKAGES = ("amsmath", "amssymb")
+BACKPROP_PACKAGES = ("amsmath", "amssymb", "booktabs", "tikz")
+
+
+def fragment(*, derivation: Optional[Derivation] = None, backprop: Optional[Backprop] = None,
+             tikz: Optional[str] = None) -> str:
+    """The body of :func:`document` without the article around it, to paste into one's own notes: a
+    derivation's ``align*`` blocks, or a backward pass's formula, tables and ``tikzpicture``; the
+    first line, a comment, names the packages it needs."""
+    packages = DERIVATION_PACKAGES if backprop is None else BACKPROP_PACKAGES
+    body = [f"% symdl fragment: needs \\usepackage{{{','.join(packages)}}} in the preamble"]
+    if tikz is not None:
+        body.append(_fit_width(tikz.strip()))
+    if backprop is not None:
+        body += _backprop_body(backprop)
+    if derivation is not None:
+        body += _derivation_body(derivation)
+    return "\n".join(body) + "\n"
+
+
+def _backprop_body(r: Backprop) -> list[str]:
+    g = r.graph
+    point = ", ".join(f"${_name(g, n)} = {tex_number(v)}$" for n, v in r.point.items())
+    return [f"\\[ {_name(g, r.output)} = {latex_of(g.graph['expression'])} \\]", f"at {point}.", backprop_tables(r)]
+
+
+def _derivation_body(d: Derivation) -> list[str]:
+    return [_equation(sp.Derivative(d.expression, d.wrt), d.result), derivation_fragment(d)]
 
 
 def _math_title(derivations: list[Derivation]) -> str:
@@ -218,15 +243,22 @@ def _math_title(derivations: list[Derivation]) -> str:
     return f"${derivative}$" if _width(derivative) <= TITLE else f"The derivative with respect to ${latex_of(first.wrt)}$"
 
 
+#: XeLaTeX and LuaLaTeX start in Latin Modern (``lmr``), which has no OT1 shapes: without this line
+#: they substitute the upright medium shape for every other one, and headings lose their bold.
+SAME_FONTS_ON_EVERY_ENGINE = ("\\ifPDFTeX\\else\\renewcommand{\\rmdefault}{cmr}\\renewcommand{\\sfdefault}{cmss}"
+                              "\\renewcommand{\\ttdefault}{cmtt}\\fontfamily{cmr}\\usepackage[OT1]{fontenc}\\fi")
+
+
 def article(title: str, body: Iterable[str], *, tikz: bool = False) -> str:
     """The ``article`` around already-safe LaTeX parts (the title too: pass text through
     :func:`tex_escape`). The parts are ASCII (:func:`tex_escape` writes
     every other character as a command), so pdflatex, xelatex and lualatex all compile it; the fonts
-    are Computer Modern's Type 1 outlines (OT1: with T1 and no cm-super, TeX would embed bitmaps)."""
+    are Computer Modern's Type 1 outlines (OT1: with T1 and no cm-super, TeX would embed bitmaps)
+    on every engine (:data:`SAME_FONTS_ON_EVERY_ENGINE`)."""
     text = "\n".join(body)
     packages = ["amsmath", "amssymb", "booktabs", "xcolor"] + (["tikz"] if tikz else [])
-    preamble = ["\\documentclass[11pt]{article}", *(f"\\usepackage{{{p}}}" for p in packages),
-                *(["\\newsavebox{\\symdlcircuit}"] if tikz else []),
+    preamble = ["\\documentclass[11pt]{article}", "\\usepackage{iftex}", SAME_FONTS_ON_EVERY_ENGINE,
+                *(f"\\usepackage{{{p}}}" for p in packages),
                 "\\allowdisplaybreaks", f"\\title{{{title}}}", "\\author{}", "\\date{}"]
     return "\n".join([*preamble, "\\begin{document}", "\\maketitle", text, "\\end{document}", ""])
 
@@ -317,7 +349,9 @@ def _statement(work) -> str:
 
 
 def _fit_width(picture: str) -> str:
-    """The picture centred, shrunk to the text width only if it is wider (a small circuit keeps its size)."""
-    return ("\\begin{center}\n\\sbox{\\symdlcircuit}{%\n" + picture + "%\n}\n"
+    """The picture centred, shrunk to the text width only if it is wider (a small circuit keeps its size);
+    the box it is measured in is declared the first time, so the block pastes anywhere."""
+    return ("\\begin{center}\n\\ifdefined\\symdlcircuit\\else\\newsavebox{\\symdlcircuit}\\fi\n"
+            "\\sbox{\\symdlcircuit}{%\n" + picture + "%\n}\n"
             "\\ifdim\\wd\\symdlcircuit>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox{\\symdlcircuit}}"
             "\\else\\usebox{\\symdlcircuit}\\fi\n\\end{center}")
