@@ -206,3 +206,43 @@ def test_fragment_compiles_pasted_into_a_bare_article(tmp_path, case):
     log = (tmp_path / "pasted.log").read_text(errors="replace")
     overfull = [float(p) for p in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
     assert all(p <= 1.0 for p in overfull), overfull
+
+
+def _every_kind_of_document() -> dict[str, str]:
+    """One of each document symdl writes: a worksheet with its circuit, an exercise sheet of a tensor
+    network, a backward pass with TikZ and a derivation, a hostile one."""
+    from pathlib import Path
+
+    from symdl.printing import exports
+    from symdl.printing.tikz import tikz
+    from symdl.worksheet import check, load, solve
+    from symdl.worksheet.variants import variants
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    neuron = solve(load(str(examples / "sigmoid_neuron.toml")))
+    mlp = load(str(examples / "mlp_four_input.toml"))
+    backward = lecture()
+    return {"worksheet": exports.worksheet_files(neuron, check(neuron))["tex"],
+            "exercise": exports.exercise_files(mlp.title, variants(mlp, 5, 1))["questions.tex"],
+            "backprop": document(title="Lecture 4", backprop=backward, tikz=tikz(backward),
+                                 derivations=[symdl.derive("tanh(x)", "x")]),
+            "hostile": hostile_document()}
+
+
+@pytest.mark.parametrize("engine", ["pdflatex", "xelatex", "lualatex"])
+def test_every_kind_of_document_compiles_on_every_engine(tmp_path, engine):
+    """Each TeX engine compiles every kind of document, with bold headings and only outline fonts
+    (an itemize bullet or a subscript digit in a note once came out as a Type 3 bitmap or a boxed ?)."""
+    if shutil.which(engine) is None:
+        pytest.skip(f"{engine} is not installed (Debian's texlive-xetex has xelatex, texlive-luatex lualatex's fonts)")
+    for kind, tex in _every_kind_of_document().items():
+        (tmp_path / f"{kind}.tex").write_text(tex, encoding="ascii")
+        run = subprocess.run([engine, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", f"{kind}.tex"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        assert run.returncode == 0, (kind, run.stdout[-3000:])
+        log = (tmp_path / f"{kind}.log").read_text(errors="replace")
+        assert "Font Warning" not in log, kind
+        assert "\\fbox{?}" not in tex or kind == "hostile", kind  # every character of symdl's own text is known
+        if shutil.which("pdffonts"):
+            fonts = subprocess.run(["pdffonts", f"{kind}.pdf"], cwd=tmp_path, capture_output=True, text=True).stdout
+            assert {re.split(r"\s{2,}", line)[1] for line in fonts.splitlines()[2:]} <= OUTLINE_FONTS, (kind, fonts)

@@ -259,6 +259,7 @@ def article(title: str, body: Iterable[str], *, tikz: bool = False) -> str:
     packages = ["amsmath", "amssymb", "booktabs", "xcolor"] + (["tikz"] if tikz else [])
     preamble = ["\\documentclass[11pt]{article}", "\\usepackage{iftex}", SAME_FONTS_ON_EVERY_ENGINE,
                 *(f"\\usepackage{{{p}}}" for p in packages),
+                "\\renewcommand{\\labelitemi}{\\ensuremath{\\bullet}}",  # OT1's \\textbullet is a bitmap (TS1)
                 "\\allowdisplaybreaks", f"\\title{{{title}}}", "\\author{}", "\\date{}"]
     return "\n".join([*preamble, "\\begin{document}", "\\maketitle", text, "\\end{document}", ""])
 

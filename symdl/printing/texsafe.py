@@ -59,7 +59,11 @@ _UNICODE = {
     "θ": r"\ensuremath{\theta}", "λ": r"\ensuremath{\lambda}", "μ": r"\ensuremath{\mu}",
     "π": r"\ensuremath{\pi}", "σ": r"\ensuremath{\sigma}", "τ": r"\ensuremath{\tau}",
     "φ": r"\ensuremath{\varphi}", "ω": r"\ensuremath{\omega}", "Σ": r"\ensuremath{\Sigma}",
-    "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}",
+    "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}", "⊙": r"\ensuremath{\odot}",
+    "✓": r"\ensuremath{\surd}", "✗": r"\ensuremath{\times}",  # a verdict's mark, in the base fonts
+    "ᵀ": r"\ensuremath{^{\top}}", "⁺": r"\ensuremath{^{+}}", "⁽": r"\ensuremath{^{(}}", "⁾": r"\ensuremath{^{)}}",
+    **{chr(0x2080 + d): rf"\ensuremath{{_{{{d}}}}}" for d in range(10)},  # ₀ … ₉
+    **{s: rf"\ensuremath{{^{{{d}}}}}" for d, s in zip(range(4, 10), "⁴⁵⁶⁷⁸⁹")},
 }
 _UNKNOWN_CHARACTER = r"\fbox{?}"
 _LATIN1_LETTER = re.compile(r"[À-ÖØ-öø-ÿ]")
