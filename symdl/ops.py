@@ -14,7 +14,7 @@ the record (:mod:`symdl.sympy_function`). Adding an op means adding one
 parsers and the printers only ever look ops up.
 
 Some gates carry a constant folded into them, as lecture circuits draw them
-(``*-1``, ``+1``, ``×2``, ``x²``), or a numeric parameter (leaky_relu's slope):
+(``×(−1)``, ``+1``, ``×2``, ``x²``), or a numeric parameter (leaky_relu's slope):
 ``const`` is that number, else ``None``. A parameter given as an expression
 instead (a learnable slope, PReLU) is one more input of the gate.
 """
@@ -255,7 +255,7 @@ register(Op("sub", lambda a, c: a[0] - a[1], lambda o, a, c: (S.One, S.NegativeO
             slips=(Slip("the subtracted input's local gradient is −1, not +1",
                         local=lambda o, a, c: (S.One, S.One)),)))
 register(Op("neg", lambda a, c: -a[0], lambda o, a, c: (S.NegativeOne,),
-            "*-1", "-{0}", "Negation flips the sign of the gradient.",
+            "×(−1)", "-{0}", "Negation flips the sign of the gradient.",
             lambda x, const=None: -x,
             slips=(Slip("negation's local gradient is −1: the sign was dropped",
                         local=lambda o, a, c: (S.One,)),)))
