@@ -262,6 +262,34 @@ def test_circuit_labels_stay_legible_at_1280_px(tmp_path, page):
     assert measured["count"] > 5 and measured["smallest"] >= 9, measured
 
 
+_MEASURE_GAPS = """<script>
+addEventListener("load", () => {
+  const gaps = [];
+  for (const cell of document.querySelectorAll("table.nodes td")) {
+    const boxes = [...cell.querySelectorAll(":scope > div > math")].map(m => m.getBoundingClientRect());
+    for (let i = 1; i < boxes.length; i++) gaps.push(boxes[i].top - boxes[i - 1].bottom);
+  }
+  const out = document.createElement("pre");
+  out.id = "measured";
+  out.textContent = JSON.stringify({count: gaps.length, smallest: Math.min(...gaps)});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def test_stacked_fractions_in_a_node_table_do_not_touch(tmp_path):
+    """A gate's local gradients sit one above the other in one cell; the denominator of one and the
+    numerator of the next are at least 4 CSS px apart (measured in Chromium)."""
+    browser = chromium()
+    copy = tmp_path / "page.html"
+    copy.write_text(_neuron_page().replace("</body>", _MEASURE_GAPS + "</body>"), encoding="utf-8")
+    done = headless(browser, tmp_path / "profile", "--window-size=1280,1000", "--dump-dom", copy.as_uri())
+    found = re.search(r'<pre id="measured">([^<]*)</pre>', done.stdout)
+    assert found, done.stdout[-2000:] + done.stderr[-2000:]
+    measured = json.loads(found.group(1))
+    assert measured["count"] >= 4 and measured["smallest"] >= 4, measured  # four two-input gates
+
+
 def test_no_number_in_a_page_is_written_with_a_hyphen():
     """Every negative number of a node table, a worked step or a point is written with U+2212."""
     from symdl.worksheet import load, solve

@@ -266,6 +266,11 @@ def backprop_section(r: Backprop) -> str:
             f"{node_table(r)}\n</section>")
 
 
+# Between two fractions stacked in one cell, so that they do not touch; inline, since a notebook
+# cell has no stylesheet.
+_STACKED = ' style="margin-top: .5rem"'
+
+
 def node_table(r: Backprop) -> str:
     """Node, op, value, local gradients (symbolic = evaluated) and global gradient, forward order."""
     rows = []
@@ -273,7 +278,8 @@ def node_table(r: Backprop) -> str:
         data = r.graph.nodes[node]
         if data["kind"] == "op":
             op = _text(ops.gate(data).label(data["const"]))
-            local = "".join(f"<div>{_local(r, u, node)}</div>" for u in dict.fromkeys(data["inputs"]))
+            local = "".join(f"<div{_STACKED if i else ''}>{_local(r, u, node)}</div>"
+                            for i, u in enumerate(dict.fromkeys(data["inputs"])))
         else:
             op, local = data["kind"], ""
         rows.append(f"<tr><td>{_inline(_name(r, node))}</td><td>{op}</td>"
