@@ -246,3 +246,15 @@ def test_every_kind_of_document_compiles_on_every_engine(tmp_path, engine):
         if shutil.which("pdffonts"):
             fonts = subprocess.run(["pdffonts", f"{kind}.pdf"], cwd=tmp_path, capture_output=True, text=True).stdout
             assert {re.split(r"\s{2,}", line)[1] for line in fonts.splitlines()[2:]} <= OUTLINE_FONTS, (kind, fonts)
+
+
+def test_names_and_steps_typeset_as_mathematics():
+    """A name of several letters is one upright word (``pm`` is not p·m), the step is H(x) as in the
+    text and HTML printers, and a derivative problem's f(x) and df/dx are not text."""
+    from symdl.printing.latex import quantity_name
+    from symdl.printing.texsafe import latex_of
+
+    assert latex_of(2 * sp.Symbol("pm")) == "2 \\mathrm{pm}" and latex_of(sp.Symbol("w0")) == "w_{0}"
+    assert latex_of(sp.Symbol("alpha")) == "\\alpha" and latex_of(sp.tanh(sp.Symbol("x")) ** 2).startswith("\\tanh^{2}")
+    assert latex_of(sp.Heaviside(sp.Symbol("w") - sp.Symbol("z"))) == "H\\left(w - z\\right)"
+    assert quantity_name("f(x)") == "f\\left(x\\right)" and quantity_name("d/dx") == "\\frac{df}{dx}"

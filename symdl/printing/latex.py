@@ -266,11 +266,15 @@ def article(title: str, body: Iterable[str], *, tikz: bool = False) -> str:
 
 # --- worksheets ------------------------------------------------------------------------------------
 def quantity_name(key: str) -> str:
-    """``df/dx`` as a fraction of partials, ``s`` as the symbol s; a key with a note keeps it as text."""
+    """``df/dx`` as a fraction of partials, ``d/dx`` as df/dx, ``f(x)`` as the function, ``s`` as the
+    symbol s; a key with a note keeps it as text."""
     key, _, note = key.partition(" (")
     suffix = f"\\ \\text{{({tex_escape(note)}}}" if note else ""
-    if key.startswith("d/d"):
-        return f"\\frac{{d}}{{d{latex_of(symbol(key[3:]))}}}{suffix}"
+    if key.startswith("d/d"):  # a derivative problem's derivative of f, the function it names f(x)
+        return f"\\frac{{df}}{{d{latex_of(symbol(key[3:]))}}}{suffix}"
+    applied = re.fullmatch(r"([A-Za-z]\w*)\((\w+)\)", key)
+    if applied:  # f(x): the function, not a name with parentheses in it
+        return f"{latex_of(symbol(applied.group(1)))}\\left({latex_of(symbol(applied.group(2)))}\\right){suffix}"
     if key.startswith("d") and "/d" in key:
         top, bottom = key[1:].split("/d", 1)
         return f"\\frac{{\\partial {latex_of(symbol(top))}}}{{\\partial {latex_of(symbol(bottom))}}}{suffix}"
