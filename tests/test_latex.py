@@ -258,3 +258,14 @@ def test_names_and_steps_typeset_as_mathematics():
     assert latex_of(sp.Symbol("alpha")) == "\\alpha" and latex_of(sp.tanh(sp.Symbol("x")) ** 2).startswith("\\tanh^{2}")
     assert latex_of(sp.Heaviside(sp.Symbol("w") - sp.Symbol("z"))) == "H\\left(w - z\\right)"
     assert quantity_name("f(x)") == "f\\left(x\\right)" and quantity_name("d/dx") == "\\frac{df}{dx}"
+
+
+def test_worked_steps_print_no_raw_arrays():
+    """A tensor sheet's worked steps are matrices, never NumPy's text (``[[[0., 0.], …]]]``)."""
+    from pathlib import Path
+
+    from symdl.printing.latex import worksheet_steps
+    from symdl.worksheet import load, solve
+
+    steps = worksheet_steps(solve(load(str(Path(__file__).resolve().parent.parent / "examples" / "mlp_four_input.toml"))))
+    assert "\\begin{bmatrix}" in steps and "[[" not in steps and "0.," not in steps

@@ -206,3 +206,18 @@ def test_every_quantity_is_its_own_step_at_the_sheet_numbers(solution):
             continue
         again = np.asarray(q.recompute({d: values[d] for d in q.depends}), dtype=float)
         np.testing.assert_allclose(again, np.asarray(q.value, dtype=float), rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+def test_gallery_titles_are_textbook_notation():
+    """A derivative page's title, and its link on the index, read d/dx LeakyReLU(x, 1/5), not code:
+    no ``*``, ``**``, ``_`` or hyphen for minus."""
+    from symdl import gallery
+
+    titles = [title for _, _, entries in gallery._index_groups([]) for title, _ in entries]
+    for slug, source in gallery.SEED_DERIVATIVES:
+        page = gallery._derivation_files(slug, source)[f"{slug}.html"]
+        titles.append(re.search(r"<h1>(.*?)</h1>", page).group(1))
+    derivatives = [t for t in titles if t.startswith("d/dx")]
+    assert len(derivatives) == 2 * len(gallery.SEED_DERIVATIVES)
+    for title in derivatives:
+        assert not re.search(r"\*|_|-", title), title

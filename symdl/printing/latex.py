@@ -289,8 +289,8 @@ def worksheet_steps(solution) -> str:
     """Every worked quantity: name = formula = value, one aligned line each."""
     lines = []
     for q in solution.quantities.values():
-        if q.kind == "given":
-            continue
+        if q.kind == "given" or (q.kind == "local" and np.ndim(q.value) > 2):
+            continue  # a matrix op's Jacobian is a 3-D array: a claim may name it, printed it helps no one
         shown = q.expr is not None and not q.expr.is_Number and not isinstance(q.value, sp.Basic)
         formula = f"{latex_of(q.expr)} = " if shown else ""
         lines.append(f"{quantity_name(q.key)} &= {formula}{_quantity_value(q.value)}")
