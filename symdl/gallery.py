@@ -17,12 +17,13 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 import sympy as sp
 
-from symdl import plots, terminal, worksheet
+from symdl import examples as bundled, plots, terminal, worksheet
 from symdl.backprop import backprop
 from symdl.derive import derive
 from symdl.files import write_all
 from symdl.parsing import parse, parse_steps, symbol
-from symdl.nn import dense, perceptron, seed_conv, seed_sequence
+from symdl.examples import seed_conv, seed_dense, seed_sequence
+from symdl.nn import perceptron
 from symdl.printing import exports, html, rendering
 from symdl.printing.text import text
 
@@ -67,17 +68,7 @@ PLOTS = (("activations", "Activations and their derivatives", plots.activations_
           perceptron.decision_boundary_svg))
 
 
-def _four_input_mlp() -> seed_sequence.SeedExample:
-    net, loss = dense.seed_four_input_mlp()
-    net.backward(loss)
-    remarks = ("Each hidden pre-activation is 0.1·(−2.4 + 1.2 − 0.8 + 1.1) = −0.09; the notes write 0.06 "
-               "(the third term is −0.08, not +0.08), then ReLU(0.09) and Z₃ = −0.9.",
-               "So every ReLU outputs 0, the logits are 0 and the softmax is (½, ½); with cross-entropy "
-               "against class 0 only the output bias receives a gradient, (−½, ½): a dead layer.")
-    return seed_sequence.SeedExample("MLP with four inputs", {}, {}, remarks, net)
-
-
-NETWORKS = (("mlp_four_input", _four_input_mlp), ("rnn", seed_sequence.seed_rnn), ("lstm", seed_sequence.seed_lstm),
+NETWORKS = (("mlp_four_input", seed_dense.seed_mlp), ("rnn", seed_sequence.seed_rnn), ("lstm", seed_sequence.seed_lstm),
             ("bahdanau_attention", seed_sequence.seed_bahdanau),
             ("self_attention", seed_sequence.seed_self_attention))
 CONV_EXAMPLES = (("edge_detection", seed_conv.seed_edge_detection),
@@ -88,11 +79,13 @@ CONV_EXAMPLES = (("edge_detection", seed_conv.seed_edge_detection),
 
 
 Step = Callable[[], dict[str, str | bytes]]  # one example: computes its files, by name
+BUNDLED = bundled.folder()  # the problem files that ship with symdl
 
 
-def build_gallery(examples: Optional[Path] = None) -> dict[str, str | bytes]:
-    """Every file of the gallery, by name, computed in memory (nothing written yet); with
-    ``examples``, each problem file there solved and checked under ``worksheets/``.
+def build_gallery(examples: Optional[str | Path] = BUNDLED) -> dict[str, str | bytes]:
+    """Every file of the gallery, by name, computed in memory (nothing written yet), with each
+    problem file in ``examples`` (the bundled ones by default; None for none) solved and checked
+    under ``worksheets/``.
     Diagrams use the embedded Graphviz, so the files are the same on every machine."""
     with rendering.embedded_only():
         return _compute(_steps(_problem_files(examples)))
@@ -102,7 +95,7 @@ def _compute(steps: Iterable[Step]) -> dict[str, str | bytes]:
     return {name: content for produce in steps for name, content in produce().items()}
 
 
-def stream_gallery(out: str | Path = "figures", examples: Optional[str | Path] = None) -> Iterator[Path]:
+def stream_gallery(out: str | Path = "figures", examples: Optional[str | Path] = BUNDLED) -> Iterator[Path]:
     """Solve every seed example (and every problem file in ``examples``), with a progress bar on a
     terminal's stderr, then write all its files or none (a half-regenerated gallery would mix two
     versions) and yield each path; ``out`` and its ``worksheets/`` are created if missing (``out``'s
@@ -114,7 +107,7 @@ def stream_gallery(out: str | Path = "figures", examples: Optional[str | Path] =
                          create=[out, out / "worksheets"] if problem_files else [out])
 
 
-def write_gallery(out: str | Path = "figures", examples: Optional[str | Path] = None) -> list[Path]:
+def write_gallery(out: str | Path = "figures", examples: Optional[str | Path] = BUNDLED) -> list[Path]:
     """The whole gallery written (see :func:`stream_gallery`); the paths, in order."""
     return list(stream_gallery(out, examples))
 
@@ -211,8 +204,8 @@ def _index_groups(problem_files: list[Path]):
     sheets = [(path.stem.replace("_", " "), f"worksheets/{path.stem}.html") for path in problem_files]
     sheets += [("every claim of the notes, checked (text)", "worksheets/check.txt")] if problem_files else []
     return [
-        ("Worksheets", "Each exercise of the notes as a problem file (examples/), solved step by step, "
-                       "with the student's own numbers graded.", sheets),
+        ("Worksheets", "Each exercise of the notes as a problem file bundled with symdl (listed by "
+                       "symdl examples), solved step by step, with the student's own numbers graded.", sheets),
         ("Computational graphs", "Forward values, local and global gradients; each also as SVG, TikZ, "
                                  "LaTeX, JSON and text beside the HTML page.", circuits),
         ("Networks", "Tensor-valued graphs of the seed's networks, with the notes' slips named.", networks),

@@ -90,11 +90,12 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(args, tmp_path):
 
 
 def test_gallery_writes_the_seed_examples(tmp_path):
-    done = run("gallery", "--out", str(tmp_path / "figs"))
+    done = run("gallery", "--out", "figs", cwd=tmp_path)  # no examples/ here: the bundled ones are used
     assert done.returncode == 0, done.stderr
     exploding = json.loads((tmp_path / "figs" / "exploding_relu_chain.json").read_text())
     assert exploding["gradients"]["x"] == 15500.0 and exploding["value"] == 7688.0
     assert (tmp_path / "figs" / "index.html").exists()
+    assert (tmp_path / "figs" / "worksheets" / "sigmoid_neuron.html").exists()
 
 
 def test_backprop_writes_requested_files(tmp_path):
@@ -128,3 +129,10 @@ def test_an_unwritable_output_path_is_a_one_line_error(tmp_path):
     done = run("backprop", "x*y", "--at", "x=1,y=2", "--svg", str(blocker / "c.svg"))
     assert done.returncode == 2 and "cannot write" in done.stderr and "Traceback" not in done.stderr
     assert blocker.read_text() == "not a directory"
+
+
+def test_every_subcommand_has_one_handler():
+    """The parser (symdl/cli/parser.py) and the handlers (symdl/cli/commands.py) name the same commands."""
+    from symdl.cli.commands import HANDLERS
+    from symdl.cli.parser import build_parser, subcommands
+    assert set(HANDLERS) == set(subcommands(build_parser())) and "examples" in HANDLERS

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
-from symdl import cli, terminal
+from symdl import cli, examples as bundled, terminal
+from symdl.cli.parser import build_parser, subcommands
 from symdl.gallery import stream_gallery
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +82,7 @@ def test_dash_reads_the_expression_from_stdin():
 
 
 def test_dash_reads_a_problem_file_from_stdin():
-    text = (ROOT / "examples" / "add_after_mul.toml").read_text()
+    text = bundled.path("add_after_mul").read_text()
     done = run("check", "-", "--json", stdin=text)
     assert done.returncode == 1  # the notes' df/dx = 0 is wrong: an add gate passes the gradient, 1
     (report,) = json.loads(done.stdout)
@@ -113,7 +114,7 @@ def test_an_expression_may_start_with_a_minus():
 
 
 @pytest.mark.parametrize("argv", [["backprop", "x*y", "--at", "x=1,y=2"], ["--help"], ["derive", "--help"],
-                                  ["check", "examples/add_after_mul.toml"]])
+                                  ["check", "add_after_mul"]])
 def test_a_closed_pipe_ends_quietly(argv):
     reader = subprocess.Popen([sys.executable, "-m", "symdl", *argv], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
@@ -206,8 +207,8 @@ def test_an_interrupt_is_exit_130(monkeypatch, capsys):
 
 
 def test_every_command_and_option_has_help_with_an_example():
-    parser = cli._parser()
-    commands = cli._subcommands(parser)
+    parser = build_parser()
+    commands = subcommands(parser)
     assert {"backprop", "derive", "kernel", "gradcheck", "solve", "check", "exercise", "gallery",
             "completion"} <= set(commands)
     for name, command in commands.items():
@@ -253,16 +254,16 @@ def run_on_a_terminal(*args: str) -> tuple[int, str, str]:
 
 
 def test_progress_on_a_terminal_and_not_on_a_pipe():
-    files = ("examples/add_after_mul.toml", "examples/sigmoid_neuron.toml")
+    files = ("add_after_mul", "sigmoid_neuron")
     status, stdout, terminal_text = run_on_a_terminal("check", *files)
     assert status == 1 and "symdl: solving" in terminal_text and "/2 " in terminal_text
     assert "symdl: solving" not in stdout
     piped = run("check", *files)
     assert piped.returncode == 1 and piped.stderr == "" and piped.stdout == stdout
-    status, _, terminal_text = run_on_a_terminal("exercise", "examples/sigmoid_neuron.toml", "--seed", "1",
+    status, _, terminal_text = run_on_a_terminal("exercise", "sigmoid_neuron", "--seed", "1",
                                                  "--count", "3")
     assert status == 0 and "symdl exercise" in terminal_text and "/3 " in terminal_text
-    assert run("exercise", "examples/sigmoid_neuron.toml", "--seed", "1", "--count", "3").stderr == ""
+    assert run("exercise", "sigmoid_neuron", "--seed", "1", "--count", "3").stderr == ""
 
 
 class _Terminal:

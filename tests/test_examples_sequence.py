@@ -9,15 +9,15 @@ slip — a word of it.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from symdl import examples as bundled
 from symdl.cli import main
 from symdl.worksheet import check, load, loads, solve
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = bundled.folder()
 FILES = ["rnn.toml", "lstm.toml", "bahdanau_attention.toml", "self_attention.toml", "positional_encoding.toml"]
 
 
@@ -76,8 +76,8 @@ def test_each_file_solves_and_check_exits_1(name, capsys):
 
 
 def test_the_files_use_the_notes_data_as_seed_sequence_reads_it():
-    """Two transcriptions of the same notes must agree: symdl.nn.seed_sequence and these files."""
-    from symdl.nn import seed_sequence as seed
+    """Two transcriptions of the same notes must agree: symdl.examples.seed_sequence and these files."""
+    from symdl.examples import seed_sequence as seed
 
     rnn = load(EXAMPLES / "rnn.toml").spec
     for name in ("W_xh", "W_hh", "W_yh"):

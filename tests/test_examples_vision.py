@@ -1,6 +1,6 @@
 """The seed notes' MLP, perceptron, batch-norm and convolution exercises as problem files.
 
-For each file in examples/: it loads, ``solve`` works it, its quantities equal numbers
+For each bundled problem file (symdl/examples/): it loads, ``solve`` works it, its quantities equal numbers
 computed here in plain NumPy (a hand-rolled cross-correlation loop, np.mean, the size
 formula …, never symdl's own output), and ``check`` flags exactly the notes' known slips
 among the student's claims and accepts the rest.
@@ -8,15 +8,15 @@ among the student's claims and accepts the rest.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from symdl import examples as bundled
 from symdl.worksheet import check, load, solve
 from symdl.worksheet.variants import variants
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = bundled.folder()
 FILES = ["mlp_four_input", "perceptron_and", "perceptron_or", "perceptron_xor_two_layers", "batch_norm",
          "convolution_edge", "strided_convolution", "max_pooling", "conv_output_sizes", "parameter_count",
          "bottleneck_cost"]

@@ -18,10 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from symdl import examples as bundled
 from symdl.files import OutputError, write_all
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "add_after_mul.toml"
+EXAMPLE = bundled.path("add_after_mul")
 SIZE = 200 * 2**20  # large enough that the kill lands while the temporary file is still being written
 OLD = bytes(range(256)) * 4096  # 1 MiB the old file holds
 WRITER = "import sys; from symdl.files import write_all; write_all([(sys.argv[1], b'n' * int(sys.argv[2]))])"

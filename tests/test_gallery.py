@@ -48,9 +48,9 @@ def test_gallery_diagrams_come_from_the_embedded_graphviz_on_every_machine():
 
 
 def test_worksheets_are_solved_and_checked_into_the_gallery():
-    from pathlib import Path
+    from symdl import examples as bundled
 
-    examples = Path(__file__).resolve().parent.parent / "examples"
+    examples = bundled.folder()
     files = build_gallery(examples)
     stems = [p.stem for p in examples.glob("*.toml")]
     assert stems and all(f"worksheets/{stem}.html" in files for stem in stems)

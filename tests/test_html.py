@@ -22,6 +22,7 @@ import pytest
 import sympy as sp
 
 import symdl
+from symdl import examples as bundled
 from symdl.printing.html import inline_svg, mathml, node_table, report, solution_sections
 from symdl.printing.notebook import backprop_repr_html
 
@@ -241,7 +242,7 @@ def _worksheet_page(name: str):
     def page() -> str:
         from symdl.printing import exports
         from symdl.worksheet import check, load, solve
-        solution = solve(load(Path(__file__).resolve().parent.parent / "examples" / f"{name}.toml"))
+        solution = solve(load(bundled.path(name)))
         return exports.WORKSHEET["html"](solution, check(solution))
     return page
 
@@ -296,7 +297,7 @@ def test_no_number_in_a_page_is_written_with_a_hyphen():
 
     neuron = backprop_repr_html(symdl.backprop("1/(1 + exp(-(w0*x0 + w1*x1 + w2)))",
                                                at={"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}))
-    sheet = "".join(solution_sections(solve(load("examples/mlp_four_input.toml"))))
+    sheet = "".join(solution_sections(solve(load(bundled.path("mlp_four_input")))))
     for page in (neuron, sheet):
         numbers = re.findall(r'<td class="num">(.*?)</td>|<mn>(.*?)</mn>', page)
         shown = [n for pair in numbers for n in pair if n]

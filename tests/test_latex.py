@@ -211,16 +211,14 @@ def test_fragment_compiles_pasted_into_a_bare_article(tmp_path, case):
 def _every_kind_of_document() -> dict[str, str]:
     """One of each document symdl writes: a worksheet with its circuit, an exercise sheet of a tensor
     network, a backward pass with TikZ and a derivation, a hostile one."""
-    from pathlib import Path
-
+    from symdl import examples
     from symdl.printing import exports
     from symdl.printing.tikz import tikz
     from symdl.worksheet import check, load, solve
     from symdl.worksheet.variants import variants
 
-    examples = Path(__file__).resolve().parent.parent / "examples"
-    neuron = solve(load(str(examples / "sigmoid_neuron.toml")))
-    mlp = load(str(examples / "mlp_four_input.toml"))
+    neuron = solve(load(examples.path("sigmoid_neuron")))
+    mlp = load(examples.path("mlp_four_input"))
     backward = lecture()
     return {"worksheet": exports.worksheet_files(neuron, check(neuron))["tex"],
             "exercise": exports.exercise_files(mlp.title, variants(mlp, 5, 1))["questions.tex"],
@@ -262,10 +260,9 @@ def test_names_and_steps_typeset_as_mathematics():
 
 def test_worked_steps_print_no_raw_arrays():
     """A tensor sheet's worked steps are matrices, never NumPy's text (``[[[0., 0.], …]]]``)."""
-    from pathlib import Path
-
+    from symdl import examples
     from symdl.printing.latex import worksheet_steps
     from symdl.worksheet import load, solve
 
-    steps = worksheet_steps(solve(load(str(Path(__file__).resolve().parent.parent / "examples" / "mlp_four_input.toml"))))
+    steps = worksheet_steps(solve(load(examples.path("mlp_four_input"))))
     assert "\\begin{bmatrix}" in steps and "[[" not in steps and "0.," not in steps

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from symdl.nn.attention import (MultiheadAttention, additive_alignment, attend, causal_mask, dot_alignment,
                                 positional_encoding, scaled_dot_product_attention, self_attention)
-from symdl.nn.seed_sequence import seed_bahdanau, seed_positional_encoding, seed_self_attention
+from symdl.examples.seed_sequence import seed_bahdanau, seed_positional_encoding, seed_self_attention
 from symdl.tensor.network import Network
 
 from network_checks import finite_difference_check

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from symdl.errors import SymdlError
-from symdl.nn import seed_conv
+from symdl.examples import seed_conv
 from symdl.nn.conv import AvgPool2d, BatchNorm1d, Conv2d, MaxPool2d, residual_block
 from symdl.printing import rendering
 from symdl.tensor.conv import conv2d_multiplies, conv2d_parameter_count, conv_output_size, same_padding

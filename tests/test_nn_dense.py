@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from symdl.nn import MLP, Linear, init, perceptron, seed_four_input_mlp, xor_is_not_linearly_separable
-from symdl.nn.perceptron import AND, OR, SEED_AND, SEED_OR, SEED_XOR_NETWORK, TRUTH_TABLES, XOR_NETWORK
+from symdl.examples.seed_dense import SEED_AND, SEED_OR, SEED_XOR_NETWORK, seed_four_input_mlp
+from symdl.examples.symmetry import zero_init_symmetry
+from symdl.nn import MLP, Linear, init, perceptron, xor_is_not_linearly_separable
+from symdl.nn.perceptron import AND, OR, TRUTH_TABLES, XOR_NETWORK
 from symdl.tensor.network import Network
 
 ACTIVATIONS = {
@@ -196,7 +198,7 @@ def test_linear_uses_its_init_and_seed():
 
 @pytest.mark.parametrize("value", [0.0, 0.3])
 def test_equal_initialisation_keeps_hidden_units_identical(value):
-    report = init.zero_init_symmetry(value=value, steps=3)
+    report = zero_init_symmetry(value=value, steps=3)
     assert report.units_identical
     assert len(report.hidden) == 3
     if value == 0.0:

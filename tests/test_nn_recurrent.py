@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from symdl.nn.recurrent import (GATES, LSTMCell, RNNCell, jacobian_product_norms, lstm_unroll, rnn_unroll,
                                 vanishing_exploding)
-from symdl.nn.seed_sequence import seed_lstm, seed_rnn
+from symdl.examples.seed_sequence import seed_lstm, seed_rnn
 from symdl.tensor.network import Network
 
 from network_checks import finite_difference_check

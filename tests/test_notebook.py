@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from symdl import examples as bundled
 from symdl.derive import derive
 from symdl.parsing import parse
 from symdl.worksheet import check, load, solve
@@ -28,12 +29,13 @@ MAX_REPR = 300
 SETUP = """
 from symdl.backprop import backprop
 from symdl.derive import derive
-from symdl.gallery import _four_input_mlp
+from symdl import examples as bundled
+from symdl.examples.seed_dense import seed_mlp
 from symdl.gradcheck import gradcheck
 from symdl.kernels import kernel
 from symdl.parsing import parse
 from symdl.worksheet import check, load, solve
-solution = solve(load("examples/sigmoid_neuron.toml"))
+solution = solve(load(bundled.path("sigmoid_neuron")))
 """
 
 # (cell, what its HTML must contain: a piece only that object's printer writes)
@@ -41,7 +43,7 @@ CELLS = {
     "solution": ("solution", ["<h2>Worked steps</h2>", "<svg", "A two-input sigmoid neuron"]),
     "report": ("check(solution)", ["The claims, checked", "✗", "claims wrong"]),
     "gradcheck": ("gradcheck('tanh(x)*y', points=3, seed=1)", ["central difference", "<td>pass</td>", "6 checks"]),
-    "network": ("_four_input_mlp().network", ["<svg", '<table class="nodes">', "fc1.weight"]),
+    "network": ("seed_mlp().network", ["<svg", '<table class="nodes">', "fc1.weight"]),
     "backprop": ("backprop('(x + y)*z', at={'x': -2, 'y': 5, 'z': -4})", ["<svg", '<table class="nodes">']),
     "kernel": ("kernel('sigmoid(x)*y')", ["<pre>", "def kernel(x, y):", "kernel(x, y) → (value, {∂/∂x, ∂/∂y})"]),
     "derivation": ("derive(parse('tanh(x)'), parse('x'))", ["<details", "Derivative with respect to"]),
@@ -130,7 +132,7 @@ def test_a_long_expression_is_cut_in_the_repr():
 
 
 def test_html_escapes_the_problem_title(tmp_path):
-    source = (ROOT / "examples" / "square_of_sum.toml").read_text()
+    source = bundled.path("square_of_sum").read_text()
     problem = tmp_path / "p.toml"
     problem.write_text(source.replace("title = ", 'title = "<script>x</script>" #', 1))
     solution = solve(load(str(problem)))

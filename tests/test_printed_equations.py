@@ -22,12 +22,11 @@ numbers (``tests/test_derive.py::test_every_step_is_a_true_equation`` checks eac
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
 import numpy as np
 import pytest
 import sympy as sp
 
+from symdl import examples as bundled
 from symdl.backprop import backprop
 from symdl.errors import SymdlError
 from symdl.gallery import SEED_CIRCUITS
@@ -35,7 +34,7 @@ from symdl.parsing import parse, parse_latex
 from symdl.printing import latex
 from symdl.worksheet import load, solve
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.toml"))
+EXAMPLES = bundled.problem_files()
 DIGITS = 6  # format_value prints six significant digits
 
 

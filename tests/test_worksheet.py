@@ -1,7 +1,7 @@
 """Worksheets: problem files solved, claims graded, variants drawn — and bad files refused.
 
 Expected numbers are computed here by hand (math, plain NumPy), never read back
-from symdl. The seed-note examples under examples/ are checked for the slips the
+from symdl. The seed-note examples bundled in symdl/examples/ are checked for the slips the
 notes are known to make.
 """
 
@@ -11,17 +11,17 @@ import json
 import math
 import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
+from symdl import examples as bundled
 from symdl.cli import main
 from symdl.worksheet import ProblemError, check, load, loads, solve
 from symdl.worksheet.variants import variants
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = bundled.folder()
 ALL_EXAMPLES = sorted(EXAMPLES.glob("*.toml"))
 
 

@@ -4,15 +4,15 @@ One module per family: ``dense`` (Linear, MLP), ``init`` (initialisation schemes
 ``perceptron`` (step units and the logic gates), ``conv`` (Conv2d, pooling, BatchNorm1d,
 residual blocks), ``recurrent`` (RNNCell, LSTMCell, unrolling through time) and
 ``attention`` (alignment, scaled dot-product and multi-head attention, positional
-encoding); ``state_dict`` loads PyTorch weights into them. ``seed_conv`` and ``seed_sequence``
-hold the seed notes' worked examples.
+encoding); ``state_dict`` loads PyTorch weights into them. The seed notes' own networks and
+numbers are examples, in :mod:`symdl.examples`.
 """
 
 from symdl.nn import init
 from symdl.nn.attention import (MultiheadAttention, additive_alignment, attend, causal_mask, dot_alignment,
                                 positional_encoding, scaled_dot_product_attention, self_attention)
 from symdl.nn.conv import AvgPool2d, BatchNorm1d, Conv2d, MaxPool2d, residual_block
-from symdl.nn.dense import MLP, Linear, seed_four_input_mlp
+from symdl.nn.dense import MLP, Linear
 from symdl.nn.perceptron import (AND, OR, XOR_NETWORK, Perceptron, SeparabilityProof, TwoLayerPerceptron,
                                  decision_boundary_svg, xor_is_not_linearly_separable)
 from symdl.nn.recurrent import LSTMCell, RNNCell, lstm_unroll, rnn_unroll, vanishing_exploding
@@ -24,5 +24,5 @@ __all__ = [
     "Network", "OR", "Perceptron", "RNNCell", "SeparabilityProof", "TwoLayerPerceptron", "XOR_NETWORK",
     "additive_alignment", "attend", "causal_mask", "decision_boundary_svg", "dot_alignment", "from_state_dict", "init",
     "lstm_unroll", "positional_encoding", "residual_block", "rnn_unroll", "scaled_dot_product_attention",
-    "seed_four_input_mlp", "self_attention", "vanishing_exploding", "xor_is_not_linearly_separable",
+    "self_attention", "vanishing_exploding", "xor_is_not_linearly_separable",
 ]

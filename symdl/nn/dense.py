@@ -106,22 +106,3 @@ class MLP:
     def __repr__(self) -> str:
         sizes = [self.layers[0].in_features] + [layer.out_features for layer in self.layers]
         return f"MLP({sizes}, activation={self.activation!r}, output_activation={self.output_activation!r})"
-
-
-SEED_X = (-2.4, 1.2, -0.8, 1.1)  # the notes' 4-input example; every weight 0.1, no bias
-
-
-def seed_four_input_mlp(target: int = 0) -> tuple[Network, str]:
-    """The notes' example: x = (−2.4, 1.2, −0.8, 1.1) into 3 ReLU units, then 2 units and a softmax,
-    every weight 0.1 and every bias 0. Returns the network and its loss node ``L``.
-
-    Each hidden unit gets z = 0.1·(−2.4 + 1.2 − 0.8 + 1.1) = −0.09, so ReLU gives 0 everywhere,
-    the output logits are 0 and the softmax is (½, ½). The notes leave out the loss; here it is
-    cross-entropy against class ``target``, so the backward pass shows the dead layer: only the
-    output bias receives a gradient, softmax − one-hot = (−½, ½) for class 0.
-    """
-    net = Network()
-    mlp = MLP((4, 3, 2), activation="relu", weights=[np.full((3, 4), 0.1), np.full((2, 3), 0.1)])
-    logits = mlp(net, net.input("x", SEED_X), name="")
-    net.apply("softmax", logits, name="p")
-    return net, net.apply("cross_entropy", logits, net.constant("y", target), name="L")

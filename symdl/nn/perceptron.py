@@ -90,14 +90,9 @@ def search(targets: Sequence[int], grid: Sequence[float] = HALF_GRID) -> list[Pe
 # Given weights: the textbook's, half a unit of margin either side of each line.
 AND = Perceptron((1.0, 1.0), -1.5)
 OR = Perceptron((1.0, 1.0), -0.5)
-# The seed's own weights: they work, but with H(0) = 0 some inputs sit exactly on the line.
-SEED_AND = Perceptron((1.0, 1.0), -1.0)
-SEED_OR = Perceptron((1.0, 1.0), 0.0)
-# XOR = (x1 AND NOT x2) OR (x2 AND NOT x1); the seed's first hidden unit is w = (1, −1), b = 0.
+# XOR = (x1 AND NOT x2) OR (x2 AND NOT x1).
 XOR_NETWORK = TwoLayerPerceptron((Perceptron((1.0, -1.0), -0.5), Perceptron((-1.0, 1.0), -0.5)),
                                  Perceptron((1.0, 1.0), -0.5))
-SEED_XOR_NETWORK = TwoLayerPerceptron((Perceptron((1.0, -1.0), 0.0), Perceptron((-1.0, 1.0), 0.0)),
-                                      Perceptron((1.0, 1.0), 0.0))
 MODELS = {"AND": AND, "OR": OR, "XOR": XOR_NETWORK}  # what decision_boundary_svg draws for each gate
 
 

@@ -1,35 +1,20 @@
 """The seed notes' sequence-model examples, solved with the layers of ``symdl.nn``.
 
 Each ``seed_*`` function builds its example as a network and returns a
-:class:`SeedExample`: the right numbers, the numbers the notes wrote for the same
-quantities (the notes are OCR of handwriting and slip often), and the slips and
-assumptions in words — what the gallery and the worksheets print side by side.
+:class:`~symdl.examples.worked.SeedExample`: the right numbers, the numbers the notes
+wrote for the same quantities (the notes are OCR of handwriting and slip often), and the
+slips and assumptions in words — what the gallery and the worksheets print side by side.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Optional
-
 import numpy as np
 
+from symdl.examples.worked import Array, SeedExample
 from symdl.nn.attention import (additive_alignment, attend, dot_alignment, positional_encoding,
                                 self_attention)
 from symdl.nn.recurrent import LSTMCell, RNNCell, lstm_unroll, rnn_unroll
 from symdl.tensor.network import Network
-
-Array = np.ndarray
-
-
-@dataclasses.dataclass(frozen=True)
-class SeedExample:
-    """One worked example: ``values`` are correct, ``notes`` what the notes wrote (same keys, where they wrote one)."""
-
-    title: str
-    values: dict[str, Array]
-    notes: dict[str, Array]
-    remarks: tuple[str, ...]
-    network: Optional[Network] = None
 
 
 def _arrays(table: dict) -> dict[str, Array]:

@@ -1,0 +1,222 @@
+"""The ``symdl`` commands, one handler per command: each reads its parsed arguments, imports what it
+uses (so start-up stays light) and returns the exit status; :func:`symdl.cli.main` prints errors.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from symdl import examples as bundled, terminal
+from symdl.cli.parser import FILE_FORMATS, STDIN, build_parser, subcommands
+from symdl.errors import SymdlError
+
+if TYPE_CHECKING:
+    import sympy as sp
+
+EXIT_CLAIM_WRONG = 1
+
+
+def _expression(args) -> sp.Expr:
+    from symdl.parsing import parse, parse_latex
+    return parse_latex(args.expr) if args.latex else parse(args.expr)
+
+
+def _write_requested(args, formats: Sequence[str], produce: Callable[[str], object]) -> bool:
+    """Produce every requested file first, then write them all or none; True when one was '-' (stdout)."""
+    from symdl.files import STDOUT, write_all
+    requested = [(getattr(args, fmt), fmt) for fmt in formats if getattr(args, fmt, None)]
+    write_all([(target, produce(fmt)) for target, fmt in requested])
+    return any(target == STDOUT for target, _ in requested)
+
+
+def _cmd_backprop(args) -> int:
+    from symdl.backprop import backprop
+    from symdl.parsing import parse_latex
+    from symdl.printing import exports
+    source = parse_latex(args.expr) if args.latex else args.expr
+    result = backprop(source, args.at, output=args.output, granularity=args.granularity)
+    if not _write_requested(args, FILE_FORMATS["backprop"], lambda fmt: exports.backprop_file(result, fmt, args.expr)):
+        print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
+    return 0
+
+
+def _cmd_derive(args) -> int:
+    from symdl.derive import derive
+    from symdl.parsing import parse_names, symbol
+    from symdl.printing import exports
+    names = parse_names(args.wrt)
+    if len(names) != 1:
+        raise SymdlError(f"--wrt takes one name for derive, got {args.wrt!r}")
+    derivation = derive(_expression(args), symbol(names[0]))
+    if not _write_requested(args, FILE_FORMATS["derive"],
+                            lambda fmt: exports.derivation_file(derivation, fmt, f"d/d{names[0]} {args.expr}")):
+        print(json.dumps(derivation.to_dict(), indent=2) if args.json else str(derivation))
+    return 0
+
+
+def _cmd_kernel(args) -> int:
+    from symdl.kernels import kernel
+    with terminal.working("symdl kernel: building"):
+        source = kernel(_expression(args), args.wrt).source
+    print(source, end="")
+    return 0
+
+
+def _cmd_gradcheck(args) -> int:
+    from symdl.gradcheck import gradcheck
+    from symdl.parsing import parse_latex
+    source = parse_latex(args.expr) if args.latex else args.expr
+    with terminal.working("symdl gradcheck: building and checking"):
+        result = gradcheck(source, at=args.at, wrt=args.wrt, points=args.points, seed=args.seed)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
+    return 0 if result.ok else 1
+
+
+def _problem(path: str):
+    """The problem file at ``path`` (a bundled example's name if no such file exists), or on stdin for ``-``."""
+    from symdl.worksheet import load, loads
+    from symdl.worksheet.problem import MAX_FILE_BYTES
+    if path == STDIN:
+        return loads(terminal.read_stdin(MAX_FILE_BYTES, "FILE"), "<stdin>")
+    return load(bundled.locate(path))
+
+
+def _stem(path: str) -> str:
+    return "stdin" if path == STDIN else Path(path).stem
+
+
+def _inputs(path: str) -> list[str | Path]:
+    """The input files an output must not overwrite (stdin is none)."""
+    return [] if path == STDIN else [bundled.locate(path)]
+
+
+def _load_problems(files: Sequence[str]):
+    """Every file loaded and solved before anything is printed: one bad file, and nothing is."""
+    from symdl.worksheet import solve
+    if list(files).count(STDIN) > 1:
+        raise SymdlError("'-' (stdin) may be given once")
+    return [solve(_problem(path)) for path in terminal.progress(files, "symdl: solving", unit="file")]
+
+
+def _cmd_solve(args) -> int:
+    from symdl.files import write_all
+    from symdl.printing.exports import worksheet_files
+    from symdl.worksheet import check
+    (solution,) = _load_problems([args.file])
+    report = check(solution)
+    if args.out:
+        stem = _stem(args.file)
+        files = [(Path(args.out) / f"{stem}.{fmt}", content)
+                 for fmt, content in worksheet_files(solution, report).items()]
+        for path in write_all(files, inputs=_inputs(args.file), create=[args.out]):
+            print(path)
+    elif args.json:
+        print(json.dumps({**solution.to_dict(), "check": report.to_dict()}, indent=2, ensure_ascii=False))
+    else:
+        print(str(solution))
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from symdl.worksheet import check
+    reports = [check(solution) for solution in _load_problems(args.files)]
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(str(r) for r in reports))
+        wrong = sum(len(r.wrong) for r in reports)
+        print(f"\n{wrong} of {sum(len(r.verdicts) for r in reports)} claims wrong in {len(reports)} file(s)")
+    return EXIT_CLAIM_WRONG if any(r.wrong for r in reports) else 0
+
+
+def _cmd_exercise(args) -> int:
+    from symdl.files import write_all
+    from symdl.printing.exports import exercise_files
+    from symdl.worksheet.solution import show
+    from symdl.worksheet.variants import variants
+    problem = _problem(args.file)
+    drawn = variants(problem, args.seed, args.count,
+                     progress=lambda numbers: terminal.progress(numbers, "symdl exercise", args.count, "variant"))
+    if args.out:
+        stem = _stem(args.file)
+        files = [(Path(args.out) / f"{stem}-seed{args.seed}-{suffix}", content)
+                 for suffix, content in exercise_files(problem.title, drawn).items()]
+        for path in write_all(files, inputs=_inputs(args.file), create=[args.out]):
+            print(path)
+    elif args.json:
+        print(json.dumps({"title": problem.title, "seed": args.seed, "variants": [v.to_dict() for v in drawn]},
+                         indent=2, ensure_ascii=False))
+    else:
+        for v in drawn:
+            given = ", ".join(f"{k} = {show(value)}" for k, value in v.given.items())
+            answers = "; ".join(f"{q.label} = {show(q.value)}" for q in v.solution.reported())
+            print(f"{v.number}. given {given}\n   answers: {answers}")
+    return 0
+
+
+def _cmd_audit(args) -> int:
+    from symdl.audit import audit
+    from symdl.files import STDOUT, write_all
+    from symdl.printing.audit import audit_html
+    tolerance = None if args.tolerance in (None, "digits") else _relative_tolerance(args.tolerance)
+    report = audit(args.files, tolerance)
+    if args.html:
+        write_all([(args.html, audit_html(report))], inputs=args.files)
+    if args.html != STDOUT:  # the page itself went to stdout: nothing else may
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json else "\n".join(report.lines()))
+    return EXIT_CLAIM_WRONG if report.findings else 0
+
+
+def _relative_tolerance(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise SymdlError(f"--tolerance takes 'digits' or a relative error such as 0.01, got {text!r}") from None
+
+
+def _cmd_gallery(args) -> int:
+    from symdl.gallery import stream_gallery
+    examples = bundled.folder() if args.examples is None else Path(args.examples)
+    if not examples.is_dir():
+        raise SymdlError(f"--examples: {args.examples} is not a directory")
+    for path in stream_gallery(args.out, examples):
+        terminal.emit(str(path))
+    return 0
+
+
+def _cmd_examples(args) -> int:
+    from symdl.files import write_all
+    if args.copy is None:
+        print("\n".join(bundled.names()))
+        return 0
+    if args.copy == STDIN:
+        raise SymdlError("--copy takes a directory, not '-'")
+    copies = [(Path(args.copy) / source.name, source.read_bytes()) for source in bundled.problem_files()]
+    existing = [target for target, _ in copies if target.exists() or target.is_symlink()]
+    if existing:
+        raise SymdlError(f"--copy: {existing[0]} exists ({len(existing)} of {len(copies)} files do); "
+                         "nothing is overwritten, nothing was copied")
+    for path in write_all(copies, create=[args.copy]):
+        print(path)
+    return 0
+
+
+def _cmd_completion(args) -> int:
+    import shtab
+    parser = build_parser()
+    hints = {"FILE": shtab.FILE, "DIR": shtab.DIRECTORY}
+    for command in subcommands(parser).values():
+        for action in command._actions:
+            if action.metavar in hints:
+                action.complete = hints[action.metavar]
+    print(shtab.complete(parser, shell=args.shell), end="")
+    return 0
+
+
+HANDLERS: dict[str, Callable[..., int]] = {
+    "backprop": _cmd_backprop, "derive": _cmd_derive, "kernel": _cmd_kernel, "gradcheck": _cmd_gradcheck,
+    "solve": _cmd_solve, "check": _cmd_check, "exercise": _cmd_exercise, "audit": _cmd_audit,
+    "gallery": _cmd_gallery, "examples": _cmd_examples, "completion": _cmd_completion,
+}
