@@ -133,27 +133,19 @@ class Backprop:
         }
 
     def table(self) -> str:
-        """A plain-text table: node, op, value, local gradients, global gradient."""
-        rows = [("node", "op", "value", "local gradients", "global gradient")]
-        for node in graphs.topological_order(self.graph):
-            data = self.graph.nodes[node]
-            if data["kind"] == "op":
-                op = ops.gate(data).label(data["const"])
-                local = ", ".join(f"∂{node}/∂{u} = {format_value(self.graph.edges[u, node]['local_value'])}"
-                                  for u in dict.fromkeys(data["inputs"]))
-            else:
-                op, local = data["kind"], ""
-            rows.append((node, op, format_value(data["value"]), local, format_value(data.get("grad", 0))))
-        widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        gradients = ", ".join(f"∂{self.output}/∂{n} = {format_value(v)}" for n, v in self.gradients.items())
-        return "\n".join(lines + ["", f"{self.output} = {format_value(self.value)};  {gradients}"])
+        """The node table as text: node, op, value, local gradients, global gradient."""
+        from symdl.printing.text import text  # printers import this module
+        return text(self)
 
     def _repr_html_(self) -> str:
         """Jupyter shows the circuit diagram and the node table."""
         from symdl.printing.notebook import backprop_repr_html  # printers import this module
         return backprop_repr_html(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter gets the circuit as SVG too (for front ends and exports that take an image)."""
+        from symdl.printing.notebook import circuit_mimebundle  # printers import this module
+        return circuit_mimebundle(self, include, exclude)
 
     def __repr__(self) -> str:
         gradients = ", ".join(f"{n}: {format_value(v)}" for n, v in self.gradients.items())

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
+import sympy as sp
 
 from symdl import examples as bundled, plots, terminal, worksheet
 from symdl.backprop import backprop
@@ -167,9 +168,15 @@ def _plot_files(slug: str, draw: Callable[[], str]) -> dict[str, str | bytes]:
     return {f"{slug}.svg": draw()}
 
 
-def _derivation_files(slug: str, text: str) -> dict[str, str | bytes]:
-    derivation = derive(parse(text), symbol("x"))
-    return {f"{slug}.{fmt}": exports.derivation_file(derivation, fmt, f"d/dx {text}") for fmt in DERIVATION_FORMATS}
+def _derivation_files(slug: str, source: str) -> dict[str, str | bytes]:
+    derivation = derive(parse(source), symbol("x"))
+    return {f"{slug}.{fmt}": exports.derivation_file(derivation, fmt, _derivative_title(source))
+            for fmt in DERIVATION_FORMATS}
+
+
+def _derivative_title(source: str) -> str:
+    """d/dx of the expression in textbook notation (d/dx LeakyReLU(x, 0.2)), not the code typed."""
+    return text(sp.Derivative(parse(source), symbol("x")))
 
 
 def _convolution_json() -> str:
@@ -192,7 +199,7 @@ def _index_groups(problem_files: list[Path]):
     circuits = [(c.title, f"{c.slug}.html") for c in SEED_CIRCUITS]
     networks = [(slug.replace("_", " "), f"{slug}.html") for slug, _ in NETWORKS]
     networks.append(("convolution, pooling, batch norm, sizes and costs (JSON)", "convolution.json"))
-    derivatives = [(f"d/dx {text}", f"{slug}.html") for slug, text in SEED_DERIVATIVES]
+    derivatives = [(_derivative_title(source), f"{slug}.html") for slug, source in SEED_DERIVATIVES]
     pictures = [(title, f"{slug}.svg") for slug, title, _ in PLOTS]
     sheets = [(path.stem.replace("_", " "), f"worksheets/{path.stem}.html") for path in problem_files]
     sheets += [("every claim of the notes, checked (text)", "worksheets/check.txt")] if problem_files else []

@@ -20,7 +20,7 @@ Graph attributes: ``output`` (the output node id), ``expression`` (the flat
 expression, built on first read) and ``granularity``.
 
 Granularity: ``gates`` splits everything into binary lecture gates (``*``,
-``+``, ``*-1``, ``exp``, ``+1``, ``1/x``); ``ops`` keeps n-ary sums and
+``+``, ``×(−1)``, ``exp``, ``+1``, ``1/x``); ``ops`` keeps n-ary sums and
 products; ``fused`` first recognises sigmoid, tanh and softplus written out in
 exponentials and makes one gate of each.
 """

@@ -36,7 +36,7 @@ register(Op("sub", lambda a, c: a[0] - a[1], lambda o, a, c: (S.One, S.NegativeO
             slips=(Slip("the subtracted input's local gradient is −1, not +1",
                         local=lambda o, a, c: (S.One, S.One)),)))
 register(Op("neg", lambda a, c: -a[0], lambda o, a, c: (S.NegativeOne,),
-            "*-1", "-{0}", "Negation flips the sign of the gradient.",
+            "×(−1)", "-{0}", "Negation flips the sign of the gradient.",
             lambda x, const=None: -x,
             slips=(Slip("negation's local gradient is −1: the sign was dropped",
                         local=lambda o, a, c: (S.One,)),)))

@@ -7,6 +7,7 @@ headless, the screenshot decoded by hand (zlib + struct) and checked not blank.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -22,7 +23,7 @@ import sympy as sp
 
 import symdl
 from symdl import examples as bundled
-from symdl.printing.html import inline_svg, mathml, report
+from symdl.printing.html import inline_svg, mathml, node_table, report, solution_sections
 from symdl.printing.notebook import backprop_repr_html
 
 SVG = """<?xml version="1.0" encoding="UTF-8" standalone="no"?>
@@ -103,9 +104,9 @@ def test_node_table_has_the_lecture_numbers():
     table = backprop_repr_html(symdl.backprop("(x + y)*z", at={"x": -2, "y": 5, "z": -4}))
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r'<td class="num">(.*?)</td>', table)]
     values, grads = cells[0::2], cells[1::2]
-    assert values == ["-2", "5", "-4", "3", "-12"]  # x, y, z, q, f
-    assert grads == ["-4", "-4", "3", "-4", "1"]
-    assert "<mo>=</mo><mi>z</mi><mo>=</mo><mn>-4</mn>" in table  # ∂f/∂q = z = −4
+    assert values == ["−2", "5", "−4", "3", "−12"]  # x, y, z, q, f; U+2212, the minus sign, not a hyphen
+    assert grads == ["−4", "−4", "3", "−4", "1"]
+    assert "<mo>=</mo><mi>z</mi><mo>=</mo><mn>−4</mn>" in table  # ∂f/∂q = z = −4
 
 
 def test_each_derivation_step_is_a_collapsible_item_with_its_rule():
@@ -260,3 +261,63 @@ def test_circuit_labels_stay_legible_at_1280_px(tmp_path, page):
     assert found, done.stdout[-2000:] + done.stderr[-2000:]
     measured = json.loads(found.group(1))
     assert measured["count"] > 5 and measured["smallest"] >= 9, measured
+
+
+_MEASURE_GAPS = """<script>
+addEventListener("load", () => {
+  const gaps = [];
+  for (const cell of document.querySelectorAll("table.nodes td")) {
+    const boxes = [...cell.querySelectorAll(":scope > div > math")].map(m => m.getBoundingClientRect());
+    for (let i = 1; i < boxes.length; i++) gaps.push(boxes[i].top - boxes[i - 1].bottom);
+  }
+  const out = document.createElement("pre");
+  out.id = "measured";
+  out.textContent = JSON.stringify({count: gaps.length, smallest: Math.min(...gaps)});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def test_stacked_fractions_in_a_node_table_do_not_touch(tmp_path):
+    """A gate's local gradients sit one above the other in one cell; the denominator of one and the
+    numerator of the next are at least 4 CSS px apart (measured in Chromium)."""
+    browser = chromium()
+    copy = tmp_path / "page.html"
+    copy.write_text(_neuron_page().replace("</body>", _MEASURE_GAPS + "</body>"), encoding="utf-8")
+    done = headless(browser, tmp_path / "profile", "--window-size=1280,1000", "--dump-dom", copy.as_uri())
+    found = re.search(r'<pre id="measured">([^<]*)</pre>', done.stdout)
+    assert found, done.stdout[-2000:] + done.stderr[-2000:]
+    measured = json.loads(found.group(1))
+    assert measured["count"] >= 4 and measured["smallest"] >= 4, measured  # four two-input gates
+
+
+def test_no_number_in_a_page_is_written_with_a_hyphen():
+    """Every negative number of a node table, a worked step or a point is written with U+2212."""
+    from symdl.worksheet import load, solve
+
+    neuron = backprop_repr_html(symdl.backprop("1/(1 + exp(-(w0*x0 + w1*x1 + w2)))",
+                                               at={"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}))
+    sheet = "".join(solution_sections(solve(load(bundled.path("mlp_four_input")))))
+    for page in (neuron, sheet):
+        numbers = re.findall(r'<td class="num">(.*?)</td>|<mn>(.*?)</mn>', page)
+        shown = [n for pair in numbers for n in pair if n]
+        assert shown and not [n for n in shown if re.search(r"-\d", re.sub(r"<[^>]+>", "", n))]
+        assert any("−" in n for n in shown)
+
+
+def test_a_negation_gate_is_labelled_as_a_textbook_writes_it():
+    table = node_table(symdl.backprop("exp(-x)", at={"x": 1}))
+    assert "<td>×(−1)</td>" in table and "*-1" not in table
+
+
+def test_hadamard_products_and_powers_print_as_the_text_printer_writes_them():
+    """a ⊙ (1 − a) and a ⊙ a, never SymPy's function name hadamardpower(a, 2) or its ∘."""
+    a = sp.MatrixSymbol("a", 3, 1)
+
+    def shown(e: sp.Basic) -> str:
+        return html.unescape(mathml(e))
+
+    square = shown(-sp.HadamardPower(a, 2) + sp.OneMatrix(3, 1))
+    assert "hadamardpower" not in square.lower() and square.count("⊙") == 1 and "∘" not in square
+    assert shown(sp.HadamardProduct(sp.OneMatrix(3, 1) - a, a)).count("⊙") == 1
+    assert "∘" in shown(sp.HadamardPower(a, 5))  # a fifth power keeps its exponent

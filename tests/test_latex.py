@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 import sympy as sp
@@ -143,6 +144,10 @@ FITTING = ["tanh(x)", "sigmoid(x)", "softplus(x)", "relu(x)", "leaky_relu(x)", "
            "exp(x)/(exp(x) + exp(y) + exp(z))"]
 
 
+# pdffonts' names of outline fonts: Type 1 (pdfTeX, LuaTeX), compact Type 1 (XeTeX's xdvipdfmx), TrueType
+OUTLINE_FONTS = {"Type 1", "Type 1C", "TrueType", "CID Type 0C", "CID TrueType"}
+
+
 @pytest.mark.parametrize("engine", ["pdflatex", "xelatex", "lualatex"])
 def test_derivations_fit_the_page_on_every_engine(tmp_path, engine):
     """No Overfull \\hbox over 1 pt, and only outline fonts (no Type 3 bitmaps), with each TeX engine."""
@@ -157,6 +162,107 @@ def test_derivations_fit_the_page_on_every_engine(tmp_path, engine):
     log = (tmp_path / "d.log").read_text(errors="replace")
     overfull = [float(p) for p in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
     assert all(p <= 1.0 for p in overfull), overfull
+    assert not re.search(r"Font shape `[^']*/bx/n' undefined", log)  # a heading would lose its bold
     if shutil.which("pdffonts"):
         fonts = subprocess.run(["pdffonts", "d.pdf"], cwd=tmp_path, capture_output=True, text=True).stdout
-        assert "Type 3" not in fonts, fonts
+        kinds = {re.split(r"\s{2,}", line)[1] for line in fonts.splitlines()[2:]}
+        assert kinds <= OUTLINE_FONTS, fonts  # no Type 3 bitmaps
+        assert "CMBX12" in fonts, fonts  # the bold of the section headings
+
+
+def _pasted(fragment_tex: str) -> str:
+    """``fragment_tex`` pasted into a bare article that loads exactly the packages its first line names."""
+    named = re.match(r"% symdl fragment: needs \\usepackage\{([a-z,]+)\} in the preamble\n", fragment_tex)
+    assert named, fragment_tex[:200]
+    packages = "".join(f"\\usepackage{{{p}}}\n" for p in named.group(1).split(","))
+    return f"\\documentclass{{article}}\n{packages}\\begin{{document}}\n{fragment_tex}\\end{{document}}\n"
+
+
+FRAGMENTS = {
+    "derivation": ["derive", "sigmoid(w*x + b)", "--wrt", "w"],
+    "backprop": ["backprop", "(x + y)*z", "--at", "x=-2,y=5,z=-4"],
+    "neuron backprop": ["backprop", "tanh(w*x + b)*y", "--at", "w=0.5,x=-1,b=0.2,y=3"],
+}
+
+
+@pytest.mark.parametrize("case", list(FRAGMENTS))
+def test_fragment_compiles_pasted_into_a_bare_article(tmp_path, case):
+    """``--fragment`` writes the parts without the article (no \\documentclass, no \\begin{document});
+    pasted into ``\\documentclass{article}`` with the packages its comment names, pdflatex compiles it
+    without an Overfull box."""
+    done = subprocess.run([sys.executable, "-m", "symdl", *FRAGMENTS[case], "--fragment", "-"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    tex = done.stdout
+    assert "\\documentclass" not in tex and "\\begin{document}" not in tex and "\\title" not in tex
+    assert_balanced(tex)
+    assert ("\\begin{tikzpicture}" in tex and "\\toprule" in tex) if case != "derivation" else "\\begin{align*}" in tex
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed (Debian's texlive-latex-base)")
+    (tmp_path / "pasted.tex").write_text(_pasted(tex + tex), encoding="ascii")  # pasted twice: still compiles
+    run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "pasted.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert run.returncode == 0, run.stdout[-3000:]
+    log = (tmp_path / "pasted.log").read_text(errors="replace")
+    overfull = [float(p) for p in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
+    assert all(p <= 1.0 for p in overfull), overfull
+
+
+def _every_kind_of_document() -> dict[str, str]:
+    """One of each document symdl writes: a worksheet with its circuit, an exercise sheet of a tensor
+    network, a backward pass with TikZ and a derivation, a hostile one."""
+    from symdl import examples
+    from symdl.printing import exports
+    from symdl.printing.tikz import tikz
+    from symdl.worksheet import check, load, solve
+    from symdl.worksheet.variants import variants
+
+    neuron = solve(load(examples.path("sigmoid_neuron")))
+    mlp = load(examples.path("mlp_four_input"))
+    backward = lecture()
+    return {"worksheet": exports.worksheet_files(neuron, check(neuron))["tex"],
+            "exercise": exports.exercise_files(mlp.title, variants(mlp, 5, 1))["questions.tex"],
+            "backprop": document(title="Lecture 4", backprop=backward, tikz=tikz(backward),
+                                 derivations=[symdl.derive("tanh(x)", "x")]),
+            "hostile": hostile_document()}
+
+
+@pytest.mark.parametrize("engine", ["pdflatex", "xelatex", "lualatex"])
+def test_every_kind_of_document_compiles_on_every_engine(tmp_path, engine):
+    """Each TeX engine compiles every kind of document, with bold headings and only outline fonts
+    (an itemize bullet or a subscript digit in a note once came out as a Type 3 bitmap or a boxed ?)."""
+    if shutil.which(engine) is None:
+        pytest.skip(f"{engine} is not installed (Debian's texlive-xetex has xelatex, texlive-luatex lualatex's fonts)")
+    for kind, tex in _every_kind_of_document().items():
+        (tmp_path / f"{kind}.tex").write_text(tex, encoding="ascii")
+        run = subprocess.run([engine, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", f"{kind}.tex"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        assert run.returncode == 0, (kind, run.stdout[-3000:])
+        log = (tmp_path / f"{kind}.log").read_text(errors="replace")
+        assert "Font Warning" not in log, kind
+        assert "\\fbox{?}" not in tex or kind == "hostile", kind  # every character of symdl's own text is known
+        if shutil.which("pdffonts"):
+            fonts = subprocess.run(["pdffonts", f"{kind}.pdf"], cwd=tmp_path, capture_output=True, text=True).stdout
+            assert {re.split(r"\s{2,}", line)[1] for line in fonts.splitlines()[2:]} <= OUTLINE_FONTS, (kind, fonts)
+
+
+def test_names_and_steps_typeset_as_mathematics():
+    """A name of several letters is one upright word (``pm`` is not p·m), the step is H(x) as in the
+    text and HTML printers, and a derivative problem's f(x) and df/dx are not text."""
+    from symdl.printing.latex import quantity_name
+    from symdl.printing.texsafe import latex_of
+
+    assert latex_of(2 * sp.Symbol("pm")) == "2 \\mathrm{pm}" and latex_of(sp.Symbol("w0")) == "w_{0}"
+    assert latex_of(sp.Symbol("alpha")) == "\\alpha" and latex_of(sp.tanh(sp.Symbol("x")) ** 2).startswith("\\tanh^{2}")
+    assert latex_of(sp.Heaviside(sp.Symbol("w") - sp.Symbol("z"))) == "H\\left(w - z\\right)"
+    assert quantity_name("f(x)") == "f\\left(x\\right)" and quantity_name("d/dx") == "\\frac{df}{dx}"
+
+
+def test_worked_steps_print_no_raw_arrays():
+    """A tensor sheet's worked steps are matrices, never NumPy's text (``[[[0., 0.], …]]]``)."""
+    from symdl import examples
+    from symdl.printing.latex import worksheet_steps
+    from symdl.worksheet import load, solve
+
+    steps = worksheet_steps(solve(load(examples.path("mlp_four_input"))))
+    assert "\\begin{bmatrix}" in steps and "[[" not in steps and "0.," not in steps

@@ -27,6 +27,7 @@ MAX_HTML = 60_000
 MAX_REPR = 300
 
 SETUP = """
+from symdl.backprop import backprop
 from symdl.derive import derive
 from symdl import examples as bundled
 from symdl.examples.seed_dense import seed_mlp
@@ -43,6 +44,7 @@ CELLS = {
     "report": ("check(solution)", ["The claims, checked", "✗", "claims wrong"]),
     "gradcheck": ("gradcheck('tanh(x)*y', points=3, seed=1)", ["central difference", "<td>pass</td>", "6 checks"]),
     "network": ("seed_mlp().network", ["<svg", '<table class="nodes">', "fc1.weight"]),
+    "backprop": ("backprop('(x + y)*z', at={'x': -2, 'y': 5, 'z': -4})", ["<svg", '<table class="nodes">']),
     "kernel": ("kernel('sigmoid(x)*y')", ["<pre>", "def kernel(x, y):", "kernel(x, y) → (value, {∂/∂x, ∂/∂y})"]),
     "derivation": ("derive(parse('tanh(x)'), parse('x'))", ["<details", "Derivative with respect to"]),
 }
@@ -76,6 +78,41 @@ def test_each_object_displays_as_compact_html(outputs, name):
         assert piece in page, piece
     if "<svg" in page:  # a wide circuit scrolls sideways in its cell, at its own size, instead of overflowing
         assert page.startswith('<div style="overflow-x: auto')
+
+
+@pytest.mark.parametrize("name", ["network", "backprop"])
+def test_a_circuit_offers_svg_html_and_text(outputs, name):
+    """The circuit's own MIME bundle: an SVG image (a renderer is installed with the test extra), the
+    HTML circuit and table, the short repr; the image is the same drawing as the one in the HTML."""
+    data = outputs[name]
+    assert {"image/svg+xml", "text/html", "text/plain"} <= set(data), sorted(data)
+    image = data["image/svg+xml"]
+    assert image.lstrip().startswith("<svg") and image.rstrip().endswith("</svg>")
+    assert 'role="img"' in image and len(image.encode()) < MAX_HTML
+    assert image in data["text/html"]
+
+
+def test_the_bundle_keeps_only_the_types_asked_for():
+    from symdl.backprop import backprop
+
+    result = backprop("x*y", at={"x": 2, "y": 3})
+    assert set(result._repr_mimebundle_(include=["text/plain"])) == {"text/plain"}
+    assert "image/svg+xml" not in result._repr_mimebundle_(exclude=["image/svg+xml"])
+
+
+def test_without_a_renderer_the_bundle_is_the_table(monkeypatch):
+    """No Graphviz of either kind: no image, and the HTML still shows the node table."""
+    from symdl.backprop import backprop
+    from symdl.errors import SymdlError
+    from symdl.printing import rendering
+
+    def cannot_render(*args, **kwargs):
+        raise SymdlError("drawing needs Graphviz")
+
+    monkeypatch.setattr(rendering, "render", cannot_render)
+    bundle = backprop("x*y", at={"x": 2, "y": 3})._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}
+    assert '<table class="nodes">' in bundle["text/html"] and "<svg" not in bundle["text/html"]
 
 
 def test_reprs_name_the_object_and_what_it_holds(outputs):

@@ -99,3 +99,15 @@ def test_derivation_text_has_no_program_syntax(source, wrt):
     printed = str(derive(source, wrt))
     assert "Derivative(" not in printed and "**" not in printed and "exp((" not in printed
     assert "Heaviside" not in printed and " - " not in printed
+
+
+def test_the_backprop_table_writes_minus_signs():
+    """The lecture's table (hand derivation: q = 3, f = −12, ∂f/∂q = z = −4): every negative number
+    with U+2212, none with a hyphen; the header's rule is not a row of minus signs."""
+    import symdl
+
+    table = symdl.backprop("(x + y)*z", at={"x": -2, "y": 5, "z": -4}).table()
+    rows = table.splitlines()
+    assert rows[1].replace(" ", "").strip("=") == ""
+    assert "-" not in table and "−12" in rows[6] and "∂f/∂q = −4" in rows[6]
+    assert rows[-1] == "f = −12;  ∂f/∂x = −4, ∂f/∂y = −4, ∂f/∂z = 3"

@@ -47,19 +47,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 FILE_FORMATS = {
-    "backprop": ("dot", "svg", "png", "pdf", "tikz", "tex", "html"),
-    "derive": ("tex", "html"),
+    "backprop": ("dot", "svg", "png", "pdf", "tikz", "tex", "fragment", "html"),
+    "derive": ("tex", "fragment", "html"),
 }
 FILE_HELP = {
     "dot": "Graphviz DOT source of the circuit", "svg": "the circuit as SVG (no system Graphviz needed)",
     "png": "the circuit as PNG (needs Debian's graphviz)", "pdf": "the circuit as PDF (needs Debian's graphviz)",
     "tikz": "the circuit as a TikZ picture", "tex": "a complete LaTeX document", "html": "a self-contained HTML report",
+    "fragment": "LaTeX to paste into a document (its first line names the packages it needs)",
 }
+FILE_SUFFIX = {"fragment": "tex"}
 
 
 def _add_file_options(command: argparse.ArgumentParser, name: str) -> None:
     for fmt in FILE_FORMATS[name]:
-        command.add_argument(f"--{fmt}", metavar="FILE", help=f"write {FILE_HELP[fmt]} to FILE, e.g. --{fmt} f.{fmt}")
+        command.add_argument(f"--{fmt}", metavar="FILE",
+                             help=f"write {FILE_HELP[fmt]} to FILE, e.g. --{fmt} f.{FILE_SUFFIX.get(fmt, fmt)}")
 
 
 class _VersionAction(argparse.Action):

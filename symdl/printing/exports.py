@@ -26,6 +26,7 @@ BACKPROP: dict[str, Callable[[Backprop, str], Content]] = {
     "pdf": lambda r, title: rendering.render(circuit(r).source, "pdf"),
     "tikz": lambda r, title: tikz(r),
     "tex": lambda r, title: latex.document(title=title, backprop=r, tikz=tikz(r)),
+    "fragment": lambda r, title: latex.fragment(backprop=r, tikz=tikz(r)),
     "html": lambda r, title: html.report(title=title, backprop=r, svg=rendering.svg(r, inline=True)),
 }
 
@@ -33,6 +34,7 @@ DERIVATION: dict[str, Callable[[Derivation, str], Content]] = {
     "txt": lambda d, title: f"{title}\n\n{d}\n",
     "json": lambda d, title: json.dumps(d.to_dict(), indent=2) + "\n",
     "tex": lambda d, title: latex.document(derivations=[d]),  # titled by the derivative, typeset
+    "fragment": lambda d, title: latex.fragment(derivation=d),
     "html": lambda d, title: html.report(title=title, derivations=[d]),
 }
 

@@ -101,6 +101,35 @@ class SafeMathML(MathMLPresentationPrinter):
             return mrow
         return super()._print_Pow(e)
 
+    def _print_HadamardProduct(self, e):
+        """a ⊙ (1 − a): the text printer's sign and order (symbols first), not SymPy's ∘."""
+        return self._joined(sorted(e.args, key=lambda a: not isinstance(a, (sp.MatrixSymbol, sp.Symbol))), "⊙")
+
+    def _print_HadamardPower(self, e):
+        """A square or cube as a ⊙ a, as the text printer writes it; any other power as a^∘n."""
+        if e.exp.is_Integer and 1 < e.exp <= 3:
+            return self._joined([e.base] * int(e.exp), "⊙")
+        power = self.dom.createElement("msup")
+        power.appendChild(self.parenthesize(e.base, PRECEDENCE["Mul"], False))
+        exponent = self.dom.createElement("mrow")
+        exponent.appendChild(self._operator("∘"))
+        exponent.appendChild(self._print(e.exp))
+        power.appendChild(exponent)
+        return power
+
+    def _joined(self, factors, operator: str):
+        mrow = self.dom.createElement("mrow")
+        for i, factor in enumerate(factors):
+            if i:
+                mrow.appendChild(self._operator(operator))
+            mrow.appendChild(self.parenthesize(factor, PRECEDENCE["Mul"], False))
+        return mrow
+
+    def _operator(self, glyph: str):
+        element = self.dom.createElement("mo")
+        element.appendChild(self.dom.createTextNode(glyph))
+        return element
+
     def _identifier(self, name: str):
         element = self.dom.createElement("mi")
         element.appendChild(self.dom.createTextNode(name))
@@ -124,6 +153,11 @@ def _plain(text: str) -> str:
 
 def _escape_markup(text: str) -> str:
     return _ENTITY.sub("&amp;", strip_controls(text)).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def number(value) -> str:
+    """``format_value``'s number, or small array, with U+2212 for each minus sign (a hyphen is not one)."""
+    return format_value(value).replace("-", "−")
 
 
 def _text(text: str) -> str:
@@ -226,10 +260,15 @@ def _step_item(step, number: str) -> str:
 def backprop_section(r: Backprop) -> str:
     """The expression and the point, then the node table."""
     expression = _inline(f"{mathml(r.graph.nodes[r.output]['symbol'])}<mo>=</mo>{mathml(r.graph.graph['expression'])}")
-    point = ", ".join(_inline(f"{_name(r, name)}<mo>=</mo><mn>{format_value(v)}</mn>")
+    point = ", ".join(_inline(f"{_name(r, name)}<mo>=</mo><mn>{number(v)}</mn>")
                       for name, v in r.point.items())
     return (f"<section>\n<h2>Backward pass</h2>\n<p>{expression} at {point}</p>\n"
             f"{node_table(r)}\n</section>")
+
+
+# Between two fractions stacked in one cell, so that they do not touch; inline, since a notebook
+# cell has no stylesheet.
+_STACKED = ' style="margin-top: .5rem"'
 
 
 def node_table(r: Backprop) -> str:
@@ -239,11 +278,12 @@ def node_table(r: Backprop) -> str:
         data = r.graph.nodes[node]
         if data["kind"] == "op":
             op = _text(ops.gate(data).label(data["const"]))
-            local = "".join(f"<div>{_local(r, u, node)}</div>" for u in dict.fromkeys(data["inputs"]))
+            local = "".join(f"<div{_STACKED if i else ''}>{_local(r, u, node)}</div>"
+                            for i, u in enumerate(dict.fromkeys(data["inputs"])))
         else:
             op, local = data["kind"], ""
         rows.append(f"<tr><td>{_inline(_name(r, node))}</td><td>{op}</td>"
-                    f'<td class="num">{format_value(data["value"])}</td><td>{local}</td>'
+                    f'<td class="num">{number(data["value"])}</td><td>{local}</td>'
                     f'<td class="num">{_optional(data.get("grad"))}</td></tr>')
     return ('<div class="wide"><table class="nodes">\n<thead><tr><th>node</th><th>op</th><th>value</th>'
             "<th>local gradients</th><th>global gradient</th></tr></thead>\n"
@@ -261,13 +301,13 @@ def _local(r: Backprop, operand: str, node: str) -> str:
     partial = (f"<mfrac><mrow><mo>&#x2202;</mo>{_name(r, node)}</mrow>"
                f"<mrow><mo>&#x2202;</mo>{_name(r, operand)}</mrow></mfrac>")
     symbolic = "" if edge["local"].is_Number else f"<mo>=</mo>{mathml(edge['local'])}"
-    value = f"<mo>=</mo><mn>{format_value(edge['local_value'])}</mn>" if "local_value" in edge else ""
+    value = f"<mo>=</mo><mn>{number(edge['local_value'])}</mn>" if "local_value" in edge else ""
     return _inline(f"{partial}{symbolic}{value}")
 
 
 def _optional(value) -> str:
     """A number, or nothing where there is none (a large Jacobian; no backward pass yet)."""
-    return "" if value is None else format_value(value)
+    return "" if value is None else number(value)
 
 
 def _block(lhs: sp.Basic, rhs: sp.Basic) -> str:
@@ -297,7 +337,7 @@ def solution_sections(solution, *, svg: Optional[str] = None, report=None) -> li
     rows = []
     for q in solution.quantities.values():
         formula = mathml(q.expr) if q.expr is not None and not isinstance(q.value, sp.Basic) else ""
-        value = _inline(mathml(q.value)) if isinstance(q.value, sp.Basic) else _text(format_value(q.value))
+        value = _inline(mathml(q.value)) if isinstance(q.value, sp.Basic) else _text(number(q.value))
         rows.append(f"<tr><td>{_text(q.label)}</td><td>{_inline(formula) if formula else _text(q.formula)}</td>"
                     f'<td class="num">{value}</td><td class="rule">{_text(q.rule)}</td></tr>')
     sections.append('<section>\n<h2>Worked steps</h2>\n<div class="wide"><table class="steps">\n'

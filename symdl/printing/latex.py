@@ -197,16 +197,41 @@ def document(*, title: Optional[str] = None, derivations: Iterable[Derivation] =
     if tikz is not None:
         body += ["\\section*{Circuit}", _fit_width(tikz.strip())]
     if backprop is not None:
-        g = backprop.graph
-        point = ", ".join(f"${_name(g, n)} = {tex_number(v)}$" for n, v in backprop.point.items())
-        body += ["\\section*{Backward pass}",
-                 f"\\[ {_name(g, backprop.output)} = {latex_of(g.graph['expression'])} \\]",
-                 f"at {point}.", backprop_tables(backprop)]
+        body += ["\\section*{Backward pass}", *_backprop_body(backprop)]
     for d in derivations:
-        body += [f"\\section*{{Derivative with respect to ${latex_of(d.wrt)}$}}",
-                 _equation(sp.Derivative(d.expression, d.wrt), d.result),
-                 derivation_fragment(d)]
+        body += [f"\\section*{{Derivative with respect to ${latex_of(d.wrt)}$}}", *_derivation_body(d)]
     return article(tex_escape(title) if title is not None else _math_title(derivations), body, tikz=tikz is not None)
+
+
+#: What a fragment's parts need from the preamble they are pasted into, named in its first line.
+DERIVATION_PACKAGES = ("amsmath", "amssymb")
+BACKPROP_PACKAGES = ("amsmath", "amssymb", "booktabs", "tikz")
+
+
+def fragment(*, derivation: Optional[Derivation] = None, backprop: Optional[Backprop] = None,
+             tikz: Optional[str] = None) -> str:
+    """The body of :func:`document` without the article around it, to paste into one's own notes: a
+    derivation's ``align*`` blocks, or a backward pass's formula, tables and ``tikzpicture``; the
+    first line, a comment, names the packages it needs."""
+    packages = DERIVATION_PACKAGES if backprop is None else BACKPROP_PACKAGES
+    body = [f"% symdl fragment: needs \\usepackage{{{','.join(packages)}}} in the preamble"]
+    if tikz is not None:
+        body.append(_fit_width(tikz.strip()))
+    if backprop is not None:
+        body += _backprop_body(backprop)
+    if derivation is not None:
+        body += _derivation_body(derivation)
+    return "\n".join(body) + "\n"
+
+
+def _backprop_body(r: Backprop) -> list[str]:
+    g = r.graph
+    point = ", ".join(f"${_name(g, n)} = {tex_number(v)}$" for n, v in r.point.items())
+    return [f"\\[ {_name(g, r.output)} = {latex_of(g.graph['expression'])} \\]", f"at {point}.", backprop_tables(r)]
+
+
+def _derivation_body(d: Derivation) -> list[str]:
+    return [_equation(sp.Derivative(d.expression, d.wrt), d.result), derivation_fragment(d)]
 
 
 def _math_title(derivations: list[Derivation]) -> str:
@@ -218,26 +243,38 @@ def _math_title(derivations: list[Derivation]) -> str:
     return f"${derivative}$" if _width(derivative) <= TITLE else f"The derivative with respect to ${latex_of(first.wrt)}$"
 
 
+#: XeLaTeX and LuaLaTeX start in Latin Modern (``lmr``), which has no OT1 shapes: without this line
+#: they substitute the upright medium shape for every other one, and headings lose their bold.
+SAME_FONTS_ON_EVERY_ENGINE = ("\\ifPDFTeX\\else\\renewcommand{\\rmdefault}{cmr}\\renewcommand{\\sfdefault}{cmss}"
+                              "\\renewcommand{\\ttdefault}{cmtt}\\fontfamily{cmr}\\usepackage[OT1]{fontenc}\\fi")
+
+
 def article(title: str, body: Iterable[str], *, tikz: bool = False) -> str:
     """The ``article`` around already-safe LaTeX parts (the title too: pass text through
     :func:`tex_escape`). The parts are ASCII (:func:`tex_escape` writes
     every other character as a command), so pdflatex, xelatex and lualatex all compile it; the fonts
-    are Computer Modern's Type 1 outlines (OT1: with T1 and no cm-super, TeX would embed bitmaps)."""
+    are Computer Modern's Type 1 outlines (OT1: with T1 and no cm-super, TeX would embed bitmaps)
+    on every engine (:data:`SAME_FONTS_ON_EVERY_ENGINE`)."""
     text = "\n".join(body)
     packages = ["amsmath", "amssymb", "booktabs", "xcolor"] + (["tikz"] if tikz else [])
-    preamble = ["\\documentclass[11pt]{article}", *(f"\\usepackage{{{p}}}" for p in packages),
-                *(["\\newsavebox{\\symdlcircuit}"] if tikz else []),
+    preamble = ["\\documentclass[11pt]{article}", "\\usepackage{iftex}", SAME_FONTS_ON_EVERY_ENGINE,
+                *(f"\\usepackage{{{p}}}" for p in packages),
+                "\\renewcommand{\\labelitemi}{\\ensuremath{\\bullet}}",  # OT1's \\textbullet is a bitmap (TS1)
                 "\\allowdisplaybreaks", f"\\title{{{title}}}", "\\author{}", "\\date{}"]
     return "\n".join([*preamble, "\\begin{document}", "\\maketitle", text, "\\end{document}", ""])
 
 
 # --- worksheets ------------------------------------------------------------------------------------
 def quantity_name(key: str) -> str:
-    """``df/dx`` as a fraction of partials, ``s`` as the symbol s; a key with a note keeps it as text."""
+    """``df/dx`` as a fraction of partials, ``d/dx`` as df/dx, ``f(x)`` as the function, ``s`` as the
+    symbol s; a key with a note keeps it as text."""
     key, _, note = key.partition(" (")
     suffix = f"\\ \\text{{({tex_escape(note)}}}" if note else ""
-    if key.startswith("d/d"):
-        return f"\\frac{{d}}{{d{latex_of(symbol(key[3:]))}}}{suffix}"
+    if key.startswith("d/d"):  # a derivative problem's derivative of f, the function it names f(x)
+        return f"\\frac{{df}}{{d{latex_of(symbol(key[3:]))}}}{suffix}"
+    applied = re.fullmatch(r"([A-Za-z]\w*)\((\w+)\)", key)
+    if applied:  # f(x): the function, not a name with parentheses in it
+        return f"{latex_of(symbol(applied.group(1)))}\\left({latex_of(symbol(applied.group(2)))}\\right){suffix}"
     if key.startswith("d") and "/d" in key:
         top, bottom = key[1:].split("/d", 1)
         return f"\\frac{{\\partial {latex_of(symbol(top))}}}{{\\partial {latex_of(symbol(bottom))}}}{suffix}"
@@ -252,8 +289,8 @@ def worksheet_steps(solution) -> str:
     """Every worked quantity: name = formula = value, one aligned line each."""
     lines = []
     for q in solution.quantities.values():
-        if q.kind == "given":
-            continue
+        if q.kind == "given" or (q.kind == "local" and np.ndim(q.value) > 2):
+            continue  # a matrix op's Jacobian is a 3-D array: a claim may name it, printed it helps no one
         shown = q.expr is not None and not q.expr.is_Number and not isinstance(q.value, sp.Basic)
         formula = f"{latex_of(q.expr)} = " if shown else ""
         lines.append(f"{quantity_name(q.key)} &= {formula}{_quantity_value(q.value)}")
@@ -317,7 +354,9 @@ def _statement(work) -> str:
 
 
 def _fit_width(picture: str) -> str:
-    """The picture centred, shrunk to the text width only if it is wider (a small circuit keeps its size)."""
-    return ("\\begin{center}\n\\sbox{\\symdlcircuit}{%\n" + picture + "%\n}\n"
+    """The picture centred, shrunk to the text width only if it is wider (a small circuit keeps its size);
+    the box it is measured in is declared the first time, so the block pastes anywhere."""
+    return ("\\begin{center}\n\\ifdefined\\symdlcircuit\\else\\newsavebox{\\symdlcircuit}\\fi\n"
+            "\\sbox{\\symdlcircuit}{%\n" + picture + "%\n}\n"
             "\\ifdim\\wd\\symdlcircuit>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox{\\symdlcircuit}}"
             "\\else\\usebox{\\symdlcircuit}\\fi\n\\end{center}")

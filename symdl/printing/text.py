@@ -18,7 +18,9 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
+from symdl import graph as graphs
 from symdl import ops
+from symdl.backprop import format_value
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -188,6 +190,25 @@ class TextPrinter(StrPrinter):
     def _print_Trace(self, e) -> str:
         return f"tr({self._print(e.arg)})"
 
+
+    def _print_Backprop(self, r) -> str:
+        """The node table: node, op, value, local gradients, global gradient, in forward order, then
+        the output and its gradients; every minus sign U+2212 (as in all of this printer's text)."""
+        rows = [("node", "op", "value", "local gradients", "global gradient")]
+        for node in graphs.topological_order(r.graph):
+            data = r.graph.nodes[node]
+            if data["kind"] == "op":
+                op = ops.gate(data).label(data["const"])
+                local = ", ".join(f"∂{node}/∂{u} = {format_value(r.graph.edges[u, node]['local_value'])}"
+                                  for u in dict.fromkeys(data["inputs"]))
+            else:
+                op, local = data["kind"], ""
+            rows.append((node, op, format_value(data["value"]), local, format_value(data.get("grad", 0))))
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines.insert(1, "  ".join("=" * w for w in widths))  # a hyphen rule would print as minus signs
+        gradients = ", ".join(f"∂{r.output}/∂{n} = {format_value(v)}" for n, v in r.gradients.items())
+        return "\n".join(lines + ["", f"{r.output} = {format_value(r.value)};  {gradients}"])
 
     def _print_Step(self, step) -> str:
         return "\n".join(self._step_lines(step, "1"))

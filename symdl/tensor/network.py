@@ -227,6 +227,11 @@ class Network:
         from symdl.printing.notebook import network_repr_html  # printers import this module
         return network_repr_html(self)
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter gets the circuit as SVG too (for front ends and exports that take an image)."""
+        from symdl.printing.notebook import circuit_mimebundle  # printers import this module
+        return circuit_mimebundle(self, include, exclude)
+
     def __repr__(self) -> str:
         from symdl.printing.notebook import short_repr  # printers import this module
         return short_repr(self)

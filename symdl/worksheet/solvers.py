@@ -374,6 +374,8 @@ def _derivative(problem: Problem) -> Solution:
         missing = expr.free_symbols - set(at)
         if missing:
             raise problem.error(f"no value given for {', '.join(sorted(map(str, missing)))}", "derivative", "at")
+        quantities = {**{name: Quantity(name, "given", _number(v), rule="input") for name, v in point.items()},
+                      **quantities}  # the point first, as a graph's inputs are: f = … is then read at it
         quantities["f"] = Quantity("f", "value", _number(sp.N(expr.xreplace(at), 30)), formula=str(expr), expr=expr)
         quantities[f"df/d{x}"] = Quantity(
             f"df/d{x}", "gradient", _number(sp.N(derivation.result.xreplace(at), 30)), formula=str(derivation.result),
