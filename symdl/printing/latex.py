@@ -316,8 +316,11 @@ def _statement(work) -> str:
     return "The circuit computes\n\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
 
-def _fit_width(picture: str) -> str:
-    """The picture centred, shrunk to the text width only if it is wider (a small circuit keeps its size)."""
-    return ("\\begin{center}\n\\sbox{\\symdlcircuit}{%\n" + picture + "%\n}\n"
-            "\\ifdim\\wd\\symdlcircuit>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox{\\symdlcircuit}}"
-            "\\else\\usebox{\\symdlcircuit}\\fi\n\\end{center}")
+def _fit_width(pictures: str) -> str:
+    """Each picture (a long circuit comes as several rows) centred, shrunk to the text width only if
+    it is wider (a small circuit keeps its size)."""
+    rows = [p + "\\end{tikzpicture}" for p in pictures.split("\\end{tikzpicture}") if p.strip()]
+    return "\n\\medskip\n".join(
+        "\\begin{center}\n\\sbox{\\symdlcircuit}{%\n" + row.strip() + "%\n}\n"
+        "\\ifdim\\wd\\symdlcircuit>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox{\\symdlcircuit}}"
+        "\\else\\usebox{\\symdlcircuit}\\fi\n\\end{center}" for row in rows)

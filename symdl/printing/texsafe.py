@@ -60,6 +60,7 @@ _UNICODE = {
     "π": r"\ensuremath{\pi}", "σ": r"\ensuremath{\sigma}", "τ": r"\ensuremath{\tau}",
     "φ": r"\ensuremath{\varphi}", "ω": r"\ensuremath{\omega}", "Σ": r"\ensuremath{\Sigma}",
     "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}",
+    "⊙": r"\ensuremath{\odot}", "ᵀ": r"\ensuremath{^{\mathsf{T}}}", "⋆": r"\ensuremath{\star}", "½": r"\ensuremath{\frac{1}{2}}",
 }
 _UNKNOWN_CHARACTER = r"\fbox{?}"
 _LATIN1_LETTER = re.compile(r"[À-ÖØ-öø-ÿ]")
