@@ -212,3 +212,49 @@ def test_picture_compiles_with_latex(case, tmp_path, seeds):
     assert done.returncode == 0, done.stdout[-3000:]
     assert (tmp_path / "circuit.pdf").stat().st_size > 1000
     assert "(/etc/passwd" not in (tmp_path / "circuit.log").read_text(errors="replace")  # never opened
+
+
+# --- legibility on the page: compiled, measured -------------------------------------------
+
+_WORD = re.compile(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>')
+
+
+def _circuit_word_heights(pdf) -> list[float]:
+    """The height of every word pdftotext finds between the "Circuit" heading and the next section."""
+    words = [(float(m[2]) - float(m[1]), m[3]) for m in _WORD.finditer(
+        subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, timeout=120).stdout)]
+    start = next(i for i, (_, w) in enumerate(words) if w == "Circuit")
+    end = next(i for i, (_, w) in enumerate(words) if i > start and w in ("Backward", "Worked"))
+    return [height for height, _ in words[start + 1:end]]
+
+
+def _neuron_document() -> str:
+    from symdl.printing import exports
+    return exports.backprop_file(symdl.backprop(*SEEDS["sigmoid neuron"]), "tex", "sigmoid neuron")
+
+
+def _worksheet_document(name: str):
+    def document() -> str:
+        from pathlib import Path
+
+        from symdl.printing import exports
+        from symdl.worksheet import check, load, solve
+        solution = solve(load(Path(__file__).resolve().parent.parent / "examples" / f"{name}.toml"))
+        return exports.WORKSHEET["tex"](solution, check(solution))
+    return document
+
+
+@pytest.mark.parametrize("document", [_neuron_document, _worksheet_document("lstm"),
+                                      _worksheet_document("mlp_four_input")],
+                         ids=["sigmoid neuron", "lstm worksheet", "mlp worksheet"])
+def test_circuit_labels_are_at_least_6_pt_on_the_page(document, tmp_path):
+    """Issue 12: compiled with pdflatex, every word of the circuit (subscripts too) is at least 6 pt
+    tall as pdftotext measures it; before, the neuron's labels were 2.5 pt, shrunk to the text width."""
+    if not (shutil.which("pdflatex") and shutil.which("pdftotext")):
+        pytest.skip("needs pdflatex and pdftotext: install Debian's texlive-latex-base and poppler-utils")
+    (tmp_path / "doc.tex").write_text(document(), encoding="utf-8")
+    done = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout[-3000:]
+    heights = _circuit_word_heights(tmp_path / "doc.pdf")
+    assert len(heights) > 20 and min(heights) >= 6.0, sorted(heights)[:5]
