@@ -286,6 +286,7 @@ def legend_rows(v: View, options: Options) -> list[tuple[str, str, str]]:
 # --- the DOT printer ----------------------------------------------------------
 
 LABEL_LINE = 18  # characters of an edge label's line; a longer label is broken at its "=" signs
+WIDE_LABEL_LINE = 40  # the same where the picture may scroll (SVG): only a label wider than a box is broken
 
 
 def local_parts(v: View, u: str, w: str, options: Options) -> dict[str, str]:
@@ -303,14 +304,13 @@ def local_parts(v: View, u: str, w: str, options: Options) -> dict[str, str]:
 
 def local_lines(v: View, u: str, w: str, options: Options) -> list[list[str]]:
     """Which parts of an edge label share a line (kinds as in :func:`local_parts`), packed while a
-    line stays within :data:`LABEL_LINE` characters: a narrow label keeps the ranks close, and
-    both printers break the same labels."""
+    line stays within :data:`LABEL_LINE` characters (:data:`WIDE_LABEL_LINE` where the picture may
+    scroll): a narrow label keeps the ranks close and off the boxes, and both printers break the same labels."""
     parts = local_parts(v, u, w, options)
-    if not options.narrow:
-        return [list(parts)] if parts else []
+    limit = LABEL_LINE if options.narrow else WIDE_LABEL_LINE
     lines: list[list[str]] = []
     for kind in parts:
-        if lines and len(" = ".join(parts[k] for k in lines[-1] + [kind])) <= LABEL_LINE:
+        if lines and len(" = ".join(parts[k] for k in lines[-1] + [kind])) <= limit:
             lines[-1].append(kind)
         else:
             lines.append([kind])
@@ -322,7 +322,11 @@ def _local_text(v: View, u: str, w: str, options: Options) -> Optional[str]:
     parts = local_parts(v, u, w, options)
     lines = [("= " if i else "") + " = ".join(parts[k] for k in kinds)
              for i, kinds in enumerate(local_lines(v, u, w, options))]
-    return "\\n".join(label_text(line) for line in lines) if lines else None
+    if not lines:
+        return None
+    # Graphviz runs the wire along the label, and a browser's text box is a little taller than
+    # Graphviz's estimate: a blank line above and below keeps the wire off the text.
+    return " \\n" + "\\n".join(label_text(line) for line in lines) + "\\n "
 
 
 def _add_node(dot: graphviz.Digraph, v: View, node: str, dot_id: str, options: Options) -> None:
@@ -370,7 +374,8 @@ def draw(v: View, options: Options, *, legend: bool = True) -> graphviz.Digraph:
     """The DOT circuit of a view (all of a graph, or one row of a long one)."""
     ids = v.ids()
     dot = graphviz.Digraph("circuit")
-    dot.attr("graph", rankdir=options.rankdir, compound="true", nodesep="0.25", ranksep="0.4",
+    dot.attr("graph", rankdir=options.rankdir, compound="true", nodesep="0.25",
+             ranksep="0.4" if options.narrow else "0.6",  # room for a browser font wider than Helvetica
              fontname=FONT, fontsize="12")
     dot.attr("node", shape="plaintext", fontname=FONT, fontsize="12" if options.narrow else "14", margin="0.04,0.02",
              width="0", height="0")
