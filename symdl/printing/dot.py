@@ -205,7 +205,7 @@ def _box_label(name: Optional[str], value, narrow: bool) -> str:
     lines[0] = f"= {lines[0]}"
     if name is not None:
         lines = [name, *lines] if breaks_box(name, value, narrow) else [f"{name} {lines[0]}", *lines[1:]]
-    return "\\n".join(label_text(line) for line in lines)
+    return "\n".join(label_text(line) for line in lines)  # a newline breaks a Graphviz label; no escape needed
 
 
 def short(x: float) -> str:
@@ -326,7 +326,7 @@ def _local_text(v: View, u: str, w: str, options: Options) -> Optional[str]:
         return None
     # Graphviz runs the wire along the label, and a browser's text box is a little taller than
     # Graphviz's estimate: a blank line above and below keeps the wire off the text.
-    return " \\n" + "\\n".join(label_text(line) for line in lines) + "\\n "
+    return " \n" + "\n".join(label_text(line) for line in lines) + "\n "
 
 
 def _add_node(dot: graphviz.Digraph, v: View, node: str, dot_id: str, options: Options) -> None:
@@ -335,7 +335,7 @@ def _add_node(dot: graphviz.Digraph, v: View, node: str, dot_id: str, options: O
     parameters on a line below it; a node continued from another row dashed, name only)."""
     data = v.graph.nodes[node]
     value, grad = shown_value(v, node, options), shown_grad(v, node, options)
-    label = label_text(title(v, node)) + "".join(f"\\n{label_text(line)}" for line in extra_lines(data))
+    label = label_text(title(v, node)) + "".join(f"\n{label_text(line)}" for line in extra_lines(data))
     with dot.subgraph(name=f"cluster_{dot_id}") as box:
         box.attr(label=_box_label(f"∂{v.output}/∂{data.get('primary', node)}", grad, options.narrow) if grad is not None else "",
                  fontcolor=GRAD_COLOUR, labelloc="b", style="dashed,rounded" if data.get("continued") else "rounded",
