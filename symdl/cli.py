@@ -150,7 +150,7 @@ def _cmd_solve(args) -> int:
     if args.out:
         stem = _stem(args.file)
         files = [(Path(args.out) / f"{stem}.{fmt}", content)
-                 for fmt, content in worksheet_files(solution, report).items()]
+                 for fmt, content in worksheet_files(solution, report, **_circuit_options(args)).items()]
         for path in write_all(files, inputs=_inputs(args.file), create=[args.out]):
             print(path)
     elif args.json:
@@ -158,6 +158,10 @@ def _cmd_solve(args) -> int:
     else:
         print(str(solution))
     return 0
+
+
+def _circuit_options(args) -> dict:
+    return {} if args.depth is None else {"depth": args.depth}
 
 
 def _cmd_check(args) -> int:
@@ -359,6 +363,9 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("file", metavar="FILE", help="the problem file, e.g. examples/add_mul.toml; - reads stdin")
     solve.add_argument("--out", metavar="DIR",
                        help="write FILE's solution as .txt .json .tex .tikz .svg .html to DIR, e.g. --out solved/")
+    solve.add_argument("--depth", type=int, metavar="N",
+                       help="draw a network's layers (names before a dot: fc1.Wx is in fc1) as blocks down to "
+                            "depth N, as torchview does; 0 draws the network as one block, e.g. --depth 1")
     solve.add_argument("--json", action="store_true", help="print the machine-readable solution")
 
     check = command("check", _cmd_check,

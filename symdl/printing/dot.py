@@ -267,8 +267,18 @@ def title(v: View, node: str) -> str:
     if data["kind"] == "op":
         return f"{node}  {ops.gate(data).label(data['const'])}"
     if data["kind"] == "block":
-        return f"{node}  [{' '.join(data['ops'])}]"
+        return f"{node}  [{block_ops(data)}]"
     return node.replace("-", MINUS) if data["kind"] == "constant" else node
+
+
+BLOCK_OPS = 6  # a layer block lists this many op glyphs; a bigger one, how many ops of which kinds
+
+
+def block_ops(data: dict) -> str:
+    """A layer block's ops as a title says them: ``@ + σ``, or ``18 ops: @ + σ tanh ⊙``."""
+    if len(data["ops"]) <= BLOCK_OPS:
+        return " ".join(data["ops"])
+    return f"{len(data['ops'])} ops: {' '.join(dict.fromkeys(data['ops']))}"
 
 
 def legend_rows(v: View, options: Options) -> list[tuple[str, str, str]]:
@@ -351,13 +361,16 @@ def _add_node(dot: graphviz.Digraph, v: View, node: str, dot_id: str, options: O
             inner.node(dot_id, label=label, **node_attrs)
 
 
+HOLDS_PER_LINE = 2  # a layer's parameters per line of its box, so a big layer's box stays narrow
+
+
 def extra_lines(data: dict) -> list[str]:
     """What a box says under its title: for a node continued from another row, which row; for a
     layer block, its own parameters by shape (``fc1.weight 3×4, fc1.bias 3``)."""
     if data.get("continued"):
         return [f"from row {data['continued']}"]
     shapes = [f"{name} {'×'.join(map(str, shape)) or 'scalar'}" for name, shape in data.get("holds", ())]
-    return [", ".join(shapes)] if shapes else []
+    return [", ".join(shapes[i:i + HOLDS_PER_LINE]) for i in range(0, len(shapes), HOLDS_PER_LINE)]
 
 
 def circuit(source: Source, *, values: bool = True, local: bool = True, grad: bool = True,

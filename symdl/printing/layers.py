@@ -48,7 +48,7 @@ def collapse(graph: nx.DiGraph, depth: int) -> nx.DiGraph:
     groups = {name: members for name, members in groups.items()
               if sum(graph.nodes[m]["kind"] == "op" for m in members) > 1}
     where = {m: name for name, members in groups.items() for m in members}
-    drawn = nx.DiGraph(**graph.graph)
+    drawn = nx.DiGraph(**graph.graph, collapsed_from=graph)  # for the names of nodes inside blocks
     for node in order:
         name = where.get(node, node)
         if name in drawn:

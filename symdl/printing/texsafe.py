@@ -60,6 +60,7 @@ _UNICODE = {
     "π": r"\ensuremath{\pi}", "σ": r"\ensuremath{\sigma}", "τ": r"\ensuremath{\tau}",
     "φ": r"\ensuremath{\varphi}", "ω": r"\ensuremath{\omega}", "Σ": r"\ensuremath{\Sigma}",
     "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}",
+    **{chr(0x2080 + d): rf"\ensuremath{{_{{{d}}}}}" for d in range(10)},  # ₀ … ₉, as in a title "c₁"
     "⊙": r"\ensuremath{\odot}", "ᵀ": r"\ensuremath{^{\mathsf{T}}}", "⋆": r"\ensuremath{\star}", "½": r"\ensuremath{\frac{1}{2}}",
 }
 _UNKNOWN_CHARACTER = r"\fbox{?}"

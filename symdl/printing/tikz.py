@@ -197,7 +197,8 @@ def _xy(point: tuple[float, float]) -> str:
 
 
 def _name(v: dot.View, node: str) -> str:
-    graph = v.graph if node in v.graph else v.whole
+    """A node's symbol in TeX; the output may be in another row (``whole``) or inside a layer block."""
+    graph = next(g for g in (v.graph, v.whole, v.graph.graph.get("collapsed_from")) if g is not None and node in g)
     return latex_of(graph.nodes[node]["symbol"])
 
 
@@ -227,7 +228,7 @@ def _title_rows(v: dot.View, node: str) -> tuple[list[str], str]:
     if data.get("continued"):
         return [f"${_name(v, node)}$", *dot.extra_lines(data)], "symdl continued"
     if data["kind"] == "block":
-        rows = [rf"\textbf{{{tex_escape(node)}}}\ [{tex_escape(' '.join(data['ops']))}]"]
+        rows = [rf"\textbf{{{tex_escape(node)}}}\ [{tex_escape(dot.block_ops(data))}]"]
         return rows + [tex_escape(line) for line in dot.extra_lines(data)], "symdl block"
     if data["kind"] != "op":
         return [f"${_name(v, node)}$"], "symdl leaf"
