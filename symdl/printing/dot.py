@@ -404,9 +404,10 @@ def draw(v: View, options: Options, *, legend: bool = True) -> graphviz.Digraph:
         with dot.subgraph(name="cluster_legend") as legend_box:
             legend_box.attr(label="legend", fontsize="11", style="rounded", color="#999999",
                             fontcolor="#555555", labelloc="t", peripheries="1", penwidth="1", margin="6")
-            for row_id, text, colour in rows:
+            across = options.rankdir in ("LR", "RL")  # rows share a rank, which Graphviz fills bottom up
+            for row_id, text, colour in reversed(rows) if across else rows:
                 legend_box.node(row_id, label=label_text(text), fontcolor=colour, fontsize="11")
-            if options.rankdir in ("TB", "BT"):  # one row under another; left to right they share a rank
+            if not across:  # one row under another
                 for (upper, _, _), (lower, _, _) in zip(rows, rows[1:]):
                     legend_box.edge(upper, lower, style="invis")
     return dot
