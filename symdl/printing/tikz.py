@@ -7,8 +7,8 @@ Labels are real math: ``$q = x + y$``, the value and ∂f/∂q in colour, and th
 local gradient on the wire. The picture needs only ``tikz`` (which loads
 ``xcolor``); the colours are defined inside it, and ``\\text``/``\\operatorname``
 fall back to ``\\mbox``/``\\mathrm`` where amsmath is not loaded. Coordinates are
-in big points (``x=1bp``), Graphviz's unit; wrap the picture in
-``\\resizebox{\\linewidth}{!}{…}`` to fit a page.
+in big points (``x=1bp``), Graphviz's unit; a picture wider than an A4 text block scales itself
+down, never so far that a label would be under 6 pt: a long circuit comes as rows instead.
 
 All user text reaches TeX through :mod:`symdl.printing.texsafe`.
 """
