@@ -278,6 +278,8 @@ addEventListener("load", () => {
 </script>"""
 
 
+
+
 def test_stacked_fractions_in_a_node_table_do_not_touch(tmp_path):
     """A gate's local gradients sit one above the other in one cell; the denominator of one and the
     numerator of the next are at least 4 CSS px apart (measured in Chromium)."""
@@ -321,3 +323,62 @@ def test_hadamard_products_and_powers_print_as_the_text_printer_writes_them():
     assert "hadamardpower" not in square.lower() and square.count("⊙") == 1 and "∘" not in square
     assert shown(sp.HadamardProduct(sp.OneMatrix(3, 1) - a, a)).count("⊙") == 1
     assert "∘" in shown(sp.HadamardPower(a, 5))  # a fifth power keeps its exponent
+
+
+_OVERLAPS = """<script>
+addEventListener("load", () => {
+  const inside = (p, r) => p.x > r.left + 1 && p.x < r.right - 1 && p.y > r.top + 1 && p.y < r.bottom - 1;
+  const meets = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const within = (a, b) => a.left >= b.left - 1 && a.right <= b.right + 1 && a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+  const texts = [...document.querySelectorAll("svg text")].filter(t => t.textContent.trim())
+      .map(t => ({text: t.textContent, box: t.getBoundingClientRect()}));
+  const boxes = [...document.querySelectorAll("svg g.cluster > path, svg g.cluster > polygon")]
+      .filter(p => !["none", "transparent"].includes(p.getAttribute("stroke"))).map(p => p.getBoundingClientRect());
+  const wire = [];
+  for (const p of document.querySelectorAll("svg g.edge > path")) {
+    const m = p.getScreenCTM();
+    for (let l = 0; l <= p.getTotalLength(); l += 2) {
+      const q = p.getPointAtLength(l);
+      wire.push(new DOMPoint(q.x, q.y).matrixTransform(m));
+    }
+  }
+  const heads = [...document.querySelectorAll("svg g.edge > polygon")].map(p => p.getBoundingClientRect());
+  const bad = [];
+  for (const t of texts) {
+    if (boxes.some(b => meets(t.box, b) && !within(t.box, b))) bad.push("crosses a box: " + t.text);
+    if (wire.some(p => inside(p, t.box)) || heads.some(h => meets(h, t.box))) bad.push("on an arrow: " + t.text);
+  }
+  const out = document.createElement("pre");
+  out.id = "measured";
+  out.textContent = JSON.stringify({texts: texts.length, boxes: boxes.length, wire: wire.length, bad});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+
+
+def _gallery_pages() -> dict[str, str]:
+    from symdl import gallery
+    from symdl.printing import rendering
+    with rendering.embedded_only():
+        pages = {c.slug: gallery._circuit_files(c)[f"{c.slug}.html"] for c in gallery.SEED_CIRCUITS}
+        pages.update((slug, gallery._network_files(slug, build)[f"{slug}.html"]) for slug, build in gallery.NETWORKS)
+    return pages
+
+
+def test_no_circuit_label_overlaps_a_box_or_an_arrow(tmp_path):
+    """Issue 12: in every gallery circuit, drawn by Chromium, no text crosses the border of a box and
+    no wire or arrowhead runs through a text (getBoundingClientRect of the text against the boxes'
+    outlines and points every 2 px along each wire)."""
+    browser = chromium()
+    found = {}
+    for slug, page in _gallery_pages().items():
+        copy = tmp_path / f"{slug}.html"
+        copy.write_text(page.replace("</body>", _OVERLAPS + "</body>"), encoding="utf-8")
+        done = headless(browser, tmp_path / "profile", "--window-size=1280,1000", "--dump-dom", copy.as_uri())
+        measured = re.search(r'<pre id="measured">([^<]*)</pre>', done.stdout)
+        assert measured, done.stdout[-2000:] + done.stderr[-2000:]
+        found[slug] = json.loads(measured.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+        assert found[slug]["texts"] > 10 and found[slug]["boxes"] > 2 and found[slug]["wire"] > 100, found[slug]
+    assert {slug: r["bad"] for slug, r in found.items() if r["bad"]} == {}

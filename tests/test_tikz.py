@@ -14,10 +14,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import symdl
-from symdl.printing.dot import circuit, node_ids
+from symdl import examples as bundled
+from symdl.printing.dot import Options, circuit, draw, node_ids, view
 from symdl.printing.rendering import render
 from symdl.printing.texsafe import latex_of, tex_escape
-from symdl.printing.tikz import tikz
+from symdl.printing.tikz import MIN_SCALE, tikz
 
 SEEDS = {
     "add then multiply": ("(x+y)*z", "x=-2,y=5,z=-4"),
@@ -49,12 +50,16 @@ def unescaped(tex: str, char: str) -> int:
 
 
 def check_structure(picture: str, graph) -> None:
-    assert picture.count(r"\begin{tikzpicture}") == 1 and picture.count(r"\end{tikzpicture}") == 1
-    assert picture.index(r"\begin{tikzpicture}") < picture.index(r"\end{tikzpicture}")
-    assert balanced_braces(picture)
+    """One or more pictures (a long circuit comes in rows); every node drawn once in full (a node
+    continued in a later row is drawn there again, dashed), every edge once."""
+    pictures = re.findall(r"\\begin\{tikzpicture\}.*?\\end\{tikzpicture\}", picture, flags=re.S)
+    assert pictures and picture.count(r"\begin{tikzpicture}") == picture.count(r"\end{tikzpicture}") == len(pictures)
+    assert all(balanced_braces(p) for p in pictures)
     assert unescaped(picture, "%") == 0 and unescaped(picture, "$") % 2 == 0
-    nodes = re.findall(r"^\\node\[[^\n]*\((n\d+)\) at", picture, flags=re.M)
+    nodes = re.findall(r"^\\node\[symdl (?!continued)[^\n]*\((n\d+)\) at", picture, flags=re.M)
     assert sorted(nodes) == sorted(node_ids(graph).values())
+    continued = re.findall(r"^\\node\[symdl continued[^\n]*\((n\d+)\) at", picture, flags=re.M)
+    assert set(continued) <= set(nodes)
     assert picture.count(r"\draw[") == graph.number_of_edges()
     assert not FORBIDDEN.search(picture)
 
@@ -80,20 +85,22 @@ def test_picture_carries_values_gradients_and_local_gradients(seeds):
     assert r"{$\partial f/\partial q = z = -4$}" in picture
     assert r"\definecolor{symdlvalue}{HTML}{1B7837}" in picture
     neuron = tikz(seeds["sigmoid neuron"])
-    assert r"$= 0.731059$" in neuron and r"\partial f/\partial w_{0} = -0.196612" in neuron
-    assert r"\partial f/\partial q_{7} = - f^{2} = -0.534447" in neuron
+    assert r"$= 0.731059$" in neuron  # a long label is broken at its "=", for the page's width
+    assert r"\textcolor{symdlgrad}{$\partial f/\partial w_{0}$}\\ \textcolor{symdlgrad}{$= -0.196612$}" in neuron
+    assert r"{$\partial f/\partial q_{7} = - f^{2}$\\ $= -0.534447$}" in neuron
 
 
 def test_picture_follows_the_graphviz_layout(seeds):
     """Left to right: every wire goes from a node further left to one further right,
     and every box sits where Graphviz put the node's cluster."""
-    result = seeds["sigmoid neuron"]
+    result = symdl.backprop("x*y + z", at="x=2,y=3,z=1")
     picture = tikz(result, rankdir="LR")
+    assert picture.count(r"\begin{tikzpicture}") == 2  # the legend, and the circuit in one row
     at = {m[0]: (float(m[1]), float(m[2])) for m in re.findall(r"\((n\d+)\) at \(([-\d.]+),([-\d.]+)\)", picture)}
+    ids = node_ids(result.graph)
     for u, v in result.graph.edges:
-        ids = node_ids(result.graph)
         assert at[ids[u]][0] < at[ids[v]][0]
-    layout = json.loads(render(circuit(result).source, "json"))
+    layout = json.loads(render(draw(view(result), Options(rankdir="LR", narrow=True), legend=False).source, "json"))
     box = next(o for o in layout["objects"] if o["name"] == "cluster_n0")
     x0, y0, x1, y1 = (float(c) for c in box["bb"].split(","))
     assert at["n0"] == pytest.approx(((x0 + x1) / 2, (y0 + y1) / 2), abs=0.01)
@@ -103,22 +110,37 @@ def _positions(picture: str) -> dict:
     return {m[0]: (float(m[1]), float(m[2])) for m in re.findall(r"\((n\d+)\) at \(([-\d.]+),([-\d.]+)\)", picture)}
 
 
-def test_a_long_chain_is_drawn_top_to_bottom_to_fit_the_page(seeds):
-    """The 9-gate neuron is about 1800 bp wide left to right, shrunk to a 345 bp text width it would be
-    5.5 times smaller; top to bottom it needs less shrinking, so that is how it is drawn, unless a
-    direction is asked for."""
+def _pictures(picture: str) -> list[str]:
+    return re.findall(r"\\begin\{tikzpicture\}.*?\\end\{tikzpicture\}", picture, flags=re.S)
+
+
+def test_a_long_chain_is_split_into_rows_that_fit_the_page(seeds):
+    """Issue 12: the 9-gate neuron is about 1800 bp wide left to right; fitted to a 345 bp text width
+    its labels would be 2.5 pt. It is drawn in rows instead, each one shrunk by at most MIN_SCALE
+    (scale read from the picture), every wire within a row running rightward, and every node fed from
+    an earlier row drawn again in this one (dashed) so the wire into it has both ends."""
     neuron = seeds["sigmoid neuron"]
-    at, ids = _positions(tikz(neuron)), node_ids(neuron.graph)
-    assert all(at[ids[u]][1] > at[ids[v]][1] for u, v in neuron.graph.edges)  # every wire runs downward
-    at = _positions(tikz(neuron, rankdir="LR"))
-    assert all(at[ids[u]][0] < at[ids[v]][0] for u, v in neuron.graph.edges)  # asked for: every wire runs rightward
+    ids = node_ids(neuron.graph)
+    rows = _pictures(tikz(neuron))[1:]  # the legend first
+    assert len(rows) > 2
+    drawn = set()
+    for row in rows:
+        scale = re.search(r"scale=([\d.]+)", row)
+        assert scale is None or float(scale.group(1)) >= MIN_SCALE
+        at = _positions(row)
+        for u, v in neuron.graph.edges:
+            if f"\\draw[symdl wire] ({ids[u]})" in row and f"({ids[v]}) node" in row or \
+                    re.search(rf"\\draw\[symdl wire\] \({ids[u]}\)[^;]*\({ids[v]}\)", row):
+                assert at[ids[u]][0] < at[ids[v]][0]
+                drawn.add((u, v))
+    assert drawn == set(neuron.graph.edges)
 
 
 def test_options_reach_the_picture(seeds):
     result = seeds["add then multiply"]
     assert "symdlvalue}{$=" not in tikz(result, values=False)
     assert r"\partial f/\partial q = -4$}}" not in tikz(result, grad=False)
-    assert "symdl local" not in tikz(result, local=False).split("]\n", 1)[1]
+    assert "node[symdl local]" not in tikz(result, local=False)
     assert r"{$\partial f/\partial q = -4$}" in tikz(result, symbolic=False)
     check_structure(tikz(result, rankdir="TB"), result.graph)
 
@@ -191,3 +213,47 @@ def test_picture_compiles_with_latex(case, tmp_path, seeds):
     assert done.returncode == 0, done.stdout[-3000:]
     assert (tmp_path / "circuit.pdf").stat().st_size > 1000
     assert "(/etc/passwd" not in (tmp_path / "circuit.log").read_text(errors="replace")  # never opened
+
+
+# --- legibility on the page: compiled, measured -------------------------------------------
+
+_WORD = re.compile(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>')
+
+
+def _circuit_word_heights(pdf) -> list[float]:
+    """The height of every word pdftotext finds between the "Circuit" heading and the next section."""
+    words = [(float(m[2]) - float(m[1]), m[3]) for m in _WORD.finditer(
+        subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, timeout=120).stdout)]
+    start = next(i for i, (_, w) in enumerate(words) if w == "Circuit")
+    end = next(i for i, (_, w) in enumerate(words) if i > start and w in ("Backward", "Worked"))
+    return [height for height, _ in words[start + 1:end]]
+
+
+def _neuron_document() -> str:
+    from symdl.printing import exports
+    return exports.backprop_file(symdl.backprop(*SEEDS["sigmoid neuron"]), "tex", "sigmoid neuron")
+
+
+def _worksheet_document(name: str):
+    def document() -> str:
+        from symdl.printing import exports
+        from symdl.worksheet import check, load, solve
+        solution = solve(load(bundled.path(name)))
+        return exports.WORKSHEET["tex"](solution, check(solution))
+    return document
+
+
+@pytest.mark.parametrize("document", [_neuron_document, _worksheet_document("lstm"),
+                                      _worksheet_document("mlp_four_input")],
+                         ids=["sigmoid neuron", "lstm worksheet", "mlp worksheet"])
+def test_circuit_labels_are_at_least_6_pt_on_the_page(document, tmp_path):
+    """Issue 12: compiled with pdflatex, every word of the circuit (subscripts too) is at least 6 pt
+    tall as pdftotext measures it; before, the neuron's labels were 2.5 pt, shrunk to the text width."""
+    if not (shutil.which("pdflatex") and shutil.which("pdftotext")):
+        pytest.skip("needs pdflatex and pdftotext: install Debian's texlive-latex-base and poppler-utils")
+    (tmp_path / "doc.tex").write_text(document(), encoding="utf-8")
+    done = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout[-3000:]
+    heights = _circuit_word_heights(tmp_path / "doc.pdf")
+    assert len(heights) > 20 and min(heights) >= 6.0, sorted(heights)[:5]

@@ -109,7 +109,7 @@ def _cmd_solve(args) -> int:
     if args.out:
         stem = _stem(args.file)
         files = [(Path(args.out) / f"{stem}.{fmt}", content)
-                 for fmt, content in worksheet_files(solution, report).items()]
+                 for fmt, content in worksheet_files(solution, report, **_circuit_options(args)).items()]
         for path in write_all(files, inputs=_inputs(args.file), create=[args.out]):
             print(path)
     elif args.json:
@@ -117,6 +117,10 @@ def _cmd_solve(args) -> int:
     else:
         print(str(solution))
     return 0
+
+
+def _circuit_options(args) -> dict:
+    return {} if args.depth is None else {"depth": args.depth}
 
 
 def _cmd_check(args) -> int:

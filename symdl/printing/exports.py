@@ -43,21 +43,23 @@ def _drawable(solution) -> bool:
     return not isinstance(solution.work, Derivation)
 
 
-WORKSHEET: dict[str, Callable[..., Content]] = {
-    "txt": lambda s, report: "\n".join(s.lines() + ([""] + report.lines() if report.verdicts else [])) + "\n",
-    "json": lambda s, report: json.dumps({**s.to_dict(), "check": report.to_dict()}, indent=2,
-                                         ensure_ascii=False) + "\n",
-    "tex": lambda s, report: latex.worksheet_document(s, report=report, tikz=tikz(s.work) if _drawable(s) else None),
-    "tikz": lambda s, report: tikz(s.work),
-    "svg": lambda s, report: rendering.svg(s.work),
-    "html": lambda s, report: html.solution_page(s, report=report,
-                                                 svg=rendering.svg(s.work, inline=True) if _drawable(s) else None),
+WORKSHEET: dict[str, Callable[..., Content]] = {  # (solution, report, **circuit options such as depth)
+    "txt": lambda s, report, **circuit: "\n".join(s.lines() + ([""] + report.lines() if report.verdicts else [])) + "\n",
+    "json": lambda s, report, **circuit: json.dumps({**s.to_dict(), "check": report.to_dict()}, indent=2,
+                                                    ensure_ascii=False) + "\n",
+    "tex": lambda s, report, **circuit: latex.worksheet_document(
+        s, report=report, tikz=tikz(s.work, **circuit) if _drawable(s) else None),
+    "tikz": lambda s, report, **circuit: tikz(s.work, **circuit),
+    "svg": lambda s, report, **circuit: rendering.svg(s.work, **circuit),
+    "html": lambda s, report, **circuit: html.solution_page(
+        s, report=report, svg=rendering.svg(s.work, inline=True, **circuit) if _drawable(s) else None),
 }
 
 
-def worksheet_files(solution, report) -> dict[str, Content]:
-    """Every file of a solved problem by extension (no diagram for a derivative)."""
-    return {fmt: produce(solution, report) for fmt, produce in WORKSHEET.items()
+def worksheet_files(solution, report, **circuit) -> dict[str, Content]:
+    """Every file of a solved problem by extension (no diagram for a derivative); ``circuit`` holds
+    the circuit's options (``depth=1``: a network's layers as blocks)."""
+    return {fmt: produce(solution, report, **circuit) for fmt, produce in WORKSHEET.items()
             if _drawable(solution) or fmt not in ("tikz", "svg")}
 
 

@@ -160,6 +160,21 @@ def _edge_table(r: Backprop) -> str:
             + "A node's global gradient is the sum of the products on its outgoing edges.\n")
 
 
+def network_arrays(network) -> str:
+    """A network's arrays in full, the table below its circuit: each node's shape, value and gradient."""
+    g = network.graph
+    out = g.graph.get("output")
+    rows = []
+    for node in graphs.topological_order(g):
+        data = g.nodes[node]
+        grad = data.get("grad")
+        shape = "\\times".join(map(str, data["shape"])) or "1"
+        rows.append(f"${_name(g, node)}$ & ${shape}$ & ${tex_number(data['value'])}$ & "
+                    f"{'' if grad is None else f'${tex_number(grad)}$'}")
+    gradient = f"$\\partial {_name(g, out)}/\\partial$\\,node" if out else "gradient"
+    return _tabular("lrll", ["node", "shape", "value", gradient], rows)
+
+
 def _partial(g: nx.DiGraph, top: str, bottom: str) -> str:
     return f"\\partial {_name(g, top)}/\\partial {_name(g, bottom)}"
 
@@ -310,6 +325,8 @@ def worksheet_document(solution, *, report=None, tikz: Optional[str] = None) -> 
         body += ["\\section*{Circuit}", _fit_width(tikz.strip())]
     if isinstance(work, Backprop):
         body += ["\\section*{Backward pass}", backprop_tables(work)]
+    elif not isinstance(work, Derivation):  # a network: its circuit shows summaries, this table every array
+        body += ["\\section*{Arrays}", network_arrays(work)]
     if isinstance(work, Derivation):
         body += [f"\\section*{{Derivative with respect to ${latex_of(work.wrt)}$}}", derivation_fragment(work)]
     body += ["\\section*{Worked steps}", worksheet_steps(solution)]
@@ -353,10 +370,12 @@ def _statement(work) -> str:
     return "The circuit computes\n\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
 
-def _fit_width(picture: str) -> str:
-    """The picture centred, shrunk to the text width only if it is wider (a small circuit keeps its size);
-    the box it is measured in is declared the first time, so the block pastes anywhere."""
-    return ("\\begin{center}\n\\ifdefined\\symdlcircuit\\else\\newsavebox{\\symdlcircuit}\\fi\n"
-            "\\sbox{\\symdlcircuit}{%\n" + picture + "%\n}\n"
-            "\\ifdim\\wd\\symdlcircuit>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox{\\symdlcircuit}}"
-            "\\else\\usebox{\\symdlcircuit}\\fi\n\\end{center}")
+def _fit_width(pictures: str) -> str:
+    """Each picture (a long circuit comes as several rows) centred, shrunk to the text width only if
+    it is wider (a small circuit keeps its size); the box it is measured in is declared the first
+    time, so the block pastes anywhere."""
+    rows = [p + "\\end{tikzpicture}" for p in pictures.split("\\end{tikzpicture}") if p.strip()]
+    return "\\ifdefined\\symdlcircuit\\else\\newsavebox{\\symdlcircuit}\\fi\n" + "\n\\medskip\n".join(
+        "\\begin{center}\n\\sbox{\\symdlcircuit}{%\n" + row.strip() + "%\n}\n"
+        "\\ifdim\\wd\\symdlcircuit>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox{\\symdlcircuit}}"
+        "\\else\\usebox{\\symdlcircuit}\\fi\n\\end{center}" for row in rows)

@@ -113,7 +113,7 @@ def svg(source: Source, *, inline: bool = False, **options) -> str:
     ``aria-label`` summing it up, each node's ``<title>`` naming it). ``inline=True`` drops the XML
     declaration, DOCTYPE and generator comment, so the ``<svg>`` element can sit inside HTML."""
     text = render(circuit(source, **options).source, "svg").decode("utf-8")
-    summary, titles = describe(source)
+    summary, titles = describe(source, options.get("depth"))
     text = text.replace("<svg ", f'<svg role="img" aria-label="{html.escape(summary)}" ', 1)
     text = _CLUSTER_TITLE.sub(lambda m: f"<title>{html.escape(titles.get(m.group(1), m.group(1)))}"
                                         f"{' (value)' if m.group(2) else ''}</title>", text)

@@ -7,8 +7,8 @@ Labels are real math: ``$q = x + y$``, the value and ∂f/∂q in colour, and th
 local gradient on the wire. The picture needs only ``tikz`` (which loads
 ``xcolor``); the colours are defined inside it, and ``\\text``/``\\operatorname``
 fall back to ``\\mbox``/``\\mathrm`` where amsmath is not loaded. Coordinates are
-in big points (``x=1bp``), Graphviz's unit; wrap the picture in
-``\\resizebox{\\linewidth}{!}{…}`` to fit a page.
+in big points (``x=1bp``), Graphviz's unit; a picture wider than an A4 text block scales itself
+down, never so far that a label would be under 6 pt: a long circuit comes as rows instead.
 
 All user text reaches TeX through :mod:`symdl.printing.texsafe`.
 """
@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Optional
+
+import numpy as np
 
 from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
 from symdl.printing import dot
 from symdl.printing.rendering import render
-from symdl.printing.texsafe import is_safe, latex_of, tex_number
+from symdl.printing.texsafe import is_safe, latex_of, tex_escape, tex_number
 
 VALUE = "symdlvalue"
 GRAD = "symdlgrad"
@@ -43,42 +46,99 @@ _STYLES = (
     "x=1bp, y=1bp, >=stealth",
     "symdl gate/.style={draw, rounded corners=4bp, align=center, inner sep=2bp}",
     "symdl output/.style={symdl gate, very thick}",
+    "symdl block/.style={symdl gate, thick}",
+    "symdl continued/.style={symdl gate, dashed}",
     "symdl leaf/.style={align=center, inner sep=2bp}",
-    "symdl legend/.style={draw=black!40, rounded corners=4bp, align=left, font=\\footnotesize}",
+    "symdl legend/.style={draw=black!40, rounded corners=4bp, align=left}",
     "symdl wire/.style={->}",
-    f"symdl local/.style={{font=\\footnotesize, text={GRAD}, inner sep=1bp}}",
+    f"symdl local/.style={{text={GRAD}, inner sep=1bp, align=center}}",
 )
 
 
 #: The text block of an 11 pt article on A4 paper, in big points: what a picture is fitted to.
 PAGE = (345.0, 550.0)
+_NESTED_SCRIPT = re.compile(r"[\^_]\{[^{}]*[\^_]")  # a subscript or superscript inside another
+
+#: The least a picture may shrink: its smallest text, a subscript (8 pt in an 11 pt document, 7 pt
+#: tall as pdftotext measures Computer Modern), then sets at 6 pt; without subscripts, 10.95 pt text.
+MIN_SCALE = 0.86
+MIN_SCALE_WITHOUT_SCRIPTS = 0.62
 
 
 def tikz(source: dot.Source, **circuit_options) -> str:
-    """A ``tikzpicture`` of the circuit of ``source``; takes the options of ``dot.circuit``. Without a
-    ``rankdir``, the direction that needs the least shrinking to fit a page: a long chain drawn left to
-    right would be shrunk until its labels are unreadable, drawn top to bottom it may fit."""
+    """The circuit of ``source`` as TikZ pictures: the legend, then the circuit in one picture, or
+    in several, one row each, where one would shrink its labels under 6 pt on the page (:data:`PAGE`):
+    a long chain is split into rows (a snake, as a typesetter breaks a long line), each node fed from
+    an earlier row shown again there, dashed, with the row it comes from. Each picture scales itself to
+    the page width. Takes the options of ``dot.circuit``; without a ``rankdir``, the direction (left to
+    right, or top to bottom) that fits best, else rows of left to right."""
+    options = dot.Options(**{"rankdir": "LR", **circuit_options, "narrow": True})
+    v = dot.view(source, options.depth)
     if "rankdir" not in circuit_options:
-        circuit_options["rankdir"] = max(("LR", "TB"), key=lambda r: _page_scale(source, {**circuit_options,
-                                                                                          "rankdir": r}))
-    options = dot.Options(**circuit_options)
-    v = dot.view(source)
-    ids = dot.node_ids(v.graph)
-    circuit = dot.circuit(source, **circuit_options)
-    layout = _layout(render(circuit.source, "json"))
-    lines = [r"\begin{tikzpicture}[" + ",\n  ".join(_STYLES) + "]", *_PREAMBLE]
+        best = max((dataclasses.replace(options, rankdir=r) for r in ("LR", "TB")), key=lambda o: _page_scale(v, o))
+        options = best if _fits(v, best) else options  # else rows, left to right
+    rows = [v] if _fits(v, options) or options.rankdir not in ("LR", "RL") else _rows(v, options)
+    pictures = [_legend_picture(v, options)] if dot.legend_rows(v, options) else []
+    pictures += [_picture(row, _row_options(row, options) if len(rows) > 1 else options) for row in rows]
+    text = "\n".join(pictures)  # a blank line between pictures: each is a paragraph, one under another
+    if not is_safe(text):  # unreachable while every name goes through texsafe; a tripwire
+        raise SymdlError("refusing to write TikZ that holds a file or definition command")
+    return text
+
+
+def _picture(v: dot.View, options: dot.Options) -> str:
+    ids = v.ids()
+    layout = _layout(render(dot.draw(v, options, legend=False).source, "json"))
+    fit = min(1.0, PAGE[0] / max(layout.size[0], 1.0), PAGE[1] / max(layout.size[1], 1.0))
+    scale = [f"scale={fit:.4f}, transform shape"] if fit < 1 else []  # fits the page by itself
+    lines = [r"\begin{tikzpicture}[" + ",\n  ".join(scale + list(_STYLES)) + "]", *_PREAMBLE,
+             rf"\useasboundingbox (0,0) rectangle {_xy(layout.size)};"]  # Graphviz's, not the curves' control points
     for node in graphs.topological_order(v.graph):
         lines.append(_node(v, node, ids[node], layout, options))
     for u, w in dot.edges(v.graph):
         lines.append(_wire(v, u, w, ids, layout, options))
-    rows = dot.legend_rows(v, options)
-    if rows:
-        lines.append(_legend(v, rows, layout, options))
     lines.append(r"\end{tikzpicture}")
-    picture = "\n".join(lines) + "\n"
-    if not is_safe(picture):  # unreachable while every name goes through texsafe; a tripwire
-        raise SymdlError("refusing to write TikZ that holds a file or definition command")
-    return picture
+    return "\n".join(lines) + "\n"
+
+
+def _rows(v: dot.View, options: dot.Options) -> list[dot.View]:
+    """The gates cut into rows in the order of their place in the one-row layout: each row takes gates
+    while, laid out alone, it still fits the page at :data:`MIN_SCALE` (a gate too wide alone is a row)."""
+    layout = _layout(render(dot.draw(v, options, legend=False).source, "json"))
+    ids = v.ids()
+    order = [n for n in graphs.topological_order(v.graph) if not dot.is_leaf(v.graph.nodes[n])]
+    box = {n: layout.boxes[f"cluster_{ids[n]}"] for n in order}
+    gates = sorted(order, key=lambda n: (box[n][0] + box[n][2], -box[n][3], order.index(n)))
+    rows: list[list[str]] = []
+    for i, gate in enumerate(gates):
+        trial = rows[:-1] + [rows[-1] + [gate]] if rows else [[gate]]
+        rest = [gates[i + 1:]] if i + 1 < len(gates) else []
+        if len(trial[-1]) > 1 and not _fits(_row_view(v, trial + rest, len(trial) - 1), options):
+            trial = rows + [[gate]]
+        rows = trial
+    return [_row_view(v, rows, k) for k in range(len(rows))]
+
+
+def _row_options(row: dot.View, options: dot.Options) -> dot.Options:
+    """A row of one gate too wide to fit is drawn top to bottom: its operands above it."""
+    if _fits(row, options):
+        return options
+    return dataclasses.replace(options, rankdir="TB")
+
+
+def _row_view(v: dot.View, rows: list[list[str]], k: int) -> dot.View:
+    """Row ``k``: its gates, the leaves first used there, and (dashed) what earlier rows feed it."""
+    g = v.graph
+    row_of = {n: i for i, row in enumerate(rows) for n in row}
+    for leaf in (n for n in g if dot.is_leaf(g.nodes[n])):
+        row_of[leaf] = min((row_of[c] for c in g.successors(leaf)), default=0)
+    own = [n for n in g if row_of[n] == k]
+    fed = [u for n in rows[k] for u in g.predecessors(n) if row_of[u] != k]
+    sub = g.subgraph(own + fed).copy()
+    for u in dict.fromkeys(fed):
+        sub.nodes[u]["continued"] = row_of[u] + 1
+        sub.remove_edges_from(list(sub.in_edges(u)))
+    return dot.View(sub, v.output, v.annotated, whole=g)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,12 +148,21 @@ class _Layout:
 
     boxes: dict[str, tuple[float, ...]]
     wires: dict[tuple[str, str], tuple[list[tuple[float, float]], Optional[tuple[float, float]]]]
+    size: tuple[float, float] = (0.0, 0.0)  # the whole picture's width and height
 
 
-def _page_scale(source: dot.Source, circuit_options: dict) -> float:
-    """How far the circuit laid out with these options must shrink to fit :data:`PAGE` (1: not at all)."""
-    data = json.loads(render(dot.circuit(source, **circuit_options).source, "json").decode("utf-8"))
-    _, _, width, height = (float(c) for c in data["bb"].split(","))
+def _fits(v: dot.View, options: dot.Options) -> bool:
+    """Whether the circuit fits :data:`PAGE` shrunk no further than its smallest text allows."""
+    texts = [row for node in v.graph for row in _title_rows(v, node)[0]]
+    texts += [_local_label(v, u, w, options) or "" for u, w in dot.edges(v.graph)]
+    scripts = any(re.search(r"[_^]", text) for text in texts)
+    return _page_scale(v, options) >= (MIN_SCALE if scripts else MIN_SCALE_WITHOUT_SCRIPTS)
+
+
+def _page_scale(v: dot.View, options: dot.Options) -> float:
+    """How far the circuit (its legend apart) laid out with these options must shrink to fit
+    :data:`PAGE` (1: not at all)."""
+    width, height = _layout(render(dot.draw(v, options, legend=False).source, "json")).size
     return min(1.0, PAGE[0] / max(width, 1.0), PAGE[1] / max(height, 1.0))
 
 
@@ -107,9 +176,10 @@ def _layout(json_bytes: bytes) -> _Layout:
         for edge in data.get("edges", []):
             key = (objects[edge["tail"]]["name"], objects[edge["head"]]["name"])
             wires[key] = (_spline(edge.get("pos", "")), _point(edge["lp"]) if "lp" in edge else None)
+        _, _, width, height = (float(c) for c in data["bb"].split(","))
     except (ValueError, KeyError, TypeError) as error:
         raise SymdlError(f"could not read the Graphviz layout: {error}") from None
-    return _Layout(boxes, wires)
+    return _Layout(boxes, wires, (width, height))
 
 
 def _point(text: str) -> tuple[float, float]:
@@ -127,7 +197,9 @@ def _xy(point: tuple[float, float]) -> str:
 
 
 def _name(v: dot.View, node: str) -> str:
-    return latex_of(v.graph.nodes[node]["symbol"])
+    """A node's symbol in TeX; the output may be in another row (``whole``) or inside a layer block."""
+    graph = next(g for g in (v.graph, v.whole, v.graph.graph.get("collapsed_from")) if g is not None and node in g)
+    return latex_of(graph.nodes[node]["symbol"])
 
 
 def _node(v: dot.View, node: str, node_id: str, layout: _Layout, options: dot.Options) -> str:
@@ -136,22 +208,38 @@ def _node(v: dot.View, node: str, node_id: str, layout: _Layout, options: dot.Op
     if box is None:
         raise SymdlError(f"the Graphviz layout has no box for node {node!r}")
     x0, y0, x1, y1 = box
-    if data["kind"] == "op":
-        operands = [_name(v, i) for i in data["inputs"]]
-        rows = [f"${_name(v, node)} = {ops.gate(data).tex(operands, data['const'])}$"]
-        style = "symdl output" if node == v.output else "symdl gate"
-    else:
-        rows = [f"${_name(v, node)}$"]
-        style = "symdl leaf"
+    rows, style = _title_rows(v, node)
     value, grad = dot.shown_value(v, node, options), dot.shown_grad(v, node, options)
     if value is not None:
-        rows.append(rf"\textcolor{{{VALUE}}}{{$= {tex_number(value)}$}}")
+        rows += _coloured(VALUE, None, value)
     if grad is not None:
-        rows.append(rf"\textcolor{{{GRAD}}}{{$\partial {_name(v, v.output)}/\partial {_name(v, node)}"
-                    rf" = {tex_number(grad)}$}}")
+        partial = rf"\partial {_name(v, v.output)}/\partial {_name(v, node)}"
+        rows += _coloured(GRAD, (partial, f"∂{v.output}/∂{v.graph.nodes[node].get('primary', node)}"), grad)
     size = f"minimum width={x1 - x0:.2f}bp, minimum height={y1 - y0:.2f}bp"
     return (rf"\node[{style}, {size}] ({node_id}) at {_xy(((x0 + x1) / 2, (y0 + y1) / 2))} "
             "{" + r"\\ ".join(rows) + "};")
+
+
+def _title_rows(v: dot.View, node: str) -> tuple[list[str], str]:
+    """The first lines of a node's box, and its style: ``$q = x + y$`` for a gate (a tensor gate by
+    its matrix form, ``$z_1 = W_1 x$``), the name and op glyphs of a layer block with its parameters,
+    the name of a leaf, and for a node continued from another row, its name and that row."""
+    data = v.graph.nodes[node]
+    if data.get("continued"):
+        return [f"${_name(v, node)}$", *dot.extra_lines(data)], "symdl continued"
+    if data["kind"] == "block":
+        rows = [rf"\textbf{{{tex_escape(node)}}}\ [{tex_escape(dot.block_ops(data))}]"]
+        return rows + [tex_escape(line) for line in dot.extra_lines(data)], "symdl block"
+    if data["kind"] != "op":
+        return [f"${_name(v, node)}$"], "symdl leaf"
+    operands = [_name(v, i) for i in data["inputs"]]
+    formula = latex_of(data["expr"]) if data.get("tensor") else ops.gate(data).tex(operands, data["const"])
+    if _NESTED_SCRIPT.search(formula):  # e^{q_5}: the 5 would set at 6 pt, under 6 pt once shrunk
+        formula = rf"\mathrm{{{tex_escape(ops.gate(data).label(data.get('const')))}}}({', '.join(operands)})"
+    style = "symdl output" if node == v.output else "symdl gate"
+    if r"\frac" in formula:
+        formula = rf"\displaystyle {formula}"  # a fraction's q₇ at full size, not a subscript's subscript
+    return [f"${_name(v, node)} = {formula}$"], style
 
 
 def _wire(v: dot.View, u: str, w: str, ids: dict[str, str], layout: _Layout, options: dot.Options) -> str:
@@ -172,15 +260,50 @@ def _wire(v: dot.View, u: str, w: str, ids: dict[str, str], layout: _Layout, opt
 
 
 def _local_label(v: dot.View, u: str, w: str, options: dot.Options) -> Optional[str]:
+    """``$\\partial q/\\partial x = w = 2$``, broken into lines where the DOT label is."""
     symbolic, value = dot.shown_local(v, u, w, options)
-    if symbolic is None and value is None:
-        return None
-    parts = [rf"\partial {_name(v, w)}/\partial {_name(v, u)}"]
-    if symbolic is not None:
-        parts.append(latex_of(symbolic))
-    if value is not None:
-        parts.append(tex_number(value))
-    return f"${' = '.join(parts)}$"
+    parts = {"partial": rf"\partial {_name(v, w)}/\partial {_name(v, u)}",
+             "symbolic": None if symbolic is None else latex_of(symbolic),
+             "value": None if value is None else _number(value)}
+    lines = [f"${'= ' if i else ''}{' = '.join(parts[k] for k in kinds)}$"
+             for i, kinds in enumerate(dot.local_lines(v, u, w, options))]
+    return r"\\ ".join(lines) if lines else None
+
+
+def _number(value) -> str:
+    """A number as ``tex_number`` writes it; an array as :func:`symdl.printing.dot.summary` says it."""
+    return r"\ ".join(_number_lines(value))
+
+
+def _number_lines(value) -> list[str]:
+    """The lines :func:`symdl.printing.dot.summary_lines` gives, in math (``2{\\times}1\\ [0.5, -0.1]``)."""
+    if not isinstance(value, np.ndarray) or value.size == 1:
+        return [tex_number(value)]
+    s = dot.summarise(value)
+    shape = r"{\times}".join(str(n) for n in s.shape)
+    if s.zeros:
+        return [rf"{shape}\ \mathrm{{zeros}}"]
+    entries = ", ".join(tex_number(float(f"{x:.3g}")) for x in s.entries)
+    if s.norm is None:
+        return [rf"{shape}\ [{entries}]"]
+    return [rf"{shape}\ \|\cdot\| = {tex_number(float(f'{s.norm:.3g}'))}", rf"[{entries}, \ldots]"]
+
+
+def _coloured(colour: str, name: Optional[tuple[str, str]], value) -> list[str]:
+    """A box's value or gradient line(s) in its colour: ``= value``, or ``name = value`` with the name
+    (TeX, and the plain text that decides the break) on a line of its own where the DOT box breaks it."""
+    lines = [f"= {line}" if i == 0 else line for i, line in enumerate(_number_lines(value))]
+    if name is not None:
+        tex, plain = name
+        lines = [tex, *lines] if dot.breaks_box(plain, value, narrow=True) else [f"{tex} {lines[0]}", *lines[1:]]
+    return [rf"\textcolor{{{colour}}}{{${line}$}}" for line in lines]
+
+
+def _legend_picture(v: dot.View, options: dot.Options) -> str:
+    """The legend alone, for a circuit drawn in rows."""
+    rows = dot.legend_rows(v, options)
+    return "\n".join([r"\begin{tikzpicture}[" + ",\n  ".join(_STYLES) + "]", *_PREAMBLE,
+                      _legend(v, rows, _Layout({}, {}), options), r"\end{tikzpicture}"]) + "\n"
 
 
 def _legend(v: dot.View, rows: list[tuple[str, str, str]], layout: _Layout, options: dot.Options) -> str:
@@ -192,6 +315,5 @@ def _legend(v: dot.View, rows: list[tuple[str, str, str]], layout: _Layout, opti
     }
     lines = [rf"\textcolor{{{colour[c]}}}{{{texts[row_id]}}}" for row_id, _, c in rows]
     x0, y0, x1, y1 = layout.boxes.get("cluster_legend", (0.0, 0.0, 0.0, 0.0))
-    across = options.rankdir in ("LR", "RL")  # Graphviz lays the legend out along a rank
     return (rf"\node[symdl legend] (legend) at {_xy(((x0 + x1) / 2, (y0 + y1) / 2))} "
-            "{" + (r"\quad " if across else r"\\ ").join(lines) + "};")
+            "{" + r"\\ ".join(lines) + "};")
