@@ -278,7 +278,13 @@ class Builder:
         if op.name == "sqrt":
             self._check_power(args[0], sp.S.Half)
         shown = f"{name}({', '.join(str(a) for a in (*args, const) if a is not None)})"
-        return self._attempt(lambda: op.forward(tuple(args), const), shown, position)
+        built = self._attempt(lambda: op.forward(tuple(args), const), shown, position)
+        if op.arity is None and op.head is not None and isinstance(built, op.head) \
+                and len(built.args) > LIMITS.max_arguments:
+            # SymPy flattens max(x0, max(x1, …)) into one call: its arguments are counted across the nest
+            raise LimitError(f"the number of arguments of {name}, counted across nested calls", len(built.args),
+                             "max_arguments", LIMITS.max_arguments)
+        return built
 
     def power(self, base: sp.Expr, exponent: sp.Expr, position: int | None = None) -> sp.Expr:
         """``base**exponent``, refused when the exponent or the folded number would be too large."""
