@@ -24,7 +24,7 @@ import sympy as sp
 import symdl
 from symdl import cli, ops
 from symdl.errors import SymdlError
-from symdl.functions import elu, expm1, gelu, hypot, leaky_relu, log1p, logaddexp, normal_cdf, relu, sigmoid, softplus, swish
+from symdl.functions import elu, expm1, exprel, gelu, hypot, leaky_relu, log1p, logaddexp, normal_cdf, relu, sigmoid, softplus, swish
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 gc = importlib.import_module("symdl.gradcheck")  # the module; ``symdl.gradcheck`` is the function
@@ -143,6 +143,7 @@ BUILDERS = {  # op name -> (number of children, builder)
     "step": (1, _step),
     "floor": (1, lambda rng, a: (sp.floor(a[0]), a[1] + 1)),
     "expm1": (1, _expm1),
+    "exprel": (1, lambda rng, a: (exprel(_tame(a)[0]), math.exp(_tame(a)[1]))),  # ≤ e^|u| for every u
     "log1p": (1, lambda rng, a: (log1p(a[0] ** 2), 2 * math.log1p(a[1]))),
     "hypot": (2, lambda rng, a, b: (hypot(a[0], 1 + b[0] ** 2), a[1] + 1 + b[1] ** 2)),
     "logaddexp": (2, lambda rng, a, b: (logaddexp(a[0], b[0]), max(a[1], b[1]) + 1)),
@@ -302,7 +303,7 @@ EXAMPLES = {  # one expression per registry op, in which the fused graph has tha
     "exp": "exp(x)", "log": "log(3 + x)", "sqrt": "sqrt(3 + x)", "abs": "abs(x)", "sin": "sin(x)", "cos": "cos(x)",
     "tanh": "tanh(x)", "sigmoid": "sigmoid(x)", "softplus": "softplus(x)", "gelu": "gelu(x)", "normal_cdf": "normal_cdf(x)", "relu": "relu(x)",
     "leaky_relu": "leaky_relu(x, y)", "elu": "elu(x, y)", "swish": "silu(x)", "step": "step(x)", "floor": "floor(x)", "max": "max(x, y)", "min": "min(x, y)",
-    "expm1": "expm1(x)", "log1p": "log1p(x**2)", "hypot": "hypot(x, y)", "logaddexp": "logaddexp(x, y)",
+    "expm1": "expm1(x)", "exprel": "exprel(x)", "log1p": "log1p(x**2)", "hypot": "hypot(x, y)", "logaddexp": "logaddexp(x, y)",
 }
 SLIGHTLY = sp.Rational(1, 10_000)
 
