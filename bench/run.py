@@ -1,11 +1,11 @@
 """One command for the whole benchmark (issue 6): ``python -m bench.run`` or ``make bench``.
 
-Runs the six sections (derivation, canonical forms, kernel speed, kernel generation, eager tensor
-networks, memory) in one process, prints the tables, writes ``bench/results.json``
+Runs the seven sections (derivation, canonical forms, kernel speed, kernel generation, eager tensor
+networks, memory, issue 13's bombs) in one process, prints the tables, writes ``bench/results.json``
 and ``figures/bench_scaling.svg``, ``figures/bench_kernels.svg``. Targets are reported, not asserted.
 ``python -m bench.run --only kernels`` reruns the kernel throughput (and the kernels' memory) alone,
 ``--only generation`` the kernel generation times, ``--only eager`` the eager tensor networks against
-PyTorch eager.
+PyTorch eager, ``--only bombs`` the time each slow bomb takes to be answered or refused.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ import time
 if __package__ in (None, ""):  # ``python bench/run.py``
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import canonical, derivation, eager, generation, kernels, plots  # noqa: E402
+from bench import bombs, canonical, derivation, eager, generation, kernels, plots  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results.json")
 #: The headings of the sections that ``--only`` can rerun alone.
 GENERATION = "4. kernel generation (symdl.kernel vs its derivation, named steps)"
 EAGER = f"5. eager tensor networks, forward + backward, {eager.THREADS} thread(s) each"
+BOMBS = f"7. slow bombs, answered or refused (target ≤ {bombs.TARGET_SECONDS:.0f} s each, in-process)"
 
 
 def _row(rows, family, size):
@@ -55,7 +56,8 @@ def summary(results: dict) -> list[tuple[str, str, str]]:
     smisses = [r["op"] for r in c if not r["simplify_reaches"]]
     out.append(("ops where sympy.simplify misses it", ", ".join(smisses) or "none", "—"))
     return (out + kernel_summary(k) + (generation.summary(results["generation"]) if "generation" in results else [])
-            + (eager.summary(results["eager"]) if "eager" in results else []))
+            + (eager.summary(results["eager"]) if "eager" in results else [])
+            + (bombs.summary(results["bombs"]) if "bombs" in results else []))
 
 
 #: symdl's speed ÷ JAX's that issue 11 asks for: at most JAX's time, 1.5× it on the LSTM step.
@@ -83,7 +85,7 @@ def kernel_summary(k: dict) -> list[tuple[str, str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["kernels", "generation", "eager"],
+    parser.add_argument("--only", choices=["kernels", "generation", "eager", "bombs"],
                         help="rerun one section and replace its part of bench/results.json, keeping the rest")
     only = parser.parse_args(argv).only
     if only == "kernels":
@@ -92,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         return only_generation()
     if only == "eager":
         return only_eager()
+    if only == "bombs":
+        return only_bombs()
     start = time.perf_counter()
     results = {"machine": machine()}
     print("1. derivation scaling (symdl vs naive sympy.diff, cap %.0f s)" % derivation.CAP)
@@ -109,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     for m in results["memory"]:
         extra = f" (inputs + outputs {m['inputs_outputs_bytes'] / 1e6:.0f} MB)" if "inputs_outputs_bytes" in m else ""
         print(f"  {m['what']}: peak {m['peak_bytes'] / 1e6:.1f} MB{extra}")
+    print(BOMBS)
+    results["bombs"] = bombs.run()
     results["summary"] = summary(results)
     results["seconds"] = time.perf_counter() - start
     width = max(len(s[0]) for s in results["summary"])
@@ -147,6 +153,10 @@ def only_generation() -> int:
 
 def only_eager() -> int:
     return _rerun("eager", EAGER, eager.run, eager.summary, lambda row: row.startswith("eager "))
+
+
+def only_bombs() -> int:
+    return _rerun("bombs", BOMBS, bombs.run, bombs.summary, lambda row: row.startswith("bomb: "))
 
 
 def _rerun(key: str, heading: str, run, summary, stale) -> int:

@@ -21,7 +21,7 @@ class LimitError(SymdlError):
     """Input whose cost would explode; names the limit and how to raise it."""
 
     def __init__(self, what: str, value: object, limit_name: str, limit: object):
-        self.limit_name = limit_name
+        self.limit_name, self.value = limit_name, value  # the value is how far the work got: tests read it
         super().__init__(
             f"{what} ({value}) exceeds the limit {limit_name}={limit}; "
             f"raise it with --limit {limit_name}=... or symdl.configure_limits({limit_name}=...) if you mean it"

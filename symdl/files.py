@@ -15,6 +15,9 @@ target, never a temporary file):
 
 A run killed at any moment leaves every old file whole (at worst a hidden ``.NAME.*.tmp`` beside
 it); each staged file reaches the disk before its rename.
+
+Input files are read by :func:`read_input`: a regular file only (a FIFO would block, ``/dev/zero``
+never end), and never more than a limit's worth of it.
 """
 
 from __future__ import annotations
@@ -101,15 +104,27 @@ def _checked(target: Path) -> Path:
     else:
         resolved = target
     if resolved.exists() and not resolved.is_file():
-        raise OutputError(f"cannot write {target}: it is {_kind(resolved)}, not a regular file")
+        raise OutputError(f"cannot write {target}: it is {_kind(resolved.stat().st_mode)}, not a regular file")
     directory = resolved.parent
     if not directory.is_dir():
         raise OutputError(f"cannot write {target}: no such directory {directory}")
     return resolved
 
 
-def _kind(path: Path) -> str:
-    mode = path.stat().st_mode
+def read_input(path: str | os.PathLike, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` + 1 of them (so the caller can tell it is
+    too long). The file is opened without blocking and checked as opened, so a FIFO or device is refused
+    before anything waits on it; OSError (missing, unreadable) is the caller's to word."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise SymdlError(f"cannot read {path}: it is {_kind(mode)}, not a regular file")
+        os.set_blocking(fd, True)
+        return handle.read(limit + 1)
+
+
+def _kind(mode: int) -> str:
     for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"),
                        (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
         if test(mode):

@@ -49,6 +49,7 @@ from symdl.rewrite import STABLE, STABLE_STEPS, apply_rules, canonical
 #: NumPy implementations of symdl's own SymPy functions, taken from the op registry.
 NUMPY_FUNCTIONS = ops.numpy_functions()
 NUMPY_FUNCTIONS["sech"] = numeric.sech  # from the stable rules for tanh' and σ'; NumPy's 1/cosh overflows
+NUMPY_FUNCTIONS["exprel_grad"] = numeric.exprel_grad  # the exprel gate's gradient, computed without cancelling
 #: What code lambdified elsewhere may call: symdl's functions, SciPy's special functions (erf, erfc), NumPy.
 LAMBDIFY_MODULES = [NUMPY_FUNCTIONS, "scipy", "numpy"]
 

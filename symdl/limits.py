@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Iterator
+import math
+from typing import Any, Iterator
 
-from symdl.errors import SymdlError
+from symdl.errors import LimitError, SymdlError
 
 
 @dataclasses.dataclass
@@ -23,7 +24,7 @@ class Limits:
     max_exponent: int = 1_000  # |n| of a numeric exponent x**n
     max_literal_digits: int = 1_000  # digits of a number folded from constants, e.g. 9**9
     max_nodes: int = 20_000  # nodes in one computational graph
-    # arguments of one n-ary call (max, min): SymPy's Max/Min compare every pair of arguments, and each
+    # arguments of one n-ary call (max, min), nested calls counted together as SymPy flattens them: SymPy's Max/Min compare every pair of arguments, and each
     # input's gradient is Heaviside(x_i - Max(the others)), so the cost grows with the cube of the count
     # (10 arguments: a kernel in 0.7 s; 20: 11 s; 1000: hours)
     max_arguments: int = 10
@@ -35,11 +36,61 @@ class Limits:
     max_magnitude: int = 10_000
     # working precision, in decimal digits, backprop may double up to while two passes disagree
     max_working_digits: int = 4_000
+    # nodes of one derivation written out (every step's sides, a repeated subexpression counted each time it
+    # is written), counted as the steps are made: 20 000 nodes are 100-130 KB of text, which the text
+    # printer takes about a second to write; tanh nested 190 deep would need 1.2 million (8 MB of text)
+    max_derivation_nodes: int = 20_000
+    max_tensor_elements: int = 10_000_000  # entries of one array sized by the input (a padded image): 80 MB
+    # numbers worked out for one exercise sheet (symdl exercise; each entry of each quantity): every draw, a
+    # failed one too, counts as many as the file's own numbers give, and a sheet whose count × that is over
+    # the limit is refused before its first draw (100 variants of examples/sigmoid_neuron.toml, 36 numbers
+    # each, take 231 draws: 8 316; examples/lstm.toml has 260, so 38 variants)
+    max_exercise_work: int = 10_000
     max_notes_bytes: int = 2_000_000  # bytes of one file of notes read by ``symdl audit``
     max_equations: int = 20_000  # sides of equalities in one file of notes (each is parsed once)
 
 
 LIMITS = Limits()
+
+
+class Budget:
+    """Work counted against one limit as it is done, refused the moment it goes over: ``spent`` is how
+    far the work got (a refusal names it, and tests read it instead of a clock)."""
+
+    def __init__(self, what: str, limit_name: str):
+        self.what, self.limit_name, self.spent = what, limit_name, 0
+
+    def charge(self, amount: int = 1) -> None:
+        self.spent += amount
+        limit = getattr(LIMITS, self.limit_name)
+        if self.spent > limit:
+            raise LimitError(self.what, self.spent, self.limit_name, limit)
+
+
+def check_elements(shape: tuple[int, ...], what: str, limit_name: str = "max_tensor_elements") -> None:
+    """Refuse an array of ``shape`` before it is allocated (a 2×2 image padded by 15 000 would take 7 GB)."""
+    count = math.prod(int(n) for n in shape)
+    limit = getattr(LIMITS, limit_name)
+    if count > limit:
+        shown = "×".join(str(int(n)) for n in shape)
+        raise LimitError(f"the number of entries of {what}, {shown},", count, limit_name, limit)
+
+
+def written_size(expr: Any, sizes: dict[int, tuple[int, Any]]) -> int:
+    """Nodes of ``expr`` written out as a tree, a repeated subexpression counted each time it is written,
+    in time linear in its *distinct* subexpressions: ``sizes`` remembers them by id (keeping each alive,
+    so an id is never reused) and is shared across calls. Iterative, so depth cannot hit Python's limit."""
+    stack = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in sizes:
+            continue
+        if ready or not node.args:
+            sizes[id(node)] = (1 + sum(sizes[id(a)][0] for a in node.args), node)
+        else:
+            stack.append((node, True))
+            stack.extend((a, False) for a in node.args if id(a) not in sizes)
+    return sizes[id(expr)][0]
 
 
 def configure(**changes: int) -> Limits:

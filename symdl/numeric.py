@@ -6,6 +6,8 @@ softplus(1000) is 1000, with no floating-point warnings.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import special
 
@@ -32,6 +34,32 @@ def sech(x):
     with np.errstate(under="ignore"):
         e = np.exp(-np.abs(x))
         return 2 * e / (1 + e * e)
+
+
+def exprel(x):
+    """(eˣ − 1)/x, 1 at 0, as SciPy's ``exprel``: no cancellation near 0 (at 1e-12 it is 1 + 5e-13); above 700
+    as exp(x − log x) − 1/x, finite up to about 716 where eˣ alone overflows at 709.8."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(all="ignore"):
+        return np.where(x > 700, np.exp(x - np.log(x)) - 1 / x, special.exprel(x))
+
+
+#: exprel′(x) = Σ n xⁿ⁻¹/(n + 1)! for n ≥ 1: 1/2 + x/3 + x²/8 + …; 24 terms reach 1e-24 at |x| = 1
+_EXPREL_GRAD_SERIES = [n / math.factorial(n + 1) for n in range(1, 25)]
+
+
+def exprel_grad(x):
+    """exprel′(x) = (eˣ(x − 1) + 1)/x², without its cancellation: the formula's numerator is 5e-17 at x = 1e-8,
+    a difference of numbers near 1, so for |x| ≤ 1 its Taylor series is summed instead (every term is small
+    and the signs agree or alternate gently); above 1 as exp(x + log1p(−1/x) − log x) + 1/x², so eˣ does not
+    overflow before the result does; below −1 the formula, whose terms no longer cancel."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) <= 1
+    series = np.polynomial.polynomial.polyval(np.where(small, x, 0.0), _EXPREL_GRAD_SERIES)
+    with np.errstate(all="ignore"):  # each branch is computed everywhere, and kept only where it is chosen
+        above = np.exp(x + np.log1p(-1 / x) - np.log(x)) + 1 / x**2
+        below = (np.exp(x) * (x - 1) + 1) / x**2
+    return np.where(small, series, np.where(x > 0, above, below))
 
 
 def relu(x):

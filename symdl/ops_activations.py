@@ -18,6 +18,7 @@ from symdl import numeric
 from symdl.op_record import (Op, Param, function, order_of_arguments, register, sign_of_argument, torch_with_number,
                              with_param)
 from symdl.registry import Slip
+from symdl.sympy_function import exprel_grad
 
 Expr = sp.Expr
 
@@ -147,6 +148,13 @@ register(Op("expm1", None, lambda o, a, c: (sp.exp(a[0]),),
             lambda x, const=None: np.expm1(x), function=True, torch=lambda torch: torch.expm1,
             elementary=lambda x: sp.exp(x) - 1, exact=lambda x: S.Zero if x is S.Zero else None,
             tex_name=r"\operatorname{expm1}"))
+register(Op("exprel", None, lambda o, a, c: (exprel_grad(a[0]),),
+            "exprel", r"\operatorname{{exprel}}\left({0}\right)",
+            "The exprel gate's local gradient is exprel′(x) = (eˣ(x − 1) + 1)/x², ½ at 0, computed without cancelling.",
+            lambda x, const=None: numeric.exprel(x), function=True,
+            torch=lambda torch: lambda x: torch.expm1(x) / x,  # as a PyTorch user writes it: PyTorch has no exprel
+            elementary=lambda x: (sp.exp(x) - 1) / x,
+            exact=lambda x: S.One if x is S.Zero else None, sign="positive", tex_name=r"\operatorname{exprel}"))
 register(Op("log1p", None, lambda o, a, c: (1 / (1 + a[0]),),
             "log1p", r"\operatorname{{log1p}}\left({0}\right)", "The log1p gate's local gradient is 1/(1 + x).",
             lambda x, const=None: np.log1p(x), function=True, torch=lambda torch: torch.log1p,

@@ -35,7 +35,8 @@ from typing import Callable, Iterable, Optional, Sequence
 import sympy as sp
 from sympy import Add, Max, Mul, Pow, S, Wild, cosh, exp, log, sech, tanh
 
-from symdl.functions import expm1, hypot, log1p, log_softmax, logaddexp, relu, sigmoid, softmax, softplus
+from symdl.functions import (expm1, exprel, hypot, log1p, log_softmax, logaddexp, relu, sigmoid, softmax,
+                             softplus)
 
 Expr = sp.Expr
 _MAX_REWRITES_PER_NODE = 32  # every rule shrinks or settles its node; this only guards a bad new rule
@@ -257,6 +258,17 @@ def _expm1(node: Expr) -> Optional[Expr]:
     return None
 
 
+def _exprel(node: Expr) -> Optional[Expr]:
+    """expm1(u)/u → exprel(u): the quotient's value is exact with expm1, but its quotient-rule gradient
+    eᵘ/u − expm1(u)/u² cancels (3.6e-8 relative at 1e-8); exprel's own gradient is a gate that does not."""
+    factors = Mul.make_args(node)
+    for factor in factors:
+        if isinstance(factor, expm1) and Pow(factor.args[0], -1) in factors:
+            u = factor.args[0]
+            return node / (factor * Pow(u, -1)) * exprel(u)
+    return None
+
+
 def _log1p(node: Expr) -> Optional[Expr]:
     """log(1 + u) → log1p(u): 1 + 1e-20 rounds to 1."""
     constant, rest = node.args[0].as_coeff_Add()
@@ -321,6 +333,7 @@ STABLE_STEPS: tuple[Rule, ...] = (
     Rule("softmax", "exp(a)/(exp(a) + exp(b)) → sigmoid(a - b); exp(a)/Σexp(v) → exp(a - logsumexp(v))",
          Mul, _softmax),
     Rule("expm1", "exp(u) - 1 → expm1(u), exact where exp(u) rounds to 1", Add, _expm1),
+    Rule("exprel", "expm1(u)/u → exprel(u), whose gradient is computed without cancelling", Mul, _exprel),
     Rule("log1p", "log(1 + u) → log1p(u), exact where 1 + u rounds to 1", log, _log1p),
     pattern_rule("log1p-of-minus-sigmoid", "log1p(-sigmoid(u)) → -softplus(u), where log(1 + u) read first",
                  log1p(-sigmoid(_u)), -softplus(_u)),

@@ -112,3 +112,32 @@ def function_class(record) -> type:
     base = IndexedFunction if record.indexed else RecordFunction
     return type(record.name, (base,), {"record": record, "nargs": counts, "__module__": MODULE,
                                                   "__doc__": record.rule})
+
+
+class exprel_grad(sp.Function):
+    """exprel′(x) = d/dx (eˣ − 1)/x = (eˣ(x − 1) + 1)/x², ½ at 0: the exprel gate's local gradient, a function
+    of its own so that kernels call a form that does not cancel near 0 (``symdl.numeric.exprel_grad``)."""
+
+    @classmethod
+    def eval(cls, x):
+        return sp.S.Half if x is sp.S.Zero else None
+
+    @staticmethod
+    def definition(x: sp.Expr) -> sp.Expr:
+        return (sp.exp(x) * (x - 1) + 1) / x**2
+
+    def fdiff(self, argindex=1):
+        return sp.diff(self.definition(self.args[0]), self.args[0])
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_evalf(self, prec):
+        """As the record functions do: evalf raises its precision where the definition's terms cancel."""
+        if not self.args[0].is_number:
+            return None
+        x = sp.Dummy()
+        return self.definition(x).evalf(prec, subs={x: self.args[0]})
+
+    def _eval_rewrite(self, rule, args, **hints):
+        return self.definition(*args) if rule is sp.exp else None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sympy as sp
 from hypothesis import strategies as st
 
-from symdl.functions import (cross_entropy, elu, expm1, gelu, hypot, leaky_relu, log1p, log_softmax, logaddexp,
-                             logsumexp, normal_cdf, relu, sigmoid, softmax, softplus, swish)
+from symdl.functions import (cross_entropy, elu, expm1, exprel, gelu, hypot, leaky_relu, log1p, log_softmax,
+                             logaddexp, logsumexp, normal_cdf, relu, sigmoid, softmax, softplus, swish)
 
 X, Y, Z = (sp.Symbol(n, real=True) for n in "xyz")
 SYMBOLS = (X, Y, Z)
@@ -55,7 +55,7 @@ points = st.tuples(*(st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3)
 EVERY_OP_UNARY = UNARY + (
     gelu, normal_cdf, sp.floor, lambda e: sp.Heaviside(e, 0), swish, lambda e: elu(e, sp.Rational(1, 2)),
     lambda e: sp.exp(e / 4), lambda e: 1 / (1 + e**2), lambda e: 2 ** sp.tanh(e), lambda e: e + 1,
-    expm1, lambda e: log1p(e**2),
+    expm1, lambda e: log1p(e**2), exprel,
 )
 EVERY_OP_BINARY = BINARY + (
     lambda a, b: (1 + a**2) ** sp.tanh(b),

@@ -118,6 +118,8 @@ SCALAR: list[tuple[str, str, Callable, Callable, Callable]] = [  # op, text, val
     ("floor", "floor(x)", mpmath.floor, lambda x: 0, None),
     ("expm1", "expm1(x)", mpmath.expm1, E, None),
     ("expm1", "exp(x) - 1", mpmath.expm1, E, None),
+    ("exprel", "exprel(x)", lambda x: _exprel(x), lambda x: _exprel_grad(x), None),
+    ("exprel", "(exp(x) - 1)/x", lambda x: _exprel(x), lambda x: _exprel_grad(x), None),
     ("log1p", "log1p(x)", mpmath.log1p, lambda x: 1 / (1 + x), lambda x: x > -1),
     ("log1p", "log(1 + x)", mpmath.log1p, lambda x: 1 / (1 + x), lambda x: x > -1),
     ("hypot", "hypot(x, 3)", lambda x: mpmath.hypot(x, 3), lambda x: x / mpmath.hypot(x, 3), None),
@@ -133,6 +135,18 @@ SCALAR: list[tuple[str, str, Callable, Callable, Callable]] = [  # op, text, val
     ("max", "max(x, 1 - x)", lambda x: max(x, 1 - x), lambda x: 1 if x > 1 - x else -1, None),
     ("min", "min(x, 1 - x)", lambda x: min(x, 1 - x), lambda x: 1 if x < 1 - x else -1, None),
 ]
+
+
+def _exprel(x):
+    return mpmath.expm1(x) / x if x else mpmath.mpf(1)
+
+
+def _exprel_grad(x):
+    """(eˣ(x − 1) + 1)/x², with the digits its cancellation needs (about 2·log10(1/|x|) more); ½ at 0."""
+    if not x:
+        return mpmath.mpf(1) / 2
+    with mpmath.workdps(50 + 2 * max(0, int(-mpmath.log10(abs(x))))):
+        return (E(x) * (x - 1) + 1) / x**2
 
 
 def scalar_rows(op: str, text: str, value: Callable, derivative: Callable, defined: Optional[Callable]) -> list[Row]:

@@ -17,6 +17,7 @@ from symdl.audit.chains import chains
 from symdl.audit.check import Check, check_chains
 from symdl.audit.extract import blocks
 from symdl.errors import LimitError, SymdlError
+from symdl.files import read_input
 from symdl.limits import LIMITS
 
 LATEX_SUFFIXES = {".tex", ".ltx", ".latex"}
@@ -57,8 +58,7 @@ class Audit:
 def read_notes(path: str) -> str:
     """The file's text, or one clear error: unreadable, too large, or not UTF-8 text."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(LIMITS.max_notes_bytes + 1)
+        data = read_input(path, LIMITS.max_notes_bytes)
     except OSError as error:
         raise SymdlError(f"cannot read {path}: {error.strerror or error}") from None
     if len(data) > LIMITS.max_notes_bytes:

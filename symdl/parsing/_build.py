@@ -281,13 +281,19 @@ class Builder:
             self._check_exp(args[0])
         if op.name == "sqrt":
             self._check_power(args[0], sp.S.Half)
-        shown = f"{name}({', '.join(str(a) for a in (*args, const) if a is not None)})"
-        return self._attempt(lambda: op.forward(tuple(args), const), shown, position)
+        built = self._attempt(lambda: op.forward(tuple(args), const),
+                              lambda: f"{name}({', '.join(str(a) for a in (*args, const) if a is not None)})", position)
+        if op.arity is None and op.head is not None and isinstance(built, op.head) \
+                and len(built.args) > LIMITS.max_arguments:
+            # SymPy flattens max(x0, max(x1, …)) into one call: its arguments are counted across the nest
+            raise LimitError(f"the number of arguments of {name}, counted across nested calls", len(built.args),
+                             "max_arguments", LIMITS.max_arguments)
+        return built
 
     def power(self, base: sp.Expr, exponent: sp.Expr, position: int | None = None) -> sp.Expr:
         """``base**exponent``, refused when the exponent or the folded number would be too large."""
         self._check_power(base, exponent)
-        return self._attempt(lambda: base**exponent, f"({base})**({exponent})", position)
+        return self._attempt(lambda: base**exponent, lambda: f"({base})**({exponent})", position)
 
     def reciprocal(self, value: sp.Expr) -> sp.Expr:
         """1/value, as SymPy divides: a/b is a·b**-1."""
@@ -407,16 +413,17 @@ class Builder:
             raise LimitError("the digits of numbers computed from constants", f"about {self.folded:.0f}",
                              "max_literal_digits", LIMITS.max_literal_digits)
 
-    def _attempt(self, build: Callable[[], sp.Expr], what: str, position: int | None) -> sp.Expr:
+    def _attempt(self, build: Callable[[], sp.Expr], what: Callable[[], str], position: int | None) -> sp.Expr:
         """Run a SymPy constructor; its complaints (e.g. Max of complex numbers) become a ParseError, and
-        so does a complex result (sqrt(-1), log(-2)): every value symdl computes is real."""
+        so does a complex result (sqrt(-1), log(-2)): every value symdl computes is real. ``what()`` names
+        the call, written only for a message (for every call it cost the square of the nesting depth)."""
         try:
             built = build()
         except SymdlError:
             raise
         except (ArithmeticError, ValueError, TypeError, NotImplementedError) as err:
-            raise ParseError(f"cannot build {what}: {err}", self.text, position) from None
+            raise ParseError(f"cannot build {what()}: {err}", self.text, position) from None
         if built.has(sp.I) or (built.is_number and built.is_extended_real is False and not built.has(sp.zoo, sp.nan)):
-            raise ParseError(f"{what} is not a real number (it is {built}); symdl computes with real numbers only",
+            raise ParseError(f"{what()} is not a real number (it is {built}); symdl computes with real numbers only",
                              self.text, position)
         return built

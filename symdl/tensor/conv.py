@@ -30,6 +30,7 @@ import sympy as sp
 from numpy.lib.stride_tricks import sliding_window_view
 
 from symdl.errors import SymdlError
+from symdl.limits import check_elements
 from symdl.tensor.registry import TensorOp, register
 
 Array = np.ndarray
@@ -73,7 +74,16 @@ def _windows(x: Array, kernel: tuple[int, int], stride: tuple[int, int]) -> Arra
     return sliding_window_view(x, kernel, axis=(2, 3))[:, :, ::stride[0], ::stride[1]]
 
 
+def _padded_shape(x: Array, pad: tuple[int, int], limit_name: str) -> tuple[int, int, int, int]:
+    """The padded image's shape, refused before it is allocated when it is too large."""
+    n, c, h, w = x.shape
+    shape = (n, c, h + 2 * pad[0], w + 2 * pad[1])
+    check_elements(shape, "the padded image", limit_name)
+    return shape
+
+
 def _pad(x: Array, pad: tuple[int, int]) -> Array:
+    _padded_shape(x, pad, "max_tensor_elements")
     return np.pad(x, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
 
 
@@ -101,8 +111,8 @@ def _symbolic_result(out: Array, matrix: bool, batched: bool):
 
 
 def _symbolic_pad(x: Array, pad: tuple[int, int]) -> Array:
-    n, c, h, w = x.shape
-    padded = np.full((n, c, h + 2 * pad[0], w + 2 * pad[1]), sp.S.Zero, dtype=object)
+    h, w = x.shape[2:]
+    padded = np.full(_padded_shape(x, pad, "max_nodes"), sp.S.Zero, dtype=object)  # each entry a SymPy number
     padded[:, :, pad[0]:pad[0] + h, pad[1]:pad[1] + w] = x
     return padded
 

@@ -27,6 +27,7 @@ from typing import Any, Optional
 import numpy as np
 
 from symdl.errors import SymdlError
+from symdl.files import read_input
 from symdl.parsing import parse_names
 from symdl.worksheet.locations import location
 
@@ -119,11 +120,11 @@ def load(path: str | Path) -> Problem:
     """Read and validate a problem file."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_input(path, MAX_FILE_BYTES)
     except OSError as error:
         raise ProblemError(f"{path}: cannot read: {error.strerror or error}") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ProblemError(f"{path}: {len(raw)} bytes is larger than a problem file may be ({MAX_FILE_BYTES})")
+        raise ProblemError(f"{path}: it is larger than a problem file may be ({MAX_FILE_BYTES} bytes)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -16,6 +16,7 @@ import numpy as np
 
 from symdl import ops
 from symdl.errors import SymdlError
+from symdl.limits import Budget
 from symdl.worksheet.problem import Problem
 from symdl.worksheet.solution import Solution, plain
 from symdl.worksheet.solvers import solve
@@ -52,7 +53,18 @@ def variants(problem: Problem, seed: int, count: int = 1,
     leaves = _leaves(problem)
     rng = np.random.default_rng(seed)
     report = problem.report or (tuple(dict.fromkeys(_quantity(k) for k in problem.claims)) or None)
-    return [_draw(problem, leaves, rng, number, report) for number in progress(range(1, count + 1))]
+    # every draw, a failed one too, works out about as many numbers as the file's own numbers give
+    price = _numbers_worked_out(solve(problem))
+    Budget(f"the numbers {count} variants of {price} numbers each would work out",
+           "max_exercise_work").charge(count * price)  # refused before the first draw
+    budget = Budget("the numbers worked out for this sheet, failed draws included", "max_exercise_work")
+    return [_draw(problem, leaves, rng, number, report, lambda: budget.charge(price))
+            for number in progress(range(1, count + 1))]
+
+
+def _numbers_worked_out(solution: Solution) -> int:
+    """The size of a solution: every entry of every quantity (a formula counts one)."""
+    return sum(max(1, int(np.size(q.value))) for q in solution.quantities.values())
 
 
 def _quantity(claim_key: str) -> str:
@@ -75,9 +87,11 @@ def _leaves(problem: Problem) -> dict[str, np.ndarray]:
     return {name: np.asarray(found[name], dtype=float) for name in chosen}
 
 
-def _draw(problem: Problem, leaves: dict, rng: np.random.Generator, number: int, report) -> Variant:
+def _draw(problem: Problem, leaves: dict, rng: np.random.Generator, number: int, report,
+          charge: Callable[[], None]) -> Variant:
     settings = problem.variants
     for _ in range(MAX_ATTEMPTS):
+        charge()
         given = {name: _numbers(rng, value.shape, settings) for name, value in leaves.items()}
         candidate = dataclasses.replace(problem, title=f"{problem.title} (variant {number})", claims={},
                                         spec=_with(problem, given), report=report)
