@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 import symdl
+from symdl import examples as bundled
 from symdl.errors import LimitError
 from symdl.tensor.conv import CONV2D
 from symdl.worksheet import load
@@ -59,7 +60,7 @@ BOMBS: dict[str, Callable[[], object]] = {
     "backprop tanh nested 190 deep": lambda: symdl.backprop(_tanh_nest(190), at="x=0.5"),
     "conv2d of a 2×2 image, padding 15 000":
         lambda: CONV2D.forward(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), padding=15_000),
-    "exercise examples/lstm.toml --count 100": lambda: variants(load(ROOT / "examples" / "lstm.toml"), 1, 100),
+    "exercise lstm --count 100": lambda: variants(load(bundled.path("lstm")), 1, 100),
 }
 
 

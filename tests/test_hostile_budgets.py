@@ -16,6 +16,7 @@ import sympy as sp
 from hypothesis import given, strategies as st
 
 import symdl
+from symdl import examples as bundled
 from symdl.errors import LimitError, SymdlError
 from symdl.graph import build, op_nodes
 from symdl.limits import LIMITS, limited
@@ -25,7 +26,7 @@ from symdl.worksheet.variants import variants
 from test_hostile import hang_guard  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
+EXAMPLES = bundled.folder()
 
 
 def nested(outer: str, n: int, leaf: str = "x{i}") -> str:
@@ -201,18 +202,26 @@ def test_exercise_sheet_over_budget_is_refused_before_drawing(monkeypatch, hang_
     solved = []
     real = module.solve
     monkeypatch.setattr(module, "solve", lambda problem: solved.append(problem) or real(problem))
-    with pytest.raises(LimitError, match="max_exercise_work") as refused:
-        variants(load(EXAMPLES / "lstm.toml"), seed=1, count=100)
-    numbers = sum(max(1, np.size(q.value)) for q in real(load(EXAMPLES / "lstm.toml")).quantities.values())
-    assert refused.value.value == 100 * numbers
+    quantities = len(real(load(EXAMPLES / "lstm.toml")).quantities)  # 69
+    solved.clear()
+    with limited(max_exercise_work=50 * quantities), pytest.raises(LimitError, match="max_exercise_work") as refused:
+        variants(load(EXAMPLES / "lstm.toml"), seed=1, count=51)
+    assert refused.value.value == 51 * quantities
     assert len(solved) == 1  # the file's own numbers, to price the sheet; no variant was drawn
+
+
+def test_a_sheet_of_large_arrays_is_priced_by_its_quantities_not_their_entries():
+    """Masked attention works out 3 435 numbers in 91 quantities, each array in one NumPy call:
+    a hundred variants are ordinary work, not a bomb."""
+    sheet = variants(load(EXAMPLES / "masked_multihead_attention.toml"), seed=7, count=5)
+    assert [v.number for v in sheet] == [1, 2, 3, 4, 5]
 
 
 def test_exercise_budget_counts_every_draw(monkeypatch):
     """Draws that are thrown away (here: every one, as if each landed on a kink) are charged too."""
     from symdl.worksheet import variants as module
     problem = load(EXAMPLES / "sigmoid_neuron.toml")
-    price = sum(max(1, np.size(q.value)) for q in module.solve(problem).quantities.values())
+    price = len(module.solve(problem).quantities)
     solved = []
     real = module.solve
     monkeypatch.setattr(module, "solve", lambda p: solved.append(p) or real(p))

@@ -345,9 +345,7 @@ def exercise_document(title: str, variants, *, answers: bool, circuit: Optional[
     if circuit is not None and variants and not answers:
         body += ["\\section*{The circuit}", _fit_width(circuit.strip())]
     for v in variants:
-        given = ", ".join(f"${latex_of(symbol(name))} = {tex_number(np.asarray(value))}$"
-                          for name, value in v.given.items())
-        body += [f"\\section*{{Exercise {v.number}}}", _statement(v.solution.work), f"Given {given}."]
+        body += [f"\\section*{{Exercise {v.number}}}", _statement(v.solution.work), _given(v.given)]
         wanted = v.solution.reported()
         if answers:
             lines = " \\\\\n".join(f"{quantity_name(q.key)} &= {_quantity_value(q.value)}" for q in wanted)
@@ -355,6 +353,17 @@ def exercise_document(title: str, variants, *, answers: bool, circuit: Optional[
         else:
             body.append("Find " + ", ".join(f"${quantity_name(q.key)}$" for q in wanted) + ".")
     return article(tex_escape(f"{title}: {'answers' if answers else 'questions'}"), body, tikz=circuit is not None)
+
+
+def _given(given: dict) -> str:
+    """The numbers a question gives: numbers in the sentence, arrays in full, one to a line below it."""
+    values = {name: np.asarray(value) for name, value in given.items()}
+    numbers = [f"${latex_of(symbol(n))} = {tex_number(v)}$" for n, v in values.items() if v.size == 1]
+    arrays = [f"{latex_of(symbol(n))} &= {tex_number(v, whole=True)}" for n, v in values.items() if v.size != 1]
+    if not arrays:
+        return f"Given {', '.join(numbers)}."
+    lead = f"Given {', '.join(numbers)} and" if numbers else "Given"
+    return lead + "\n\\begin{align*}\n" + " \\\\\n".join(arrays) + "\n\\end{align*}"
 
 
 def _statement(work) -> str:
@@ -365,9 +374,20 @@ def _statement(work) -> str:
     lines = []
     for node in graphs.op_nodes(graph):
         data = graph.nodes[node]
-        operands = [_name(graph, i) for i in data["inputs"]]
-        lines.append(f"{_name(graph, node)} &= {ops.gate(data).tex(operands, data.get('const'))}")
+        lines.append(f"{_name(graph, node)} &= {_gate_tex(graph, node)}")
     return "The circuit computes\n\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+
+def _gate_tex(graph, node) -> str:
+    """A gate as a formula of its inputs: a tensor gate's matrix form (Q[:, :2], (√2/2) S), with any
+    array parameter (a mask) written out; a scalar gate, or a tensor gate without a form, from its record."""
+    data = graph.nodes[node]
+    form = data.get("expr") if data.get("tensor") else None
+    if form is None:
+        return ops.gate(data).tex([_name(graph, i) for i in data["inputs"]], data.get("const"))
+    arrays = [f"\\text{{{tex_escape(k)}}} = {tex_number(np.asarray(v, dtype=float), whole=True)}"
+              for k, v in data.get("params", {}).items() if np.ndim(v) > 0]
+    return ", \\quad ".join([latex_of(form)] + arrays)
 
 
 def _fit_width(pictures: str) -> str:

@@ -148,11 +148,11 @@ def is_safe(tex: str) -> bool:
     return _FORBIDDEN.search(tex) is None
 
 
-def tex_number(value) -> str:
+def tex_number(value, whole: bool = False) -> str:
     """``format_value``'s number as math (``1.55 \\times 10^{4}``); a small array as a bmatrix,
-    a large one by its shape."""
+    a large one by its shape, unless ``whole`` asks for every entry (the numbers a question gives)."""
     if isinstance(value, np.ndarray) and value.size != 1:
-        if value.ndim > 2 or value.size > SMALL_ARRAY:
+        if value.ndim > 2 or (value.size > SMALL_ARRAY and not whole):
             return r"\text{%s}" % tex_escape(format_value(value))
         rows = np.atleast_2d(value)
         body = r" \\ ".join(" & ".join(tex_number(v) for v in row) for row in rows)

@@ -50,7 +50,8 @@ class TensorOp:
         return self.glyph
 
     def tex(self, operands: Sequence[str], const=None) -> str:
-        return rf"\operatorname{{{self.name}}}\left({', '.join(operands)}\right)"
+        name = self.name.replace("_", r"\_")  # half_sse, not half with a subscript sse
+        return rf"\operatorname{{{name}}}\left({', '.join(operands)}\right)"
 
 
 TENSOR_REGISTRY: Registry[TensorOp] = Registry("tensor op")

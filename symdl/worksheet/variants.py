@@ -53,18 +53,13 @@ def variants(problem: Problem, seed: int, count: int = 1,
     leaves = _leaves(problem)
     rng = np.random.default_rng(seed)
     report = problem.report or (tuple(dict.fromkeys(_quantity(k) for k in problem.claims)) or None)
-    # every draw, a failed one too, works out about as many numbers as the file's own numbers give
-    price = _numbers_worked_out(solve(problem))
-    Budget(f"the numbers {count} variants of {price} numbers each would work out",
+    # every draw, a failed one too, works out as many quantities as the file's own numbers give
+    price = len(solve(problem).quantities)
+    Budget(f"the quantities {count} variants of {price} quantities each would work out",
            "max_exercise_work").charge(count * price)  # refused before the first draw
-    budget = Budget("the numbers worked out for this sheet, failed draws included", "max_exercise_work")
+    budget = Budget("the quantities worked out for this sheet, failed draws included", "max_exercise_work")
     return [_draw(problem, leaves, rng, number, report, lambda: budget.charge(price))
             for number in progress(range(1, count + 1))]
-
-
-def _numbers_worked_out(solution: Solution) -> int:
-    """The size of a solution: every entry of every quantity (a formula counts one)."""
-    return sum(max(1, int(np.size(q.value))) for q in solution.quantities.values())
 
 
 def _quantity(claim_key: str) -> str:
