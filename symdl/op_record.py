@@ -78,9 +78,9 @@ class Op:
             object.__setattr__(self, "forward", lambda args, const: self.head(*self._full(args, const)))
 
     def label(self, const: Optional[Expr] = None) -> str:
-        """The glyph with its constant filled in, e.g. ``+1`` or ``×-1``; without one (a parameter
+        """The glyph with its constant filled in, e.g. ``+1``, ``×−1`` or ``x²``; without one (a parameter
         given as an input) the placeholder is left out: ``LeakyReLU``."""
-        return self.glyph.format(c=_short(const)) if const is not None else self.glyph.replace("({c})", "")
+        return _raised(self.glyph.format(c=_short(const))) if const is not None else self.glyph.replace("({c})", "")
 
     @property
     def indexed(self) -> bool:
@@ -150,7 +150,21 @@ def function(name: str) -> type:
 
 
 def _short(value: Expr) -> str:
-    return str(value).replace(" ", "")
+    return str(value).replace(" ", "").replace("-", "−")  # a minus sign, not a hyphen
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789x", "⁰¹²³⁴⁵⁶⁷⁸⁹ˣ")
+
+
+def _raised(glyph: str) -> str:
+    """A power as a textbook writes it: x^2 → x², 2^x → 2ˣ; x^(1/2) or x^(−1) otherwise (a single
+    superscript, so a LaTeX printer can raise it without a double superscript)."""
+    base, caret, exponent = glyph.partition("^")
+    if not (caret and base and exponent):
+        return glyph
+    if exponent == "x" or exponent.isdigit():
+        return base + exponent.translate(_SUPERSCRIPTS)
+    return f"{base}^({exponent})"
 
 
 def sign_of_argument(args: Sequence) -> list:

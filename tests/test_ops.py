@@ -72,8 +72,11 @@ def test_registry_refuses_a_second_record_with_the_same_name():
 
 def test_labels_fill_in_the_constant():
     assert ops.get("shift").label(sp.Integer(1)) == "+1"
-    assert ops.get("scale").label(sp.Integer(-1)) == "×-1"
-    assert ops.get("powc").label(sp.Integer(2)) == "x^2"
+    assert ops.get("scale").label(sp.Integer(-1)) == "×−1"  # U+2212, a minus sign
+    assert ops.get("powc").label(sp.Integer(2)) == "x²"  # as a textbook writes a power
+    assert ops.get("powc").label(sp.Integer(12)) == "x¹²"
+    assert ops.get("powc").label(sp.Rational(-1, 2)) == "x^(−1/2)"  # no superscript slash in Unicode
+    assert ops.get("expc").label(sp.Integer(2)) == "2ˣ"
 
 
 def test_floor_parses_builds_a_gate_and_passes_no_gradient():

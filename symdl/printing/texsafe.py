@@ -66,6 +66,7 @@ _UNICODE = {
     "ᵀ": r"\ensuremath{^{\top}}", "⁺": r"\ensuremath{^{+}}", "⁽": r"\ensuremath{^{(}}", "⁾": r"\ensuremath{^{)}}",
     **{chr(0x2080 + d): rf"\ensuremath{{_{{{d}}}}}" for d in range(10)},  # ₀ … ₉
     **{s: rf"\ensuremath{{^{{{d}}}}}" for d, s in zip(range(4, 10), "⁴⁵⁶⁷⁸⁹")},
+    "⁰": r"\ensuremath{^{0}}", "ˣ": r"\ensuremath{^{x}}",
 }
 _UNKNOWN_CHARACTER = r"\fbox{?}"
 _LATIN1_LETTER = re.compile(r"[À-ÖØ-öø-ÿ]")
