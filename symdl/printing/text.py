@@ -30,13 +30,17 @@ _INDENT = "   "
 _CALLS = (sp.Function, sp.Abs, sp.Max, sp.Min)  # printed name(args): no parentheses needed around them
 
 
+_HYPHEN_AS_MINUS = re.compile(r"(?<![A-Za-z])-|-(?![A-Za-z])")
+
+
 class TextPrinter(StrPrinter):
     """SymPy's str printer with the notation of a mathematics textbook."""
 
     printmethod = "_sympystr"  # the hook of SymPy's str printer, which tensor forms define (diag, v ↦ v xᵀ)
 
     def doprint(self, expr: Any) -> str:
-        return super().doprint(expr).replace("-", "−")
+        """Every minus as U+2212, but a hyphen between letters stays one (a rule's name, tanh-of-exp)."""
+        return _HYPHEN_AS_MINUS.sub("−", super().doprint(expr))
 
     def _as_ordered_terms(self, expr, order=None):
         """A sum's positive terms first, as a textbook writes it: z − w and 1 − tanh², not −w + z."""
