@@ -222,10 +222,20 @@ def _network_value(g: nx.DiGraph, node: str) -> Quantity:
     wrong_forward = _tensor_forward_slip if data["tensor"] else _elementwise_forward_slip
     slips = tuple((slip.text, wrong_forward(slip, data)) for slip in record.slips if slip.forward)
     slips += _skipped_steps(g, node)
-    arguments = ", ".join(data["inputs"]) + "".join(f", {k}={_shown(v)}" for k, v in params.items())
-    return Quantity(node, "value", data["value"], formula=f"{data['op']}({arguments})", rule=record.rule,
+    return Quantity(node, "value", data["value"], formula=_step_formula(data), rule=record.rule,
                     depends=tuple(dict.fromkeys(data["inputs"])),
                     recompute=lambda env: _forward(data, _operands(data, env)), slips=slips)
+
+
+def _step_formula(data: dict) -> str:
+    """A step as a textbook writes it: its matrix form (X W_Q, Q[:, :2], (√2/2) S1) with any array
+    parameter beside it (a mask); the op's call with its parameters where it has no form."""
+    form = data.get("expr")
+    if form is None or isinstance(form, sp.Function) and form.func.__name__ == data["op"]:
+        arguments = ", ".join(data["inputs"]) + "".join(f", {k}={_shown(v)}" for k, v in data["params"].items())
+        return f"{data['op']}({arguments})"
+    arrays = "".join(f", {k} = {_shown(v)}" for k, v in data["params"].items() if np.ndim(v) > 0)
+    return text(form) + arrays
 
 
 def _shown(param):
