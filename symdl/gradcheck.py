@@ -155,6 +155,11 @@ class GradcheckResult:
     def count(self, status: str) -> int:
         return int(np.sum(self.status == status))
 
+    @property
+    def tally(self) -> dict[str, int]:
+        """How many checks ended in each status: pass, fail, kink, undefined."""
+        return {status: self.count(status) for status in (PASS, FAIL, KINK, UNDEFINED)}
+
     def _check(self, row: int, column: int) -> Check:
         torch = None if self.torch is None else float(self.torch[row, column])
         return Check(self.wrt[column], dict(zip(self.inputs, map(float, self.points[row]))),
@@ -163,28 +168,14 @@ class GradcheckResult:
                      str(self.status[row, column]))
 
     def summary(self) -> str:
-        made = self.count(PASS) + self.count(FAIL)
-        parts = [f"{made} checks: {self.count(PASS)} agree, {self.count(FAIL)} disagree"]
-        skipped = self.count(KINK) + self.count(UNDEFINED)
-        if skipped:
-            parts.append(f"{skipped} not checkable (kink or undefined)")
-        if self.unchecked:
-            parts.append(f"never checked: {', '.join(self.unchecked)}")
-        parts.append("PyTorch compared" if self.torch is not None else "PyTorch not used")
-        return "; ".join(parts)
+        """How many checks agree, which could not be made, whether PyTorch was compared."""
+        from symdl.printing.text_reports import gradcheck_summary  # printers import this module
+        return gradcheck_summary(self)
 
     def table(self) -> str:
         """A plain-text table, one row per check, and the summary."""
-        rows = [("input", "point", "symdl", "central difference", "PyTorch", "|difference|", "status")]
-        for c in self.checks:
-            point = ", ".join(f"{n}={v:.6g}" for n, v in c.point.items())
-            torch = "" if c.torch is None else f"{c.torch:.12g}"
-            rows.append((c.input, point, f"{c.symbolic:.12g}", f"{c.numeric:.12g} ± {c.numeric_error:.1e}",
-                         torch, f"{c.error:.1e}", c.status))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join(lines + ["", self.summary()])
+        from symdl.printing.text import text  # printers import this module
+        return text(self)
 
     def _repr_html_(self) -> str:
         """Jupyter shows the check table and the summary."""

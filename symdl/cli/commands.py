@@ -138,7 +138,7 @@ def _cmd_check(args) -> int:
 def _cmd_exercise(args) -> int:
     from symdl.files import write_all
     from symdl.printing.exports import exercise_files
-    from symdl.worksheet.solution import show
+    from symdl.printing.values import show
     from symdl.worksheet.variants import variants
     problem = _problem(args.file)
     drawn = variants(problem, args.seed, args.count,

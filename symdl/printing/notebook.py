@@ -18,6 +18,7 @@ from symdl.printing.html import _text as escaped
 from symdl.printing.html import claims_section, derivation_section, inline_svg, node_table
 from symdl.printing.html import solution_sections
 from symdl.printing.latex import step_lines
+from symdl.printing.text_reports import GRADCHECK_COLUMNS, gradcheck_cells
 
 if TYPE_CHECKING:
     from symdl.backprop import Backprop
@@ -94,15 +95,10 @@ def gradcheck_repr_html(g: GradcheckResult) -> str:
     checks = sorted(g.checks, key=lambda c: c.status == "pass")
     rows = []
     for c in checks[:GRADCHECK_ROWS]:
-        point = ", ".join(f"{n}={v:.6g}" for n, v in c.point.items())
-        torch = "" if c.torch is None else f"{c.torch:.12g}"
-        cells = [c.input, point, f"{c.symbolic:.12g}", f"{c.numeric:.12g} ± {c.numeric_error:.1e}", torch,
-                 f"{c.error:.1e}", c.status]
-        rows.append("<tr>" + "".join(f"<td>{escaped(cell)}</td>" for cell in cells) + "</tr>")
+        rows.append("<tr>" + "".join(f"<td>{escaped(cell)}</td>" for cell in gradcheck_cells(c)) + "</tr>")
     if len(checks) > GRADCHECK_ROWS:
         rows.append(f'<tr><td colspan="7">… {len(checks) - GRADCHECK_ROWS} more checks</td></tr>')
-    head = "".join(f"<th>{h}</th>" for h in ("input", "point", "symdl", "central difference", "PyTorch",
-                                               "|difference|", "status"))
+    head = "".join(f"<th>{h}</th>" for h in GRADCHECK_COLUMNS)
     return _scrolling(f"<p>gradcheck of <code>{escaped(str(g.expression))}</code>: {'ok' if g.ok else 'NOT ok'}</p>\n"
             f'<table class="gradcheck">\n<thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(rows)
             + f"\n</tbody>\n</table>\n<p>{escaped(g.summary())}</p>")

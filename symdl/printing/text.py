@@ -21,6 +21,7 @@ from sympy.printing.str import StrPrinter
 from symdl import graph as graphs
 from symdl import ops
 from symdl.backprop import format_value
+from symdl.printing.text_reports import ReportText, aligned
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -33,14 +34,16 @@ _CALLS = (sp.Function, sp.Abs, sp.Max, sp.Min)  # printed name(args): no parenth
 _HYPHEN_AS_MINUS = re.compile(r"(?<![A-Za-z])-|-(?![A-Za-z])")
 
 
-class TextPrinter(StrPrinter):
+class TextPrinter(ReportText, StrPrinter):
     """SymPy's str printer with the notation of a mathematics textbook."""
 
     printmethod = "_sympystr"  # the hook of SymPy's str printer, which tensor forms define (diag, v ↦ v xᵀ)
 
     def doprint(self, expr: Any) -> str:
-        """Every minus as U+2212, but a hyphen between letters stays one (a rule's name, tanh-of-exp)."""
-        return _HYPHEN_AS_MINUS.sub("−", super().doprint(expr))
+        """Every minus as U+2212, but a hyphen between letters stays one (a rule's name, tanh-of-exp);
+        prose (a solution, a report) keeps its own hyphens and converts only its numbers' minus signs."""
+        printed = super().doprint(expr)
+        return printed if type(expr).__name__ in self.PROSE else _HYPHEN_AS_MINUS.sub("−", printed)
 
     def _as_ordered_terms(self, expr, order=None):
         """A sum's positive terms first, as a textbook writes it: z − w and 1 − tanh², not −w + z."""
@@ -194,7 +197,6 @@ class TextPrinter(StrPrinter):
     def _print_Trace(self, e) -> str:
         return f"tr({self._print(e.arg)})"
 
-
     def _print_Backprop(self, r) -> str:
         """The node table: node, op, value, local gradients, global gradient, in forward order, then
         the output and its gradients; every minus sign U+2212 (as in all of this printer's text)."""
@@ -208,9 +210,7 @@ class TextPrinter(StrPrinter):
             else:
                 op, local = data["kind"], ""
             rows.append((node, op, format_value(data["value"]), local, format_value(data.get("grad", 0))))
-        widths = [max(len(row[i]) for row in rows) for i in range(5)]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-        lines.insert(1, "  ".join("=" * w for w in widths))  # a hyphen rule would print as minus signs
+        lines = aligned(rows)
         gradients = ", ".join(f"∂{r.output}/∂{n} = {format_value(v)}" for n, v in r.gradients.items())
         return "\n".join(lines + ["", f"{r.output} = {format_value(r.value)};  {gradients}"])
 
@@ -253,6 +253,7 @@ def function_name(expr: sp.Function) -> str:
 
 
 def text(obj: Any) -> str:
-    """``obj`` (a SymPy expression, matrix forms included, a Derivation or a Step) as Unicode text."""
+    """``obj`` (a SymPy expression, matrix forms included, a Backprop, a Derivation or a Step, a Solution,
+    a Report or a Verdict, a GradcheckResult) as Unicode text."""
     return TextPrinter().doprint(obj)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symdl.worksheet.solution import show
+from symdl.printing.values import show
 
 
 def arithmetic_slip(claimed: np.ndarray, value: np.ndarray, decimals: np.ndarray) -> str:

@@ -24,8 +24,9 @@ import sympy as sp
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse
+from symdl.printing.values import label, show
 from symdl.worksheet.digits import agree, arithmetic_slip, decimals_of, truncates
-from symdl.worksheet.solution import Quantity, Solution, label, plain, show
+from symdl.worksheet.solution import Quantity, Solution, plain
 
 _CLAIM_KEY = re.compile(r"(?P<quantity>.+?)(?:\[(?P<index>[0-9]+(?:\s*,\s*[0-9]+)*)\])?")
 
@@ -42,20 +43,9 @@ class Verdict:
     wrong_entries: tuple[str, ...] = ()  # for arrays: "[0, 0]: 0.66 (correct 0.224664)"
 
     def line(self) -> str:
-        claimed, correct = (" ".join(show(value).split()) for value in (self.claimed, self.correct))
-        if self.right:
-            note = f"; {self.slip}" if self.slip else ""
-            return f"  ✓ {label(self.claim)} = {claimed}   (exact: {correct}{note})"
-        why = {"step": "this step is wrong", "given": "the given data is misread",
-               "carried": f"carried forward from {', '.join(map(label, self.origins))}; "
-                          "the step itself is right for the numbers used"}[self.cause]
-        text = f"  ✗ {label(self.claim)} = {claimed}   correct: {correct}. {why[0].upper()}{why[1:]}"
-        if self.slip:
-            text += f": {self.slip}"
-        entries = [f"      {entry}" for entry in self.wrong_entries[:8]]
-        if len(self.wrong_entries) > 8:
-            entries.append(f"      … {len(self.wrong_entries) - 8} more")
-        return "\n".join([text + "."] + entries)
+        """The verdict as the check report writes it: ✓ or ✗, the claim, the exact value, why."""
+        from symdl.printing.text import text  # printers import this module
+        return text(self)
 
     def to_dict(self) -> dict:
         return {"claim": self.claim, "claimed": plain(self.claimed), "correct": plain(self.correct),
@@ -78,17 +68,12 @@ class Report:
         return [v.claim for v in self.wrong if v.cause in ("step", "given")]
 
     def lines(self) -> list[str]:
-        problem = self.solution.problem
-        lines = [f"{problem.path} — {problem.title}"] + [v.line() for v in self.verdicts]
-        if not self.verdicts:
-            lines.append("  (no claims to check)")
-        summary = f"  {len(self.wrong)} of {len(self.verdicts)} claims wrong"
-        if self.first_departures:
-            summary += f"; the work first departs at {', '.join(map(label, self.first_departures))}"
-        return lines + [summary]
+        """The check report, a line per claim (a wrong array's entries beneath it), then the tally."""
+        return str(self).split("\n")
 
     def __str__(self) -> str:
-        return "\n".join(self.lines())
+        from symdl.printing.text import text  # printers import this module
+        return text(self)
 
     def _repr_html_(self) -> str:
         """Jupyter shows each graded claim and the tally."""

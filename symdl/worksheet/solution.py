@@ -22,8 +22,7 @@ from typing import Any, Callable, Mapping, Optional
 import numpy as np
 import sympy as sp
 
-from symdl.backprop import format_value
-from symdl.derivation import Derivation
+from symdl.printing.values import label
 from symdl.worksheet.problem import Problem
 
 Env = Mapping[str, Any]
@@ -67,24 +66,11 @@ class Solution:
 
     def lines(self) -> list[str]:
         """The worked solution, one step per line: label = formula = value, and the rule."""
-        lines = [self.problem.title, "=" * len(self.problem.title)]
-        if self.problem.source:
-            lines.append(f"source: {self.problem.source}")
-        if isinstance(self.work, Derivation):
-            lines += ["", str(self.work)]
-        for q in self.quantities.values():
-            if q.kind == "local" and np.ndim(q.value) > 2:
-                continue  # a Jacobian of a matrix op: a claim may name it, but printed it helps no one
-            value = show(q.value)
-            formula = q.formula.removesuffix(f" = {value}")
-            shown = q.label if q.kind == "given" or formula in ("", value) else f"{q.label} = {formula}"
-            lines.append(f"{shown} = {show(q.value)}" + (f"    [{q.rule}]" if q.rule and q.kind != "value" else ""))
-        if self.problem.notes:
-            lines += ["", self.problem.notes]
-        return lines
+        return str(self).split("\n")
 
     def __str__(self) -> str:
-        return "\n".join(self.lines())
+        from symdl.printing.text import text  # printers import this module
+        return text(self)
 
     def _repr_html_(self) -> str:
         """Jupyter shows the worked solution as on its HTML page."""
@@ -103,37 +89,6 @@ class Solution:
             "quantities": {q.key: {"kind": q.kind, "value": plain(q.value), "formula": q.formula, "rule": q.rule,
                                    "depends": list(q.depends)} for q in self.quantities.values()},
         }
-
-
-def label(key: str) -> str:
-    if "/" in key and key.startswith("d"):
-        top, bottom = key.split("/", 1)
-        return f"∂{top[1:]}/∂{bottom[1:]}"
-    return key
-
-
-SHOWN_IN_FULL = 400  # a worksheet prints whole arrays up to this many entries (a 20×20 feature map)
-
-
-def show(value) -> str:
-    """A formula as text, a number to six digits, an array in full (rows on their own lines)."""
-    if isinstance(value, (sp.Basic, str)):
-        return str(value)
-    array = np.asarray(value, dtype=float)
-    if array.size > SHOWN_IN_FULL:
-        return format_value(array)
-    if array.size == 1:
-        return _number_text(array.item())
-    text = np.array2string(array, separator=", ", max_line_width=100, threshold=SHOWN_IN_FULL,
-                           formatter={"float_kind": _number_text})
-    return text if array.ndim > 1 else " ".join(text.split())
-
-
-def _number_text(value: float) -> str:
-    """A whole number in full (120422400, not 1.20422e+08), any other to six significant digits."""
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value + 0.0:.6g}"
 
 
 def plain(value):

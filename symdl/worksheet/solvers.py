@@ -25,12 +25,13 @@ from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse, symbol
 from symdl.printing.text import text
+from symdl.printing.values import label
 from symdl.registry import Slip
 from symdl.rewrite import canonical
 from symdl.tensor import network as networks
 from symdl.tensor import registry as tensor_ops
 from symdl.worksheet.problem import Problem
-from symdl.worksheet.solution import Env, Quantity, Solution, label
+from symdl.worksheet.solution import Env, Quantity, Solution
 
 MAX_JACOBIAN = 400  # local Jacobians with more entries are not offered as quantities
 MAX_SKIPPED_DEPTH = 3  # how far back a left-out step is looked for (scale → mask → softmax in attention)

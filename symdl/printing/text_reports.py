@@ -1,0 +1,117 @@
+"""The text printer's pages for worksheets and checks: a worked solution, a graded report, one
+verdict, a gradient check's table.
+
+These are prose about numbers (a problem's title, a file's path, a slip's sentence), so only the
+minus signs of numbers become U+2212 (``−0.66``, ``1e−06``); a hyphen in a path or a title stays.
+The methods are mixed into :class:`symdl.printing.text.TextPrinter`, the one text printer, which
+dispatches on the class name (``_print_Report``); the model classes call it lazily.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+
+from symdl.derivation import Derivation
+from symdl.printing.values import label, show
+
+# a minus that starts a number (−0.5, (−2), [−1, …]) or a number's exponent (1e−06), not a hyphen
+_NEGATIVE_NUMBER = re.compile(r"(?<![\w.)\]])-(?=\.?\d|inf\b)|(?<=\de)-(?=\d)")
+_WRONG_ENTRIES_SHOWN = 8
+GRADCHECK_COLUMNS = ("input", "point", "symdl", "central difference", "PyTorch", "|difference|", "status")
+
+
+def minus_signs(text: str) -> str:
+    """``text`` with each negative number's minus as U+2212, as the rest of the text printer writes it."""
+    return _NEGATIVE_NUMBER.sub("−", text)
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of cells in left-aligned columns, the header ruled off with ``=`` (a hyphen rule would
+    read as minus signs once the printer writes them as U+2212)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("=" * w for w in widths))
+    return lines
+
+
+def gradcheck_cells(c) -> list[str]:
+    """One check (a :class:`symdl.gradcheck.Check`) as the cells of its table row."""
+    point = ", ".join(f"{n}={v:.6g}" for n, v in c.point.items())
+    torch = "" if c.torch is None else f"{c.torch:.12g}"
+    return [c.input, point, f"{c.symbolic:.12g}", f"{c.numeric:.12g} ± {c.numeric_error:.1e}", torch,
+            f"{c.error:.1e}", c.status]
+
+
+def gradcheck_summary(g) -> str:
+    """``8 checks: 8 agree, 0 disagree; PyTorch compared``, and what could not be checked."""
+    tally = g.tally
+    parts = [f"{tally['pass'] + tally['fail']} checks: {tally['pass']} agree, {tally['fail']} disagree"]
+    skipped = tally["kink"] + tally["undefined"]
+    if skipped:
+        parts.append(f"{skipped} not checkable (kink or undefined)")
+    if g.unchecked:
+        parts.append(f"never checked: {', '.join(g.unchecked)}")
+    parts.append("PyTorch compared" if g.torch is not None else "PyTorch not used")
+    return "; ".join(parts)
+
+
+class ReportText:
+    """The text printer's methods for Solution, Report, Verdict and GradcheckResult."""
+
+    #: classes printed as prose: the printer leaves their hyphens alone (see ``minus_signs``)
+    PROSE = frozenset({"Solution", "Report", "Verdict"})
+
+    def _print_Solution(self, s) -> str:
+        """The worked solution, one step per line: label = formula = value, and the rule."""
+        problem = s.problem
+        lines = [problem.title, "=" * len(problem.title)]
+        if problem.source:
+            lines.append(f"source: {problem.source}")
+        if isinstance(s.work, Derivation):
+            lines += ["", self.doprint(s.work)]
+        for q in s.quantities.values():
+            if q.kind == "local" and np.ndim(q.value) > 2:
+                continue  # a Jacobian of a matrix op: a claim may name it, but printed it helps no one
+            value = show(q.value)
+            formula = q.formula.removesuffix(f" = {value}")
+            shown = q.label if q.kind == "given" or formula in ("", value) else f"{q.label} = {formula}"
+            lines.append(f"{shown} = {value}" + (f"    [{q.rule}]" if q.rule and q.kind != "value" else ""))
+        if problem.notes:
+            lines += ["", problem.notes]
+        return "\n".join(lines)
+
+    def _print_Verdict(self, v) -> str:
+        """``  ✓ q = 0.73   (exact: 0.731059)``, or ``  ✗`` with the correct value, why, and the slip."""
+        claimed, correct = (" ".join(show(value).split()) for value in (v.claimed, v.correct))
+        if v.right:
+            note = f"; {v.slip}" if v.slip else ""
+            return minus_signs(f"  ✓ {label(v.claim)} = {claimed}   (exact: {correct}{note})")
+        why = {"step": "this step is wrong", "given": "the given data is misread",
+               "carried": f"carried forward from {', '.join(map(label, v.origins))}; "
+                          "the step itself is right for the numbers used"}[v.cause]
+        text = f"  ✗ {label(v.claim)} = {claimed}   correct: {correct}. {why[0].upper()}{why[1:]}"
+        if v.slip:
+            text += f": {v.slip}"
+        entries = [f"      {entry}" for entry in v.wrong_entries[:_WRONG_ENTRIES_SHOWN]]
+        if len(v.wrong_entries) > _WRONG_ENTRIES_SHOWN:
+            entries.append(f"      … {len(v.wrong_entries) - _WRONG_ENTRIES_SHOWN} more")
+        return minus_signs("\n".join([text + "."] + entries))
+
+    def _print_Report(self, r) -> str:
+        """The file and title, a verdict per claim, and the tally with where the work first departs."""
+        problem = r.solution.problem
+        lines = [f"{problem.path} — {problem.title}"] + [self._print(v) for v in r.verdicts]
+        if not r.verdicts:
+            lines.append("  (no claims to check)")
+        summary = f"  {len(r.wrong)} of {len(r.verdicts)} claims wrong"
+        if r.first_departures:
+            summary += f"; the work first departs at {', '.join(map(label, r.first_departures))}"
+        return "\n".join(lines + [summary])
+
+    def _print_GradcheckResult(self, g) -> str:
+        """A table, one row per check, and the summary."""
+        rows = [GRADCHECK_COLUMNS] + [gradcheck_cells(c) for c in g.checks]
+        return "\n".join(aligned(rows) + ["", gradcheck_summary(g)])
