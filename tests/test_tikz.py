@@ -257,3 +257,17 @@ def test_circuit_labels_are_at_least_6_pt_on_the_page(document, tmp_path):
     assert done.returncode == 0, done.stdout[-3000:]
     heights = _circuit_word_heights(tmp_path / "doc.pdf")
     assert len(heights) > 20 and min(heights) >= 6.0, sorted(heights)[:5]
+
+
+def test_a_split_circuit_is_the_same_under_every_hash_seed():
+    """The rows of a long circuit do not depend on set order: two processes with different
+    PYTHONHASHSEED write the same TikZ (the gallery is reproduced byte for byte)."""
+    import os
+    import subprocess
+    import sys
+    program = ("import symdl; from symdl.printing.tikz import tikz; "
+               "print(tikz(symdl.backprop('1/(1 + exp(-(w0*x0 + w1*x1 + w2)))', "
+               "at='w0=2,x0=-1,w1=-3,x1=-2,w2=-3')))")
+    outputs = [subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}, timeout=300).stdout for seed in ("1", "2")]
+    assert outputs[0].count("\\begin{tikzpicture}") > 2 and outputs[0] == outputs[1]

@@ -20,6 +20,7 @@ import json
 import re
 from typing import Optional
 
+import networkx as nx
 import numpy as np
 
 from symdl import graph as graphs
@@ -134,7 +135,10 @@ def _row_view(v: dot.View, rows: list[list[str]], k: int) -> dot.View:
         row_of[leaf] = min((row_of[c] for c in g.successors(leaf)), default=0)
     own = [n for n in g if row_of[n] == k]
     fed = [u for n in rows[k] for u in g.predecessors(n) if row_of[u] != k]
-    sub = g.subgraph(own + fed).copy()
+    kept = set(own + fed)
+    sub = nx.DiGraph(**g.graph)  # not g.subgraph(…), whose nodes come in the order of a set (hash-seeded)
+    sub.add_nodes_from((n, dict(g.nodes[n])) for n in g if n in kept)
+    sub.add_edges_from((u, w, dict(d)) for u, w, d in g.edges(data=True) if u in kept and w in kept)
     for u in dict.fromkeys(fed):
         sub.nodes[u]["continued"] = row_of[u] + 1
         sub.remove_edges_from(list(sub.in_edges(u)))
