@@ -163,12 +163,12 @@ def format_value(value) -> str:
             return format_value(value.item())
         if value.size > SMALL_ARRAY:
             return f"array of shape {value.shape}"
-        entries = {"float_kind": lambda v: _number_text(v, 4)}  # [2, 1, 0.1], not NumPy's [2. , 1. , 0.1]
+        entries = {"float_kind": lambda v: number_text(v, 4)}  # [2, 1, 0.1], not NumPy's [2. , 1. , 0.1]
         return " ".join(np.array2string(value.astype(float), separator=", ", formatter=entries).split())
-    return _number_text(float(value), 6)
+    return number_text(float(value))
 
 
-def _number_text(value: float, digits: int) -> str:
+def number_text(value: float, digits: int = 6) -> str:
     """A whole number in full below 10¹⁵ (120422400, not 1.20422e+08), any other to ``digits``
     significant digits; a negative zero is 0."""
     if value == 0:

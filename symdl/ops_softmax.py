@@ -40,7 +40,7 @@ def _split(args: Sequence[Expr], const: Optional[Expr]) -> tuple[tuple, Expr]:
 def _pick(logits: Sequence[Expr], index: Expr) -> Expr:
     """x_index, counted from 1; for a placeholder index (a definition lambdified or evaluated over
     placeholders) the cases x₁ if index = 1, x₂ if index = 2, …"""
-    index = sp.sympify(index)
+    index = index if isinstance(index, sp.Basic) else sp.Integer(index)  # never sympify: no text is parsed
     if index.is_Integer:
         return logits[int(index) - 1]
     return sp.Piecewise(*((x, sp.Eq(index, k)) for k, x in enumerate(logits, 1)), (S.NaN, True))

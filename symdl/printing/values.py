@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from symdl.backprop import format_value
+from symdl.backprop import format_value, number_text
 
 SHOWN_IN_FULL = 400  # a worksheet prints whole arrays up to this many entries (a 20×20 feature map)
 
@@ -31,14 +31,8 @@ def show(value) -> str:
     if array.size > SHOWN_IN_FULL:
         return format_value(array)
     if array.size == 1:
-        return _number_text(array.item())
+        return number_text(array.item())
     text = np.array2string(array, separator=", ", max_line_width=100, threshold=SHOWN_IN_FULL,
-                           formatter={"float_kind": _number_text})
+                           formatter={"float_kind": number_text})
     return text if array.ndim > 1 else " ".join(text.split())
 
-
-def _number_text(value: float) -> str:
-    """A whole number in full (120422400, not 1.20422e+08), any other to six significant digits."""
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value + 0.0:.6g}"
