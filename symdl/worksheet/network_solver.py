@@ -28,6 +28,8 @@ from symdl.worksheet.solution import Env, Quantity, Solution
 
 MAX_JACOBIAN = 400  # local Jacobians with more entries are not offered as quantities
 MAX_SKIPPED_DEPTH = 3  # how far back a left-out step is looked for (scale → mask → softmax in attention)
+#: a weight is mistaken for a weight, a signal (an input, a step's result) for a signal; a constant is either
+_ROLES = {"parameter": {"weight"}, "input": {"signal"}, "op": {"signal"}, "constant": {"weight", "signal"}}
 
 
 def solve_network(problem: Problem) -> Solution:
@@ -48,8 +50,8 @@ def solve_network(problem: Problem) -> Solution:
     g = net.graph
     order = graphs.topological_order(g)
     quantities: dict[str, Quantity] = {}
-    for node in order:
-        quantities[node] = _network_value(g, node)
+    for position, node in enumerate(order):
+        quantities[node] = _network_value(g, node, order[:position])
     for node in order:
         for u in dict.fromkeys(g.nodes[node].get("inputs", ())):
             if g.nodes[node]["value"].size * g.nodes[u]["value"].size <= MAX_JACOBIAN:
@@ -64,18 +66,20 @@ def _operands(data: dict, env: Env) -> list[np.ndarray]:
     return [np.asarray(env[i], dtype=float) for i in data["inputs"]]
 
 
-def _network_value(g: nx.DiGraph, node: str) -> Quantity:
+def _network_value(g: nx.DiGraph, node: str, earlier: list[str]) -> Quantity:
+    """A step's value; ``earlier`` are the quantities worked out before it, the ones a student may
+    have put in the place of an operand."""
     data = g.nodes[node]
     if data["kind"] != "op":
         return Quantity(node, "given", data["value"], rule=data["kind"])
     record = _record(data)
-    params = data["params"]
     wrong_forward = _tensor_forward_slip if data["tensor"] else _elementwise_forward_slip
     slips = tuple((slip.text, wrong_forward(slip, data)) for slip in record.slips if slip.forward)
     slips += _skipped_steps(g, node)
     return Quantity(node, "value", data["value"], formula=_step_formula(data), rule=record.rule,
                     depends=tuple(dict.fromkeys(data["inputs"])),
-                    recompute=lambda env: _forward(data, _operands(data, env)), slips=slips)
+                    recompute=lambda env: _forward(data, _operands(data, env)), slips=slips,
+                    swaps=_swapped_operands(g, data, earlier))
 
 
 def _step_formula(data: dict) -> str:
@@ -143,6 +147,27 @@ def _without(g: nx.DiGraph, data: dict, position: int, chain: list[str]):
             value = _forward(g.nodes[step], [value])
         operands = _operands(data, env)
         operands[position] = value
+        return _forward(data, operands)
+    return wrong
+
+
+def _swapped_operands(g: nx.DiGraph, data: dict, earlier: list[str]) -> tuple:
+    """The step with one operand replaced by another quantity of its shape and role, known before
+    the step — W_ho where W_hi belongs, x where h belongs, i where f belongs — of another value."""
+    swaps = []
+    for position, operand in enumerate(data["inputs"]):
+        value, role = g.nodes[operand]["value"], _ROLES[g.nodes[operand]["kind"]]
+        for other in earlier:
+            if other != operand and g.nodes[other]["value"].shape == value.shape \
+                    and role & _ROLES[g.nodes[other]["kind"]] and not np.array_equal(g.nodes[other]["value"], value):
+                swaps.append((f"used {other} where {operand} belongs", _swapped(data, position, other)))
+    return tuple(swaps)
+
+
+def _swapped(data: dict, position: int, other: str):
+    def wrong(env: Env) -> np.ndarray:
+        operands = _operands(data, env)
+        operands[position] = np.asarray(env[other], dtype=float)
         return _forward(data, operands)
     return wrong
 
