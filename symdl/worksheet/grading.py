@@ -24,7 +24,7 @@ import sympy as sp
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse
-from symdl.printing.values import label, show
+from symdl.printing.values import label, show_ascii
 from symdl.worksheet.digits import agree, arithmetic_slip, decimals_of, truncates
 from symdl.worksheet.solution import Quantity, Solution, plain
 
@@ -217,8 +217,9 @@ def _numeric_verdict(solution: Solution, key: str, q: Quantity, index, claimed, 
     if verdict.right:
         return verdict
     wrong = ~right
-    verdict.wrong_entries = tuple(f"{[int(j) for j in i]}: {show(claimed[i])} (correct {show(truth[i])})"
-                                  for i in zip(*np.nonzero(wrong))) if claimed.ndim else ()
+    verdict.wrong_entries = tuple(f"{[int(j) for j in i]}: {show_ascii(claimed[i])} "
+                                  f"(correct {show_ascii(truth[i])})" for i in zip(*np.nonzero(wrong))
+                                  ) if claimed.ndim else ()
     if q.kind == "given":
         verdict.cause = "given"
         return verdict
@@ -348,8 +349,8 @@ def _arithmetic_slip(claimed: np.ndarray, replayed: np.ndarray, own: np.ndarray,
     if named:
         return named
     if inputs_right:
-        return f"its inputs are right, and the step gives {show(replayed[own])} (an arithmetic slip)"
-    return f"from the numbers used, this step gives {show(replayed[own])}"
+        return f"its inputs are right, and the step gives {show_ascii(replayed[own])} (an arithmetic slip)"
+    return f"from the numbers used, this step gives {show_ascii(replayed[own])}"
 
 
 def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verdict]]) -> tuple[str, ...]:

@@ -152,16 +152,18 @@ def _without(g: nx.DiGraph, data: dict, position: int, chain: list[str]):
 
 
 def _swapped_operands(g: nx.DiGraph, data: dict, earlier: list[str]) -> tuple:
-    """The step with one operand replaced by another quantity of its shape and role, known before
-    the step — W_ho where W_hi belongs, x where h belongs, i where f belongs — of another value."""
-    swaps = []
-    for position, operand in enumerate(data["inputs"]):
-        value, role = g.nodes[operand]["value"], _ROLES[g.nodes[operand]["kind"]]
-        for other in earlier:
-            if other != operand and g.nodes[other]["value"].shape == value.shape \
-                    and role & _ROLES[g.nodes[other]["kind"]] and not np.array_equal(g.nodes[other]["value"], value):
-                swaps.append((f"used {other} where {operand} belongs", _swapped(data, position, other)))
-    return tuple(swaps)
+    """The step with one operand replaced by a quantity worked out before it that a student could
+    take for it — W_ho where W_hi belongs, x where h belongs, i where f belongs."""
+    return tuple((f"used {other} where {operand} belongs", _swapped(data, position, other))
+                 for position, operand in enumerate(data["inputs"])
+                 for other in earlier if _mistakable(g, operand, other))
+
+
+def _mistakable(g: nx.DiGraph, operand: str, other: str) -> bool:
+    """``other`` has the operand's shape and role (see _ROLES) and another value."""
+    a, b = g.nodes[operand], g.nodes[other]
+    return (other != operand and a["value"].shape == b["value"].shape and bool(_ROLES[a["kind"]] & _ROLES[b["kind"]])
+            and not np.array_equal(a["value"], b["value"]))
 
 
 def _swapped(data: dict, position: int, other: str):
