@@ -51,6 +51,7 @@ def seed_rnn() -> SeedExample:
         "W_xh x2 = [−0.8, −0.6, 0.8] (0.1·(−1) + 0.9·1 = 0.8, not 0.3).",
         "The notes stop at the pre-activation of h2 and never apply tanh; h2 = [−0.443, −0.138, 0.718].",
         "Their side product W_yh W_hh is [[0.325, 0.05, −0.1], [−0.075, 0.4, 0]].",
+        "Names as in the notes, x for the input: W_xh is PyTorch's W_ih (RNNCell.weight_ih).",
     )
     return SeedExample("RNN, two steps", values, notes, remarks, net)
 
