@@ -55,7 +55,7 @@ def test_seed_rnn_slips_named():
     # Notes: y1 = [−0.579, 0.009]; right: [−0.455, −0.111].
     np.testing.assert_allclose(values["y1"], [-0.455204, -0.111125], atol=1e-6)
     # Notes: W_xh x2 = [−0.8, −0.6, 0.3]; right: [−0.8, −0.6, 0.8].
-    np.testing.assert_allclose(values["h2.ih"], [-0.8, -0.6, 0.8], atol=1e-12)
+    np.testing.assert_allclose(values["h2.xh"], [-0.8, -0.6, 0.8], atol=1e-12)
     # Notes stop at a pre-activation [−0.4779, −0.1871, 0.355]; right h2 = tanh([−0.4765, −0.1387, 0.9029]).
     np.testing.assert_allclose(values["h2"], [-0.443440, -0.137839, 0.717706], atol=1e-6)
     # Notes: W_yh W_hh = [[0.28, −0.28, 0.1], [0.15, 0.15, −0.1]]; right: [[0.325, 0.05, −0.1], [−0.075, 0.4, 0]].
@@ -77,18 +77,18 @@ sizes = st.integers(1, 3)
 @given(st.data(), sizes, sizes, st.integers(1, 3), st.integers(1, 2), st.sampled_from(["tanh", "relu"]))
 def test_rnn_bptt_matches_finite_differences(data, n_in, n_h, steps, batch, nonlinearity):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    leaves = {"W_ih": rng.normal(size=(n_h, n_in)), "W_hh": rng.normal(size=(n_h, n_h)),
-              "b_ih": rng.normal(size=(n_h, 1)), "b_hh": rng.normal(size=(n_h, 1)),
+    leaves = {"W_xh": rng.normal(size=(n_h, n_in)), "W_hh": rng.normal(size=(n_h, n_h)),
+              "b_xh": rng.normal(size=(n_h, 1)), "b_hh": rng.normal(size=(n_h, 1)),
               "W_yh": rng.normal(size=(2, n_h)), "h0": rng.normal(size=(n_h, batch))}
     leaves |= {f"x{t}": rng.normal(size=(n_in, batch)) for t in range(1, steps + 1)}
     targets = [rng.normal(size=(2, batch)) for _ in range(steps)]
     if nonlinearity == "relu":  # keep every pre-activation away from the kink, where differences are not derivatives
-        leaves["b_ih"] += 3 * np.sign(leaves["b_ih"])
+        leaves["b_xh"] += 3 * np.sign(leaves["b_xh"])
 
     def build(v):
         net = Network()
-        cell = RNNCell(n_in, n_h, nonlinearity, weight_ih=v["W_ih"], weight_hh=v["W_hh"],
-                       bias_ih=v["b_ih"], bias_hh=v["b_hh"], layout="columns")
+        cell = RNNCell(n_in, n_h, nonlinearity, weight_ih=v["W_xh"], weight_hh=v["W_hh"],
+                       bias_ih=v["b_xh"], bias_hh=v["b_hh"], layout="columns")
         run = rnn_unroll(net, cell, [v[f"x{t}"] for t in range(1, steps + 1)], v["h0"], weight_yh=v["W_yh"])
         return net, weighted_sum(net, run.ys, targets)
 
@@ -196,8 +196,8 @@ def test_lstm_gate_order_is_pytorchs():
 @given(st.integers(0, 2**32 - 1), sizes, st.integers(1, 2), st.integers(1, 3), st.integers(1, 2))
 def test_lstm_backward_through_steps_matches_finite_differences(seed, n_in, n_h, steps, batch):
     rng = np.random.default_rng(seed)
-    leaves = {f"{kind}_{src}{gate}": rng.normal(size=(n_h, (n_in if src == "i" else n_h) if kind == "W" else 1))
-              for gate in GATES for src in "ih" for kind in "Wb"}
+    leaves = {f"{kind}_{src}{gate}": rng.normal(size=(n_h, (n_in if src == "x" else n_h) if kind == "W" else 1))
+              for gate in GATES for src in "xh" for kind in "Wb"}
     leaves |= {"h0": rng.normal(size=(n_h, batch)), "c0": rng.normal(size=(n_h, batch))}
     leaves |= {f"x{t}": rng.normal(size=(n_in, batch)) for t in range(1, steps + 1)}
     targets = [rng.normal(size=(n_h, batch)) for _ in range(2 * steps)]
@@ -205,8 +205,8 @@ def test_lstm_backward_through_steps_matches_finite_differences(seed, n_in, n_h,
     def build(v):
         net = Network()
         stack = lambda kind, src: np.vstack([v[f"{kind}_{src}{gate}"] for gate in GATES])  # noqa: E731
-        cell = LSTMCell(n_in, n_h, weight_ih=stack("W", "i"), weight_hh=stack("W", "h"),
-                        bias_ih=stack("b", "i"), bias_hh=stack("b", "h"), layout="columns")
+        cell = LSTMCell(n_in, n_h, weight_ih=stack("W", "x"), weight_hh=stack("W", "h"),
+                        bias_ih=stack("b", "x"), bias_hh=stack("b", "h"), layout="columns")
         run = lstm_unroll(net, cell, [v[f"x{t}"] for t in range(1, steps + 1)], v["h0"], v["c0"])
         return net, weighted_sum(net, run.hs[1:] + run.cs[1:], targets)
 
@@ -264,7 +264,7 @@ def test_row_layout_is_pytorchs_by_default(kind):
     h = state if kind == "rnn" else state[0]
     (h * h).sum().backward()
     np.testing.assert_allclose(net.value(run.hs[-1]), h.detach().numpy(), rtol=1e-12, atol=1e-12)
-    ours = ({"weight_ih": grads["W_ih"], "weight_hh": grads["W_hh"], "bias_ih": grads["b_ih"],
+    ours = ({"weight_ih": grads["W_xh"], "weight_hh": grads["W_hh"], "bias_ih": grads["b_xh"],
              "bias_hh": grads["b_hh"]} if kind == "rnn" else cell.stacked_gradients(grads, run.params))
     for name in names:
         np.testing.assert_allclose(ours[name], getattr(module, name).grad.numpy(), rtol=1e-12, atol=1e-12,

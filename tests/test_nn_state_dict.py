@@ -83,7 +83,7 @@ def test_recurrent_cells(kind):
     h = state if kind == "rnn" else state[0]
     expected, dxs = _torch_grads(module, h, inputs)
     np.testing.assert_allclose(net.value(run.hs[-1]), h.detach().numpy(), **TOL)
-    ours = ({"weight_ih": grads["W_ih"], "weight_hh": grads["W_hh"], "bias_ih": grads["b_ih"],
+    ours = ({"weight_ih": grads["W_xh"], "weight_hh": grads["W_hh"], "bias_ih": grads["b_xh"],
              "bias_hh": grads["b_hh"]} if kind == "rnn" else cell.stacked_gradients(grads, run.params))
     for key, grad in expected.items():
         np.testing.assert_allclose(ours[key], grad, err_msg=key, **TOL)

@@ -173,7 +173,7 @@ def test_every_worked_line_in_text_is_true(solution):
     names = {solution.quantities[k].label: v for k, v in scalars.items()}
     checked = 0
     for line in solution.lines():
-        pieces = [p.strip() for p in line.split("    [")[0].split(" = ")]
+        pieces = [p.strip() for p in line.replace("−", "-").split("    [")[0].split(" = ")]  # the parser's minus
         if len(pieces) < 3 or pieces[0] not in labels:
             continue  # a bare value, or not a quantity's line (the derivation above, the notes)
         try:

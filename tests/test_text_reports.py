@@ -49,16 +49,16 @@ def hand_solution() -> Solution:
 
 def test_a_solution_prints_one_step_a_line():
     """The title ruled off, the source, label = formula = value with the rule (not for a value),
-    no 3-d Jacobian, an array's rows on their own lines, the notes; hyphens and minus signs as the
-    solvers wrote them (a worked line is read back by the parser)."""
+    no 3-d Jacobian, an array's rows on their own lines, the notes; every number's minus sign
+    U+2212, in values and formulas alike, and the notes' hyphens as written."""
     solution = hand_solution()
     expected = ["a two-step product",
                 "==================",
                 "source: by hand",
-                "x = -2    [input]",
-                "q = x*y = (-2)*3 = -6",
+                "x = −2    [input]",
+                "q = x*y = (−2)*3 = −6",
                 "∂q/∂x = y = 3    [a multiply gate swaps]",
-                "∂q/∂y = [[1, -0.5],\n [0.25, 2]]",
+                "∂q/∂y = [[1, −0.5],\n [0.25, 2]]",
                 "",
                 "A hyphen-joined note stays as written: x = -2."]
     assert text(solution) == str(solution) == "\n".join(expected)

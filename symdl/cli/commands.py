@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from symdl import examples as bundled, terminal
-from symdl.cli.parser import FILE_FORMATS, STDIN, build_parser, subcommands
+from symdl.cli.parser import FILE_FORMATS, STDIN, completion_script
 from symdl.errors import SymdlError
 
 if TYPE_CHECKING:
@@ -208,14 +208,7 @@ def _cmd_examples(args) -> int:
 
 
 def _cmd_completion(args) -> int:
-    import shtab
-    parser = build_parser()
-    hints = {"FILE": shtab.FILE, "DIR": shtab.DIRECTORY}
-    for command in subcommands(parser).values():
-        for action in command._actions:
-            if action.metavar in hints:
-                action.complete = hints[action.metavar]
-    print(shtab.complete(parser, shell=args.shell), end="")
+    print(completion_script(args.shell), end="")
     return 0
 
 

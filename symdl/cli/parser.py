@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
-from typing import Optional
+from typing import Optional, Sequence
 
+from symdl import examples as bundled
 from symdl.errors import SymdlError
 
 STDIN = "-"
@@ -167,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve = command("solve", "the full worked solution of a problem file (TOML, see `symdl examples`)",
                     "symdl solve sigmoid_neuron", "symdl solve rnn --out solved/",
                     "cat homework.toml | symdl solve - --json")
-    solve.add_argument("file", metavar="FILE", help=PROBLEM_FILE)
+    _problem_file(solve.add_argument("file", metavar="FILE", help=PROBLEM_FILE))
     solve.add_argument("--out", metavar="DIR",
                        help="write FILE's solution as .txt .json .tex .tikz .svg .html to DIR, e.g. --out solved/")
     solve.add_argument("--depth", type=int, metavar="N",
@@ -180,14 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "symdl check homework.toml --json", "symdl check add_after_mul rnn",
                     "symdl check $(symdl examples)",
                     more="; exit 1 when one is wrong, 0 when all hold, 2 on a bad file")
-    check.add_argument("files", metavar="FILE", nargs="+", help=f"each {PROBLEM_FILE}")
+    _problem_file(check.add_argument("files", metavar="FILE", nargs="+", help=f"each {PROBLEM_FILE}"))
     check.add_argument("--json", action="store_true", help="print one JSON report per file")
 
     exercise = command("exercise",
                        "variants of a problem with fresh numbers, each with its answer key",
                        "symdl exercise sigmoid_neuron --seed 7",
                        "symdl exercise lstm --seed 1 --count 30 --out exercises/")
-    exercise.add_argument("file", metavar="FILE", help=PROBLEM_FILE)
+    _problem_file(exercise.add_argument("file", metavar="FILE", help=PROBLEM_FILE))
     exercise.add_argument("--seed", type=int, required=True, metavar="N",
                           help="the same seed gives the same variants, e.g. --seed 7")
     exercise.add_argument("--count", type=int, default=1, metavar="K",
@@ -231,3 +232,36 @@ def build_parser() -> argparse.ArgumentParser:
                          "symdl completion zsh > ~/.zfunc/_symdl")
     completion.add_argument("shell", choices=("bash", "zsh", "tcsh"), help="the shell, e.g. bash")
     return parser
+
+
+# --- shell completion ------------------------------------------------------------------------------
+def _problem_file(action: argparse.Action) -> None:
+    """Mark a FILE that may also be a bundled example's name, so that completion offers both."""
+    action.problem_file = True
+
+
+def _problem_completion(names: Sequence[str]) -> dict:
+    """shtab's ``complete`` for a problem FILE: the shell's files, then the bundled examples' names
+    (fixed for an installed symdl, so they are written into the script). tcsh completes files only."""
+    words = " ".join(names)
+    function = "_shtab_symdl_compgen_problem_files"  # "_file" in its name: bash then marks a directory with /
+    return {"bash": function, "zsh": function, "tcsh": "f",
+            "preamble": {"bash": f'{function}() {{\n  compgen -f -- "$1"\n  compgen -W "{words}" -- "$1"\n}}\n',
+                         "zsh": f"{function}() {{\n  _alternative 'files:file:_files' "
+                                f"'examples:bundled example:({words})'\n}}\n"}}
+
+
+def completion_script(shell: str) -> str:
+    """The script that completes ``symdl`` in ``shell``: commands, options, choices, a FILE as a file
+    (a problem FILE also as a bundled example's name) and a DIR as a directory."""
+    import shtab  # only `symdl completion` needs it
+    parser = build_parser()
+    problem = _problem_completion(bundled.names())
+    hints = {"FILE": shtab.FILE, "DIR": shtab.DIRECTORY}
+    for command in subcommands(parser).values():
+        for action in command._actions:
+            if getattr(action, "problem_file", False):
+                action.complete = problem
+            elif action.metavar in hints:
+                action.complete = hints[action.metavar]
+    return shtab.complete(parser, shell=shell)

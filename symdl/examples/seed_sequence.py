@@ -36,11 +36,11 @@ def seed_rnn() -> SeedExample:
     net = Network()
     cell = RNNCell(2, 3, bias=False, weight_ih=RNN_WEIGHTS["W_xh"], weight_hh=RNN_WEIGHTS["W_hh"], layout="columns")
     rnn_unroll(net, cell, [RNN_INPUTS["x1"], RNN_INPUTS["x2"]], weight_yh=RNN_WEIGHTS["W_yh"])
-    values = {name: net.value(name).ravel() for name in ("h1.z", "h1", "y1", "h2.ih", "h2.z", "h2", "y2")}
+    values = {name: net.value(name).ravel() for name in ("h1.z", "h1", "y1", "h2.xh", "h2.z", "h2", "y2")}
     values["W_yh W_hh"] = RNN_WEIGHTS["W_yh"] @ RNN_WEIGHTS["W_hh"]
     notes = _arrays({
         "h1.z": [-0.1, 1.2, 0.9], "h1": [-0.099, 0.833, 0.716], "y1": [-0.579, 0.009],
-        "h2.ih": [-0.8, -0.6, 0.3], "h2.z": [-0.4779, -0.1871, 0.355],
+        "h2.xh": [-0.8, -0.6, 0.3], "h2.z": [-0.4779, -0.1871, 0.355],
         "W_yh W_hh": [[0.28, -0.28, 0.1], [0.15, 0.15, -0.1]],
     })
     remarks = (
@@ -51,19 +51,25 @@ def seed_rnn() -> SeedExample:
         "W_xh x2 = [−0.8, −0.6, 0.8] (0.1·(−1) + 0.9·1 = 0.8, not 0.3).",
         "The notes stop at the pre-activation of h2 and never apply tanh; h2 = [−0.443, −0.138, 0.718].",
         "Their side product W_yh W_hh is [[0.325, 0.05, −0.1], [−0.075, 0.4, 0]].",
+        "Names as in the notes, x for the input: W_xh is PyTorch's W_ih (RNNCell.weight_ih).",
     )
     return SeedExample("RNN, two steps", values, notes, remarks, net)
 
 
 # --- LSTM (notes ~line 1570) ----------------------------------------------------------------------
 
-LSTM_WEIGHTS = {  # seed name → PyTorch name: w_xi → W_ii, w_hi → W_hi, …
+LSTM_WEIGHTS = {  # the input's weights (W_xi, …: PyTorch's W_ii, …) and the hidden state's (W_hi, …)
     "x": _arrays({"i": [[0.5, -0.3], [0.4, 0.1]], "f": np.zeros((2, 2)),
                   "g": [[-0.5, 0.4], [0.2, -0.3]], "o": [[0.3, 0.25], [-0.2, 0.2]]}),
     "h": _arrays({"i": [[0.1, 0.2], [0.2, 0.05]], "f": [[-0.4, 0.2], [0.3, 0.3]],
                   "g": [[0.2, 0.1], [0.1, 0.05]], "o": [[0.15, 0.05], [0.1, -0.2]]}),
 }
 LSTM_INPUTS = _arrays({"x1": [0.5, -0.1], "h0": [0.0, 0.1], "c0": [0.0, 0.0]})
+
+
+PYTORCH_LSTM_NAMES = ("Names as in the notes, x for the input: W_xi, W_xf, W_xg, W_xo are PyTorch's W_ii, W_if, W_ig, "
+                      "W_io (LSTMCell.weight_ih rows 0:H, H:2H, 2H:3H, 3H:4H); W_hi, W_hf, W_hg, W_ho are PyTorch's "
+                      "too (weight_hh, same rows).")
 
 
 def seed_lstm() -> SeedExample:
@@ -76,15 +82,16 @@ def seed_lstm() -> SeedExample:
     notes = _arrays({"i1.z": [0.225, 0.17], "i1": [0.56, 0.54], "o1.z": [0.13, -0.122], "o1": [0.53, 0.43],
                      "g1.z": [-0.35, 0.125], "g1": [-0.311, 0.13]})
     remarks = (
-        "Assumed: the notes give no c_{t−1}, so c_0 = 0 (then f_t cannot affect c_1), and no W_xf, so W_if = 0; "
+        "Assumed: the notes give no c_{t−1}, so c_0 = 0 (then f_t cannot affect c_1), and no W_xf, so W_xf = 0; "
         "the unlabelled matrix [[−0.4, 0.2], [0.3, 0.3]] is taken as W_hf.",
         "i_t: the notes use W_ho in place of W_hi ('wrong calculation') and (−0.3)(−0.1) = −0.03; "
-        "right: W_hi h + W_ii x = [0.30, 0.195], i_t = [0.574, 0.549].",
+        "right: W_hi h + W_xi x = [0.30, 0.195], i_t = [0.574, 0.549].",
         "o_t: W_ho h = [0.005, −0.02], not [0.005, −0.002]; pre-activation [0.13, −0.14], o_t = [0.532, 0.465] "
         "(σ(−0.122) would be 0.470, not 0.43: e^0.122 = 1.13, not 1.29).",
         "g_t: h_{t−1} = [0, 0.1] (the notes flip it to −0.1) and −0.01 − 0.29 = −0.30, not −0.35; "
         "right: pre-activation [−0.28, 0.135], g_t = [−0.273, 0.134]; tanh(−0.35) = −0.336, not −0.311.",
         "The notes stop before c_t and h_t: c_1 = i ⊙ g = [−0.157, 0.074], h_1 = o ⊙ tanh(c_1) = [−0.083, 0.034].",
+        PYTORCH_LSTM_NAMES,
     )
     return SeedExample("LSTM, one step", values, notes, remarks, net)
 

@@ -5,17 +5,20 @@ with the weights as *shared* parameter nodes, so backpropagation through time is
 nothing special: ``net.backward`` sums each weight's gradient over the steps, exactly
 as it sums over any fan-out.
 
-Conventions (PyTorch's names and shapes; the seed's column vectors on request):
+Conventions (PyTorch's shapes, the seed's names; the seed's column vectors on request):
 
 * by default (``layout="rows"``) a batch is PyTorch's stack of rows, ``x_t`` of shape
   ``(B, input_size)`` and ``h_t`` of shape ``(B, hidden_size)``, computed as
-  ``x W_ihᵀ + b_ih``, with biases of shape ``(hidden,)`` (``(4·hidden,)`` for an LSTM);
+  ``x W_xhᵀ + b_xh``, with biases of shape ``(hidden,)`` (``(4·hidden,)`` for an LSTM);
 * ``layout="columns"`` is the seed's form, the transpose of the same formula:
-  ``x_t`` of shape ``(input_size, B)``, ``W_ih x_t + b_ih`` with biases ``(hidden, 1)``;
+  ``x_t`` of shape ``(input_size, B)``, ``W_xh x_t + b_xh`` with biases ``(hidden, 1)``;
 * ``weight_ih`` is ``(hidden, input)``, ``weight_hh`` is ``(hidden, hidden)``, and
   PyTorch keeps two biases, ``bias_ih`` and ``bias_hh``, where the seed has none;
-* the seed's ``W_xh`` is ``weight_ih`` and its ``W_hh`` is ``weight_hh``; its output
-  layer ``y_t = W_yh h_t`` is not part of a PyTorch cell (there it is a ``Linear``).
+* the graph's nodes are named as the seed notes write them, x for the input: ``W_xh`` is
+  PyTorch's ``W_ih`` (``weight_ih``), ``W_hh`` its ``weight_hh``; an LSTM's ``W_xi``, ``W_xf``,
+  ``W_xg``, ``W_xo`` are PyTorch's ``W_ii``, ``W_if``, ``W_ig``, ``W_io`` (rows 0:H, H:2H, 2H:3H,
+  3H:4H of ``weight_ih``), so the gallery's pages and the worksheets use one naming;
+* the seed's output layer ``y_t = W_yh h_t`` is not part of a PyTorch cell (there it is a ``Linear``).
 """
 
 from __future__ import annotations
@@ -107,9 +110,9 @@ def _affine(net: Network, w: str, x: str, b: Optional[str], name: str, layout: s
 # --- RNNCell ------------------------------------------------------------------------------------
 
 class RNNCell(LoadsStateDict):
-    """Elman cell, PyTorch's ``nn.RNNCell``: h_t = f(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh), f = tanh or ReLU.
+    """Elman cell, PyTorch's ``nn.RNNCell``: h_t = f(W_xh x_t + b_xh + W_hh h_{t−1} + b_hh), f = tanh or ReLU.
 
-    The seed writes it h_t = tanh(W_hh h_{t−1} + W_xh x_t): no bias, ``W_xh = weight_ih``.
+    The seed writes it h_t = tanh(W_hh h_{t−1} + W_xh x_t): no bias; ``W_xh`` is ``weight_ih``.
     Weights left out are drawn as PyTorch draws them, from U(−1/√hidden, 1/√hidden), with ``seed``;
     biases are ``(hidden,)`` as in PyTorch, or ``(hidden, 1)`` columns with ``layout="columns"``.
     """
@@ -132,14 +135,14 @@ class RNNCell(LoadsStateDict):
 
     def parameters(self, net: Network, prefix: str = "") -> dict[str, Optional[str]]:
         """Add the weights to ``net`` once, as parameter nodes every time step shares."""
-        values = {"W_ih": self.weight_ih, "W_hh": self.weight_hh, "b_ih": self.bias_ih, "b_hh": self.bias_hh}
+        values = {"W_xh": self.weight_ih, "W_hh": self.weight_hh, "b_xh": self.bias_ih, "b_hh": self.bias_hh}
         return {k: None if v is None else net.parameter(join_name(prefix, k), v) for k, v in values.items()}
 
     def step(self, net: Network, params: dict[str, Optional[str]], x: str, h: str, t: Union[int, str],
              prefix: str = "") -> str:
         """One step at time ``t``: the node ``h{t}``, with ``h{t}.z`` its pre-activation."""
         name = join_name(prefix, f"h{t}")
-        from_x = _affine(net, params["W_ih"], x, params["b_ih"], f"{name}.ih", self.layout)
+        from_x = _affine(net, params["W_xh"], x, params["b_xh"], f"{name}.xh", self.layout)
         from_h = _affine(net, params["W_hh"], h, params["b_hh"], f"{name}.hh", self.layout)
         z = net.apply("add", from_x, from_h, name=f"{name}.z")
         return net.apply(self.nonlinearity, z, name=name)
@@ -221,8 +224,8 @@ class LSTMCell(LoadsStateDict):
 
     ``weight_ih`` (4·hidden × input) and ``weight_hh`` stack the gates' blocks in PyTorch's
     order **i, f, g, o** (not the i, f, o, g the notes list them in). In the graph each
-    block is its own parameter node — ``W_ii``, ``W_hi``, ``W_if``, … as PyTorch's docs name
-    them; the seed's ``w_xi`` is ``W_ii`` and its ``w_hi`` is ``W_hi``. Biases are ``(4·hidden,)``
+    block is its own parameter node, named as the seed writes it — ``W_xi``, ``W_hi``, ``W_xf``,
+    … (PyTorch's docs call ``W_xi`` ``W_ii``: x is the input). Biases are ``(4·hidden,)``
     as in PyTorch, or ``(4·hidden, 1)`` columns with ``layout="columns"``.
     """
 
@@ -255,10 +258,10 @@ class LSTMCell(LoadsStateDict):
         return stacked[k:k + self.hidden_size]
 
     def parameters(self, net: Network, prefix: str = "") -> dict[str, Optional[str]]:
-        """One parameter node per gate block (``W_ii``, ``W_hi``, ``b_ii``, ``b_hi``, …), shared over time."""
+        """One parameter node per gate block (``W_xi``, ``W_hi``, ``b_xi``, ``b_hi``, …), shared over time."""
         params: dict[str, Optional[str]] = {}
         for gate in GATES:
-            for source, weight, bias in (("i", self.weight_ih, self.bias_ih), ("h", self.weight_hh, self.bias_hh)):
+            for source, weight, bias in (("x", self.weight_ih, self.bias_ih), ("h", self.weight_hh, self.bias_hh)):
                 params[f"W_{source}{gate}"] = net.parameter(join_name(prefix, f"W_{source}{gate}"),
                                                             self.gate_block(weight, gate))
                 block = self.gate_block(bias, gate)
@@ -269,8 +272,8 @@ class LSTMCell(LoadsStateDict):
     def stacked_gradients(self, grads: dict[str, Array], params: dict[str, Optional[str]]) -> dict[str, Array]:
         """The per-gate gradients put back in PyTorch's stacked layout (``weight_ih``, …, ``bias_hh``)."""
         stacked = {}
-        for key, kind, source in (("weight_ih", "W", "i"), ("weight_hh", "W", "h"),
-                                  ("bias_ih", "b", "i"), ("bias_hh", "b", "h")):
+        for key, kind, source in (("weight_ih", "W", "x"), ("weight_hh", "W", "h"),
+                                  ("bias_ih", "b", "x"), ("bias_hh", "b", "h")):
             nodes = [params[f"{kind}_{source}{gate}"] for gate in GATES]
             if None not in nodes:
                 block = np.vstack([grads[node] for node in nodes])
@@ -283,7 +286,7 @@ class LSTMCell(LoadsStateDict):
         gates = {}
         for gate in GATES:
             name = join_name(prefix, f"{gate}{t}")
-            from_x = _affine(net, params[f"W_i{gate}"], x, params[f"b_i{gate}"], f"{name}.ih", self.layout)
+            from_x = _affine(net, params[f"W_x{gate}"], x, params[f"b_x{gate}"], f"{name}.xh", self.layout)
             from_h = _affine(net, params[f"W_h{gate}"], h, params[f"b_h{gate}"], f"{name}.hh", self.layout)
             z = net.apply("add", from_x, from_h, name=f"{name}.z")
             gates[gate] = net.apply(GATE_ACTIVATION[gate], z, name=name)

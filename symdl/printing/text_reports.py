@@ -76,7 +76,7 @@ class ReportText:
             if q.kind == "local" and np.ndim(q.value) > 2:
                 continue  # a Jacobian of a matrix op: a claim may name it, but printed it helps no one
             value = show(q.value)
-            formula = q.formula.removesuffix(f" = {value}")
+            formula = minus_signs(q.formula).removesuffix(f" = {value}")  # the numbers in it, as in the value
             shown = q.label if q.kind == "given" or formula in ("", value) else f"{q.label} = {formula}"
             lines.append(f"{shown} = {value}" + (f"    [{q.rule}]" if q.rule and q.kind != "value" else ""))
         if problem.notes:

@@ -1,5 +1,6 @@
 """How a worksheet writes a quantity: its name (∂f/∂x for the key ``df/dx``) and its value (a whole
-number in full, any other to six digits, an array in full up to a 20×20 feature map).
+number in full, any other to six digits, an array in full up to a 20×20 feature map), with the
+minus sign U+2212 for a person and ASCII for JSON.
 
 A leaf module: the worksheet models use it for the strings their JSON carries (a verdict's wrong
 entries, a slip's numbers), the text printer for its pages, and it imports neither.
@@ -13,6 +14,7 @@ import sympy as sp
 from symdl.backprop import format_value, number_text
 
 SHOWN_IN_FULL = 400  # a worksheet prints whole arrays up to this many entries (a 20×20 feature map)
+MINUS = "\u2212"  # the minus sign; a hyphen is not one
 
 
 def label(key: str) -> str:
@@ -24,7 +26,15 @@ def label(key: str) -> str:
 
 
 def show(value) -> str:
-    """A formula as text, a number to six digits, an array in full (rows on their own lines)."""
+    """A formula as text, a number to six digits, an array in full (rows on their own lines), as a
+    person reads it: every minus sign of a number U+2212 (−0.5, 1e−06). A formula stays as typed."""
+    text = show_ascii(value)
+    return text if isinstance(value, (sp.Basic, str)) else text.replace("-", MINUS)
+
+
+def show_ascii(value) -> str:
+    """:func:`show` with ASCII hyphen-minus signs: for the strings JSON carries (a verdict's wrong
+    entries, a slip's numbers), which the printers turn to U+2212 as they print them."""
     if isinstance(value, (sp.Basic, str)):
         return str(value)
     array = np.asarray(value, dtype=float)

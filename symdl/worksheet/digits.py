@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symdl.printing.values import show
+from symdl.printing.values import show_ascii
 
 
 def arithmetic_slip(claimed: np.ndarray, value: np.ndarray, decimals: np.ndarray) -> str:
@@ -23,9 +23,9 @@ def arithmetic_slip(claimed: np.ndarray, value: np.ndarray, decimals: np.ndarray
             return "the sign is flipped"
         rounded = np.round(sign * r * scale) / scale
         if np.all(truncates(c, sign * r, np.atleast_1d(decimals))) and not np.allclose(rounded, c):
-            return (f"{prefix}{show(sign * r if r.size > 1 else sign * r[0])} was truncated to "
-                    f"{show(c if c.size > 1 else c[0])}, not rounded (to the digits written it is "
-                    f"{show(rounded if rounded.size > 1 else rounded[0])})")
+            return (f"{prefix}{show_ascii(sign * r if r.size > 1 else sign * r[0])} was truncated to "
+                    f"{show_ascii(c if c.size > 1 else c[0])}, not rounded (to the digits written it is "
+                    f"{show_ascii(rounded if rounded.size > 1 else rounded[0])})")
     for power in (1, 2, 3, -1, -2, -3):
         if np.all(c != 0) and np.all(agree(c, r * 10.0 ** power)):
             return f"off by a factor of {10.0 ** power:g} (a decimal-point slip)"

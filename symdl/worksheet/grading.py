@@ -24,10 +24,11 @@ import sympy as sp
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse
-from symdl.printing.values import label, show
+from symdl.printing.values import label, show_ascii
 from symdl.worksheet.digits import agree, arithmetic_slip, decimals_of, truncates
 from symdl.worksheet.solution import Quantity, Solution, plain
 
+SWAP_EVIDENCE = 2  # wrong entries a swapped operand must explain before it is named
 _CLAIM_KEY = re.compile(r"(?P<quantity>.+?)(?:\[(?P<index>[0-9]+(?:\s*,\s*[0-9]+)*)\])?")
 
 
@@ -216,8 +217,9 @@ def _numeric_verdict(solution: Solution, key: str, q: Quantity, index, claimed, 
     if verdict.right:
         return verdict
     wrong = ~right
-    verdict.wrong_entries = tuple(f"{[int(j) for j in i]}: {show(claimed[i])} (correct {show(truth[i])})"
-                                  for i in zip(*np.nonzero(wrong))) if claimed.ndim else ()
+    verdict.wrong_entries = tuple(f"{[int(j) for j in i]}: {show_ascii(claimed[i])} "
+                                  f"(correct {show_ascii(truth[i])})" for i in zip(*np.nonzero(wrong))
+                                  ) if claimed.ndim else ()
     if q.kind == "given":
         verdict.cause = "given"
         return verdict
@@ -280,14 +282,22 @@ def _equivalent(a: sp.Expr, b: sp.Expr, samples: int = 7) -> bool:
 
 
 def _slip(q: Quantity, index, claimed, replayed, spread, own, world: _World, tolerance) -> str:
-    """The registry's slips for this step, then arithmetic ones, tried on the student's numbers.
-    In an array, different entries may have different slips: each is named with its entries."""
+    """The registry's slips for this step, then arithmetic ones, tried on the student's numbers. In
+    an array, different entries may have different slips: each is named with its entries. Where the
+    registry's leave entries unexplained, an operand swapped for another that gives the whole claim
+    is the one cause named instead; it must show in SWAP_EVIDENCE wrong entries (one wrong number,
+    a 0 say, can match another operand by chance)."""
     remaining, found = own.copy(), []
     for text, wrong in q.slips:
         explained = _explained(wrong, world, index, claimed, replayed, spread, tolerance) & remaining
         if explained.any():
             found.append((explained, text))
             remaining &= ~explained
+    if remaining.any() and own.sum() >= SWAP_EVIDENCE:  # one swapped operand for all beats a mix of causes
+        swaps = (text for text, wrong in q.swaps if _reproduces(wrong, world, index, claimed, spread, tolerance))
+        swap = next(swaps, "")
+        if swap:
+            found, remaining = [(own, swap)], np.zeros_like(own)
     if remaining.any() and q.recompute is not None:
         truth = np.asarray(q.value, dtype=float)[index] if index else np.asarray(q.value, dtype=float)
         written = tolerance[remaining] if isinstance(tolerance, np.ndarray) else None
@@ -303,20 +313,30 @@ def _slip(q: Quantity, index, claimed, replayed, spread, own, world: _World, tol
 def _explained(wrong, world: _World, index, claimed, replayed, spread, tolerance) -> np.ndarray:
     """Entries of the claim that one slip reproduces (and where it changes the right value)."""
     explained = np.zeros(np.shape(claimed), dtype=bool)
-    try:
-        with np.errstate(all="ignore"):
-            candidates = wrong(world.values)
-        candidates = candidates if isinstance(candidates, list) else [candidates]
-        candidates = [np.asarray(np.asarray(c, dtype=float)[index] if index else c, dtype=float) for c in candidates]
-    except (_UNDEFINED + (IndexError,)):
-        return explained
-    for candidate in candidates:
+    for candidate in _candidates(wrong, world, index):
         if candidate.shape == claimed.shape:
             with np.errstate(invalid="ignore"):
                 changes = ~np.isclose(candidate, replayed, rtol=1e-9, atol=0)
             explained |= changes & np.isfinite(candidate) & (agree(claimed, candidate, tolerance, spread=spread)
                                     | truncates(claimed, candidate, tolerance))
     return explained
+
+
+def _reproduces(wrong, world: _World, index, claimed, spread, tolerance) -> bool:
+    """The slip gives the claim in every entry, the right ones too."""
+    return any(candidate.shape == claimed.shape and bool(np.all(agree(claimed, candidate, tolerance, spread=spread)))
+               for candidate in _candidates(wrong, world, index))
+
+
+def _candidates(wrong, world: _World, index) -> list[np.ndarray]:
+    """What a slip gives on the student's numbers (at the claimed entry); none where it is undefined."""
+    try:
+        with np.errstate(all="ignore"):
+            candidates = wrong(world.values)
+        candidates = candidates if isinstance(candidates, list) else [candidates]
+        return [np.asarray(np.asarray(c, dtype=float)[index] if index else c, dtype=float) for c in candidates]
+    except (_UNDEFINED + (IndexError,)):
+        return []
 
 
 def _arithmetic_slip(claimed: np.ndarray, replayed: np.ndarray, own: np.ndarray, written: Optional[np.ndarray],
@@ -329,8 +349,8 @@ def _arithmetic_slip(claimed: np.ndarray, replayed: np.ndarray, own: np.ndarray,
     if named:
         return named
     if inputs_right:
-        return f"its inputs are right, and the step gives {show(replayed[own])} (an arithmetic slip)"
-    return f"from the numbers used, this step gives {show(replayed[own])}"
+        return f"its inputs are right, and the step gives {show_ascii(replayed[own])} (an arithmetic slip)"
+    return f"from the numbers used, this step gives {show_ascii(replayed[own])}"
 
 
 def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verdict]]) -> tuple[str, ...]:

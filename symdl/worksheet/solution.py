@@ -8,7 +8,9 @@ gradient (``dq/dy``, ∂q/∂y, for a direct input), a global gradient (``df/dx`
 * the keys it depends on, and ``recompute``: the same step applied to any values
   of those keys — a grader feeds it the student's own numbers to tell a wrong step
   from a carried-forward error;
-* the formula and the rule a teacher would say, and the registry's slips for it.
+* the formula and the rule a teacher would say, and the registry's slips for it;
+* for a network's step, its swaps: the step with an operand replaced by another quantity of the
+  same shape (W_ho where W_hi belongs), which a grader names only when it explains the whole claim.
 
 Quantities are kept in an order where every dependency comes first; the
 solvers that make them are in :mod:`symdl.worksheet.solvers`.
@@ -38,6 +40,7 @@ class Quantity:
     depends: tuple[str, ...] = ()
     recompute: Optional[Callable[[Env], Any]] = None
     slips: tuple[tuple[str, Callable[[Env], Any]], ...] = ()  # (what went wrong, what it gives)
+    swaps: tuple[tuple[str, Callable[[Env], Any]], ...] = ()  # an operand swapped for another: (which, what it gives)
     expr: Optional[sp.Expr] = None  # the formula as SymPy, for the LaTeX and MathML printers
 
     @property
