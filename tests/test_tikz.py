@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 import symdl
 from symdl import examples as bundled
-from symdl.printing.dot import Options, circuit, draw, node_ids, view
+from symdl.printing.dot import circuit, draw
+from symdl.printing.scene import Options, node_ids, view
 from symdl.printing.rendering import render
 from symdl.printing.texsafe import latex_of, tex_escape
 from symdl.printing.tikz import MIN_SCALE, tikz
