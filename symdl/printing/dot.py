@@ -32,7 +32,12 @@ from symdl.printing.scene import (GRAD_COLOUR, VALUE_COLOUR, Options, Source, Vi
                                   number, shown_grad, shown_value, title, value_lines, view)
 from symdl.printing.texsafe import strip_controls
 
-FONT = "Helvetica"  # one of the fonts Graphviz can measure without fontconfig
+#: Graphviz sizes a box by its own table of a font's widths (no fontconfig in the embedded engine); the
+#: browser draws the text in whatever font it has. Courier's table is 0.6 em a character, the width of
+#: every monospace font a browser falls back to (DejaVu Sans Mono, Menlo, Courier New), where Helvetica's
+#: is narrower than its stand-in DejaVu Sans: so the browser's text fits the box Graphviz made for it.
+BROWSER_FONT = "Courier"
+PAGE_FONT = "Helvetica"  # on a page TeX sets the text; only the boxes' sizes are used, near Computer Modern's
 
 
 SUMMARY_GATES = 12  # gates named in a circuit's one-sentence summary; the rest are counted
@@ -134,12 +139,12 @@ def draw(v: View, options: Options, *, legend: bool = True) -> graphviz.Digraph:
     """The DOT circuit of a view (all of a graph, or one row of a long one)."""
     ids = v.ids()
     dot = graphviz.Digraph("circuit")
-    dot.attr("graph", rankdir=options.rankdir, compound="true", nodesep="0.25",
-             ranksep="0.4" if options.narrow else "0.6",  # room for a browser font wider than Helvetica
-             fontname=FONT, fontsize="12")
-    dot.attr("node", shape="plaintext", fontname=FONT, fontsize="12" if options.narrow else "14", margin="0.04,0.02",
+    font = PAGE_FONT if options.narrow else BROWSER_FONT
+    dot.attr("graph", rankdir=options.rankdir, compound="true", nodesep="0.25", ranksep="0.4",
+             fontname=font, fontsize="12")
+    dot.attr("node", shape="plaintext", fontname=font, fontsize="12" if options.narrow else "14", margin="0.04,0.02",
              width="0", height="0")
-    dot.attr("edge", fontname=FONT, fontsize="11", fontcolor=GRAD_COLOUR, arrowsize="0.7")
+    dot.attr("edge", fontname=font, fontsize="11", fontcolor=GRAD_COLOUR, arrowsize="0.7")
     for node in graphs.topological_order(v.graph):
         _add_node(dot, v, node, ids[node], options)
     for u, w in edges(v.graph):
