@@ -29,7 +29,8 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.printing.scene import (GRAD_COLOUR, VALUE_COLOUR, Options, Source, View, breaks_box, edges,
                                   extra_lines, is_leaf, legend_rows, local_lines, local_parts, node_ids,
-                                  number, shown_grad, shown_value, title, value_lines, view)
+                                  number, shown_grad, shown_value, title, value_beside_name,
+                                  value_lines, view)
 from symdl.printing.texsafe import strip_controls
 
 #: Graphviz sizes a box by its own table of a font's widths (no fontconfig in the embedded engine); the
@@ -98,9 +99,9 @@ def _local_text(v: View, u: str, w: str, options: Options) -> Optional[str]:
              for i, kinds in enumerate(local_lines(v, u, w, options))]
     if not lines:
         return None
-    # Graphviz runs the wire along the label, and a browser's text box is a little taller than
-    # Graphviz's estimate: a blank line above and below keeps the wire off the text.
-    return " \n" + "\n".join(label_text(line) for line in lines) + "\n "
+    # Graphviz runs the wire along the label's lower side, and a browser's text box is a little taller
+    # than Graphviz's estimate: a blank line below (and, in a browser, above) keeps the wire off the text.
+    return ("" if options.narrow else " \n") + "\n".join(label_text(line) for line in lines) + "\n "
 
 
 def _add_node(dot: graphviz.Digraph, v: View, node: str, dot_id: str, options: Options) -> None:
@@ -116,6 +117,9 @@ def _add_node(dot: graphviz.Digraph, v: View, node: str, dot_id: str, options: O
                  margin="6", peripheries="0" if is_leaf(data) and not data.get("continued") else "1",
                  penwidth="2" if node == v.output or data["kind"] == "block" else "1")
         node_attrs = {"fontcolor": "#555555"} if data["kind"] == "constant" else {}
+        if value_beside_name(v, node, options):  # one colour per label: the TikZ page colours the value
+            box.node(dot_id, label=label_text(f"{title(v, node)} = {value_lines(value, narrow=True)[0]}"))
+            return
         if value is None:
             box.node(dot_id, label=label, **node_attrs)
             return

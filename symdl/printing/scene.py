@@ -156,6 +156,16 @@ def breaks_box(name: str, value, narrow: bool) -> bool:
     return narrow and len(f"{name} = {value_lines(value, narrow)[0]}") > BOX_LINE
 
 
+def value_beside_name(v: View, node: str, options: Options) -> bool:
+    """Whether a narrow leaf writes its value on its name's line (``w0 = 2``): a short leaf saves a
+    line, and a column of leaves is what makes a row of a long circuit tall; both printers ask."""
+    value = shown_value(v, node, options)
+    if not options.narrow or value is None or not is_leaf(v.graph.nodes[node]):
+        return False
+    lines = value_lines(value, narrow=True)
+    return len(lines) == 1 and len(f"{title(v, node)} = {lines[0]}") <= BOX_LINE
+
+
 def short(x: float) -> str:
     """Three significant digits, true minus: a summary is for reading, the table holds the rest."""
     return f"{x:.3g}".replace("-", MINUS)
@@ -226,7 +236,7 @@ def legend_rows(v: View, options: Options) -> list[tuple[str, str, str]]:
     return rows
 
 
-LABEL_LINE = 18  # characters of an edge label's line; a longer label is broken at its "=" signs
+LABEL_LINE = 10  # characters of an edge label's line; a longer label is broken at its "=" signs
 WIDE_LABEL_LINE = 40  # the same where the picture may scroll (SVG): only a label wider than a box is broken
 
 

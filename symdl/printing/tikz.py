@@ -27,7 +27,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
 from symdl.printing import dot, scene
-from symdl.printing.rendering import render
+from symdl.printing.rendering import embedded_only, render
 from symdl.printing.texsafe import is_safe, latex_of, tex_escape, tex_number
 
 VALUE = "symdlvalue"
@@ -89,7 +89,7 @@ def tikz(source: scene.Source, **circuit_options) -> str:
 
 def _picture(v: scene.View, options: scene.Options) -> str:
     ids = v.ids()
-    layout = _layout(render(dot.draw(v, options, legend=False).source, "json"))
+    layout = _laid_out(v, options)
     fit = min(1.0, PAGE[0] / max(layout.size[0], 1.0), PAGE[1] / max(layout.size[1], 1.0))
     scale = [f"scale={fit:.4f}, transform shape"] if fit < 1 else []  # fits the page by itself
     lines = [r"\begin{tikzpicture}[" + ",\n  ".join(scale + list(_STYLES)) + "]", *_PREAMBLE,
@@ -105,7 +105,7 @@ def _picture(v: scene.View, options: scene.Options) -> str:
 def _rows(v: scene.View, options: scene.Options) -> list[scene.View]:
     """The gates cut into rows in the order of their place in the one-row layout: each row takes gates
     while, laid out alone, it still fits the page at :data:`MIN_SCALE` (a gate too wide alone is a row)."""
-    layout = _layout(render(dot.draw(v, options, legend=False).source, "json"))
+    layout = _laid_out(v, options)
     ids = v.ids()
     order = [n for n in graphs.topological_order(v.graph) if not scene.is_leaf(v.graph.nodes[n])]
     box = {n: layout.boxes[f"cluster_{ids[n]}"] for n in order}
@@ -166,8 +166,16 @@ def _fits(v: scene.View, options: scene.Options) -> bool:
 def _page_scale(v: scene.View, options: scene.Options) -> float:
     """How far the circuit (its legend apart) laid out with these options must shrink to fit
     :data:`PAGE` (1: not at all)."""
-    width, height = _layout(render(dot.draw(v, options, legend=False).source, "json")).size
+    width, height = _laid_out(v, options).size
     return min(1.0, PAGE[0] / max(width, 1.0), PAGE[1] / max(height, 1.0))
+
+
+def _laid_out(v: scene.View, options: scene.Options) -> _Layout:
+    """Graphviz's layout of the circuit, its legend apart (drawn as a picture of its own). The boxes
+    hold TeX's text, not a system font's: the embedded engine's fixed width tables measure them, so
+    a page comes out the same on every machine, with or without a system ``dot``."""
+    with embedded_only():
+        return _layout(render(dot.draw(v, options, legend=False).source, "json"))
 
 
 def _layout(json_bytes: bytes) -> _Layout:
@@ -214,14 +222,22 @@ def _node(v: scene.View, node: str, node_id: str, layout: _Layout, options: scen
     x0, y0, x1, y1 = box
     rows, style = _title_rows(v, node)
     value, grad = scene.shown_value(v, node, options), scene.shown_grad(v, node, options)
-    if value is not None:
+    if scene.value_beside_name(v, node, options):
+        rows[0] += rf" \textcolor{{{VALUE}}}{{$= {_number(value)}$}}"
+    elif value is not None:
         rows += _coloured(VALUE, None, value)
     if grad is not None:
         partial = rf"\partial {_name(v, v.output)}/\partial {_name(v, node)}"
         rows += _coloured(GRAD, (partial, f"∂{v.output}/∂{v.graph.nodes[node].get('primary', node)}"), grad)
     size = f"minimum width={x1 - x0:.2f}bp, minimum height={y1 - y0:.2f}bp"
     return (rf"\node[{style}, {size}] ({node_id}) at {_xy(((x0 + x1) / 2, (y0 + y1) / 2))} "
-            "{" + r"\\ ".join(rows) + "};")
+            "{" + "".join(row + _line_break(row) for row in rows[:-1]) + rows[-1] + "};")
+
+
+def _line_break(row: str) -> str:
+    """The break after a box's line: a displayed fraction reaches further down than a line's depth,
+    so the line under it starts 4 pt lower, clear of the denominator."""
+    return r"\\[4pt] " if r"\displaystyle" in row else r"\\ "
 
 
 def _title_rows(v: scene.View, node: str) -> tuple[list[str], str]:
