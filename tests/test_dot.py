@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 import symdl
 from symdl.errors import SymdlError
 from symdl import ops
-from symdl.printing.dot import GRAD_COLOUR, VALUE_COLOUR, circuit
+from symdl.printing.dot import circuit
+from symdl.printing.scene import GRAD_COLOUR, VALUE_COLOUR
 from symdl.printing.rendering import backend, render, svg
 from symdl.printing.texsafe import strip_controls
 

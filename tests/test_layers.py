@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 from symdl import examples as bundled
 from symdl.examples import seed_dense
-from symdl.printing import dot, layers, rendering
+from symdl.printing import dot, layers, rendering, scene
 from symdl.printing.tikz import tikz
 from symdl.tensor.network import Network
 
@@ -63,7 +63,7 @@ def test_the_depth_reaches_the_svg_and_the_tikz(mlp):
 @given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
                   elements=st.floats(-1e3, 1e3, allow_subnormal=False)))
 def test_a_summary_states_shape_norm_and_first_entries(array):
-    text = dot.summary(array)
+    text = scene.summary(array)
     shape = "×".join(map(str, array.shape))
     assert text.startswith(shape + " ")
     if not array.any():
@@ -71,10 +71,10 @@ def test_a_summary_states_shape_norm_and_first_entries(array):
         return
     shown = [float(t.replace("−", "-")) for t in re.search(r"\[(.*?)(, …)?\]$", text).group(1).split(", ")]
     np.testing.assert_allclose(shown, array.ravel()[:len(shown)], rtol=5e-3, atol=1e-300)
-    if array.size > dot.SUMMARY_ENTRIES:
+    if array.size > scene.SUMMARY_ENTRIES:
         norm = float(re.search(r"‖·‖=(\S+)", text).group(1).replace("−", "-"))
         assert norm == pytest.approx(np.sqrt((array ** 2).sum()), rel=5e-3)
-        assert text.endswith(", …]") and len(shown) == dot.SUMMARY_ENTRIES
+        assert text.endswith(", …]") and len(shown) == scene.SUMMARY_ENTRIES
     else:
         assert "‖" not in text and len(shown) == array.size
 

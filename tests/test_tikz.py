@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 import symdl
 from symdl import examples as bundled
-from symdl.printing.dot import Options, circuit, draw, node_ids, view
-from symdl.printing.rendering import render
+from symdl.printing.dot import circuit, draw
+from symdl.printing.scene import Options, node_ids, view
+from symdl.printing.rendering import embedded_only, render
 from symdl.printing.texsafe import latex_of, tex_escape
 from symdl.printing.tikz import MIN_SCALE, tikz
 
@@ -82,12 +83,12 @@ def test_picture_carries_values_gradients_and_local_gradients(seeds):
     for value in ("-2", "5", "-4", "3", "-12"):
         assert rf"\textcolor{{symdlvalue}}{{$= {value}$}}" in picture
     assert r"\textcolor{symdlgrad}{$\partial f/\partial q = -4$}" in picture
-    assert r"{$\partial f/\partial q = z = -4$}" in picture
+    assert r"{$\partial f/\partial q = z$\\ $= -4$}" in picture  # past 10 characters, the value below
     assert r"\definecolor{symdlvalue}{HTML}{1B7837}" in picture
     neuron = tikz(seeds["sigmoid neuron"])
     assert r"$= 0.731059$" in neuron  # a long label is broken at its "=", for the page's width
     assert r"\textcolor{symdlgrad}{$\partial f/\partial w_{0}$}\\ \textcolor{symdlgrad}{$= -0.196612$}" in neuron
-    assert r"{$\partial f/\partial q_{7} = - f^{2}$\\ $= -0.534447$}" in neuron
+    assert r"{$\partial f/\partial q_{7}$\\ $= - f^{2}$\\ $= -0.534447$}" in neuron  # a line each past 10 characters
 
 
 def test_picture_follows_the_graphviz_layout(seeds):
@@ -100,7 +101,8 @@ def test_picture_follows_the_graphviz_layout(seeds):
     ids = node_ids(result.graph)
     for u, v in result.graph.edges:
         assert at[ids[u]][0] < at[ids[v]][0]
-    layout = json.loads(render(draw(view(result), Options(rankdir="LR", narrow=True), legend=False).source, "json"))
+    with embedded_only():  # the engine the picture is laid out by, on every machine
+        layout = json.loads(render(draw(view(result), Options(rankdir="LR", narrow=True), legend=False).source, "json"))
     box = next(o for o in layout["objects"] if o["name"] == "cluster_n0")
     x0, y0, x1, y1 = (float(c) for c in box["bb"].split(","))
     assert at["n0"] == pytest.approx(((x0 + x1) / 2, (y0 + y1) / 2), abs=0.01)
@@ -217,16 +219,41 @@ def test_picture_compiles_with_latex(case, tmp_path, seeds):
 
 # --- legibility on the page: compiled, measured -------------------------------------------
 
-_WORD = re.compile(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>')
+_WORD = re.compile(r'<page |<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
 
 
-def _circuit_word_heights(pdf) -> list[float]:
-    """The height of every word pdftotext finds between the "Circuit" heading and the next section."""
-    words = [(float(m[2]) - float(m[1]), m[3]) for m in _WORD.finditer(
-        subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, timeout=120).stdout)]
-    start = next(i for i, (_, w) in enumerate(words) if w == "Circuit")
-    end = next(i for i, (_, w) in enumerate(words) if i > start and w in ("Backward", "Worked"))
-    return [height for height, _ in words[start + 1:end]]
+def _circuit_words(pdf) -> list[tuple[int, tuple[float, float, float, float], str]]:
+    """Every word pdftotext finds between the "Circuit" heading and the next section, with its page
+    (from 1) and its box (x0, y0, x1, y1, in pt)."""
+    words, page = [], 0
+    for m in _WORD.finditer(subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                                           text=True, timeout=120).stdout):
+        if m.group(0) == "<page ":
+            page += 1
+        else:
+            words.append((page, tuple(float(c) for c in m.groups()[:4]), m.group(5)))
+    start = next(i for i, (_, _, w) in enumerate(words) if w == "Circuit")
+    end = next(i for i, (_, _, w) in enumerate(words) if i > start and w in ("Backward", "Worked"))
+    return words[start + 1:end]
+
+
+def _overlapping(words) -> list[tuple[str, str]]:
+    """Pairs of words on one page whose boxes overlap by more than 0.5 pt each way (a subscript
+    touches its base; a label run into another overlaps it)."""
+    def meet(a, b):
+        return min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5
+    return [(w1, w2) for i, (p1, b1, w1) in enumerate(words) for p2, b2, w2 in words[i + 1:]
+            if p1 == p2 and meet(b1, b2)]
+
+
+def _compile_document(tmp_path, document: str):
+    if not (shutil.which("pdflatex") and shutil.which("pdftotext")):
+        pytest.skip("needs pdflatex and pdftotext: install Debian's texlive-latex-base and poppler-utils")
+    (tmp_path / "doc.tex").write_text(document, encoding="utf-8")
+    done = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout[-3000:]
+    return tmp_path / "doc.pdf"
 
 
 def _neuron_document() -> str:
@@ -248,15 +275,26 @@ def _worksheet_document(name: str):
                          ids=["sigmoid neuron", "lstm worksheet", "mlp worksheet"])
 def test_circuit_labels_are_at_least_6_pt_on_the_page(document, tmp_path):
     """Issue 12: compiled with pdflatex, every word of the circuit (subscripts too) is at least 6 pt
-    tall as pdftotext measures it; before, the neuron's labels were 2.5 pt, shrunk to the text width."""
-    if not (shutil.which("pdflatex") and shutil.which("pdftotext")):
-        pytest.skip("needs pdflatex and pdftotext: install Debian's texlive-latex-base and poppler-utils")
-    (tmp_path / "doc.tex").write_text(document(), encoding="utf-8")
-    done = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, done.stdout[-3000:]
-    heights = _circuit_word_heights(tmp_path / "doc.pdf")
+    tall as pdftotext measures it, and no word runs into another; before, the neuron's labels were
+    2.5 pt, shrunk to the text width."""
+    words = _circuit_words(_compile_document(tmp_path, document()))
+    heights = [box[3] - box[1] for _, box, _ in words]
     assert len(heights) > 20 and min(heights) >= 6.0, sorted(heights)[:5]
+    assert _overlapping(words) == []
+
+
+def test_the_neuron_circuit_fills_at_most_two_pages(tmp_path):
+    """Issue 12: the gallery's neuron (eight gates, a three-line title) came as seven one-gate rows over
+    five pages. Now every row but the last holds two gates or more (a row's gates are its solid boxes
+    that are not leaves), and the circuit, from its heading to the next section, is on two A4 pages."""
+    from symdl import gallery
+    neuron = next(c for c in gallery.SEED_CIRCUITS if c.slug == "sigmoid_neuron")
+    document = gallery._circuit_files(neuron)["sigmoid_neuron.tex"]
+    rows = _pictures(document)[1:]  # the legend first
+    gates = [len(re.findall(r"^\\node\[symdl (?:gate|output)", row, flags=re.M)) for row in rows]
+    assert sum(gates) == 8 and min(gates[:-1]) >= 2, gates
+    pages = {page for page, _, _ in _circuit_words(_compile_document(tmp_path, document))}
+    assert len(pages) <= 2, sorted(pages)
 
 
 def test_a_split_circuit_is_the_same_under_every_hash_seed():

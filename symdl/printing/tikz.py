@@ -26,16 +26,16 @@ import numpy as np
 from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
-from symdl.printing import dot
-from symdl.printing.rendering import render
+from symdl.printing import dot, scene
+from symdl.printing.rendering import embedded_only, render
 from symdl.printing.texsafe import is_safe, latex_of, tex_escape, tex_number
 
 VALUE = "symdlvalue"
 GRAD = "symdlgrad"
 
 _PREAMBLE = (
-    rf"\definecolor{{{VALUE}}}{{HTML}}{{{dot.VALUE_COLOUR[1:].upper()}}}",
-    rf"\definecolor{{{GRAD}}}{{HTML}}{{{dot.GRAD_COLOUR[1:].upper()}}}",
+    rf"\definecolor{{{VALUE}}}{{HTML}}{{{scene.VALUE_COLOUR[1:].upper()}}}",
+    rf"\definecolor{{{GRAD}}}{{HTML}}{{{scene.GRAD_COLOUR[1:].upper()}}}",
     r"\providecommand{\text}[1]{\mbox{#1}}",
     r"\providecommand{\operatorname}[1]{\mathrm{#1}}",
     r"\providecommand{\boldsymbol}[1]{\mathbf{#1}}",
@@ -66,20 +66,20 @@ MIN_SCALE = 0.86
 MIN_SCALE_WITHOUT_SCRIPTS = 0.62
 
 
-def tikz(source: dot.Source, **circuit_options) -> str:
+def tikz(source: scene.Source, **circuit_options) -> str:
     """The circuit of ``source`` as TikZ pictures: the legend, then the circuit in one picture, or
     in several, one row each, where one would shrink its labels under 6 pt on the page (:data:`PAGE`):
     a long chain is split into rows (a snake, as a typesetter breaks a long line), each node fed from
     an earlier row shown again there, dashed, with the row it comes from. Each picture scales itself to
     the page width. Takes the options of ``dot.circuit``; without a ``rankdir``, the direction (left to
     right, or top to bottom) that fits best, else rows of left to right."""
-    options = dot.Options(**{"rankdir": "LR", **circuit_options, "narrow": True})
-    v = dot.view(source, options.depth)
+    options = scene.Options(**{"rankdir": "LR", **circuit_options, "narrow": True})
+    v = scene.view(source, options.depth)
     if "rankdir" not in circuit_options:
         best = max((dataclasses.replace(options, rankdir=r) for r in ("LR", "TB")), key=lambda o: _page_scale(v, o))
         options = best if _fits(v, best) else options  # else rows, left to right
     rows = [v] if _fits(v, options) or options.rankdir not in ("LR", "RL") else _rows(v, options)
-    pictures = [_legend_picture(v, options)] if dot.legend_rows(v, options) else []
+    pictures = [_legend_picture(v, options)] if scene.legend_rows(v, options) else []
     pictures += [_picture(row, _row_options(row, options) if len(rows) > 1 else options) for row in rows]
     text = "\n".join(pictures)  # a blank line between pictures: each is a paragraph, one under another
     if not is_safe(text):  # unreachable while every name goes through texsafe; a tripwire
@@ -87,27 +87,27 @@ def tikz(source: dot.Source, **circuit_options) -> str:
     return text
 
 
-def _picture(v: dot.View, options: dot.Options) -> str:
+def _picture(v: scene.View, options: scene.Options) -> str:
     ids = v.ids()
-    layout = _layout(render(dot.draw(v, options, legend=False).source, "json"))
+    layout = _laid_out(v, options)
     fit = min(1.0, PAGE[0] / max(layout.size[0], 1.0), PAGE[1] / max(layout.size[1], 1.0))
     scale = [f"scale={fit:.4f}, transform shape"] if fit < 1 else []  # fits the page by itself
     lines = [r"\begin{tikzpicture}[" + ",\n  ".join(scale + list(_STYLES)) + "]", *_PREAMBLE,
              rf"\useasboundingbox (0,0) rectangle {_xy(layout.size)};"]  # Graphviz's, not the curves' control points
     for node in graphs.topological_order(v.graph):
         lines.append(_node(v, node, ids[node], layout, options))
-    for u, w in dot.edges(v.graph):
+    for u, w in scene.edges(v.graph):
         lines.append(_wire(v, u, w, ids, layout, options))
     lines.append(r"\end{tikzpicture}")
     return "\n".join(lines) + "\n"
 
 
-def _rows(v: dot.View, options: dot.Options) -> list[dot.View]:
+def _rows(v: scene.View, options: scene.Options) -> list[scene.View]:
     """The gates cut into rows in the order of their place in the one-row layout: each row takes gates
     while, laid out alone, it still fits the page at :data:`MIN_SCALE` (a gate too wide alone is a row)."""
-    layout = _layout(render(dot.draw(v, options, legend=False).source, "json"))
+    layout = _laid_out(v, options)
     ids = v.ids()
-    order = [n for n in graphs.topological_order(v.graph) if not dot.is_leaf(v.graph.nodes[n])]
+    order = [n for n in graphs.topological_order(v.graph) if not scene.is_leaf(v.graph.nodes[n])]
     box = {n: layout.boxes[f"cluster_{ids[n]}"] for n in order}
     gates = sorted(order, key=lambda n: (box[n][0] + box[n][2], -box[n][3], order.index(n)))
     rows: list[list[str]] = []
@@ -120,18 +120,18 @@ def _rows(v: dot.View, options: dot.Options) -> list[dot.View]:
     return [_row_view(v, rows, k) for k in range(len(rows))]
 
 
-def _row_options(row: dot.View, options: dot.Options) -> dot.Options:
+def _row_options(row: scene.View, options: scene.Options) -> scene.Options:
     """A row of one gate too wide to fit is drawn top to bottom: its operands above it."""
     if _fits(row, options):
         return options
     return dataclasses.replace(options, rankdir="TB")
 
 
-def _row_view(v: dot.View, rows: list[list[str]], k: int) -> dot.View:
+def _row_view(v: scene.View, rows: list[list[str]], k: int) -> scene.View:
     """Row ``k``: its gates, the leaves first used there, and (dashed) what earlier rows feed it."""
     g = v.graph
     row_of = {n: i for i, row in enumerate(rows) for n in row}
-    for leaf in (n for n in g if dot.is_leaf(g.nodes[n])):
+    for leaf in (n for n in g if scene.is_leaf(g.nodes[n])):
         row_of[leaf] = min((row_of[c] for c in g.successors(leaf)), default=0)
     own = [n for n in g if row_of[n] == k]
     fed = [u for n in rows[k] for u in g.predecessors(n) if row_of[u] != k]
@@ -142,7 +142,7 @@ def _row_view(v: dot.View, rows: list[list[str]], k: int) -> dot.View:
     for u in dict.fromkeys(fed):
         sub.nodes[u]["continued"] = row_of[u] + 1
         sub.remove_edges_from(list(sub.in_edges(u)))
-    return dot.View(sub, v.output, v.annotated, whole=g)
+    return scene.View(sub, v.output, v.annotated, whole=g)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,19 +155,27 @@ class _Layout:
     size: tuple[float, float] = (0.0, 0.0)  # the whole picture's width and height
 
 
-def _fits(v: dot.View, options: dot.Options) -> bool:
+def _fits(v: scene.View, options: scene.Options) -> bool:
     """Whether the circuit fits :data:`PAGE` shrunk no further than its smallest text allows."""
     texts = [row for node in v.graph for row in _title_rows(v, node)[0]]
-    texts += [_local_label(v, u, w, options) or "" for u, w in dot.edges(v.graph)]
+    texts += [_local_label(v, u, w, options) or "" for u, w in scene.edges(v.graph)]
     scripts = any(re.search(r"[_^]", text) for text in texts)
     return _page_scale(v, options) >= (MIN_SCALE if scripts else MIN_SCALE_WITHOUT_SCRIPTS)
 
 
-def _page_scale(v: dot.View, options: dot.Options) -> float:
+def _page_scale(v: scene.View, options: scene.Options) -> float:
     """How far the circuit (its legend apart) laid out with these options must shrink to fit
     :data:`PAGE` (1: not at all)."""
-    width, height = _layout(render(dot.draw(v, options, legend=False).source, "json")).size
+    width, height = _laid_out(v, options).size
     return min(1.0, PAGE[0] / max(width, 1.0), PAGE[1] / max(height, 1.0))
+
+
+def _laid_out(v: scene.View, options: scene.Options) -> _Layout:
+    """Graphviz's layout of the circuit, its legend apart (drawn as a picture of its own). The boxes
+    hold TeX's text, not a system font's: the embedded engine's fixed width tables measure them, so
+    a page comes out the same on every machine, with or without a system ``dot``."""
+    with embedded_only():
+        return _layout(render(dot.draw(v, options, legend=False).source, "json"))
 
 
 def _layout(json_bytes: bytes) -> _Layout:
@@ -200,40 +208,48 @@ def _xy(point: tuple[float, float]) -> str:
     return f"({point[0]:.2f},{point[1]:.2f})"
 
 
-def _name(v: dot.View, node: str) -> str:
+def _name(v: scene.View, node: str) -> str:
     """A node's symbol in TeX; the output may be in another row (``whole``) or inside a layer block."""
     graph = next(g for g in (v.graph, v.whole, v.graph.graph.get("collapsed_from")) if g is not None and node in g)
     return latex_of(graph.nodes[node]["symbol"])
 
 
-def _node(v: dot.View, node: str, node_id: str, layout: _Layout, options: dot.Options) -> str:
+def _node(v: scene.View, node: str, node_id: str, layout: _Layout, options: scene.Options) -> str:
     data = v.graph.nodes[node]
     box = layout.boxes.get(f"cluster_{node_id}")
     if box is None:
         raise SymdlError(f"the Graphviz layout has no box for node {node!r}")
     x0, y0, x1, y1 = box
     rows, style = _title_rows(v, node)
-    value, grad = dot.shown_value(v, node, options), dot.shown_grad(v, node, options)
-    if value is not None:
+    value, grad = scene.shown_value(v, node, options), scene.shown_grad(v, node, options)
+    if scene.value_beside_name(v, node, options):
+        rows[0] += rf" \textcolor{{{VALUE}}}{{$= {_number(value)}$}}"
+    elif value is not None:
         rows += _coloured(VALUE, None, value)
     if grad is not None:
         partial = rf"\partial {_name(v, v.output)}/\partial {_name(v, node)}"
         rows += _coloured(GRAD, (partial, f"∂{v.output}/∂{v.graph.nodes[node].get('primary', node)}"), grad)
     size = f"minimum width={x1 - x0:.2f}bp, minimum height={y1 - y0:.2f}bp"
     return (rf"\node[{style}, {size}] ({node_id}) at {_xy(((x0 + x1) / 2, (y0 + y1) / 2))} "
-            "{" + r"\\ ".join(rows) + "};")
+            "{" + "".join(row + _line_break(row) for row in rows[:-1]) + rows[-1] + "};")
 
 
-def _title_rows(v: dot.View, node: str) -> tuple[list[str], str]:
+def _line_break(row: str) -> str:
+    """The break after a box's line: a displayed fraction reaches further down than a line's depth,
+    so the line under it starts 4 pt lower, clear of the denominator."""
+    return r"\\[4pt] " if r"\displaystyle" in row else r"\\ "
+
+
+def _title_rows(v: scene.View, node: str) -> tuple[list[str], str]:
     """The first lines of a node's box, and its style: ``$q = x + y$`` for a gate (a tensor gate by
     its matrix form, ``$z_1 = W_1 x$``), the name and op glyphs of a layer block with its parameters,
     the name of a leaf, and for a node continued from another row, its name and that row."""
     data = v.graph.nodes[node]
     if data.get("continued"):
-        return [f"${_name(v, node)}$", *dot.extra_lines(data)], "symdl continued"
+        return [f"${_name(v, node)}$", *scene.extra_lines(data)], "symdl continued"
     if data["kind"] == "block":
-        rows = [rf"\textbf{{{tex_escape(node)}}}\ [{tex_escape(dot.block_ops(data))}]"]
-        return rows + [tex_escape(line) for line in dot.extra_lines(data)], "symdl block"
+        rows = [rf"\textbf{{{tex_escape(node)}}}\ [{tex_escape(scene.block_ops(data))}]"]
+        return rows + [tex_escape(line) for line in scene.extra_lines(data)], "symdl block"
     if data["kind"] != "op":
         return [f"${_name(v, node)}$"], "symdl leaf"
     operands = [_name(v, i) for i in data["inputs"]]
@@ -246,7 +262,7 @@ def _title_rows(v: dot.View, node: str) -> tuple[list[str], str]:
     return [f"${_name(v, node)} = {formula}$"], style
 
 
-def _wire(v: dot.View, u: str, w: str, ids: dict[str, str], layout: _Layout, options: dot.Options) -> str:
+def _wire(v: scene.View, u: str, w: str, ids: dict[str, str], layout: _Layout, options: scene.Options) -> str:
     """Graphviz's spline, its first and last points replaced by the nodes themselves."""
     points, label_at = layout.wires.get((ids[u], ids[w]), ([], None))
     path = f"({ids[u]})"
@@ -263,27 +279,27 @@ def _wire(v: dot.View, u: str, w: str, ids: dict[str, str], layout: _Layout, opt
     return rf"\draw[symdl wire] {path};"
 
 
-def _local_label(v: dot.View, u: str, w: str, options: dot.Options) -> Optional[str]:
+def _local_label(v: scene.View, u: str, w: str, options: scene.Options) -> Optional[str]:
     """``$\\partial q/\\partial x = w = 2$``, broken into lines where the DOT label is."""
-    symbolic, value = dot.shown_local(v, u, w, options)
+    symbolic, value = scene.shown_local(v, u, w, options)
     parts = {"partial": rf"\partial {_name(v, w)}/\partial {_name(v, u)}",
              "symbolic": None if symbolic is None else latex_of(symbolic),
              "value": None if value is None else _number(value)}
     lines = [f"${'= ' if i else ''}{' = '.join(parts[k] for k in kinds)}$"
-             for i, kinds in enumerate(dot.local_lines(v, u, w, options))]
+             for i, kinds in enumerate(scene.local_lines(v, u, w, options))]
     return r"\\ ".join(lines) if lines else None
 
 
 def _number(value) -> str:
-    """A number as ``tex_number`` writes it; an array as :func:`symdl.printing.dot.summary` says it."""
+    """A number as ``tex_number`` writes it; an array as :func:`symdl.printing.scene.summary` says it."""
     return r"\ ".join(_number_lines(value))
 
 
 def _number_lines(value) -> list[str]:
-    """The lines :func:`symdl.printing.dot.summary_lines` gives, in math (``2{\\times}1\\ [0.5, -0.1]``)."""
+    """The lines :func:`symdl.printing.scene.summary_lines` gives, in math (``2{\\times}1\\ [0.5, -0.1]``)."""
     if not isinstance(value, np.ndarray) or value.size == 1:
         return [tex_number(value)]
-    s = dot.summarise(value)
+    s = scene.summarise(value)
     shape = r"{\times}".join(str(n) for n in s.shape)
     if s.zeros:
         return [rf"{shape}\ \mathrm{{zeros}}"]
@@ -299,19 +315,19 @@ def _coloured(colour: str, name: Optional[tuple[str, str]], value) -> list[str]:
     lines = [f"= {line}" if i == 0 else line for i, line in enumerate(_number_lines(value))]
     if name is not None:
         tex, plain = name
-        lines = [tex, *lines] if dot.breaks_box(plain, value, narrow=True) else [f"{tex} {lines[0]}", *lines[1:]]
+        lines = [tex, *lines] if scene.breaks_box(plain, value, narrow=True) else [f"{tex} {lines[0]}", *lines[1:]]
     return [rf"\textcolor{{{colour}}}{{${line}$}}" for line in lines]
 
 
-def _legend_picture(v: dot.View, options: dot.Options) -> str:
+def _legend_picture(v: scene.View, options: scene.Options) -> str:
     """The legend alone, for a circuit drawn in rows."""
-    rows = dot.legend_rows(v, options)
+    rows = scene.legend_rows(v, options)
     return "\n".join([r"\begin{tikzpicture}[" + ",\n  ".join(_STYLES) + "]", *_PREAMBLE,
                       _legend(v, rows, _Layout({}, {}), options), r"\end{tikzpicture}"]) + "\n"
 
 
-def _legend(v: dot.View, rows: list[tuple[str, str, str]], layout: _Layout, options: dot.Options) -> str:
-    colour = {dot.VALUE_COLOUR: VALUE, dot.GRAD_COLOUR: GRAD}
+def _legend(v: scene.View, rows: list[tuple[str, str, str]], layout: _Layout, options: scene.Options) -> str:
+    colour = {scene.VALUE_COLOUR: VALUE, scene.GRAD_COLOUR: GRAD}
     texts = {
         "legend_value": "forward value",
         "legend_grad": rf"global gradient $\partial {_name(v, v.output)}/\partial\,\mathrm{{node}}$",
