@@ -108,7 +108,7 @@ class LatexPrinter(WorksheetLatex, Printer):
             if data.get("grad") is not None:
                 rows.append(f" & & {gradient} & {array_cell(data['grad'])}")
         return "\n".join([*self._circuit(), self._heading("Arrays"),
-                          layout.table(f"lrl{layout.WRAP}", ["node", "shape", "", "array"], rows)])
+                          layout.long_table("lrll", ["node", "shape", "", "array"], rows)])
 
 
 

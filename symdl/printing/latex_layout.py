@@ -19,7 +19,7 @@ LINE = 62  # rough characters of display math in the text width of an 11 pt arti
 LEFT_SIDE = 24  # a longer left side gets a line of its own
 
 #: What every part of a fragment may need from the preamble it is pasted into (tabularx loads array).
-PACKAGES = ("amsmath", "amssymb", "booktabs", "tabularx")
+PACKAGES = ("amsmath", "amssymb", "booktabs", "tabularx", "longtable")
 
 
 def equation(lhs: sp.Basic, rhs: sp.Basic) -> str:
@@ -82,6 +82,14 @@ def table(columns: str, header: list[str], rows: list[str]) -> str:
             f"{' & '.join(header)} \\\\\n\\midrule\n{body}\\bottomrule\n\\end{{tabularx}}\n\\end{{center}}\n")
 
 
+def long_table(columns: str, header: list[str], rows: list[str]) -> str:
+    """A booktabs table that may run over several pages, its header repeated on each, a little space
+    between rows (a row of matrices would touch the next); for tables of arrays, taller than a page."""
+    body = "\\addlinespace\n".join(f"{row} \\\\\n" for row in rows)
+    return (f"{{\\small\n\\begin{{longtable}}{{{columns}}}\n\\toprule\n{' & '.join(header)} \\\\\n\\midrule\n"
+            f"\\endhead\n\\bottomrule\n\\endfoot\n{body}\\end{{longtable}}\n}}\n")
+
+
 def cell_lines(cells: list[str]) -> str:
     """Several lines in one wrapping table cell."""
     return " \\newline ".join(cells)
@@ -118,6 +126,7 @@ def article(title: str, body: Iterable[str], *, tikz: bool = False) -> str:
     on every engine (:data:`SAME_FONTS_ON_EVERY_ENGINE`)."""
     packages = [*PACKAGES, "xcolor"] + (["tikz"] if tikz else [])
     preamble = ["\\documentclass[11pt]{article}", "\\usepackage{iftex}", SAME_FONTS_ON_EVERY_ENGINE,
+                "\\usepackage[margin=2.5cm]{geometry}",  # a five-column table fits on A4 and letter
                 *(f"\\usepackage{{{p}}}" for p in packages), READABLE_MATH_SIZES,
                 "\\renewcommand{\\labelitemi}{\\ensuremath{\\bullet}}",  # OT1's \\textbullet is a bitmap (TS1)
                 "\\allowdisplaybreaks", f"\\title{{{title}}}", "\\author{}", "\\date{}"]
