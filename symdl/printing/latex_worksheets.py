@@ -65,7 +65,8 @@ class WorksheetLatex:
         if not report.verdicts:
             return ""
         items = "\n".join(f"\\item {tex_escape(v.line().strip())}" for v in report.verdicts)
-        return "\n".join([self._heading("The claims, checked"), f"\\begin{{itemize}}\\raggedright\n{items}\n\\end{{itemize}}"])
+        claims = f"\\begin{{itemize}}\\raggedright\n{items}\n\\end{{itemize}}"  # a long array's text breaks early
+        return "\n".join([self._heading("The claims, checked"), claims])
 
     def _print_ExerciseSheet(self, sheet: ExerciseSheet) -> str:
         """One section per variant. The question states the problem (what is computed, the circuit
