@@ -12,7 +12,8 @@ import pytest
 import sympy as sp
 
 import symdl
-from symdl.printing.latex import backprop_tables, derivation_fragment, document
+from symdl.printing.latex import latex
+from symdl.printing.latex_tables import backprop_tables
 from symdl.printing.notebook import derivation_repr_latex
 
 INPUT = r"\input{/etc/passwd}"
@@ -30,8 +31,7 @@ def hostile_document() -> str:
     a, b = sp.Symbol(INPUT, real=True), sp.Symbol(WRITE, real=True)
     result = symdl.backprop(sp.tanh(a * b) + a, at={INPUT: 1, WRITE: 2})
     derivation = symdl.derive(sp.tanh(a * b) + 3 * b, a)
-    return document(title=f"{INPUT} {WRITE} \\def\\x{{1}} \\catcode`\\^^M", derivations=[derivation],
-                    backprop=result)
+    return latex([result, derivation], title=f"{INPUT} {WRITE} \\def\\x{{1}} \\catcode`\\^^M")
 
 
 def assert_balanced(tex: str) -> None:
@@ -52,15 +52,15 @@ def assert_balanced(tex: str) -> None:
 
 def test_fragment_and_document_are_balanced():
     derivation = symdl.derive("tanh(x)", "x")
-    assert_balanced(derivation_fragment(derivation))
+    assert_balanced(latex(derivation, fragment=True))
     assert_balanced(backprop_tables(lecture()))
-    assert_balanced(document(title="t", derivations=[derivation], backprop=lecture(), tikz=TIKZ))
+    assert_balanced(latex([lecture(), derivation], title="t", tikz=TIKZ))
     assert_balanced(hostile_document())
 
 
 def test_tanh_derivation_fragment():
     derivation = symdl.derive("tanh(x)", "x")
-    fragment = derivation_fragment(derivation)
+    fragment = latex(derivation, fragment=True)
     assert fragment.isascii()  # any engine, no \DeclareUnicodeCharacter needed
     assert fragment.count("\\begin{align*}") == fragment.count("\\end{align*}") >= len(derivation.steps)
     assert "\\tanh" in fragment and "1 - \\tanh^{2}" in fragment
@@ -87,15 +87,15 @@ def test_backprop_tables_carry_the_lecture_numbers():
 
 
 def test_document_preamble():
-    plain = document(title="Lecture 4: (x + y)·z", backprop=lecture())
+    plain = latex(lecture(), title="Lecture 4: (x + y)·z")
     assert plain.startswith("\\documentclass")
     for package in ("amsmath", "amssymb", "booktabs", "xcolor"):
         assert f"\\usepackage{{{package}}}" in plain
     assert "tikz" not in plain
-    assert "\\usepackage{tikz}" in document(title="t", tikz=TIKZ)
+    assert "\\usepackage{tikz}" in latex(lecture(), title="t", tikz=TIKZ)
     assert "\\title{Lecture 4: (x + y)\\ensuremath{\\cdot}z}" in plain
     assert plain.isascii()
-    titled = document(derivations=[symdl.derive("tanh(x)", "x")])
+    titled = latex(symdl.derive("tanh(x)", "x"))
     assert "\\title{$\\frac{d}{d x} \\tanh{\\left(x \\right)}$}" in titled  # typeset, not code
 
 
@@ -119,8 +119,8 @@ def test_document_compiles(tmp_path, which):
         pytest.skip("no TeX installation: install Debian's texlive-latex-base, texlive-latex-recommended, "
                     "texlive-pictures")
     if which == "lecture":
-        tex = document(title="Lecture 4: (x + y)·z", backprop=lecture(), tikz=TIKZ,
-                       derivations=[symdl.derive("tanh(x)", "x"), symdl.derive("sigmoid(w*x + b)", "w")])
+        tex = latex([lecture(), symdl.derive("tanh(x)", "x"), symdl.derive("sigmoid(w*x + b)", "w")],
+                    title="Lecture 4: (x + y)·z", tikz=TIKZ)
     else:
         tex = hostile_document()
     (tmp_path / "report.tex").write_text(tex, encoding="utf-8")
@@ -154,7 +154,7 @@ def test_derivations_fit_the_page_on_every_engine(tmp_path, engine):
     if shutil.which(engine) is None:
         pytest.skip(f"{engine} is not installed (Debian's texlive-latex-base has pdflatex and lualatex; "
                     "texlive-xetex has xelatex)")
-    tex = document(title="Derivations", derivations=[symdl.derive(e, "x") for e in FITTING])
+    tex = latex([symdl.derive(e, "x") for e in FITTING], title="Derivations")
     (tmp_path / "d.tex").write_text(tex, encoding="ascii")
     run = subprocess.run([engine, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "d.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
@@ -222,8 +222,7 @@ def _every_kind_of_document() -> dict[str, str]:
     backward = lecture()
     return {"worksheet": exports.worksheet_files(neuron, check(neuron))["tex"],
             "exercise": exports.exercise_files(mlp.title, variants(mlp, 5, 1))["questions.tex"],
-            "backprop": document(title="Lecture 4", backprop=backward, tikz=tikz(backward),
-                                 derivations=[symdl.derive("tanh(x)", "x")]),
+            "backprop": latex([backward, symdl.derive("tanh(x)", "x")], title="Lecture 4", tikz=tikz(backward)),
             "hostile": hostile_document()}
 
 
@@ -249,7 +248,7 @@ def test_every_kind_of_document_compiles_on_every_engine(tmp_path, engine):
 def test_names_and_steps_typeset_as_mathematics():
     """A name of several letters is one upright word (``pm`` is not p·m), the step is H(x) as in the
     text and HTML printers, and a derivative problem's f(x) and df/dx are not text."""
-    from symdl.printing.latex import quantity_name
+    from symdl.printing.latex_worksheets import quantity_name
     from symdl.printing.texsafe import latex_of
 
     assert latex_of(2 * sp.Symbol("pm")) == "2 \\mathrm{pm}" and latex_of(sp.Symbol("w0")) == "w_{0}"
@@ -261,7 +260,7 @@ def test_names_and_steps_typeset_as_mathematics():
 def test_worked_steps_print_no_raw_arrays():
     """A tensor sheet's worked steps are matrices, never NumPy's text (``[[[0., 0.], …]]]``)."""
     from symdl import examples
-    from symdl.printing.latex import worksheet_steps
+    from symdl.printing.latex_worksheets import worksheet_steps
     from symdl.worksheet import load, solve
 
     steps = worksheet_steps(solve(load(examples.path("mlp_four_input"))))

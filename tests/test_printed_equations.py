@@ -31,7 +31,7 @@ from symdl.backprop import backprop
 from symdl.errors import SymdlError
 from symdl.gallery import SEED_CIRCUITS
 from symdl.parsing import parse, parse_latex
-from symdl.printing import latex
+from symdl.printing import latex_tables, latex_worksheets
 from symdl.worksheet import load, solve
 
 EXAMPLES = bundled.problem_files()
@@ -111,7 +111,7 @@ def node_table(tex: str):
 
 @pytest.mark.parametrize("circuit", SEED_CIRCUITS, ids=[c.slug for c in SEED_CIRCUITS])
 def test_every_gallery_table_equation_is_true(circuit):
-    tex = latex.backprop_tables(backprop(circuit.source, circuit.at))  # the tables of the gallery's .tex
+    tex = latex_tables.backprop_tables(backprop(circuit.source, circuit.at))  # the tables of the gallery's .tex
     nodes = node_table(tex)
     env = {symbol: value for symbol, value, *_ in nodes.values()}
     checked = 0
@@ -153,8 +153,8 @@ def solution(request):
 def test_every_worked_step_in_latex_is_true(solution):
     """``f_{1} &= w_{0} x_{0} = -2``: the formula at the sheet's printed numbers is the printed value."""
     scalars = shown_values(solution)
-    env = {read_latex(latex.quantity_name(k)): v for k, v in scalars.items() if not k.startswith("d")}
-    for line in latex.worksheet_steps(solution).split("\\\\\n"):
+    env = {read_latex(latex_worksheets.quantity_name(k)): v for k, v in scalars.items() if not k.startswith("d")}
+    for line in latex_worksheets.worksheet_steps(solution).split("\\\\\n"):
         parts = [p.strip() for p in line.removeprefix("\\begin{align*}\n").split("\\end{align*}")[0]
                  .replace("&=", "=").split(" = ")]
         if len(parts) < 3 or "bmatrix" in line or "\\text" in line:

@@ -117,7 +117,7 @@ def test_errors_are_clear(build, message):
 
 
 def test_a_network_exports_as_tikz_and_latex_tables():
-    from symdl.printing.latex import backprop_tables
+    from symdl.printing.latex_tables import backprop_tables
     from symdl.printing.tikz import tikz
 
     net = Network()

@@ -183,7 +183,8 @@ def test_exercise_files(tmp_path, capsys):
     assert main(["exercise", str(EXAMPLES / "sigmoid_neuron.toml"), "--seed", "3", "--count", "3",
                  "--out", str(out)]) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["sigmoid_neuron-seed3-answers.tex", "sigmoid_neuron-seed3-exercises.json",
+    assert names == ["sigmoid_neuron-seed3-answers.fragment.tex", "sigmoid_neuron-seed3-answers.tex",
+                     "sigmoid_neuron-seed3-exercises.json", "sigmoid_neuron-seed3-questions.fragment.tex",
                      "sigmoid_neuron-seed3-questions.tex"]
     data = json.loads((out / "sigmoid_neuron-seed3-exercises.json").read_text())
     assert len(data["variants"]) == 3
@@ -223,7 +224,8 @@ def test_a_bad_preactivation_bound_is_refused(value):
 # --- outputs ----------------------------------------------------------------------------------------
 def test_solve_writes_every_format(tmp_path, capsys):
     assert main(["solve", str(EXAMPLES / "sigmoid_neuron.toml"), "--out", str(tmp_path)]) == 0
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".html", ".json", ".svg", ".tex", ".tikz", ".txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"sigmoid_neuron.{fmt}" for fmt in (
+        "fragment.tex", "html", "json", "svg", "tex", "tikz", "txt")]
     data = json.loads((tmp_path / "sigmoid_neuron.json").read_text())
     assert data["quantities"]["f8"]["value"] == pytest.approx(1 / (1 + math.exp(-1)))
     assert data["check"]["first_departures"][0] == "f6"

@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "cat homework.toml | symdl solve - --json")
     _problem_file(solve.add_argument("file", metavar="FILE", help=PROBLEM_FILE))
     solve.add_argument("--out", metavar="DIR",
-                       help="write FILE's solution as .txt .json .tex .tikz .svg .html to DIR, e.g. --out solved/")
+                       help="write FILE's solution as .txt .json .tex .fragment.tex .tikz .svg .html to DIR, e.g. --out solved/")
     solve.add_argument("--depth", type=int, metavar="N",
                        help="draw a network's layers (names before a dot: fc1.Wx is in fc1) as blocks down to "
                             "depth N, as torchview does; 0 draws the network as one block, e.g. --depth 1")

@@ -11,8 +11,10 @@ from typing import Callable, Union
 
 from symdl.backprop import Backprop
 from symdl.derivation import Derivation
-from symdl.printing import html, latex, rendering
+from symdl.printing import html, rendering
 from symdl.printing.dot import circuit
+from symdl.printing.latex import latex
+from symdl.printing.latex_worksheets import ExerciseSheet
 from symdl.printing.tikz import tikz
 
 Content = Union[str, bytes]
@@ -25,16 +27,16 @@ BACKPROP: dict[str, Callable[[Backprop, str], Content]] = {
     "png": lambda r, title: rendering.render(circuit(r).source, "png"),
     "pdf": lambda r, title: rendering.render(circuit(r).source, "pdf"),
     "tikz": lambda r, title: tikz(r),
-    "tex": lambda r, title: latex.document(title=title, backprop=r, tikz=tikz(r)),
-    "fragment": lambda r, title: latex.fragment(backprop=r, tikz=tikz(r)),
+    "tex": lambda r, title: latex(r, title=title, tikz=tikz(r)),
+    "fragment": lambda r, title: latex(r, fragment=True, tikz=tikz(r)),
     "html": lambda r, title: html.report(title=title, backprop=r, svg=rendering.svg(r, inline=True)),
 }
 
 DERIVATION: dict[str, Callable[[Derivation, str], Content]] = {
     "txt": lambda d, title: f"{title}\n\n{d}\n",
     "json": lambda d, title: json.dumps(d.to_dict(), indent=2) + "\n",
-    "tex": lambda d, title: latex.document(derivations=[d]),  # titled by the derivative, typeset
-    "fragment": lambda d, title: latex.fragment(derivation=d),
+    "tex": lambda d, title: latex(d),  # titled by the derivative, typeset
+    "fragment": lambda d, title: latex(d, fragment=True),
     "html": lambda d, title: html.report(title=title, derivations=[d]),
 }
 
@@ -43,12 +45,17 @@ def _drawable(solution) -> bool:
     return not isinstance(solution.work, Derivation)
 
 
+def _solution_tex(solution, report, circuit: dict, fragment: bool = False) -> str:
+    drawn = tikz(solution.work, **circuit) if _drawable(solution) else None
+    return latex(solution, fragment=fragment, report=report, tikz=drawn)
+
+
 WORKSHEET: dict[str, Callable[..., Content]] = {  # (solution, report, **circuit options such as depth)
     "txt": lambda s, report, **circuit: "\n".join(s.lines() + ([""] + report.lines() if report.verdicts else [])) + "\n",
     "json": lambda s, report, **circuit: json.dumps({**s.to_dict(), "check": report.to_dict()}, indent=2,
                                                     ensure_ascii=False) + "\n",
-    "tex": lambda s, report, **circuit: latex.worksheet_document(
-        s, report=report, tikz=tikz(s.work, **circuit) if _drawable(s) else None),
+    "tex": lambda s, report, **circuit: _solution_tex(s, report, circuit),
+    "fragment.tex": lambda s, report, **circuit: _solution_tex(s, report, circuit, fragment=True),
     "tikz": lambda s, report, **circuit: tikz(s.work, **circuit),
     "svg": lambda s, report, **circuit: rendering.svg(s.work, **circuit),
     "html": lambda s, report, **circuit: html.solution_page(
@@ -64,12 +71,14 @@ def worksheet_files(solution, report, **circuit) -> dict[str, Content]:
 
 
 def exercise_files(title: str, variants) -> dict[str, Content]:
-    """The questions and the answers as LaTeX, and both as JSON, by file suffix."""
+    """The questions and the answers as LaTeX documents and as fragments, and both as JSON, by file suffix."""
     work = variants[0].solution.work if variants else None
     blank = tikz(work, values=False, local=False, grad=False) if work is not None and _drawable(variants[0].solution) \
         else None  # the same circuit for every variant, without numbers: the question, not the answer
-    return {"questions.tex": latex.exercise_document(title, variants, answers=False, circuit=blank),
-            "answers.tex": latex.exercise_document(title, variants, answers=True),
+    sheets = {"questions": ExerciseSheet(title, variants, answers=False, circuit=blank),
+              "answers": ExerciseSheet(title, variants, answers=True)}
+    return {**{f"{name}.tex": latex(sheet) for name, sheet in sheets.items()},
+            **{f"{name}.fragment.tex": latex(sheet, fragment=True) for name, sheet in sheets.items()},
             "exercises.json": json.dumps({"title": title, "variants": [v.to_dict() for v in variants]},
                                          indent=2, ensure_ascii=False) + "\n"}
 
