@@ -160,8 +160,8 @@ def _as_written(source: str) -> str:
 def _network_files(slug: str, build) -> dict[str, str | bytes]:
     example = build()
     svg = rendering.svg(example.network)
-    return {f"{slug}.svg": svg, f"{slug}.html": html.network_report(title=example.title, network=example.network,
-                                                                    svg=svg, notes=example.remarks)}
+    page = html.report(example.title, example.network, svg=svg, notes=example.remarks)
+    return {f"{slug}.svg": svg, f"{slug}.html": page}
 
 
 def _plot_files(slug: str, draw: Callable[[], str]) -> dict[str, str | bytes]:

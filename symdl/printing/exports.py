@@ -27,7 +27,7 @@ BACKPROP: dict[str, Callable[[Backprop, str], Content]] = {
     "tikz": lambda r, title: tikz(r),
     "tex": lambda r, title: latex.document(title=title, backprop=r, tikz=tikz(r)),
     "fragment": lambda r, title: latex.fragment(backprop=r, tikz=tikz(r)),
-    "html": lambda r, title: html.report(title=title, backprop=r, svg=rendering.svg(r, inline=True)),
+    "html": lambda r, title: html.report(title, r, svg=rendering.svg(r, inline=True)),
 }
 
 DERIVATION: dict[str, Callable[[Derivation, str], Content]] = {
@@ -35,7 +35,7 @@ DERIVATION: dict[str, Callable[[Derivation, str], Content]] = {
     "json": lambda d, title: json.dumps(d.to_dict(), indent=2) + "\n",
     "tex": lambda d, title: latex.document(derivations=[d]),  # titled by the derivative, typeset
     "fragment": lambda d, title: latex.fragment(derivation=d),
-    "html": lambda d, title: html.report(title=title, derivations=[d]),
+    "html": lambda d, title: html.report(title, d),
 }
 
 
@@ -51,8 +51,8 @@ WORKSHEET: dict[str, Callable[..., Content]] = {  # (solution, report, **circuit
         s, report=report, tikz=tikz(s.work, **circuit) if _drawable(s) else None),
     "tikz": lambda s, report, **circuit: tikz(s.work, **circuit),
     "svg": lambda s, report, **circuit: rendering.svg(s.work, **circuit),
-    "html": lambda s, report, **circuit: html.solution_page(
-        s, report=report, svg=rendering.svg(s.work, inline=True, **circuit) if _drawable(s) else None),
+    "html": lambda s, report, **circuit: html.report(
+        s.problem.title, s, claims=report, svg=rendering.svg(s.work, inline=True, **circuit) if _drawable(s) else None),
 }
 
 
