@@ -235,7 +235,7 @@ addEventListener("load", () => {
 def _neuron_page() -> str:
     from symdl.printing import exports
     result = symdl.backprop("1/(1 + exp(-(w0*x0 + w1*x1 + w2)))", at="w0=2,x0=-1,w1=-3,x1=-2,w2=-3")
-    return exports.backprop_file(result, "html", "sigmoid neuron")
+    return exports.produce("backprop", "html", result, "sigmoid neuron")
 
 
 def _worksheet_page(name: str):
@@ -243,7 +243,7 @@ def _worksheet_page(name: str):
         from symdl.printing import exports
         from symdl.worksheet import check, load, solve
         solution = solve(load(bundled.path(name)))
-        return exports.WORKSHEET["html"](solution, check(solution))
+        return exports.worksheet_files(solution, check(solution))["html"]
     return page
 
 
