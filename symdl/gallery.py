@@ -17,14 +17,14 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 import sympy as sp
 
-from symdl import examples as bundled, plots, terminal, worksheet
+from symdl import examples as bundled, formats, plots, terminal, worksheet
 from symdl.backprop import backprop
 from symdl.derive import derive
 from symdl.files import write_all
 from symdl.parsing import parse, parse_steps, symbol
 from symdl.examples import seed_conv, seed_dense, seed_sequence
 from symdl.nn import perceptron
-from symdl.printing import formats, html, rendering
+from symdl.printing import html, rendering
 from symdl.printing.text import text
 
 

@@ -9,9 +9,9 @@ import pytest
 
 import symdl
 from symdl import examples as bundled
-from symdl import gallery
+from symdl import formats, gallery
 from symdl.cli.parser import build_parser, subcommands
-from symdl.printing import exports, formats
+from symdl.printing import exports
 from symdl.worksheet import check, load, solve
 
 

@@ -12,7 +12,7 @@ import textwrap
 from typing import Optional
 
 from symdl.errors import SymdlError
-from symdl.printing import formats
+from symdl import formats
 
 STDIN = "-"
 JSON_DOCS = "the README, section 'JSON output'"

@@ -1,4 +1,4 @@
-"""The producers of every file format (:mod:`symdl.printing.formats`), ``<kind>_<format>`` each.
+"""The producers of every file format (:mod:`symdl.formats`), ``<kind>_<format>`` each.
 
 The command line and the gallery both make files through :func:`produce`, so a ``.tex`` from either
 is the same document. Producers only compose the printers; they compute nothing.
@@ -13,14 +13,14 @@ from symdl.backprop import Backprop
 from symdl.derivation import Derivation
 from symdl.printing import html, latex, rendering
 from symdl.printing.dot import circuit
-from symdl.printing.formats import BY_NAME, printing
+from symdl.formats import BY_NAME, printing
 from symdl.printing.tikz import tikz
 
 Content = Union[str, bytes]
 
 
 def produce(kind: str, fmt: str, *args, **options) -> Optional[Content]:
-    """The ``fmt`` file of an object of ``kind`` (arguments as :data:`symdl.printing.formats.KINDS` says)."""
+    """The ``fmt`` file of an object of ``kind`` (arguments as :data:`symdl.formats.KINDS` says)."""
     return BY_NAME[fmt].producer(kind)(*args, **options)
 
 
