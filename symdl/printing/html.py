@@ -101,7 +101,8 @@ class HtmlPrinter:
 
     def _print_Backprop(self, r) -> str:
         """The circuit and remarks, the expression and the point, then the node table."""
-        expression = inline(f"{mathml(r.graph.nodes[r.output]['symbol'])}<mo>=</mo>{mathml(r.graph.graph['expression'])}")
+        output, expression = r.graph.nodes[r.output]["symbol"], r.graph.graph["expression"]
+        expression = inline(f"{mathml(output)}<mo>=</mo>{mathml(expression)}")
         point = ", ".join(inline(f"{_name(r, name)}<mo>=</mo><mn>{number(v)}</mn>") for name, v in r.point.items())
         return self._framed(f"<section>\n<h2>Backward pass</h2>\n<p>{expression} at {point}</p>\n"
                             f"{node_table(r)}\n</section>")
@@ -200,7 +201,8 @@ class HtmlPrinter:
         rows = ["<tr>" + "".join(f"<td>{escaped(cell)}</td>" for cell in gradcheck_cells(c)) + "</tr>"
                 for c in checks[:GRADCHECK_ROWS]]
         if len(checks) > GRADCHECK_ROWS:
-            rows.append(f'<tr><td colspan="{len(GRADCHECK_COLUMNS)}">… {len(checks) - GRADCHECK_ROWS} more checks</td></tr>')
+            more = len(checks) - GRADCHECK_ROWS
+            rows.append(f'<tr><td colspan="{len(GRADCHECK_COLUMNS)}">… {more} more checks</td></tr>')
         head = "".join(f"<th>{h}</th>" for h in GRADCHECK_COLUMNS)
         return (f"<p>gradcheck of <code>{escaped(str(g.expression))}</code>: {'ok' if g.ok else 'NOT ok'}</p>\n"
                 f'<table class="gradcheck">\n<thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(rows)

@@ -65,7 +65,8 @@ def _network(n) -> str:
 
 # one line per model class, by class name
 _REPRS: dict[str, Callable[[Any], str]] = {
-    "Solution": lambda s: f"Solution({s.problem.title!r}, {len(s.quantities)} quantities, work={type(s.work).__name__})",
+    "Solution": lambda s: f"Solution({s.problem.title!r}, {len(s.quantities)} quantities, "
+                          f"work={type(s.work).__name__})",
     "Report": lambda r: f"Report({r.solution.problem.title!r}, {len(r.wrong)} of {len(r.verdicts)} claims wrong)",
     "GradcheckResult": lambda g: f"GradcheckResult({clip(str(g.expression))}, {'ok' if g.ok else 'NOT ok'}: "
                                  f"{g.summary()})",
