@@ -20,6 +20,7 @@ import networkx as nx
 import numpy as np
 import sympy as sp
 
+from symdl import display
 from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
@@ -92,7 +93,7 @@ def gradient_expressions(graph: nx.DiGraph, wrt: list[str], output: Optional[str
 
 
 @dataclasses.dataclass
-class Backprop:
+class Backprop(display.Displayed):
     """One backward pass at a point. ``graph`` is an annotated copy: node ``value`` and
     ``grad``, edge ``local_value`` and ``contribution`` (global × local); the source graph is never modified."""
 
@@ -134,18 +135,7 @@ class Backprop:
 
     def table(self) -> str:
         """The node table as text: node, op, value, local gradients, global gradient."""
-        from symdl.printing.text import text  # printers import this module
-        return text(self)
-
-    def _repr_html_(self) -> str:
-        """Jupyter shows the circuit diagram and the node table."""
-        from symdl.printing.notebook import backprop_repr_html  # printers import this module
-        return backprop_repr_html(self)
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """Jupyter gets the circuit as SVG too (for front ends and exports that take an image)."""
-        from symdl.printing.notebook import circuit_mimebundle  # printers import this module
-        return circuit_mimebundle(self, include, exclude)
+        return display.show("text", self)
 
     def __repr__(self) -> str:
         gradients = ", ".join(f"{n}: {format_value(v)}" for n, v in self.gradients.items())

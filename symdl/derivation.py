@@ -17,6 +17,8 @@ from typing import Iterator, Optional
 
 import sympy as sp
 
+from symdl import display
+
 
 @dataclasses.dataclass(frozen=True)
 class Step:
@@ -42,7 +44,7 @@ class Step:
 
 
 @dataclasses.dataclass
-class Derivation:
+class Derivation(display.Displayed):
     """d(expression)/d(wrt) = result, justified by the ``tree`` of steps."""
 
     expression: sp.Expr
@@ -65,19 +67,7 @@ class Derivation:
         }
 
     def __str__(self) -> str:
-        from symdl.printing.text import text  # the text printer reads this module, not the reverse
-        return text(self)
-
-    def _repr_latex_(self) -> str:
-        """Jupyter shows the steps as an aligned block of equations."""
-        from symdl.printing.notebook import derivation_repr_latex  # printers import this module
-        return derivation_repr_latex(self)
-
-    def _repr_html_(self) -> str:
-        """Jupyter shows the derivative and its collapsible rule tree."""
-        from symdl.printing.notebook import derivation_repr_html  # printers import this module
-        return derivation_repr_html(self)
+        return display.show("text", self)
 
     def __repr__(self) -> str:
-        from symdl.printing.notebook import short_repr  # printers import this module
-        return short_repr(self)
+        return display.show("repr", self)

@@ -17,14 +17,14 @@ from typing import Callable, Iterable, Iterator, Optional
 import numpy as np
 import sympy as sp
 
-from symdl import examples as bundled, plots, terminal, worksheet
+from symdl import examples as bundled, formats, plots, terminal, worksheet
 from symdl.backprop import backprop
 from symdl.derive import derive
 from symdl.files import write_all
 from symdl.parsing import parse, parse_steps, symbol
 from symdl.examples import seed_conv, seed_dense, seed_sequence
 from symdl.nn import perceptron
-from symdl.printing import exports, html, rendering
+from symdl.printing import html, rendering
 from symdl.printing.text import text
 
 
@@ -60,8 +60,9 @@ SEED_DERIVATIVES = (
     ("d_leaky_relu", "leaky_relu(x, 0.2)"), ("d_tanh_from_exp", "(exp(x) - exp(-x))/(exp(x) + exp(-x))"),
     ("d_sigmoid_from_exp", "1/(1 + exp(-x))"), ("d_softplus_from_exp", "log(1 + exp(x))"),
 )
-CIRCUIT_FORMATS = ("svg", "tikz", "tex", "html", "json", "txt")
-DERIVATION_FORMATS = ("tex", "html", "json", "txt")
+CIRCUIT_FORMATS = tuple(f for f in formats.printing("backprop") if f.gallery)
+DERIVATION_FORMATS = tuple(f for f in formats.printing("derivation") if f.gallery)
+SHEET = formats.BY_NAME["html"]  # a solved problem file's page (its other formats: symdl solve --out)
 PLOTS = (("activations", "Activations and their derivatives", plots.activations_svg),
          ("gradient_flow", "Gradient size per layer: vanishing and exploding", plots.gradient_flow_svg),
          ("logic_gates", "Perceptron decision boundaries: AND, OR, and XOR by two layers",
@@ -137,7 +138,7 @@ def _worksheet_steps(problem_files: list[Path]) -> list[Step]:
         solution = worksheet.solve(problem)
         report = worksheet.check(solution)
         reports.append(str(report).replace(str(path), path.name))
-        return {f"worksheets/{path.stem}.html": exports.WORKSHEET["html"](solution, report)}
+        return {f"worksheets/{path.stem}.{SHEET.suffix}": SHEET.producer("worksheet")(solution, report)}
 
     steps: list[Step] = [functools.partial(sheet, path, worksheet.load(path)) for path in problem_files]
     steps.append(lambda: {"worksheets/check.txt": "\n\n".join(reports) + "\n"})  # after every sheet's step
@@ -148,7 +149,7 @@ def _circuit_files(c: Circuit) -> dict[str, str | bytes]:
     result = backprop(c.source, c.at)
     point = ", ".join(f"{text(symbol(name))} = {text(value)}" for name, value in result.point.items())
     title = f"{c.title}: {_as_written(c.source)} at {point}"
-    return {f"{c.slug}.{fmt}": exports.backprop_file(result, fmt, title) for fmt in CIRCUIT_FORMATS}
+    return {f"{c.slug}.{f.suffix}": f.producer("backprop")(result, title) for f in CIRCUIT_FORMATS}
 
 
 def _as_written(source: str) -> str:
@@ -160,8 +161,8 @@ def _as_written(source: str) -> str:
 def _network_files(slug: str, build) -> dict[str, str | bytes]:
     example = build()
     svg = rendering.svg(example.network)
-    return {f"{slug}.svg": svg, f"{slug}.html": html.network_report(title=example.title, network=example.network,
-                                                                    svg=svg, notes=example.remarks)}
+    page = html.report(example.title, example.network, svg=svg, notes=example.remarks)
+    return {f"{slug}.svg": svg, f"{slug}.html": page}
 
 
 def _plot_files(slug: str, draw: Callable[[], str]) -> dict[str, str | bytes]:
@@ -170,8 +171,8 @@ def _plot_files(slug: str, draw: Callable[[], str]) -> dict[str, str | bytes]:
 
 def _derivation_files(slug: str, source: str) -> dict[str, str | bytes]:
     derivation = derive(parse(source), symbol("x"))
-    return {f"{slug}.{fmt}": exports.derivation_file(derivation, fmt, _derivative_title(source))
-            for fmt in DERIVATION_FORMATS}
+    return {f"{slug}.{f.suffix}": f.producer("derivation")(derivation, _derivative_title(source))
+            for f in DERIVATION_FORMATS}
 
 
 def _derivative_title(source: str) -> str:

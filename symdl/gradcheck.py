@@ -36,6 +36,7 @@ import numpy as np
 import sympy as sp
 from scipy import special
 
+from symdl import display
 from symdl import graph as graphs
 from symdl import ops
 from symdl.backprop import Point, point_values
@@ -118,7 +119,7 @@ class Check:
 
 
 @dataclasses.dataclass
-class GradcheckResult:
+class GradcheckResult(display.Displayed):
     """Every check as arrays, one row per point and one column per input in ``wrt``;
     ``status`` is empty where a random candidate was not used."""
 
@@ -169,22 +170,14 @@ class GradcheckResult:
 
     def summary(self) -> str:
         """How many checks agree, which could not be made, whether PyTorch was compared."""
-        from symdl.printing.text_reports import gradcheck_summary  # printers import this module
-        return gradcheck_summary(self)
+        return display.show("gradcheck summary", self)
 
     def table(self) -> str:
         """A plain-text table, one row per check, and the summary."""
-        from symdl.printing.text import text  # printers import this module
-        return text(self)
-
-    def _repr_html_(self) -> str:
-        """Jupyter shows the check table and the summary."""
-        from symdl.printing.notebook import gradcheck_repr_html  # printers import this module
-        return gradcheck_repr_html(self)
+        return display.show("text", self)
 
     def __repr__(self) -> str:
-        from symdl.printing.notebook import short_repr  # printers import this module
-        return short_repr(self)
+        return display.show("repr", self)
 
     def to_dict(self) -> dict:
         """The ``symdl gradcheck --json`` object."""

@@ -33,7 +33,7 @@ from typing import Iterable, Optional, Sequence, Union
 import networkx as nx
 import sympy as sp
 
-from symdl import ops
+from symdl import display, ops
 from symdl.errors import LimitError, SymdlError
 from symdl.limits import LIMITS
 from symdl.parsing import own_symbols, parse, parse_steps, symbol
@@ -51,8 +51,7 @@ class Graph(nx.DiGraph):
         self.graph = _Attributes(self.graph, self)
 
     def _repr_svg_(self) -> str:
-        from symdl.printing.rendering import svg  # printers import this module
-        return svg(self)
+        return display.show("svg", self)
 
 
 class _Attributes(dict):

@@ -38,6 +38,7 @@ import networkx as nx
 import numpy as np
 import sympy as sp
 
+from symdl import display
 from symdl import graph as graphs
 from symdl import numeric, ops
 from symdl.backprop import AdjointSymbol, gradient_program
@@ -61,7 +62,7 @@ MIN_BLOCKS = 8
 
 
 @dataclasses.dataclass
-class Kernel:
+class Kernel(display.Displayed):
     """``kernel(x=..., y=...)`` returns ``(value, {name: gradient})`` for whole arrays.
 
     ``threads`` and ``block`` choose how large inputs are evaluated (see :func:`kernel`); both may
@@ -109,14 +110,8 @@ class Kernel:
                              f"missing {missing or 'none'}, unknown {unknown or 'none'}")
         return [np.asarray(named[a], dtype=float) for a in self.args]
 
-    def _repr_html_(self) -> str:
-        """Jupyter shows the signature and the generated source."""
-        from symdl.printing.notebook import kernel_repr_html  # printers import this module
-        return kernel_repr_html(self)
-
     def __repr__(self) -> str:
-        from symdl.printing.notebook import short_repr  # printers import this module
-        return short_repr(self)
+        return display.show("repr", self)
 
 
 def kernel(source: graphs.Source, wrt: Optional[Sequence[str] | str] = None, *,

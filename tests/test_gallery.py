@@ -19,8 +19,8 @@ def test_regenerating_gives_identical_bytes(tmp_path):
 def test_every_circuit_in_every_format_with_its_numbers():
     files = build_gallery()
     for circuit in SEED_CIRCUITS:
-        for fmt in CIRCUIT_FORMATS:
-            assert f"{circuit.slug}.{fmt}" in files
+        for fmt in CIRCUIT_FORMATS:  # the registry's formats for a gallery page
+            assert f"{circuit.slug}.{fmt.suffix}" in files
         ElementTree.fromstring(files[f"{circuit.slug}.svg"])  # well-formed
     # the exploding chain, by hand: L = ½(125 − 1)² = 7688, ∂L/∂x = 124·5·5·5
     exploding = json.loads(files["exploding_relu_chain.json"])

@@ -23,8 +23,8 @@ import sympy as sp
 
 import symdl
 from symdl import examples as bundled
-from symdl.printing.html import inline_svg, mathml, node_table, report, solution_sections
-from symdl.printing.notebook import backprop_repr_html
+from symdl.printing.html import HtmlPrinter, inline_svg, node_table, report
+from symdl.printing.mathml import mathml
 
 SVG = """<?xml version="1.0" encoding="UTF-8" standalone="no"?>
 <!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">
@@ -41,13 +41,13 @@ HOSTILE = "<script>alert(1)</script>"
 def lecture_report() -> str:
     """The lecture's first circuit, f = (x + y)·z at x = −2, y = 5, z = −4, with a derivation."""
     result = symdl.backprop("(x + y)*z", at={"x": -2, "y": 5, "z": -4})
-    return report(title="Lecture 4: (x + y)·z", backprop=result, derivations=[symdl.derive("tanh(x)", "x")], svg=SVG)
+    return report("Lecture 4: (x + y)·z", result, symdl.derive("tanh(x)", "x"), svg=SVG)
 
 
 def hostile_report() -> str:
     s = sp.Symbol(HOSTILE, real=True)
     result = symdl.backprop(sp.tanh(s) * 2, at={HOSTILE: 0.5})
-    return report(title=HOSTILE, backprop=result, derivations=[symdl.derive(sp.tanh(s) * 2, s)], svg=SVG)
+    return report(HOSTILE, result, symdl.derive(sp.tanh(s) * 2, s), svg=SVG)
 
 
 class TagBalance(HTMLParser):
@@ -101,7 +101,7 @@ def test_report_is_self_contained():
 def test_node_table_has_the_lecture_numbers():
     """Hand derivation: q = x + y = 3, f = q·z = −12; ∂f/∂q = z = −4, ∂f/∂z = q = 3,
     and the add gate hands −4 to both x and y."""
-    table = backprop_repr_html(symdl.backprop("(x + y)*z", at={"x": -2, "y": 5, "z": -4}))
+    table = HtmlPrinter().doprint(symdl.backprop("(x + y)*z", at={"x": -2, "y": 5, "z": -4}))
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r'<td class="num">(.*?)</td>', table)]
     values, grads = cells[0::2], cells[1::2]
     assert values == ["−2", "5", "−4", "3", "−12"]  # x, y, z, q, f; U+2212, the minus sign, not a hyphen
@@ -111,21 +111,21 @@ def test_node_table_has_the_lecture_numbers():
 
 def test_each_derivation_step_is_a_collapsible_item_with_its_rule():
     d = symdl.derive("tanh(x)", "x")
-    text = report(title="tanh", derivations=[d])
+    text = report("tanh", d)
     assert text.count("<details") == len(d.steps) and "<script" not in text
-    chain = report(title="t", derivations=[symdl.derive("tanh(2*x)", "x")])
+    chain = report("t", symdl.derive("tanh(2*x)", "x"))
     assert "<strong>chain rule</strong>" in chain
     # the chain rule's sub-steps are nested inside its item: its known derivative comes after it
     assert chain.index("<strong>chain rule</strong>") < chain.index("<strong>known derivative</strong>")
-    assert "&dd;" not in text and "&ExponentialE;" not in text and "<mo>d</mo>" in text  # plain d and e
+    assert "&dd;" not in text and "&ExponentialE;" not in text and '<mi mathvariant="normal">d</mi>' in text  # plain d and e
     assert "<msup><mi>tanh</mi><mn>2</mn></msup>" in text  # tanh²(x), the power on the name
 
 
 def test_derivative_of_a_sum_is_bracketed():
     """SymPy's own MathML prints d/du 1 + e^(-u), which reads as (d/du 1) + e^(-u)."""
     u = sp.Symbol("u")
-    assert "</mfrac><mrow><mo>(</mo><mrow><mn>1</mn><mo>+</mo>" in mathml(sp.Derivative(1 + sp.exp(-u), u))
-    assert "</mfrac><mrow><mo>(</mo><mrow><mo>&#8722;</mo><mi>u</mi>" in mathml(sp.Derivative(-u, u))
+    assert '</mfrac><mrow><mo stretchy="false">(</mo><mrow><mn>1</mn><mo>+</mo>' in mathml(sp.Derivative(1 + sp.exp(-u), u))
+    assert '</mfrac><mrow><mo stretchy="false">(</mo><mrow><mo>&#8722;</mo><mi>u</mi>' in mathml(sp.Derivative(-u, u))
 
 
 def test_hostile_names_are_text():
@@ -235,7 +235,7 @@ addEventListener("load", () => {
 def _neuron_page() -> str:
     from symdl.printing import exports
     result = symdl.backprop("1/(1 + exp(-(w0*x0 + w1*x1 + w2)))", at="w0=2,x0=-1,w1=-3,x1=-2,w2=-3")
-    return exports.backprop_file(result, "html", "sigmoid neuron")
+    return exports.produce("backprop", "html", result, "sigmoid neuron")
 
 
 def _worksheet_page(name: str):
@@ -243,7 +243,7 @@ def _worksheet_page(name: str):
         from symdl.printing import exports
         from symdl.worksheet import check, load, solve
         solution = solve(load(bundled.path(name)))
-        return exports.WORKSHEET["html"](solution, check(solution))
+        return exports.worksheet_files(solution, check(solution))["html"]
     return page
 
 
@@ -293,13 +293,43 @@ def test_stacked_fractions_in_a_node_table_do_not_touch(tmp_path):
     assert measured["count"] >= 4 and measured["smallest"] >= 4, measured  # four two-input gates
 
 
+_MEASURE_BRACKETS = """<script>
+addEventListener("load", () => {
+  const widths = [];
+  for (const apply of document.querySelectorAll("mo")) {
+    if (apply.textContent !== "\\u2061") continue;
+    const bracket = apply.nextElementSibling.firstElementChild;
+    widths.push(bracket.getBoundingClientRect().width / parseFloat(getComputedStyle(bracket).fontSize));
+  }
+  const out = document.createElement("pre");
+  out.id = "measured";
+  out.textContent = JSON.stringify({count: widths.length, widest: Math.max(...widths)});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def test_a_function_sits_tight_against_its_bracket(tmp_path):
+    """tanh(x), not tanh ( x ): the bracket after a function name is at most 0.5 em wide in Chromium
+    (a "(" glyph is about 0.4 em; stretched to a larger variant it took 0.9 em)."""
+    browser = chromium()
+    copy = tmp_path / "page.html"
+    page = report("tanh", symdl.derive("tanh(x)", "x"))
+    copy.write_text(page.replace("</body>", _MEASURE_BRACKETS + "</body>"), encoding="utf-8")
+    done = headless(browser, tmp_path / "profile", "--window-size=1280,1000", "--dump-dom", copy.as_uri())
+    found = re.search(r'<pre id="measured">([^<]*)</pre>', done.stdout)
+    assert found, done.stdout[-2000:] + done.stderr[-2000:]
+    measured = json.loads(found.group(1))
+    assert measured["count"] >= 4 and measured["widest"] <= 0.5, measured
+
+
 def test_no_number_in_a_page_is_written_with_a_hyphen():
     """Every negative number of a node table, a worked step or a point is written with U+2212."""
     from symdl.worksheet import load, solve
 
-    neuron = backprop_repr_html(symdl.backprop("1/(1 + exp(-(w0*x0 + w1*x1 + w2)))",
-                                               at={"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}))
-    sheet = "".join(solution_sections(solve(load(bundled.path("mlp_four_input")))))
+    neuron = HtmlPrinter().doprint(symdl.backprop("1/(1 + exp(-(w0*x0 + w1*x1 + w2)))",
+                                            at={"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3}))
+    sheet = HtmlPrinter().doprint(solve(load(bundled.path("mlp_four_input"))))
     for page in (neuron, sheet):
         numbers = re.findall(r'<td class="num">(.*?)</td>|<mn>(.*?)</mn>', page)
         shown = [n for pair in numbers for n in pair if n]

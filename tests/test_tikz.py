@@ -258,7 +258,7 @@ def _compile_document(tmp_path, document: str):
 
 def _neuron_document() -> str:
     from symdl.printing import exports
-    return exports.backprop_file(symdl.backprop(*SEEDS["sigmoid neuron"]), "tex", "sigmoid neuron")
+    return exports.produce("backprop", "tex", symdl.backprop(*SEEDS["sigmoid neuron"]), "sigmoid neuron")
 
 
 def _worksheet_document(name: str):
@@ -266,7 +266,7 @@ def _worksheet_document(name: str):
         from symdl.printing import exports
         from symdl.worksheet import check, load, solve
         solution = solve(load(bundled.path(name)))
-        return exports.WORKSHEET["tex"](solution, check(solution))
+        return exports.worksheet_files(solution, check(solution))["tex"]
     return document
 
 

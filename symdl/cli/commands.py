@@ -37,7 +37,7 @@ def _cmd_backprop(args) -> int:
     from symdl.printing import exports
     source = parse_latex(args.expr) if args.latex else args.expr
     result = backprop(source, args.at, output=args.output, granularity=args.granularity)
-    if not _write_requested(args, FILE_FORMATS["backprop"], lambda fmt: exports.backprop_file(result, fmt, args.expr)):
+    if not _write_requested(args, FILE_FORMATS["backprop"], lambda fmt: exports.produce("backprop", fmt, result, args.expr)):
         print(json.dumps(result.to_dict(), indent=2) if args.json else result.table())
     return 0
 
@@ -51,7 +51,7 @@ def _cmd_derive(args) -> int:
         raise SymdlError(f"--wrt takes one name for derive, got {args.wrt!r}")
     derivation = derive(_expression(args), symbol(names[0]))
     if not _write_requested(args, FILE_FORMATS["derive"],
-                            lambda fmt: exports.derivation_file(derivation, fmt, f"d/d{names[0]} {args.expr}")):
+                            lambda fmt: exports.produce("derivation", fmt, derivation, f"d/d{names[0]} {args.expr}")):
         print(json.dumps(derivation.to_dict(), indent=2) if args.json else str(derivation))
     return 0
 

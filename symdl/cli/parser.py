@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 from symdl import examples as bundled
 from symdl.errors import SymdlError
+from symdl import formats
 
 STDIN = "-"
 JSON_DOCS = "the README, section 'JSON output'"
@@ -47,23 +48,15 @@ class _Parser(argparse.ArgumentParser):
         return super()._parse_optional(arg_string)
 
 
-FILE_FORMATS = {
-    "backprop": ("dot", "svg", "png", "pdf", "tikz", "tex", "fragment", "html"),
-    "derive": ("tex", "fragment", "html"),
-}
-FILE_HELP = {
-    "dot": "Graphviz DOT source of the circuit", "svg": "the circuit as SVG (no system Graphviz needed)",
-    "png": "the circuit as PNG (needs Debian's graphviz)", "pdf": "the circuit as PDF (needs Debian's graphviz)",
-    "tikz": "the circuit as a TikZ picture", "tex": "a complete LaTeX document", "html": "a self-contained HTML report",
-    "fragment": "LaTeX to paste into a document (its first line names the packages it needs)",
-}
-FILE_SUFFIX = {"fragment": "tex"}
+FILE_FORMATS = {command: tuple(f.name for f in formats.printing(kind) if f.option)
+                for command, kind in (("backprop", "backprop"), ("derive", "derivation"))}
 
 
 def _add_file_options(command: argparse.ArgumentParser, name: str) -> None:
     for fmt in FILE_FORMATS[name]:
+        entry = formats.BY_NAME[fmt]
         command.add_argument(f"--{fmt}", metavar="FILE",
-                             help=f"write {FILE_HELP[fmt]} to FILE, e.g. --{fmt} f.{FILE_SUFFIX.get(fmt, fmt)}")
+                             help=f"write {entry.help} to FILE, e.g. --{fmt} f.{entry.suffix}")
 
 
 class _VersionAction(argparse.Action):

@@ -1,73 +1,132 @@
-"""Every file symdl writes for a backward pass or a derivation, by format name.
+"""The producers of every file format (:mod:`symdl.formats`), ``<kind>_<format>`` each.
 
-The command line and the gallery both ask here, so a ``.tex`` from either is the
-same document. Producers only compose the printers; they compute nothing.
+The command line and the gallery both make files through :func:`produce`, so a ``.tex`` from either
+is the same document. Producers only compose the printers; they compute nothing.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Callable, Union
+from typing import Optional, Union
 
 from symdl.backprop import Backprop
 from symdl.derivation import Derivation
 from symdl.printing import html, rendering
 from symdl.printing.dot import circuit
+from symdl.formats import BY_NAME, printing
 from symdl.printing.latex import latex
 from symdl.printing.latex_worksheets import ExerciseSheet
 from symdl.printing.tikz import tikz
 
 Content = Union[str, bytes]
 
-BACKPROP: dict[str, Callable[[Backprop, str], Content]] = {
-    "txt": lambda r, title: f"{title}\n\n{r.table()}\n",
-    "json": lambda r, title: json.dumps(r.to_dict(), indent=2) + "\n",
-    "dot": lambda r, title: circuit(r).source,
-    "svg": lambda r, title: rendering.svg(r),
-    "png": lambda r, title: rendering.render(circuit(r).source, "png"),
-    "pdf": lambda r, title: rendering.render(circuit(r).source, "pdf"),
-    "tikz": lambda r, title: tikz(r),
-    "tex": lambda r, title: latex(r, title=title, tikz=tikz(r)),
-    "fragment": lambda r, title: latex(r, fragment=True, tikz=tikz(r)),
-    "html": lambda r, title: html.report(title=title, backprop=r, svg=rendering.svg(r, inline=True)),
-}
 
-DERIVATION: dict[str, Callable[[Derivation, str], Content]] = {
-    "txt": lambda d, title: f"{title}\n\n{d}\n",
-    "json": lambda d, title: json.dumps(d.to_dict(), indent=2) + "\n",
-    "tex": lambda d, title: latex(d),  # titled by the derivative, typeset
-    "fragment": lambda d, title: latex(d, fragment=True),
-    "html": lambda d, title: html.report(title=title, derivations=[d]),
-}
+def produce(kind: str, fmt: str, *args, **options) -> Optional[Content]:
+    """The ``fmt`` file of an object of ``kind`` (arguments as :data:`symdl.formats.KINDS` says)."""
+    return BY_NAME[fmt].producer(kind)(*args, **options)
 
 
+# --- a backward pass: (result, title) ------------------------------------------------------------
+def backprop_txt(r: Backprop, title: str) -> str:
+    return f"{title}\n\n{r.table()}\n"
+
+
+def backprop_json(r: Backprop, title: str) -> str:
+    return json.dumps(r.to_dict(), indent=2) + "\n"
+
+
+def backprop_dot(r: Backprop, title: str) -> str:
+    return circuit(r).source
+
+
+def backprop_svg(r: Backprop, title: str) -> str:
+    return rendering.svg(r)
+
+
+def backprop_png(r: Backprop, title: str) -> bytes:
+    return rendering.render(circuit(r).source, "png")
+
+
+def backprop_pdf(r: Backprop, title: str) -> bytes:
+    return rendering.render(circuit(r).source, "pdf")
+
+
+def backprop_tikz(r: Backprop, title: str) -> str:
+    return tikz(r)
+
+
+def backprop_tex(r: Backprop, title: str) -> str:
+    return latex(r, title=title, tikz=tikz(r))
+
+
+def backprop_fragment(r: Backprop, title: str) -> str:
+    return latex(r, fragment=True, tikz=tikz(r))
+
+
+def backprop_html(r: Backprop, title: str) -> str:
+    return html.report(title, r, svg=rendering.svg(r, inline=True))
+
+
+# --- a derivation: (derivation, title) -----------------------------------------------------------
+def derivation_txt(d: Derivation, title: str) -> str:
+    return f"{title}\n\n{d}\n"
+
+
+def derivation_json(d: Derivation, title: str) -> str:
+    return json.dumps(d.to_dict(), indent=2) + "\n"
+
+
+def derivation_tex(d: Derivation, title: str) -> str:
+    return latex(d)  # titled by the derivative, typeset
+
+
+def derivation_fragment(d: Derivation, title: str) -> str:
+    return latex(d, fragment=True)
+
+
+def derivation_html(d: Derivation, title: str) -> str:
+    return html.report(title, d)
+
+
+# --- a solved problem: (solution, report, **circuit options); None where it has no such file -----
 def _drawable(solution) -> bool:
     return not isinstance(solution.work, Derivation)
 
 
-def _solution_tex(solution, report, circuit: dict, fragment: bool = False) -> str:
-    drawn = tikz(solution.work, **circuit) if _drawable(solution) else None
-    return latex(solution, fragment=fragment, report=report, tikz=drawn)
+def worksheet_txt(s, report, **circuit) -> str:
+    return "\n".join(s.lines() + ([""] + report.lines() if report.verdicts else [])) + "\n"
 
 
-WORKSHEET: dict[str, Callable[..., Content]] = {  # (solution, report, **circuit options such as depth)
-    "txt": lambda s, report, **circuit: "\n".join(s.lines() + ([""] + report.lines() if report.verdicts else [])) + "\n",
-    "json": lambda s, report, **circuit: json.dumps({**s.to_dict(), "check": report.to_dict()}, indent=2,
-                                                    ensure_ascii=False) + "\n",
-    "tex": lambda s, report, **circuit: _solution_tex(s, report, circuit),
-    "fragment.tex": lambda s, report, **circuit: _solution_tex(s, report, circuit, fragment=True),
-    "tikz": lambda s, report, **circuit: tikz(s.work, **circuit),
-    "svg": lambda s, report, **circuit: rendering.svg(s.work, **circuit),
-    "html": lambda s, report, **circuit: html.solution_page(
-        s, report=report, svg=rendering.svg(s.work, inline=True, **circuit) if _drawable(s) else None),
-}
+def worksheet_json(s, report, **circuit) -> str:
+    return json.dumps({**s.to_dict(), "check": report.to_dict()}, indent=2, ensure_ascii=False) + "\n"
+
+
+def worksheet_tex(s, report, **circuit) -> str:
+    return latex(s, report=report, tikz=tikz(s.work, **circuit) if _drawable(s) else None)
+
+
+def worksheet_fragment(s, report, **circuit) -> str:
+    return latex(s, fragment=True, report=report, tikz=tikz(s.work, **circuit) if _drawable(s) else None)
+
+
+def worksheet_tikz(s, report, **circuit) -> Optional[str]:
+    return tikz(s.work, **circuit) if _drawable(s) else None
+
+
+def worksheet_svg(s, report, **circuit) -> Optional[str]:
+    return rendering.svg(s.work, **circuit) if _drawable(s) else None
+
+
+def worksheet_html(s, report, **circuit) -> str:
+    svg = rendering.svg(s.work, inline=True, **circuit) if _drawable(s) else None
+    return html.report(s.problem.title, s, svg=svg, claims=report)
 
 
 def worksheet_files(solution, report, **circuit) -> dict[str, Content]:
-    """Every file of a solved problem by extension (no diagram for a derivative); ``circuit`` holds
+    """Every file of a solved problem by suffix (no diagram for a derivative); ``circuit`` holds
     the circuit's options (``depth=1``: a network's layers as blocks)."""
-    return {fmt: produce(solution, report, **circuit) for fmt, produce in WORKSHEET.items()
-            if _drawable(solution) or fmt not in ("tikz", "svg")}
+    made = {f.suffix: f.producer("worksheet")(solution, report, **circuit) for f in printing("worksheet")}
+    return {suffix: content for suffix, content in made.items() if content is not None}
 
 
 def exercise_files(title: str, variants) -> dict[str, Content]:
@@ -81,11 +140,3 @@ def exercise_files(title: str, variants) -> dict[str, Content]:
             **{f"{name}.fragment.tex": latex(sheet, fragment=True) for name, sheet in sheets.items()},
             "exercises.json": json.dumps({"title": title, "variants": [v.to_dict() for v in variants]},
                                          indent=2, ensure_ascii=False) + "\n"}
-
-
-def backprop_file(result: Backprop, fmt: str, title: str) -> Content:
-    return BACKPROP[fmt](result, title)
-
-
-def derivation_file(derivation: Derivation, fmt: str, title: str) -> Content:
-    return DERIVATION[fmt](derivation, title)

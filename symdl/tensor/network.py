@@ -26,6 +26,7 @@ from typing import Optional
 import numpy as np
 import sympy as sp
 
+from symdl import display
 from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
@@ -66,7 +67,7 @@ def jacobian(data: dict, value: np.ndarray, operands: list[np.ndarray], operand:
     return np.reshape(rows, value.shape + shape)
 
 
-class Network:
+class Network(display.Displayed):
     """Inputs, parameters and ops with their values; ``backward(output)`` fills in gradients."""
 
     def __init__(self) -> None:
@@ -222,19 +223,8 @@ class Network:
             if data["value"].size * graph.nodes[u]["value"].size <= SMALL_JACOBIAN:
                 edge["local_value"] = self.jacobian(node, u)
 
-    def _repr_html_(self) -> str:
-        """Jupyter shows the circuit and the node table."""
-        from symdl.printing.notebook import network_repr_html  # printers import this module
-        return network_repr_html(self)
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """Jupyter gets the circuit as SVG too (for front ends and exports that take an image)."""
-        from symdl.printing.notebook import circuit_mimebundle  # printers import this module
-        return circuit_mimebundle(self, include, exclude)
-
     def __repr__(self) -> str:
-        from symdl.printing.notebook import short_repr  # printers import this module
-        return short_repr(self)
+        return display.show("repr", self)
 
     # --- names ----------------------------------------------------------------------------
     def _next_name(self) -> str:

@@ -21,6 +21,7 @@ from typing import Any, Optional
 import numpy as np
 import sympy as sp
 
+from symdl import display
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse
@@ -45,8 +46,7 @@ class Verdict:
 
     def line(self) -> str:
         """The verdict as the check report writes it: ✓ or ✗, the claim, the exact value, why."""
-        from symdl.printing.text import text  # printers import this module
-        return text(self)
+        return display.show("text", self)
 
     def to_dict(self) -> dict:
         return {"claim": self.claim, "claimed": plain(self.claimed), "correct": plain(self.correct),
@@ -55,7 +55,7 @@ class Verdict:
 
 
 @dataclasses.dataclass
-class Report:
+class Report(display.Displayed):
     solution: Solution
     verdicts: list[Verdict]
 
@@ -73,17 +73,10 @@ class Report:
         return str(self).split("\n")
 
     def __str__(self) -> str:
-        from symdl.printing.text import text  # printers import this module
-        return text(self)
-
-    def _repr_html_(self) -> str:
-        """Jupyter shows each graded claim and the tally."""
-        from symdl.printing.notebook import report_repr_html  # printers import this module
-        return report_repr_html(self)
+        return display.show("text", self)
 
     def __repr__(self) -> str:
-        from symdl.printing.notebook import short_repr  # printers import this module
-        return short_repr(self)
+        return display.show("repr", self)
 
     def to_dict(self) -> dict:
         return {"file": self.solution.problem.path, "title": self.solution.problem.title,

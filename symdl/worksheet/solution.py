@@ -24,6 +24,7 @@ from typing import Any, Callable, Mapping, Optional
 import numpy as np
 import sympy as sp
 
+from symdl import display
 from symdl.printing.values import label
 from symdl.worksheet.problem import Problem
 
@@ -50,7 +51,7 @@ class Quantity:
 
 
 @dataclasses.dataclass
-class Solution:
+class Solution(display.Displayed):
     problem: Problem
     quantities: dict[str, Quantity]
     work: Any  # the engine's result: a Backprop, a Network or a Derivation
@@ -72,17 +73,10 @@ class Solution:
         return str(self).split("\n")
 
     def __str__(self) -> str:
-        from symdl.printing.text import text  # printers import this module
-        return text(self)
-
-    def _repr_html_(self) -> str:
-        """Jupyter shows the worked solution as on its HTML page."""
-        from symdl.printing.notebook import solution_repr_html  # printers import this module
-        return solution_repr_html(self)
+        return display.show("text", self)
 
     def __repr__(self) -> str:
-        from symdl.printing.notebook import short_repr  # printers import this module
-        return short_repr(self)
+        return display.show("repr", self)
 
     def to_dict(self) -> dict:
         return {

@@ -1,0 +1,201 @@
+"""Presentation MathML of a SymPy expression, as a textbook writes it and safe to put in a page.
+
+SymPy's printer with the text printer's notation: d/dx for a derivative in one
+variable, tanh²(x) with the power on the name, e^{−x} (not 1/eˣ), U+2212 for
+minus, and a function applied to its argument with U+2061 between them, so that
+a browser sets tanh(x) tight. Every text node is escaped, because SymPy writes
+symbol names into MathML raw.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Optional
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from symdl.backprop import format_value
+from symdl.printing.texsafe import strip_controls
+from symdl.printing.text import function_name
+from symdl.printing.text import text as text_of
+
+# What SymPy's MathML writes that a textbook does not: double-struck ⅆ and ⅇ, a hyphen for minus.
+# SymPy also writes the matrix of ones as "&#x1D7D9" without its closing ";", which would print raw.
+_PLAIN = {"&dd;": "d", "&ExponentialE;": "e", "-": "−", "&#x1D7D9": "𝟙"}
+# An entity reference SymPy writes on purpose (&dd;, &#xB7;, &InvisibleTimes;); every other "&" is text.
+_ENTITY = re.compile(r"&(?!#?\w+;)")
+APPLY = "&#x2061;"  # U+2061 FUNCTION APPLICATION: tanh⁡(x), no gap between a name and its bracket
+TIMES = "&InvisibleTimes;"
+
+
+class SafeMathML(MathMLPresentationPrinter):
+    """SymPy's presentation MathML with every text node escaped and a textbook's notation.
+
+    SymPy writes text nodes raw so that its own entities survive, which lets a
+    symbol named ``<script>…`` become markup. Escaping ``<``, ``>`` and stray
+    ``&`` at node creation keeps the entities and makes names plain text.
+    """
+
+    def __init__(self, settings: Optional[dict] = None):
+        super().__init__(settings)
+        raw = self.dom.createTextNode
+        self.dom.createTextNode = lambda data: raw(_escape_markup(_plain(data)))
+
+    def _print_Function(self, e: sp.Function):
+        """The op record's glyph (σ, ReLU) where it is a name, else SymPy's; applied with U+2061."""
+        mrow = super()._print_Function(e)
+        name = function_name(e)
+        if name != type(e).__name__:
+            mrow.replaceChild(self._identifier(name), mrow.firstChild)
+        return self._applied(mrow)
+
+    def _print_Heaviside(self, e):
+        mrow = self.dom.createElement("mrow")
+        mrow.appendChild(self._identifier("H"))
+        mrow.appendChild(self._paren_comma_separated(e.args[0]))
+        return self._applied(mrow)
+
+    def _applied(self, mrow):
+        """``<mi>name</mi><mo>&#x2061;</mo><mrow>(…)</mrow>``: the name applied to its bracket."""
+        mrow.insertBefore(self._operator(APPLY), mrow.firstChild.nextSibling)
+        return mrow
+
+    def _paren_comma_separated(self, *args):
+        return _fenced(super()._paren_comma_separated(*args))
+
+    def parenthesize(self, item, level, strict=False):
+        return _fenced(super().parenthesize(item, level, strict))
+
+    def _print_Pow(self, e: sp.Pow):
+        """tanh²(x), as textbooks write a function's power: the exponent on the name."""
+        base, exponent = e.args
+        if exponent.is_Integer and exponent > 0 and isinstance(base, sp.Function) \
+                and not isinstance(base, (AppliedUndef, sp.Abs)):
+            mrow = self._print(base)
+            power = self.dom.createElement("msup")
+            name = mrow.firstChild
+            mrow.replaceChild(power, name)
+            power.appendChild(name)
+            power.appendChild(self._print(exponent))
+            return mrow
+        return super()._print_Pow(e)
+
+    def _print_Mul(self, e: sp.Mul):
+        """A decaying exponential stays a factor, −e^{−x} and x·e^{−x²/2}: SymPy would move it under
+        the fraction bar as 1/eˣ, a form no textbook writes."""
+        factors = sp.Mul.make_args(e)
+        decaying = [f for f in factors if isinstance(f, sp.exp) and f.args[0].could_extract_minus_sign()]
+        if not decaying:
+            return super()._print_Mul(e)
+        rest = sp.Mul(*(f for f in factors if f not in decaying))
+        mrow = self.dom.createElement("mrow")
+        if rest.could_extract_minus_sign():
+            mrow.appendChild(self._operator("-"))
+            rest = -rest
+        if rest != 1:
+            mrow.appendChild(self.parenthesize(rest, PRECEDENCE["Mul"], False) if rest.is_Add else self._print(rest))
+            mrow.appendChild(self._operator(TIMES))
+        for i, factor in enumerate(decaying):
+            if i:
+                mrow.appendChild(self._operator(TIMES))
+            mrow.appendChild(self._print(factor))
+        return mrow
+
+    def _print_HadamardProduct(self, e):
+        """a ⊙ (1 − a): the text printer's sign and order (symbols first), not SymPy's ∘."""
+        return self._joined(sorted(e.args, key=lambda a: not isinstance(a, (sp.MatrixSymbol, sp.Symbol))), "⊙")
+
+    def _print_HadamardPower(self, e):
+        """A square or cube as a ⊙ a, as the text printer writes it; any other power as a^∘n."""
+        if e.exp.is_Integer and 1 < e.exp <= 3:
+            return self._joined([e.base] * int(e.exp), "⊙")
+        power = self.dom.createElement("msup")
+        power.appendChild(self.parenthesize(e.base, PRECEDENCE["Mul"], False))
+        exponent = self.dom.createElement("mrow")
+        exponent.appendChild(self._operator("∘"))
+        exponent.appendChild(self._print(e.exp))
+        power.appendChild(exponent)
+        return power
+
+    def _joined(self, factors, operator: str):
+        mrow = self.dom.createElement("mrow")
+        for i, factor in enumerate(factors):
+            if i:
+                mrow.appendChild(self._operator(operator))
+            mrow.appendChild(self.parenthesize(factor, PRECEDENCE["Mul"], False))
+        return mrow
+
+    def _operator(self, glyph: str):
+        element = self.dom.createElement("mo")
+        element.appendChild(self.dom.createTextNode(glyph))
+        return element
+
+    def _identifier(self, name: str, **attributes: str):
+        element = self.dom.createElement("mi")
+        for key, value in attributes.items():
+            element.setAttribute(key, value)
+        element.appendChild(self.dom.createTextNode(name))
+        return element
+
+    def _print_Derivative(self, e: sp.Derivative):
+        """d/dx in one variable, as the text printer writes it (SymPy writes ∂ as soon as the
+        expression has another letter, c·f(x)); a sum or a negation after it bracketed, since
+        SymPy's d/dx 1 + e^(-u) reads as (d/dx 1) + e^(-u)."""
+        mrow = super()._print_Derivative(e)
+        glyph = "d" if len(e.variables) == 1 else "&#x2202;"
+        for mo in mrow.firstChild.getElementsByTagName("mo"):  # an upright letter, set tight: dx, not d x
+            mo.parentNode.replaceChild(self._identifier(glyph, mathvariant="normal"), mo)
+        negative = e.expr.could_extract_minus_sign()  # non-strict also brackets a product such as -u
+        mrow.replaceChild(self.parenthesize(e.expr, PRECEDENCE["Mul"], strict=not negative), mrow.lastChild)
+        return mrow
+
+
+def _fenced(mrow):
+    """Brackets at the text's size around a flat argument: Chromium stretches a bracket to a larger
+    glyph variant whose side bearings print tanh ( x ); around a fraction they still stretch."""
+    first, last = mrow.firstChild, mrow.lastChild
+    if mrow.tagName == "mrow" and first is not last and first.tagName == "mo" and first.firstChild.data == "(" \
+            and last.tagName == "mo" and last.firstChild.data == ")" and not mrow.getElementsByTagName("mfrac"):
+        for bracket in (first, last):
+            bracket.setAttribute("stretchy", "false")
+    return mrow
+
+
+def _plain(text: str) -> str:
+    """A text node as a textbook writes it: d and e, and U+2212 for a minus sign or a negative number."""
+    if text in _PLAIN:
+        return _PLAIN[text]
+    return "−" + text[1:] if text[:1] == "-" and text[1:2].isdigit() else text
+
+
+def _escape_markup(text: str) -> str:
+    return _ENTITY.sub("&amp;", strip_controls(text)).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escaped(text: str) -> str:
+    """User text as HTML text: escaped, and without control characters (invalid in HTML)."""
+    return html.escape(strip_controls(text))
+
+
+def number(value) -> str:
+    """``format_value``'s number, or small array, with U+2212 for each minus sign (a hyphen is not one)."""
+    return format_value(value).replace("-", "−")
+
+
+def mathml(expr: sp.Basic, settings: Optional[dict] = None) -> str:
+    """The presentation MathML of ``expr`` (an ``mrow``, without the ``math`` wrapper)."""
+    return SafeMathML(settings).doprint(expr)
+
+
+def inline(content: str) -> str:
+    return f"<math>{content}</math>"
+
+
+def block(lhs: sp.Basic, rhs: sp.Basic) -> str:
+    """``lhs = rhs`` as display MathML, with its Unicode text as ``alttext`` for screen readers."""
+    alt = html.escape(strip_controls(f"{text_of(lhs)} = {text_of(rhs)}"))
+    return f'<math display="block" alttext="{alt}"><mrow>{mathml(lhs)}<mo>=</mo>{mathml(rhs)}</mrow></math>'

@@ -1,0 +1,74 @@
+"""MathML as a textbook writes it (expected markup written by hand), and the derivation pages built on it."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+import sympy as sp
+
+import symdl
+from symdl.printing.html import report
+from symdl.printing.mathml import mathml
+
+x, c, u = sp.symbols("x c u")
+APPLIED_X = '<mo>&#x2061;</mo><mrow><mo stretchy="false">(</mo><mi>x</mi><mo stretchy="false">)</mo></mrow>'
+E_MINUS_X = "<msup><mi>e</mi><mrow><mo>&#8722;</mo><mi>x</mi></mrow></msup>"
+
+
+def test_a_function_is_applied_to_its_argument():
+    """tanh⁡(x): U+2061 between the name and its bracket, the bracket at text size (see the Chromium test)."""
+    assert mathml(sp.tanh(x)) == f"<mrow><mi>tanh</mi>{APPLIED_X}</mrow>"
+    assert mathml(sp.tanh(x) ** 2) == f"<mrow><msup><mi>tanh</mi><mn>2</mn></msup>{APPLIED_X}</mrow>"
+    assert mathml(symdl.relu(x)) == f"<mrow><mi>ReLU</mi>{APPLIED_X}</mrow>"
+    assert mathml(sp.Heaviside(x)) == f"<mrow><mi>H</mi>{APPLIED_X}</mrow>"
+    framed = mathml(sp.tanh(x / (1 + x)))
+    assert '<mo stretchy="false">' not in framed and "<mfrac>" in framed  # a tall argument: brackets stretch
+
+
+def test_a_decaying_exponential_is_e_to_the_minus_x():
+    """−e^{−x}, not −1/eˣ; a factor before it stays as it was."""
+    assert mathml(-sp.exp(-x)) == f"<mrow><mo>&#8722;</mo>{E_MINUS_X}</mrow>"
+    assert mathml(2 * sp.exp(-x)) == f"<mrow><mn>2</mn><mo>&InvisibleTimes;</mo>{E_MINUS_X}</mrow>"
+    assert mathml(x * sp.exp(-x) / (x + 1)) == (
+        "<mrow><mrow><mfrac><mi>x</mi><mrow><mi>x</mi><mo>+</mo><mn>1</mn></mrow></mfrac></mrow>"
+        f"<mo>&InvisibleTimes;</mo>{E_MINUS_X}</mrow>")
+    assert mathml(sp.exp(x) / 2) == "<mrow><mfrac><msup><mi>e</mi><mi>x</mi></msup><mn>2</mn></mfrac></mrow>"
+
+
+def test_one_derivative_notation_for_one_variable():
+    """d/dx (c·f(x)) as the page's other steps write it; ∂ only for a derivative in several variables."""
+    f = sp.Function("f")
+    single = mathml(sp.Derivative(c * f(x), x))
+    assert "&#x2202;" not in single and single.count('<mi mathvariant="normal">d</mi>') == 2
+    assert mathml(sp.Derivative(f(x, u), x, u)).count('<mi mathvariant="normal">&#x2202;</mi>') == 3
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, str]:
+    sources = {"tanh": "tanh(x)", "relu": "relu(x)", "leaky": "leaky_relu(x, 0.2)", "gelu": "gelu(x)",
+               "tanh_exp": "(exp(x) - exp(-x))/(exp(x) + exp(-x))", "sigmoid_exp": "1/(1 + exp(-x))",
+               "softmax": "softmax(x, y)[1]"}
+    return {name: report(name, symdl.derive(source, "x")) for name, source in sources.items()}
+
+
+def _where(page: str) -> list[str]:
+    return [html.unescape(re.sub(r"<[^>]+>", "", line)) for line in re.findall(r'<p class="where">(.*?)</p>', page)]
+
+
+def test_each_special_function_is_defined_where_it_is_used(pages):
+    assert _where(pages["relu"]) == ["where H\u2061(x) = 1 for x > 0, 0 otherwise"]
+    assert _where(pages["leaky"]) == _where(pages["relu"])
+    assert _where(pages["tanh"]) == [] and _where(pages["sigmoid_exp"]) == []
+    assert [line.split(" ")[1] for line in _where(pages["gelu"])] == ["Φ\u2061(x)"]
+    assert len(_where(pages["softmax"])) == 2  # sᵢ and δᵢⱼ of the softmax rule's formula
+
+
+def test_a_page_writes_neither_partial_nor_reciprocal_exponentials(pages):
+    """The constant multiple rule's d/dx; e^{−x} never as 1/eˣ, however deep the step."""
+    for name in ("tanh_exp", "sigmoid_exp"):
+        assert "&#x2202;" not in pages[name]
+        assert "<mfrac><mn>1</mn><msup><mi>e</mi>" not in pages[name]
+    assert "<strong>constant multiple rule</strong>" in pages["tanh_exp"]
+    assert "<details" in pages["tanh_exp"] and "<script" not in pages["tanh_exp"]
