@@ -62,5 +62,5 @@ def test_each_file_is_what_its_media_type_says():
 def test_a_derivative_worksheet_has_no_circuit_files():
     derivative = solve(load(bundled.path("relu_definition")))
     circuit = solve(load(bundled.path("add_after_mul")))
-    assert set(exports.worksheet_files(derivative, check(derivative))) == {"txt", "json", "tex", "html"}
-    assert set(exports.worksheet_files(circuit, check(circuit))) == {"txt", "json", "tex", "html", "svg", "tikz"}
+    assert set(exports.worksheet_files(derivative, check(derivative))) == {"txt", "json", "tex", "fragment.tex", "html"}
+    assert set(exports.worksheet_files(circuit, check(circuit))) == {"txt", "json", "tex", "fragment.tex", "html", "svg", "tikz"}

@@ -44,9 +44,9 @@ def _gallery(slug: str) -> str:
     from symdl.parsing import parse, symbol
     circuits = {c.slug: c for c in gallery.SEED_CIRCUITS}
     if slug in circuits:
-        return exports.backprop_file(symdl.backprop(circuits[slug].source, circuits[slug].at), "tex", slug)
+        return exports.produce("backprop", "tex", symdl.backprop(circuits[slug].source, circuits[slug].at), slug)
     derivation = symdl.derive(parse(dict(gallery.SEED_DERIVATIVES)[slug]), symbol("x"))
-    return exports.derivation_file(derivation, "tex", slug)
+    return exports.produce("derivation", "tex", derivation, slug)
 
 
 DOCUMENTS = {
