@@ -6,16 +6,21 @@ the ``parts`` it is applied to (f = …, g = …), the ``substeps`` that work ou
 the parts' derivatives, nested beneath it, and the ``result`` once they are
 filled in. A :class:`Derivation` is the expression, the variable, the root
 steps and the final result; ``steps`` lists every step in reading order (a
-rule before the sub-steps it uses). Printers render this object; they never
-differentiate, and nothing here formats.
+rule before the sub-steps it uses). Its ``abbreviations`` name a vector
+function's outputs by one letter, as a course writes sᵢ for softmax(x₁, x₂, x₃)ᵢ:
+every printer prints :meth:`Derivation.abbreviated` and a "where s = …" line
+per abbreviation. Printers render this object; they never differentiate, and
+nothing here formats.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import sympy as sp
+
+Mapping = Callable[[sp.Expr], sp.Expr]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,8 +42,29 @@ class Step:
         for sub in self.substeps:
             yield from sub.walk()
 
+    def mapped(self, change: Mapping) -> Step:
+        """This step with every expression in it, sub-steps included, passed through ``change``."""
+        def each(expr):
+            return None if expr is None else change(expr)
+        return dataclasses.replace(self, lhs=each(self.lhs), rhs=each(self.rhs), result=each(self.result),
+                                   formula=None if self.formula is None else (each(self.formula[0]),
+                                                                              each(self.formula[1])),
+                                   parts=tuple((each(k), each(v)) for k, v in self.parts),
+                                   substeps=tuple(sub.mapped(change) for sub in self.substeps))
+
     def to_dict(self) -> dict:
         return {"lhs": str(self.lhs), "rhs": str(self.rhs), "rule": self.rule, "note": self.note}
+
+
+@dataclasses.dataclass(frozen=True)
+class Abbreviation:
+    """One letter for a vector function's outputs: ``letter`` s stands for ``vector`` softmax(x1, x2, x3)
+    (written without a component), and ``names`` says how each output reads in it (softmax(x1, x2, x3)[1]
+    as s₁, log_softmax(x1, x2, x3)[1] as log s₁)."""
+
+    letter: sp.Symbol
+    vector: sp.Expr
+    names: tuple[tuple[sp.Expr, sp.Expr], ...]
 
 
 @dataclasses.dataclass
@@ -49,11 +75,29 @@ class Derivation:
     wrt: sp.Symbol
     tree: list[Step]
     result: sp.Expr
+    abbreviations: tuple[Abbreviation, ...] = ()  # printed as "where s = softmax(x1, x2, x3)"
 
     @property
     def steps(self) -> list[Step]:
         """Every step of the tree in reading order."""
         return [step for root in self.tree for step in root.walk()]
+
+    def mapped(self, change: Mapping) -> Derivation:
+        """This derivation with every expression in it passed through ``change`` (abbreviations included)."""
+        abbreviations = tuple(Abbreviation(change(a.letter), change(a.vector),
+                                           tuple((change(k), change(v)) for k, v in a.names))
+                              for a in self.abbreviations)
+        return Derivation(change(self.expression), change(self.wrt), [root.mapped(change) for root in self.tree],
+                          change(self.result), abbreviations)
+
+    def abbreviated(self) -> Derivation:
+        """What printers print: each abbreviated output written by its letter (s₁, not softmax(x1, x2, x3)[1]);
+        the abbreviations stay, for the "where" line. ``derivative`` in JSON keeps the full form."""
+        names = {k: v for a in self.abbreviations for k, v in a.names}
+        if not names:
+            return self
+        shown = self.mapped(lambda expr: expr.xreplace(names))
+        return dataclasses.replace(shown, abbreviations=self.abbreviations)
 
     def to_dict(self) -> dict:
         """JSON-ready form: every SymPy object as its SymPy-parsable string."""

@@ -20,7 +20,7 @@ import sympy as sp
 from sympy import Add, Derivative, Mul, Pow, S
 
 from symdl import ops
-from symdl.derivation import Derivation, Step
+from symdl.derivation import Abbreviation, Derivation, Step
 from symdl.errors import LimitError, SymdlError
 from symdl.limits import LIMITS, Budget, written_size
 from symdl.rewrite import apply_rules
@@ -58,7 +58,38 @@ def _derive(expr: Expr, wrt: sp.Symbol, explain: bool) -> Derivation:
     root = tree[-1]
     if root.lhs == Derivative(start, wrt) and (root.result if root.result is not None else root.rhs) != result:
         tree[-1] = dataclasses.replace(root, result=result)
-    return Derivation(expr, wrt, tree, result)
+    derivation = Derivation(expr, wrt, tree, result)
+    return dataclasses.replace(derivation, abbreviations=_abbreviations(derivation))
+
+
+_LETTERS = ("s", "p", "q", "r")  # for the outputs of a vector function, as a course names them
+
+
+def _abbreviations(derivation: Derivation) -> tuple[Abbreviation, ...]:
+    """One letter per vector whose components the derivation uses (s for softmax(x1, x2, x3), its outputs
+    s₁, s₂, …), each component written as its op record says (log_softmax's as log sᵢ); a letter the
+    expression already uses as a name is skipped."""
+    written = [derivation.expression, derivation.result]
+    for step in derivation.steps:
+        written += [step.lhs, step.rhs] + ([step.result] if step.result is not None else [])
+        written += [part for pair in step.parts for part in pair]
+    taken = {s.name for e in written for s in e.free_symbols}
+    letters = (letter for letter in _LETTERS if letter not in taken)
+    vectors: dict[sp.Expr, list[sp.Expr]] = {}
+    for expr in written:
+        for f in sp.preorder_traversal(expr):
+            op = ops.by_head(type(f)) if isinstance(f, sp.Function) else None
+            if op is not None and op.component is not None:
+                vectors.setdefault(sp.Function(op.component[0])(*f.args[:-1]), []).append(f)
+    found = []
+    for vector, outputs in vectors.items():
+        letter = next(letters, None)
+        if letter is None:
+            break
+        names = tuple((f, ops.by_head(type(f)).component[1](sp.Symbol(f"{letter}_{f.args[-1]}", real=True)))
+                      for f in dict.fromkeys(outputs))
+        found.append(Abbreviation(sp.Symbol(letter), vector, names))
+    return tuple(found)
 
 
 def _definitions(start: Expr, written: Expr) -> tuple[tuple[Expr, Expr], ...]:
@@ -80,19 +111,7 @@ def _as_expr(expr: Union[Expr, str]) -> tuple[Expr, dict]:
 
 def _in_symbols(derivation: Derivation, back: dict) -> Derivation:
     """The derivation with symdl's symbols replaced by the user's."""
-    if not back:
-        return derivation
-    return Derivation(derivation.expression.xreplace(back), derivation.wrt.xreplace(back),
-                      [_step_in_symbols(root, back) for root in derivation.tree], derivation.result.xreplace(back))
-
-
-def _step_in_symbols(step: Step, back: dict) -> Step:
-    def mapped(expr):
-        return None if expr is None else expr.xreplace(back)
-    formula = None if step.formula is None else tuple(mapped(e) for e in step.formula)
-    return dataclasses.replace(step, lhs=mapped(step.lhs), rhs=mapped(step.rhs), result=mapped(step.result),
-                               formula=formula, parts=tuple((mapped(k), mapped(v)) for k, v in step.parts),
-                               substeps=tuple(_step_in_symbols(sub, back) for sub in step.substeps))
+    return derivation.mapped(lambda expr: expr.xreplace(back)) if back else derivation
 
 
 def _as_symbol(wrt: Union[sp.Symbol, str]) -> sp.Symbol:

@@ -22,14 +22,21 @@ x, y = X, SYMBOLS[1]
     (1 - sp.tanh(x) ** 2, "1 − tanh²(x)"),
     (sigmoid(x) ** 3, "σ³(x)"),
     (sp.exp(-1), "e⁻¹"),
-    (sp.exp(-x), "exp(−x)"),
+    (sp.exp(-x), "e⁻ˣ"),
+    (sp.exp(x) + 1, "1 + eˣ"),
+    (sp.exp(2 * x), "exp(2x)"),
+    (x + 1, "x + 1"),
+    (sp.Symbol("s_i") * (sp.Symbol("delta_ij") - sp.Symbol("s_j")), "sᵢ·(δᵢⱼ − sⱼ)"),
+    (sp.Derivative(sp.Symbol("s_i"), sp.Symbol("x_j")), "∂sᵢ/∂xⱼ"),
+    (sp.Derivative(sp.log(sp.Symbol("s_i")), sp.Symbol("x_j")), "∂/∂xⱼ log(sᵢ)"),
     (sp.Heaviside(x, 0), "H(x)"),
     (sp.sqrt(x), "√x"),
     (sp.sqrt(x + 1), "√(x + 1)"),
     (x ** -2, "1/x²"),
     (3 * x, "3x"),
     (sp.Mul(2, 1 - x, evaluate=False), "2(1 − x)"),
-    (2 * sp.exp(x), "2·exp(x)"),
+    (2 * sp.exp(x), "2eˣ"),
+    (2 * sp.exp(x * y), "2·exp(x·y)"),
     (x * y, "x·y"),
     ((x + 1) ** 2, "(x + 1)²"),
     (x ** y, "x^y"),
@@ -41,7 +48,7 @@ x, y = X, SYMBOLS[1]
     (sp.pi * x, "π·x"),
     (sp.Derivative(sp.Function("f")(x), x), "f′(x)"),
     (sp.Derivative(sp.Symbol("u"), x), "du/dx"),
-    (sp.Piecewise((1, x > 0), (sp.exp(x), True)), "{1 if x > 0; exp(x) otherwise}"),
+    (sp.Piecewise((1, x > 0), (sp.exp(x), True)), "{1 if x > 0; eˣ otherwise}"),
 ])
 def test_textbook_notation(expr, printed):
     assert text(expr) == printed
@@ -50,6 +57,7 @@ def test_textbook_notation(expr, printed):
 _SUPER = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-"))
 _SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
 _NAMES = {"σ": "sigmoid", "ReLU": "relu", "LeakyReLU": "leaky_relu", "H": "step"}
+_RAISED = dict(zip("ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ", "abcdefghijklmnoprstuvwxyz"))
 
 
 def _closing(source: str, start: int) -> int:
@@ -66,6 +74,7 @@ def read_back(printed: str) -> str:
     """The printed text as symdl expression syntax, written independently of the printer."""
     s = printed.replace("−", "-").replace("·", "*").replace("π", "pi")
     s = "".join(_SUB.get(c, c) for c in s)
+    s = re.sub(f"e(⁻?)([{''.join(_RAISED)}])", lambda m: f"exp({'-' if m.group(1) else ''}{_RAISED[m.group(2)]})", s)
     s = re.sub(r"([a-z])(\d)(?![\d(])", r"\1_\2", s)  # x₁ -> x_1
     # a power on a function's name: tanh²(u) -> (tanh(u))**2
     while (m := re.search(r"([A-Za-zσ]+)([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)\(", s)):
