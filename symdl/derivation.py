@@ -8,8 +8,8 @@ filled in. A :class:`Derivation` is the expression, the variable, the root
 steps and the final result; ``steps`` lists every step in reading order (a
 rule before the sub-steps it uses). Its ``abbreviations`` name a vector
 function's outputs by one letter, as a course writes sᵢ for softmax(x₁, x₂, x₃)ᵢ:
-every printer prints :meth:`Derivation.abbreviated` and a "where s = …" line
-per abbreviation. Printers render this object; they never differentiate, and
+every printer prints :meth:`Derivation.as_written` (which also writes a step
+function's derivative as cases) and a "where s = …" line per abbreviation. Printers render this object; they never differentiate, and
 nothing here formats.
 """
 
@@ -43,10 +43,12 @@ class Step:
             yield from sub.walk()
 
     def mapped(self, change: Mapping) -> Step:
-        """This step with every expression in it, sub-steps included, passed through ``change``."""
+        """This step with every expression in it, sub-steps included, passed through ``change`` (the result
+        dropped where it now reads as the right side)."""
         def each(expr):
             return None if expr is None else change(expr)
-        return dataclasses.replace(self, lhs=each(self.lhs), rhs=each(self.rhs), result=each(self.result),
+        rhs, result = each(self.rhs), each(self.result)
+        return dataclasses.replace(self, lhs=each(self.lhs), rhs=rhs, result=None if result == rhs else result,
                                    formula=None if self.formula is None else (each(self.formula[0]),
                                                                               each(self.formula[1])),
                                    parts=tuple((each(k), each(v)) for k, v in self.parts),
@@ -76,6 +78,7 @@ class Derivation:
     tree: list[Step]
     result: sp.Expr
     abbreviations: tuple[Abbreviation, ...] = ()  # printed as "where s = softmax(x1, x2, x3)"
+    cases: tuple[tuple[sp.Expr, sp.Expr], ...] = ()  # a step function's sum and its cases: H(x) as {1 if x > 0; …}
 
     @property
     def steps(self) -> list[Step]:
@@ -88,16 +91,18 @@ class Derivation:
                                            tuple((change(k), change(v)) for k, v in a.names))
                               for a in self.abbreviations)
         return Derivation(change(self.expression), change(self.wrt), [root.mapped(change) for root in self.tree],
-                          change(self.result), abbreviations)
+                          change(self.result), abbreviations, tuple((change(k), change(v)) for k, v in self.cases))
 
-    def abbreviated(self) -> Derivation:
-        """What printers print: each abbreviated output written by its letter (s₁, not softmax(x1, x2, x3)[1]);
-        the abbreviations stay, for the "where" line. ``derivative`` in JSON keeps the full form."""
+    def as_written(self) -> Derivation:
+        """What every printer prints: a step function's sums as cases, then each abbreviated output by its
+        letter (s₁, not softmax(x1, x2, x3)[1]); the abbreviations stay, for the "where" line. ``to_dict``
+        (the JSON) keeps the full forms."""
+        cases = dict(self.cases)
         names = {k: v for a in self.abbreviations for k, v in a.names}
-        if not names:
+        if not cases and not names:
             return self
-        shown = self.mapped(lambda expr: expr.xreplace(names))
-        return dataclasses.replace(shown, abbreviations=self.abbreviations)
+        shown = self.mapped(lambda expr: expr.xreplace(cases).xreplace(names))
+        return dataclasses.replace(shown, abbreviations=self.abbreviations, cases=())
 
     def to_dict(self) -> dict:
         """JSON-ready form: every SymPy object as its SymPy-parsable string."""

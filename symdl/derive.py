@@ -23,7 +23,7 @@ from symdl import ops
 from symdl.derivation import Abbreviation, Derivation, Step
 from symdl.errors import LimitError, SymdlError
 from symdl.limits import LIMITS, Budget, written_size
-from symdl.rewrite import apply_rules
+from symdl.rewrite import apply_rules, cases
 from symdl.rewrite_softmax import TEXTBOOK, textbook
 
 Expr = sp.Expr
@@ -59,7 +59,14 @@ def _derive(expr: Expr, wrt: sp.Symbol, explain: bool) -> Derivation:
     if root.lhs == Derivative(start, wrt) and (root.result if root.result is not None else root.rhs) != result:
         tree[-1] = dataclasses.replace(root, result=result)
     derivation = Derivation(expr, wrt, tree, result)
-    return dataclasses.replace(derivation, abbreviations=_abbreviations(derivation))
+    return dataclasses.replace(derivation, abbreviations=_abbreviations(derivation), cases=_cases(derivation))
+
+
+def _cases(derivation: Derivation) -> tuple[tuple[Expr, Expr], ...]:
+    """The derivative and each step's right side that a step function makes piecewise, with its cases."""
+    written = [derivation.result] + [e for step in derivation.steps for e in (step.rhs, step.result) if e is not None]
+    found = ((expr, cases(expr)) for expr in dict.fromkeys(written))
+    return tuple((expr, shown) for expr, shown in found if shown is not None)
 
 
 _LETTERS = ("s", "p", "q", "r")  # for the outputs of a vector function, as a course names them

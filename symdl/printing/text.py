@@ -55,12 +55,18 @@ class TextPrinter(ReportText, StrPrinter):
 
     def _as_ordered_terms(self, expr, order=None):
         """A sum's positive terms first, as a textbook writes it: z − w and 1 − tanh², not −w + z; a
-        number before terms with a function in them (1 + eˣ, 1 + x·(1 − σ(x))), after a polynomial's (x + 1)."""
+        number just before the first term with a function in it (1 + eˣ, 3x² + 1 − tanh²(x)), so a
+        polynomial keeps it last (x + 1)."""
         terms = super()._as_ordered_terms(expr, order=order)
         if (order or self.order) == "none":
             return terms
-        functions = any(term.atoms(sp.Function) for term in terms)
-        return sorted(terms, key=lambda term: (term.could_extract_minus_sign(), not (functions and term.is_Number)))
+        terms = sorted(terms, key=lambda term: term.could_extract_minus_sign())
+        number = next((t for t in terms if t.is_Number and t > 0), None)
+        first = next((i for i, t in enumerate(terms) if t.atoms(sp.Function)), None)
+        if number is None or first is None or terms.index(number) < first:
+            return terms
+        rest = [t for t in terms if t is not number]
+        return rest[:first] + [number] + rest[first:]
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         """x_1 as x₁, s_i as sᵢ, delta_ij as δᵢⱼ: a subscript that Unicode can lower, a Greek letter by its name."""
@@ -243,7 +249,7 @@ class TextPrinter(ReportText, StrPrinter):
 
     def _print_Derivation(self, d) -> str:
         """The headline, a "where s = softmax(x1, x2, x3)" line per abbreviation, then the rule tree."""
-        d = d.abbreviated()
+        d = d.as_written()
         headline = f"{self._print(sp.Derivative(d.expression, d.wrt))} = {self._print(d.result)}"
         lines = [headline]
         if d.abbreviations:
