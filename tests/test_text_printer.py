@@ -110,6 +110,45 @@ def test_derivation_text_has_no_program_syntax(source, wrt):
     assert "Heaviside" not in printed and " - " not in printed
 
 
+def _derivations_people_read() -> list[tuple[str, str]]:
+    """Every derivation symdl ships (the gallery's, the bundled examples'), and the textbook's activations
+    and softmax family."""
+    import tomllib
+
+    from symdl import examples, gallery
+    shipped = [(source, "x") for _, source in gallery.SEED_DERIVATIVES]
+    for path in examples.problem_files():
+        asked = tomllib.loads(path.read_text()).get("derivative")
+        shipped += [(asked["expression"], asked["wrt"])] if asked else []
+    return shipped + [
+        ("softmax(x1, x2, x3)[1]", "x2"), ("exp(x1)/(exp(x1) + exp(x2))", "x1"), ("log_softmax(x1, x2)[2]", "x1"),
+        ("cross_entropy(z1, z2, z3)[2]", "z3"), ("logsumexp(x1, x2, x3)", "x1"), ("log(exp(x1) + exp(x2))", "x2"),
+        ("-log(exp(z2)/(exp(z1) + exp(z2)))", "z1"), ("softmax(w*x + b, y)[1]", "w"), ("gelu(x)", "x"),
+        ("normal_cdf(x)", "x"), ("elu(x)", "x"), ("swish(x)", "x"), ("leaky_relu(x)", "x"), ("relu(w*x + b)", "w"),
+        ("max(x, y)", "x"), ("-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "z"), ("log(sigmoid(z))", "z"),
+        ("softplus(x)", "x"), ("-tanh(3*x)", "x")]
+
+
+@pytest.mark.parametrize("source, wrt", _derivations_people_read())
+def test_no_derivation_shows_program_syntax(source, wrt):
+    """No step of any derivation a person reads shows _, delta, **, Heaviside( or Derivative( (a rule's
+    letters are sᵢ, δᵢⱼ; a step is H(x) or cases); a program's 1*, √2·x·exp(−x²/2)/(2·√π) for xφ(x)."""
+    printed = str(derive(source, wrt))
+    for program in ("_", "delta", "**", "Heaviside(", "Derivative(", "*", "√π", "exp(x)"):
+        assert program not in printed.replace("logsumexp(x)", ""), (program, printed)
+
+
+def test_a_rule_formula_is_written_in_a_textbooks_letters():
+    printed = str(derive("softmax(x1, x2, x3)[3]", "x1"))
+    assert "1. softmax derivative: ∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ), with i = 3, j = 1" in printed
+    assert "∂L/∂zⱼ = sⱼ − yⱼ" in str(derive("cross_entropy(z1, z2)[1]", "z1"))
+    assert "∂/∂xⱼ log(sᵢ) = δᵢⱼ − sⱼ" in str(derive("log_softmax(x1, x2)[1]", "x2"))
+
+
+def test_gelu_reads_as_the_normal_cdf_and_density():
+    assert str(derive("gelu(x)", "x")).splitlines()[0] == "d/dx GELU(x) = x·φ(x) + Φ(x)"
+
+
 def test_the_backprop_table_writes_minus_signs():
     """The lecture's table (hand derivation: q = 3, f = −12, ∂f/∂q = z = −4): every negative number
     with U+2212, none with a hyphen; the header's rule is not a row of minus signs."""
