@@ -133,7 +133,7 @@ register(Op("log_softmax", None, _log_softmax_local,
             law=_law(sp.Derivative(sp.log(_S_I), _X_J), _DELTA - _S_J, _I), component=("softmax", sp.log)))
 register(Op("logsumexp", None, lambda o, a, c: tuple(function("softmax")(*a, j) for j in range(1, len(a) + 1)),
             "logsumexp", r"\operatorname{{logsumexp}}\left({0}\right)",
-            "The logsumexp derivative: ∂/∂xⱼ log Σₖ e^{xₖ} = sⱼ, the softmax of the arguments.",
+            "The logsumexp derivative: ∂/∂xⱼ log Σₖ exp(xₖ) = sⱼ, the softmax of the arguments.",
             lambda *arrays, const=None: (lambda top, _, log_total: top + log_total)(*_shifted(arrays)),
             arity=None, function=True,
             torch=lambda torch: lambda *a: torch.logsumexp(_torch_stacked(torch, a), 0),
