@@ -20,11 +20,12 @@ import sympy as sp
 from sympy import Add, Derivative, Mul, Pow, S
 
 from symdl import ops
-from symdl.derivation import Abbreviation, Derivation, Step
+from symdl.derivation import Derivation, Step
 from symdl.errors import LimitError, SymdlError
 from symdl.limits import LIMITS, Budget, written_size
-from symdl.rewrite import apply_rules, cases
+from symdl.rewrite import apply_rules
 from symdl.rewrite_softmax import TEXTBOOK, textbook
+from symdl.written import as_read
 
 Expr = sp.Expr
 EXPAND_OPS = 60  # a derivative this small is also tried multiplied out; a larger one could blow up
@@ -58,45 +59,7 @@ def _derive(expr: Expr, wrt: sp.Symbol, explain: bool) -> Derivation:
     root = tree[-1]
     if root.lhs == Derivative(start, wrt) and (root.result if root.result is not None else root.rhs) != result:
         tree[-1] = dataclasses.replace(root, result=result)
-    derivation = Derivation(expr, wrt, tree, result)
-    return dataclasses.replace(derivation, abbreviations=_abbreviations(derivation), cases=_cases(derivation))
-
-
-def _cases(derivation: Derivation) -> tuple[tuple[Expr, Expr], ...]:
-    """The derivative and each step's right side that a step function makes piecewise, with its cases."""
-    written = [derivation.result] + [e for step in derivation.steps for e in (step.rhs, step.result) if e is not None]
-    found = ((expr, cases(expr)) for expr in dict.fromkeys(written))
-    return tuple((expr, shown) for expr, shown in found if shown is not None)
-
-
-_LETTERS = ("s", "p", "q", "r")  # for the outputs of a vector function, as a course names them
-
-
-def _abbreviations(derivation: Derivation) -> tuple[Abbreviation, ...]:
-    """One letter per vector whose components the derivation uses (s for softmax(x1, x2, x3), its outputs
-    s₁, s₂, …), each component written as its op record says (log_softmax's as log sᵢ); a letter the
-    expression already uses as a name is skipped."""
-    written = [derivation.expression, derivation.result]
-    for step in derivation.steps:
-        written += [step.lhs, step.rhs] + ([step.result] if step.result is not None else [])
-        written += [part for pair in step.parts for part in pair]
-    taken = {s.name for e in written for s in e.free_symbols}
-    letters = (letter for letter in _LETTERS if letter not in taken)
-    vectors: dict[sp.Expr, list[sp.Expr]] = {}
-    for expr in written:
-        for f in sp.preorder_traversal(expr):
-            op = ops.by_head(type(f)) if isinstance(f, sp.Function) else None
-            if op is not None and op.component is not None:
-                vectors.setdefault(sp.Function(op.component[0])(*f.args[:-1]), []).append(f)
-    found = []
-    for vector, outputs in vectors.items():
-        letter = next(letters, None)
-        if letter is None:
-            break
-        names = tuple((f, ops.by_head(type(f)).component[1](sp.Symbol(f"{letter}_{f.args[-1]}", real=True)))
-                      for f in dict.fromkeys(outputs))
-        found.append(Abbreviation(sp.Symbol(letter), vector, names))
-    return tuple(found)
+    return as_read(Derivation(expr, wrt, tree, result))
 
 
 def _definitions(start: Expr, written: Expr) -> tuple[tuple[Expr, Expr], ...]:

@@ -382,26 +382,6 @@ def _settle(node: Expr, index: dict[type, list[Rule]], fired: list[str]) -> Expr
     return node
 
 
-def cases(expr: Expr) -> Optional[Expr]:
-    """``expr`` as a textbook's cases where it is a function of one step H(u) with H(0) = 0, as ReLU′
-    and LeakyReLU′ are: {f(1) if u > 0; f(0) otherwise}, true since H is 1 or 0. A two-way Piecewise
-    on u > 0 (ELU′) is kept. Each branch has max(0, u) and min(0, u) settled (ELU′'s e^min(0, x) is eˣ
-    where x ≤ 0). None where neither applies, or nothing changes."""
-    steps = {h for h in expr.atoms(sp.Heaviside) if len(h.args) == 2 and h.args[1] == 0}
-    if isinstance(expr, sp.Piecewise) and len(expr.args) == 2 and expr.args[1].cond is sp.true \
-            and isinstance(expr.args[0].cond, sp.StrictGreaterThan) and expr.args[0].cond.rhs == 0:
-        u, on, off = expr.args[0].cond.lhs, expr.args[0].expr, expr.args[1].expr
-    elif len(steps) == 1 and not expr.has(sp.Piecewise):
-        (step,) = steps
-        u, on, off = step.args[0], expr.xreplace({step: S.One}), expr.xreplace({step: S.Zero})
-    else:
-        return None
-    on = on.xreplace({Max(0, u): u, sp.Min(0, u): S.Zero})
-    off = off.xreplace({Max(0, u): S.Zero, sp.Min(0, u): u})
-    written = sp.Piecewise((on, u > 0), (off, True))
-    return None if written == expr else written
-
-
 def canonical(expr: Expr) -> Expr:
     """The textbook form: exponential forms read as tanh/sigmoid/softplus/relu, σ' as σ(1 − σ)."""
     return apply_rules(expr, CANONICAL)[0]
