@@ -266,14 +266,14 @@ def test_softmax_outputs_are_abbreviated_by_one_letter():
 def test_the_abbreviation_letter_avoids_a_name_in_use():
     derivation = derive("s*softmax(x1, x2)[1]", "x1")
     assert [a.letter.name for a in derivation.abbreviations] == ["p"]
-    assert "where p = softmax(x₁, x₂)" in str(derivation)
+    assert "where p = softmax(x1, x2)" in str(derivation)
 
 
 def test_the_log_softmax_family_reads_in_the_same_letter():
     """log_softmax(v)[i] is log sᵢ and cross_entropy(v)[k] is −log s_k, as a course writes them."""
     printed = str(derive("log_softmax(x1, x2, x3)[2] + 2*cross_entropy(x1, x2, x3)[1]", "x1")).splitlines()
-    assert printed[0] == "d/dx₁ (log(s₂) − 2·log(s₁)) = s₁ − 2"  # −s₁ + 2(s₁ − 1), by hand
-    assert printed[1] == "where s = softmax(x₁, x₂, x₃)"
+    assert printed[0] == "d/dx1 (log(s₂) − 2·log(s₁)) = s₁ − 2"  # −s₁ + 2(s₁ − 1), by hand
+    assert printed[1] == "where s = softmax(x1, x2, x3)"
 
 
 def test_derive_prints_the_textbook_softmax_derivative_on_the_command_line():
@@ -282,7 +282,7 @@ def test_derive_prints_the_textbook_softmax_derivative_on_the_command_line():
     done = subprocess.run([sys.executable, "-m", "symdl", "derive", "softmax(x1,x2,x3)[1]", "--wrt", "x2"],
                           capture_output=True, text=True, timeout=120, check=True)
     lines = done.stdout.splitlines()
-    assert lines[:2] == ["ds₁/dx₂ = −s₁·s₂", "where s = softmax(x₁, x₂, x₃)"]
+    assert lines[:2] == ["ds₁/dx2 = −s₁·s₂", "where s = softmax(x1, x2, x3)"]
     assert "softmax derivative: ∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ), with i = 1, j = 2" in lines[3]
     as_json = subprocess.run([sys.executable, "-m", "symdl", "derive", "softmax(x1,x2,x3)[1]", "--wrt", "x2", "--json"],
                              capture_output=True, text=True, timeout=120, check=True)

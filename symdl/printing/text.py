@@ -36,7 +36,6 @@ _INDENT = "   "
 _CALLS = (sp.Function, sp.Abs, sp.Max, sp.Min)  # printed name(args): no parentheses needed around them
 
 
-_NUMBERED = re.compile(r"([A-Za-z]+)(\d+)")  # x1, w12: a name and its number, written as a subscript
 _HYPHEN_AS_MINUS = re.compile(r"(?<![A-Za-z])-|-(?![A-Za-z])")
 _LETTER_TIMES_GROUP = re.compile(r"(?<![\w′])([^\W\d_][₀-₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ]*)·\(")  # a lone letter, then ·(
 
@@ -70,11 +69,9 @@ class TextPrinter(ReportText, StrPrinter):
         return rest[:first] + [number] + rest[first:]
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
-        """x_1 and x1 as x₁, s_i as sᵢ, delta_ij as δᵢⱼ: a subscript that Unicode can lower, a Greek letter by
-        its name."""
+        """x_1 as x₁, s_i as sᵢ, delta_ij as δᵢⱼ: a subscript that Unicode can lower, a Greek letter by its
+        name. x1 stays x1: a diagram's node is named so, and its gradients must name it alike."""
         base, _, index = expr.name.partition("_")
-        if not index and (numbered := _NUMBERED.fullmatch(expr.name)):
-            base, index = numbered.groups()
         base = _GREEK.get(base, base)
         if not index:
             return base
