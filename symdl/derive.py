@@ -25,6 +25,7 @@ from symdl.errors import LimitError, SymdlError
 from symdl.limits import LIMITS, Budget, written_size
 from symdl.rewrite import apply_rules
 from symdl.rewrite_softmax import TEXTBOOK, textbook
+from symdl.written import as_read
 
 Expr = sp.Expr
 EXPAND_OPS = 60  # a derivative this small is also tried multiplied out; a larger one could blow up
@@ -58,7 +59,7 @@ def _derive(expr: Expr, wrt: sp.Symbol, explain: bool) -> Derivation:
     root = tree[-1]
     if root.lhs == Derivative(start, wrt) and (root.result if root.result is not None else root.rhs) != result:
         tree[-1] = dataclasses.replace(root, result=result)
-    return Derivation(expr, wrt, tree, result)
+    return as_read(Derivation(expr, wrt, tree, result))
 
 
 def _definitions(start: Expr, written: Expr) -> tuple[tuple[Expr, Expr], ...]:
@@ -80,19 +81,7 @@ def _as_expr(expr: Union[Expr, str]) -> tuple[Expr, dict]:
 
 def _in_symbols(derivation: Derivation, back: dict) -> Derivation:
     """The derivation with symdl's symbols replaced by the user's."""
-    if not back:
-        return derivation
-    return Derivation(derivation.expression.xreplace(back), derivation.wrt.xreplace(back),
-                      [_step_in_symbols(root, back) for root in derivation.tree], derivation.result.xreplace(back))
-
-
-def _step_in_symbols(step: Step, back: dict) -> Step:
-    def mapped(expr):
-        return None if expr is None else expr.xreplace(back)
-    formula = None if step.formula is None else tuple(mapped(e) for e in step.formula)
-    return dataclasses.replace(step, lhs=mapped(step.lhs), rhs=mapped(step.rhs), result=mapped(step.result),
-                               formula=formula, parts=tuple((mapped(k), mapped(v)) for k, v in step.parts),
-                               substeps=tuple(_step_in_symbols(sub, back) for sub in step.substeps))
+    return derivation.mapped(lambda expr: expr.xreplace(back)) if back else derivation
 
 
 def _as_symbol(wrt: Union[sp.Symbol, str]) -> sp.Symbol:

@@ -68,6 +68,9 @@ class Op:
     # the derivative rule in a textbook's letters, law(index, position) -> ((lhs, rhs), what the letters stand
     # for), for a derivation's rule tree: ∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ) with i = 1, j = 2
     law: Optional[Callable[[Optional[Expr], Optional[int]], tuple[tuple[Expr, Expr], tuple]]] = None
+    # for an indexed op, how one output reads in a course's letter for a vector of the same arguments:
+    # (that vector's op, form), log_softmax's ("softmax", log): log sᵢ, where s = softmax(x₁, …, xₙ)
+    component: Optional[tuple[str, Callable[[Expr], Expr]]] = None
 
     def __post_init__(self):
         if len(self.params) > 1:

@@ -61,7 +61,7 @@ register(Op("softplus", None, lambda o, a, c: (function("sigmoid")(a[0]),),
             torch=lambda torch: torch.nn.functional.softplus, elementary=lambda x: sp.log(1 + sp.exp(x)),
             exact=lambda x: {S.Zero: sp.log(2), S.Infinity: S.Infinity, S.NegativeInfinity: S.Zero}.get(x),
             sign="positive", tex_name=r"\operatorname{softplus}"))
-register(Op("gelu", None, lambda o, a, c: (function("normal_cdf")(a[0]) + a[0] * _normal_density(a[0]),),
+register(Op("gelu", None, lambda o, a, c: (function("normal_cdf")(a[0]) + a[0] * function("normal_pdf")(a[0]),),
             "GELU", r"\operatorname{{GELU}}\left({0}\right)",
             "The GELU gate's local gradient is Φ(x) + x·φ(x): the normal CDF plus x times the normal density.",
             lambda x, const=None: numeric.gelu(x), function=True, torch=lambda torch: torch.nn.functional.gelu,
@@ -69,12 +69,20 @@ register(Op("gelu", None, lambda o, a, c: (function("normal_cdf")(a[0]) + a[0] *
             tex_name=r"\operatorname{GELU}"))
 # Φ is kept whole: written as erfc(−x/√2)/2, SymPy would turn erfc(−z) into 2 − erfc(z), and a kernel
 # would lose every digit far left (Φ(−30) ≈ 4.9e−198 would come out as 0).
-register(Op("normal_cdf", None, lambda o, a, c: (_normal_density(a[0]),),
+register(Op("normal_cdf", None, lambda o, a, c: (function("normal_pdf")(a[0]),),
             "Φ", r"\Phi\left({0}\right)", "The normal CDF's local gradient is the normal density φ(x).",
             lambda x, const=None: numeric.normal_cdf(x), function=True, torch=lambda torch: torch.special.ndtr,
             elementary=lambda x: sp.erfc(-x / sp.sqrt(2)) / 2,
             exact=lambda x: {S.Zero: S.Half, S.Infinity: S.One, S.NegativeInfinity: S.Zero}.get(x),
             tex_name=r"\Phi"))
+# φ is a gate of its own so that derivatives read Φ(x) + x·φ(x), as a course writes GELU′, not √2·x·e^(−x²/2)/(2√π)
+register(Op("normal_pdf", None, lambda o, a, c: (-a[0] * o,),
+            "φ", r"\varphi\left({0}\right)", "The normal density's local gradient is −x·φ(x).",
+            lambda x, const=None: np.exp(-np.square(x) / 2) / np.sqrt(2 * np.pi), function=True,
+            call_spellings=("varphi",), torch=lambda torch: lambda x: torch.exp(-x**2 / 2) / (2 * torch.pi) ** 0.5,
+            elementary=_normal_density,
+            exact=lambda x: {S.Zero: 1 / sp.sqrt(2 * sp.pi), S.Infinity: S.Zero, S.NegativeInfinity: S.Zero}.get(x),
+            sign="positive", tex_name=r"\varphi"))
 register(Op("relu", None, lambda o, a, c: (Heaviside(a[0], 0),),
             "ReLU", r"\operatorname{{ReLU}}\left({0}\right)", "ReLU passes the gradient where its input was positive and blocks it elsewhere.",
             lambda x, const=None: numeric.relu(x), function=True, torch=lambda torch: torch.relu,

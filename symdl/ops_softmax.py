@@ -121,7 +121,7 @@ register(Op("softmax", None, _softmax_local,
             torch=lambda torch: lambda *a: torch.softmax(_torch_stacked(torch, a[:-1]), 0)[int(a[-1]) - 1],
             elementary=lambda *a: sp.exp(_pick(a[:-1], a[-1])) / sp.Add(*(sp.exp(x) for x in a[:-1])),
             sign="positive", tex_name=r"\operatorname{softmax}", rule_name="softmax derivative",
-            law=_law(sp.Derivative(_S_I, _X_J), _S_I * (_DELTA - _S_J), _I)))
+            law=_law(sp.Derivative(_S_I, _X_J), _S_I * (_DELTA - _S_J), _I), component=("softmax", lambda s: s)))
 register(Op("log_softmax", None, _log_softmax_local,
             "log_softmax[{c}]", r"\log\operatorname{{softmax}}\left({0}\right)_{{{c}}}",
             "The log-softmax derivative: ∂ log sᵢ/∂xⱼ = δᵢⱼ − sⱼ: 1 − sᵢ for j = i and −sⱼ for j ≠ i.",
@@ -130,10 +130,10 @@ register(Op("log_softmax", None, _log_softmax_local,
             torch=lambda torch: lambda *a: torch.log_softmax(_torch_stacked(torch, a[:-1]), 0)[int(a[-1]) - 1],
             elementary=lambda *a: _pick(a[:-1], a[-1]) - _log_total(a[:-1]),
             tex_name=r"\log\operatorname{softmax}", rule_name="log-softmax derivative",
-            law=_law(sp.Derivative(sp.log(_S_I), _X_J), _DELTA - _S_J, _I)))
+            law=_law(sp.Derivative(sp.log(_S_I), _X_J), _DELTA - _S_J, _I), component=("softmax", sp.log)))
 register(Op("logsumexp", None, lambda o, a, c: tuple(function("softmax")(*a, j) for j in range(1, len(a) + 1)),
             "logsumexp", r"\operatorname{{logsumexp}}\left({0}\right)",
-            "The logsumexp derivative: ∂/∂xⱼ log Σₖ e^{xₖ} = sⱼ, the softmax of the arguments.",
+            "The logsumexp derivative: ∂/∂xⱼ log Σₖ exp(xₖ) = sⱼ, the softmax of the arguments.",
             lambda *arrays, const=None: (lambda top, _, log_total: top + log_total)(*_shifted(arrays)),
             arity=None, function=True,
             torch=lambda torch: lambda *a: torch.logsumexp(_torch_stacked(torch, a), 0),
@@ -148,4 +148,4 @@ register(Op("cross_entropy", None, _cross_entropy_local,
             torch=lambda torch: lambda *a: -torch.log_softmax(_torch_stacked(torch, a[:-1]), 0)[int(a[-1]) - 1],
             elementary=lambda *a: _log_total(a[:-1]) - _pick(a[:-1], a[-1]), sign="nonnegative",
             tex_name=r"\operatorname{CE}", rule_name="cross-entropy of softmax",
-            law=_law(sp.Derivative(_L, _Z_J), _S_J - _Y_J, _K)))
+            law=_law(sp.Derivative(_L, _Z_J), _S_J - _Y_J, _K), component=("softmax", lambda s: -sp.log(s))))

@@ -6,7 +6,7 @@ import sympy as sp
 from hypothesis import strategies as st
 
 from symdl.functions import (cross_entropy, elu, expm1, exprel, gelu, hypot, leaky_relu, log1p, log_softmax,
-                             logaddexp, logsumexp, normal_cdf, relu, sigmoid, softmax, softplus, swish)
+                             logaddexp, logsumexp, normal_cdf, normal_pdf, relu, sigmoid, softmax, softplus, swish)
 
 X, Y, Z = (sp.Symbol(n, real=True) for n in "xyz")
 SYMBOLS = (X, Y, Z)
@@ -53,7 +53,7 @@ points = st.tuples(*(st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3)
 # Builders that between them use every scalar op record (tests/test_kernel_program.py checks
 # that they do): the kernel property tests draw from these.
 EVERY_OP_UNARY = UNARY + (
-    gelu, normal_cdf, sp.floor, lambda e: sp.Heaviside(e, 0), swish, lambda e: elu(e, sp.Rational(1, 2)),
+    gelu, normal_cdf, normal_pdf, sp.floor, lambda e: sp.Heaviside(e, 0), swish, lambda e: elu(e, sp.Rational(1, 2)),
     lambda e: sp.exp(e / 4), lambda e: 1 / (1 + e**2), lambda e: 2 ** sp.tanh(e), lambda e: e + 1,
     expm1, lambda e: log1p(e**2), exprel,
 )

@@ -242,3 +242,64 @@ def test_derivative_matches_sympy(expr, point):
 @given(expressions)
 def test_steps_of_random_expressions_hold(expr):
     steps_hold(derive(expr, X), seeds=range(2))
+
+
+# --- softmax outputs by name: sᵢ, where s = softmax(x1, x2, x3) ----------------------------------------------
+def _softmax_symbols():
+    from symdl.parsing import symbol
+    return [symbol(n) for n in ("x1", "x2", "x3")]
+
+
+def test_softmax_outputs_are_abbreviated_by_one_letter():
+    from symdl.functions import softmax
+    x1, x2, x3 = _softmax_symbols()
+    derivation = derive("softmax(x1, x2, x3)[1]", "x2")
+    (abbreviation,) = derivation.abbreviations
+    assert abbreviation.letter.name == "s" and str(abbreviation.vector) == "softmax(x1, x2, x3)"
+    named = {full: name.name for full, name in abbreviation.names}
+    assert named == {softmax(x1, x2, x3, 1): "s_1", softmax(x1, x2, x3, 2): "s_2"}
+    s1, s2 = (sp.Symbol(n, real=True) for n in ("s_1", "s_2"))
+    assert derivation.as_written().result == -s1 * s2  # ∂s₁/∂x₂ = −s₁s₂, by hand
+    assert derivation.result == -softmax(x1, x2, x3, 1) * softmax(x1, x2, x3, 2)  # the value keeps the full form
+
+
+def test_the_abbreviation_letter_avoids_a_name_in_use():
+    derivation = derive("s*softmax(x1, x2)[1]", "x1")
+    assert [a.letter.name for a in derivation.abbreviations] == ["p"]
+    assert "where p = softmax(x1, x2)" in str(derivation)
+
+
+def test_the_log_softmax_family_reads_in_the_same_letter():
+    """log_softmax(v)[i] is log sᵢ and cross_entropy(v)[k] is −log s_k, as a course writes them."""
+    printed = str(derive("log_softmax(x1, x2, x3)[2] + 2*cross_entropy(x1, x2, x3)[1]", "x1")).splitlines()
+    assert printed[0] == "d/dx1 (log(s₂) − 2·log(s₁)) = s₁ − 2"  # −s₁ + 2(s₁ − 1), by hand
+    assert printed[1] == "where s = softmax(x1, x2, x3)"
+
+
+def test_derive_prints_the_textbook_softmax_derivative_on_the_command_line():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "symdl", "derive", "softmax(x1,x2,x3)[1]", "--wrt", "x2"],
+                          capture_output=True, text=True, timeout=120, check=True)
+    lines = done.stdout.splitlines()
+    assert lines[:2] == ["ds₁/dx2 = −s₁·s₂", "where s = softmax(x1, x2, x3)"]
+    assert "softmax derivative: ∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ), with i = 1, j = 2" in lines[3]
+    as_json = subprocess.run([sys.executable, "-m", "symdl", "derive", "softmax(x1,x2,x3)[1]", "--wrt", "x2", "--json"],
+                             capture_output=True, text=True, timeout=120, check=True)
+    result = json.loads(as_json.stdout)
+    assert set(result) == {"expression", "wrt", "derivative", "steps"}
+    assert result["derivative"] == "-softmax(x1, x2, x3)[1]*softmax(x1, x2, x3)[2]"
+
+
+# --- a step function's derivative as cases ------------------------------------------------------------------
+@pytest.mark.parametrize("source, wrt, headline", [
+    ("relu(x)", "x", "d/dx ReLU(x) = {1 if x > 0; 0 otherwise}"),
+    ("leaky_relu(x, 0.2)", "x", "d/dx LeakyReLU(x, 1/5) = {1 if x > 0; 1/5 otherwise}"),
+    ("elu(x)", "x", "d/dx ELU(x, 1) = {1 if x > 0; eˣ otherwise}"),  # e^min(0, x) is eˣ where x ≤ 0
+    ("relu(3*x)", "x", "d/dx ReLU(3x) = {3 if x > 0; 0 otherwise}"),  # SymPy reads 3x > 0 as x > 0
+])
+def test_a_step_functions_derivative_is_written_as_cases(source, wrt, headline):
+    derivation = derive(source, wrt)
+    assert str(derivation).splitlines()[0] == headline
+    if not source.startswith("elu"):  # ELU's own derivative is piecewise; the others' JSON keeps H(x)
+        assert "Heaviside" in derivation.to_dict()["derivative"]

@@ -108,6 +108,7 @@ SCALAR: list[tuple[str, str, Callable, Callable, Callable]] = [  # op, text, val
     ("log-sigmoid", "log(1 - sigmoid(x))", lambda x: -mpmath.log1p(E(x)), lambda x: -_sigma(x), None),
     ("gelu", "gelu(x)", lambda x: x * mpmath.ncdf(x), lambda x: mpmath.ncdf(x) + x * mpmath.npdf(x), None),
     ("normal_cdf", "normal_cdf(x)", mpmath.ncdf, mpmath.npdf, None),
+    ("normal_pdf", "normal_pdf(x)", mpmath.npdf, lambda x: -x * mpmath.npdf(x), None),
     ("relu", "relu(x)", lambda x: max(x, 0), lambda x: _step(x), None),
     ("leaky_relu", "leaky_relu(x)", lambda x: x if x > 0 else x / 100, lambda x: _step(x, mpmath.mpf(1) / 100,
                                                                                           mpmath.mpf(1) / 100), None),

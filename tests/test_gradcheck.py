@@ -25,7 +25,7 @@ import symdl
 from symdl import cli, ops
 from symdl.errors import SymdlError
 from symdl.functions import (cross_entropy, elu, expm1, exprel, gelu, hypot, leaky_relu, log1p, log_softmax,
-                             logaddexp, logsumexp, normal_cdf, relu, sigmoid, softmax, softplus, swish)
+                             logaddexp, logsumexp, normal_cdf, normal_pdf, relu, sigmoid, softmax, softplus, swish)
 from symdl.rewrite import canonical
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -138,6 +138,7 @@ BUILDERS = {  # op name -> (number of children, builder)
     "softplus": (1, lambda rng, a: (softplus(a[0]), a[1] + 1)),
     "gelu": (1, lambda rng, a: (gelu(a[0]), a[1])),
     "normal_cdf": (1, lambda rng, a: (normal_cdf(a[0]), 1.0)),
+    "normal_pdf": (1, lambda rng, a: (normal_pdf(a[0]), 1.0)),
     "relu": (1, lambda rng, a: (relu(a[0]), a[1])),
     "leaky_relu": (2, _leaky_relu),
     "elu": (2, _elu),
@@ -314,7 +315,8 @@ EXAMPLES = {  # one expression per registry op, in which the fused graph has tha
     "add": "x + y", "sub": "x - y", "neg": "-x", "mul": "x*y", "scale": "3*x", "shift": "x + 2",
     "div": "x/(3 + y)", "reciprocal": "1/(3 + x)", "powc": "x**3", "expc": "2**x", "pow": "(3 + x)**y",
     "exp": "exp(x)", "log": "log(3 + x)", "sqrt": "sqrt(3 + x)", "abs": "abs(x)", "sin": "sin(x)", "cos": "cos(x)",
-    "tanh": "tanh(x)", "sigmoid": "sigmoid(x)", "softplus": "softplus(x)", "gelu": "gelu(x)", "normal_cdf": "normal_cdf(x)", "relu": "relu(x)",
+    "tanh": "tanh(x)", "sigmoid": "sigmoid(x)", "softplus": "softplus(x)", "gelu": "gelu(x)", "normal_cdf": "normal_cdf(x)",
+    "normal_pdf": "normal_pdf(x)", "relu": "relu(x)",
     "leaky_relu": "leaky_relu(x, y)", "elu": "elu(x, y)", "swish": "silu(x)", "step": "step(x)", "floor": "floor(x)", "max": "max(x, y)", "min": "min(x, y)",
     "expm1": "expm1(x)", "exprel": "exprel(x)", "log1p": "log1p(x**2)", "hypot": "hypot(x, y)",
     "logaddexp": "logaddexp(x, y)",

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from sympy import Abs, E, Integer, Max, Min, Rational, cos, exp, log, pi, sin, sqrt, tanh
 
 from symdl.errors import LimitError, ParseError, SymdlError
-from symdl.functions import leaky_relu, relu, sigmoid, softplus
+from symdl.functions import leaky_relu, relu, sigmoid, softmax, softplus
 from symdl.limits import limited
-from symdl.parsing import parse_latex
+from symdl.parsing import parse, parse_latex
 from test_parsing import (BOMBS, INJECTIONS, counting_work, early, latex_expressions, parse_within_limits, raises_at,
                           short_id)
 
@@ -130,11 +130,47 @@ def test_greek_letters_are_real_symbols():
         sp.Symbol(n, real=True) for n in ("alpha", "eta", "epsilon")}
 
 
-@pytest.mark.parametrize("command", [r"\input", r"\write", r"\def", r"\catcode", r"\include", r"\text",
+@pytest.mark.parametrize("command", [r"\input", r"\write", r"\def", r"\catcode", r"\include",
                                      r"\immediate", r"\newcommand", r"\usepackage", r"\openout"])
 def test_other_commands_are_refused(command):
     raises_at(ParseError, rf"x + {command}{{a}}", f"'{command}'", 4, parser=parse_latex,
               message="unsupported LaTeX command")
+
+
+def test_text_names_only_a_function():
+    raises_at(ParseError, r"x + \text{a}", r"'\text'", 4, parser=parse_latex, message="unknown function 'a'")
+
+
+# --- a vector function's component: softmax(x_1, x_2)[1], as the text parser reads it --------------------
+@pytest.mark.parametrize("latex, text", [
+    (r"\mathrm{softmax}(x_1, x_2)[1]", "softmax(x_1, x_2)[1]"),
+    (r"\operatorname{softmax}(x_1, x_2)[1]", "softmax(x_1, x_2)[1]"),
+    (r"\text{softmax}(x_1, x_2, x_0)[3]", "softmax(x_1, x_2, x_0)[3]"),
+    (r"\operatorname{softmax}\left(x_1, 2 x_2\right)[2]", "softmax(x_1, 2*x_2)[2]"),
+    (r"\operatorname{softmax}(x_1, x_2)_{2}", "softmax(x_1, x_2)[2]"),  # as symdl's LaTeX printer writes it
+    (r"\operatorname{softmax}(x_1, x_2)_1 x", "softmax(x_1, x_2)[1]*x"),  # TeX's subscript: one digit
+    (r"1 - \operatorname{softmax}(x_1, x_2)[1]", "1 - softmax(x_1, x_2)[1]"),
+    (r"\mathrm{softmax}(x_1, x_2)[1]^2", "softmax(x_1, x_2)[1]**2"),
+])
+def test_a_component_is_read_as_the_text_parser_reads_it(latex, text):
+    assert parse_latex(latex) == parse(text)
+
+
+def test_the_component_is_softmaxs_index():
+    assert parse_latex(r"\operatorname{softmax}(x_1, w_1)[2]") == softmax(x_1, w_1, 2)
+    assert parse_latex(r"\log \operatorname{softmax}(x_1, w_1)_{1}") == log(softmax(x_1, w_1, 1))
+
+
+@pytest.mark.parametrize("latex, token, position, message", [
+    (r"\operatorname{softmax}(x_1, x_2)[3]", "[3]", 33, "must be one of 1, …, 2"),
+    (r"\operatorname{softmax}(x_1, x_2)[0]", "[0]", 33, "must be one of 1, …, 2"),
+    (r"\operatorname{softmax}(x_1, x_2)_{5}", "[5]", 34, "must be one of 1, …, 2"),
+    (r"\operatorname{softmax}(x_1, x_2)", "pick a component", 0, "softmax(x1, x2)[1]"),
+    (r"\operatorname{softmax}(x_1, x_2)[x]", "'x'", 33, "expected a component number"),
+    (r"\operatorname{softmax}(x_1, x_2)[1", "'['", 32, "never closed"),
+])
+def test_a_bad_component_is_a_clear_error(latex, token, position, message):
+    raises_at(ParseError, latex, token, position, parser=parse_latex, message=message)
 
 
 def test_write18_names_the_command():
@@ -262,7 +298,8 @@ def test_latex_of_an_expression_parses_to_an_equal_value(expr):
 
 LATEX_TOKENS = ["x", "y", "2", "0.5", "{", "}", "(", ")", "[", "]", "|", "^", "_", "+", "-", r"\cdot ", r"\frac",
                 r"\sqrt", r"\left(", r"\right)", r"\left|", r"\right|", r"\sigma", r"\exp", r"\max", ",", " ",
-                r"\operatorname{ReLU}", r"\mathrm{e}", "e", r"\pi", r"\alpha", r"\input", "9", "\\", "$"]
+                r"\operatorname{ReLU}", r"\mathrm{e}", "e", r"\pi", r"\alpha", r"\input", "9", "\\", "$",
+                r"\operatorname{softmax}", r"\text{softmax}"]
 
 
 def _refuses_cleanly(text):

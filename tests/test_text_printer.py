@@ -22,14 +22,21 @@ x, y = X, SYMBOLS[1]
     (1 - sp.tanh(x) ** 2, "1 − tanh²(x)"),
     (sigmoid(x) ** 3, "σ³(x)"),
     (sp.exp(-1), "e⁻¹"),
-    (sp.exp(-x), "exp(−x)"),
+    (sp.exp(-x), "e⁻ˣ"),
+    (sp.exp(x) + 1, "1 + eˣ"),
+    (sp.exp(2 * x), "exp(2x)"),
+    (x + 1, "x + 1"),
+    (sp.Symbol("s_i") * (sp.Symbol("delta_ij") - sp.Symbol("s_j")), "sᵢ·(δᵢⱼ − sⱼ)"),
+    (sp.Derivative(sp.Symbol("s_i"), sp.Symbol("x_j")), "∂sᵢ/∂xⱼ"),
+    (sp.Derivative(sp.log(sp.Symbol("s_i")), sp.Symbol("x_j")), "∂/∂xⱼ log(sᵢ)"),
     (sp.Heaviside(x, 0), "H(x)"),
     (sp.sqrt(x), "√x"),
     (sp.sqrt(x + 1), "√(x + 1)"),
     (x ** -2, "1/x²"),
     (3 * x, "3x"),
     (sp.Mul(2, 1 - x, evaluate=False), "2(1 − x)"),
-    (2 * sp.exp(x), "2·exp(x)"),
+    (2 * sp.exp(x), "2eˣ"),
+    (2 * sp.exp(x * y), "2·exp(x·y)"),
     (x * y, "x·y"),
     ((x + 1) ** 2, "(x + 1)²"),
     (x ** y, "x^y"),
@@ -41,7 +48,7 @@ x, y = X, SYMBOLS[1]
     (sp.pi * x, "π·x"),
     (sp.Derivative(sp.Function("f")(x), x), "f′(x)"),
     (sp.Derivative(sp.Symbol("u"), x), "du/dx"),
-    (sp.Piecewise((1, x > 0), (sp.exp(x), True)), "{1 if x > 0; exp(x) otherwise}"),
+    (sp.Piecewise((1, x > 0), (sp.exp(x), True)), "{1 if x > 0; eˣ otherwise}"),
 ])
 def test_textbook_notation(expr, printed):
     assert text(expr) == printed
@@ -50,6 +57,7 @@ def test_textbook_notation(expr, printed):
 _SUPER = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-"))
 _SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
 _NAMES = {"σ": "sigmoid", "ReLU": "relu", "LeakyReLU": "leaky_relu", "H": "step"}
+_RAISED = dict(zip("ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ", "abcdefghijklmnoprstuvwxyz"))
 
 
 def _closing(source: str, start: int) -> int:
@@ -66,6 +74,7 @@ def read_back(printed: str) -> str:
     """The printed text as symdl expression syntax, written independently of the printer."""
     s = printed.replace("−", "-").replace("·", "*").replace("π", "pi")
     s = "".join(_SUB.get(c, c) for c in s)
+    s = re.sub(f"e(⁻?)([{''.join(_RAISED)}])", lambda m: f"exp({'-' if m.group(1) else ''}{_RAISED[m.group(2)]})", s)
     s = re.sub(r"([a-z])(\d)(?![\d(])", r"\1_\2", s)  # x₁ -> x_1
     # a power on a function's name: tanh²(u) -> (tanh(u))**2
     while (m := re.search(r"([A-Za-zσ]+)([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)\(", s)):
@@ -99,6 +108,45 @@ def test_derivation_text_has_no_program_syntax(source, wrt):
     printed = str(derive(source, wrt))
     assert "Derivative(" not in printed and "**" not in printed and "exp((" not in printed
     assert "Heaviside" not in printed and " - " not in printed
+
+
+def _derivations_people_read() -> list[tuple[str, str]]:
+    """Every derivation symdl ships (the gallery's, the bundled examples'), and the textbook's activations
+    and softmax family."""
+    import tomllib
+
+    from symdl import examples, gallery
+    shipped = [(source, "x") for _, source in gallery.SEED_DERIVATIVES]
+    for path in examples.problem_files():
+        asked = tomllib.loads(path.read_text()).get("derivative")
+        shipped += [(asked["expression"], asked["wrt"])] if asked else []
+    return shipped + [
+        ("softmax(x1, x2, x3)[1]", "x2"), ("exp(x1)/(exp(x1) + exp(x2))", "x1"), ("log_softmax(x1, x2)[2]", "x1"),
+        ("cross_entropy(z1, z2, z3)[2]", "z3"), ("logsumexp(x1, x2, x3)", "x1"), ("log(exp(x1) + exp(x2))", "x2"),
+        ("-log(exp(z2)/(exp(z1) + exp(z2)))", "z1"), ("softmax(w*x + b, y)[1]", "w"), ("gelu(x)", "x"),
+        ("normal_cdf(x)", "x"), ("elu(x)", "x"), ("swish(x)", "x"), ("leaky_relu(x)", "x"), ("relu(w*x + b)", "w"),
+        ("max(x, y)", "x"), ("-(y*log(sigmoid(z)) + (1 - y)*log(1 - sigmoid(z)))", "z"), ("log(sigmoid(z))", "z"),
+        ("softplus(x)", "x"), ("-tanh(3*x)", "x")]
+
+
+@pytest.mark.parametrize("source, wrt", _derivations_people_read())
+def test_no_derivation_shows_program_syntax(source, wrt):
+    """No step of any derivation a person reads shows _, delta, **, Heaviside( or Derivative( (a rule's
+    letters are sᵢ, δᵢⱼ; a step is H(x) or cases); a program's 1*, √2·x·exp(−x²/2)/(2·√π) for xφ(x)."""
+    printed = str(derive(source, wrt))
+    for program in ("_", "delta", "**", "Heaviside(", "Derivative(", "*", "√π", "exp(x)"):
+        assert program not in printed.replace("logsumexp(x)", ""), (program, printed)
+
+
+def test_a_rule_formula_is_written_in_a_textbooks_letters():
+    printed = str(derive("softmax(x1, x2, x3)[3]", "x1"))
+    assert "1. softmax derivative: ∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ), with i = 3, j = 1" in printed
+    assert "∂L/∂zⱼ = sⱼ − yⱼ" in str(derive("cross_entropy(z1, z2)[1]", "z1"))
+    assert "∂/∂xⱼ log(sᵢ) = δᵢⱼ − sⱼ" in str(derive("log_softmax(x1, x2)[1]", "x2"))
+
+
+def test_gelu_reads_as_the_normal_cdf_and_density():
+    assert str(derive("gelu(x)", "x")).splitlines()[0] == "d/dx GELU(x) = x·φ(x) + Φ(x)"
 
 
 def test_the_backprop_table_writes_minus_signs():

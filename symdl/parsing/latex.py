@@ -1,7 +1,7 @@
 r"""LaTeX math to SymPy, with its own tokenizer and recursive-descent parser.
 
 Only the commands listed here are understood; any other (``\input``,
-``\write``, ``\def``, ``\text``...) is a :class:`ParseError` naming it and its
+``\write``, ``\def``...) is a :class:`ParseError` naming it and its
 position. The same limits as for expression text apply.
 
     expr     := product (('+' | '-') product)*
@@ -15,8 +15,10 @@ position. The same limits as for expression text apply.
               | '(' expr ')' | '[' expr ']' | '{' expr '}' | '\left' D expr '\right' D | '|' expr '|'
     sub      := '_' ('{' (letter | digits)+ '}' | letter | digit)     # w_{0} -> symbol w_0, W_{hh} -> W_hh
     function := name ['^' argument] ('(' expr (',' expr)* ')' | '\left(' ... '\right)' | '{' expr '}' | factor)
+                [component]                               # only after a vector function (softmax)
+    component:= '[' DIGITS ']' | '_' ('{' DIGITS '}' | DIGIT)  # softmax(x_1, x_2)[1], \operatorname{softmax}(…)_{1}
     name     := '\exp' | '\log' | '\ln' | '\sin' | '\cos' | '\tanh' | '\max' | '\min' | ...
-              | ('\operatorname' | '\mathrm') '{' letters '}' | '\sigma' followed by a group
+              | ('\operatorname' | '\mathrm' | '\text') '{' letters '}' | '\sigma' followed by a group
 
 Letters are one-letter symbols (``xy`` is x·y); ``e`` is Euler's number, so
 ``e^{x}`` is exp(x); ``\mathrm{e}`` too. Greek letters are symbols named after
@@ -35,6 +37,7 @@ from typing import NamedTuple
 import sympy as sp
 
 from symdl.errors import ParseError
+from symdl.op_record import REGISTRY
 from symdl.parsing._build import (Cursor, call_aliases, check_depth, check_length, check_name, check_text, guarded,
                                   known_functions, operator_words, quote, resolve)
 
@@ -51,7 +54,8 @@ _GREEK = {name: name for name in (
 _OPERATORS = set("exp log ln lg sin cos tan cot sec csc sinh cosh tanh coth arcsin arccos arctan "
                  "max min sup inf det arg deg dim gcd ker lim".split())
 _STRUCTURE = {"frac", "dfrac", "tfrac", "sqrt", "left", "right", "cdot", "times", "div", "pi",
-              "operatorname", "mathrm"}
+              "operatorname", "mathrm", "text"}
+_FUNCTION_WORDS = {r"\operatorname", r"\text"}  # a word that must name a function (\mathrm may be a symbol)
 _KNOWN = _STRUCTURE | _OPERATORS | set(_GREEK)
 _TIMES = {"*", r"\cdot", r"\times"}
 _DIVIDE = {"/", r"\div"}
@@ -203,7 +207,7 @@ class _Parser(Cursor):
             return self.build.name(self._subscripted(_GREEK[name]), token.position)
         if name in _OPERATORS:
             return self._function(name, token, depth)
-        if name in ("operatorname", "mathrm"):
+        if name in ("operatorname", "mathrm", "text"):
             return self._word(token, depth)
         raise self._unexpected(token)
 
@@ -217,8 +221,31 @@ class _Parser(Cursor):
             if exponent == -1:
                 raise ParseError(f"{quote(token.text + '^{-1}')} (an inverse function) is not supported",
                                  self.text, token.position)
-        value = self.build.call(name, self._arguments(depth + 1), token.position)
+        arguments = self._arguments(depth + 1)
+        index = self._component() if REGISTRY[self.build.lookup(name, token.position)].indexed else None
+        value = self.build.call(name, arguments, token.position, index)
         return value if exponent is None else self.build.power(value, exponent, token.position)
+
+    def _component(self) -> tuple[sp.Integer, int] | None:
+        r"""A vector function's component, ``[1]`` as expression text writes it or ``_{1}`` as LaTeX does,
+        and where it was written; None if none follows (the builder then asks for one)."""
+        opener = self._peek()
+        if opener.text not in ("[", "_"):
+            return None
+        self._advance()
+        braced = opener.text == "_" and self._peek().text == "{"
+        if braced:
+            self._advance()
+        token = self._digit() if opener.text == "_" and not braced and self._peek().kind == "number" else self._advance()
+        if token.kind != "number" or not token.text.isdigit():
+            raise ParseError(f"expected a component number such as [1] after {quote(opener.text)}, "
+                             f"found {quote(token.text or 'end of input')}", self.text, token.position)
+        closer = "]" if opener.text == "[" else "}" if braced else None
+        if closer is not None:
+            if self._peek().text != closer:
+                raise self._unclosed(opener, closer)
+            self._advance()
+        return self.build.number(token.text), token.position
 
     def _arguments(self, depth: int) -> list[sp.Expr]:
         r"""A function's arguments: (a, b), \left(a, b\right), {a}, or else the next factor alone."""
@@ -250,7 +277,7 @@ class _Parser(Cursor):
         return self.build.call("abs", inner, token.position) if delimiter.text == "|" else inner[0]
 
     def _word(self, token: Token, depth: int) -> sp.Expr:
-        r"""\operatorname{ReLU} or \mathrm{e}: a function by its name, or (\mathrm only) e or a symbol."""
+        r"""\operatorname{ReLU}, \text{softmax} or \mathrm{e}: a function by its name, or (\mathrm only) e or a symbol."""
         opener = self._advance()
         if opener.text != "{":
             raise ParseError(f"expected '{{' after {quote(token.text)}", self.text, opener.position)
@@ -261,9 +288,9 @@ class _Parser(Cursor):
         for spelling in (word, word.lower(), operator_words().get(word.lower())):
             if spelling and resolve(spelling):
                 return self._function(spelling, token, depth)
-        if token.text == r"\operatorname" or not word:
-            raise ParseError(f"unknown function {quote(word)} (known functions: {known_functions()})",
-                             self.text, token.position)
+        if token.text in _FUNCTION_WORDS or not word:
+            raise ParseError(f"unknown function {quote(word)} in {quote(token.text)} (known functions: "
+                             f"{known_functions()})", self.text, token.position)
         name = self._subscripted(check_name(word, self.text, start))
         return self.build.name(name, token.position)
 

@@ -24,7 +24,12 @@ from symdl.backprop import format_value
 from symdl.printing.text_reports import ReportText, aligned
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUBSCRIPTS = dict(zip("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
+_SUBSCRIPT = str.maketrans(_SUBSCRIPTS)
+_RAISED_LETTERS = dict(zip("abcdefghijklmnoprstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))  # no q: Unicode has none
+_GREEK = {name: chr(0x3B1 + i) for i, name in enumerate(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lamda mu nu xi omicron pi rho sigmaf sigma tau "
+    "upsilon phi chi psi omega".split())}
 # 3*x, 2*(…): a number written beside a parenthesis or a lone name (not beside a call: 2·exp(x))
 _COEFFICIENT = re.compile(r"^(\d+(?:\.\d+)?)\*(?!d/d)(?=\(|[^\W\d][\w′]*(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*)(?:\*|$|/))")
 _INDENT = "   "
@@ -32,12 +37,15 @@ _CALLS = (sp.Function, sp.Abs, sp.Max, sp.Min)  # printed name(args): no parenth
 
 
 _HYPHEN_AS_MINUS = re.compile(r"(?<![A-Za-z])-|-(?![A-Za-z])")
+_LETTER_TIMES_GROUP = re.compile(r"(?<![\w′])([^\W\d_][₀-₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ]*)·\(")  # a lone letter, then ·(
 
 
 class TextPrinter(ReportText, StrPrinter):
     """SymPy's str printer with the notation of a mathematics textbook."""
 
     printmethod = "_sympystr"  # the hook of SymPy's str printer, which tensor forms define (diag, v ↦ v xᵀ)
+    # letters: a rule's general formula, written in letters, puts a letter beside a parenthesis: sᵢ(δᵢⱼ − sⱼ)
+    _default_settings = {**StrPrinter._default_settings, "letters": False}
 
     def doprint(self, expr: Any) -> str:
         """Every minus as U+2212, but a hyphen between letters stays one (a rule's name, tanh-of-exp);
@@ -46,15 +54,28 @@ class TextPrinter(ReportText, StrPrinter):
         return printed if type(expr).__name__ in self.PROSE else _HYPHEN_AS_MINUS.sub("−", printed)
 
     def _as_ordered_terms(self, expr, order=None):
-        """A sum's positive terms first, as a textbook writes it: z − w and 1 − tanh², not −w + z."""
+        """A sum's positive terms first, as a textbook writes it: z − w and 1 − tanh², not −w + z; a
+        number just before the first term with a function in it (1 + eˣ, 3x² + 1 − tanh²(x)), so a
+        polynomial keeps it last (x + 1)."""
         terms = super()._as_ordered_terms(expr, order=order)
         if (order or self.order) == "none":
             return terms
-        return sorted(terms, key=lambda term: term.could_extract_minus_sign())
+        terms = sorted(terms, key=lambda term: term.could_extract_minus_sign())
+        number = next((t for t in terms if t.is_Number and t > 0), None)
+        first = next((i for i, t in enumerate(terms) if t.atoms(sp.Function)), None)
+        if number is None or first is None or terms.index(number) < first:
+            return terms
+        rest = [t for t in terms if t is not number]
+        return rest[:first] + [number] + rest[first:]
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
+        """x_1 as x₁, s_i as sᵢ, delta_ij as δᵢⱼ: a subscript that Unicode can lower, a Greek letter by its
+        name. x1 stays x1: a diagram's node is named so, and its gradients must name it alike."""
         base, _, index = expr.name.partition("_")
-        return base + index.translate(_SUBSCRIPT) if index.isdigit() else expr.name
+        base = _GREEK.get(base, base)
+        if not index:
+            return base
+        return base + index.translate(_SUBSCRIPT) if all(c in _SUBSCRIPTS for c in index) else expr.name
 
     _print_Dummy = _print_Symbol
 
@@ -76,8 +97,10 @@ class TextPrinter(ReportText, StrPrinter):
     def _print_Mul(self, expr: sp.Mul) -> str:
         text = super()._print_Mul(expr)  # every factor is printed by this printer: no "*" is left in them
         sign = "-" if text.startswith("-") else ""
-        body = _COEFFICIENT.sub(r"\1", text[len(sign):])
-        return sign + body.replace("*", "·")
+        body = _COEFFICIENT.sub(r"\1", text[len(sign):]).replace("*", "·")
+        if self._settings["letters"]:  # a rule in letters: sᵢ(δᵢⱼ − sⱼ), as a textbook writes it
+            body = _LETTER_TIMES_GROUP.sub(r"\1(", body)
+        return sign + body
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         base, exponent = expr.args
@@ -106,8 +129,15 @@ class TextPrinter(ReportText, StrPrinter):
         return text if bare else f"({text})"
 
     def _print_exp(self, expr: sp.exp) -> str:
+        """e⁻¹, eˣ and e⁻ˣ raised as a textbook does; exp(…) around anything longer."""
         (argument,) = expr.args
-        return "e" + self._superscript(argument) if argument.is_Integer else f"exp({self._print(argument)})"
+        if argument.is_Integer:
+            return "e" + self._superscript(argument)
+        name = (-argument if argument.could_extract_minus_sign() else argument).name if \
+            (-argument).is_Symbol or argument.is_Symbol else ""
+        if name in _RAISED_LETTERS:
+            return "e" + ("⁻" if argument.could_extract_minus_sign() else "") + _RAISED_LETTERS[name]
+        return f"exp({self._print(argument)})"
 
     def _print_Function(self, expr: sp.Function) -> str:
         name, arguments = self._function_parts(expr)
@@ -145,11 +175,12 @@ class TextPrinter(ReportText, StrPrinter):
             (var, _), = variables
             if isinstance(inner, AppliedUndef) and inner.args == (var,):
                 return f"{inner.func.__name__}′({self._print(var)})"
+            d = "∂" if _is_component(var) else "d"  # ∂/∂xⱼ: one component of a vector among the others
             body = self._print(inner)
             if inner.is_Symbol:
-                return f"d{self._print(inner)}/d{self._print(var)}"
+                return f"{d}{self._print(inner)}/{d}{self._print(var)}"
             bare = inner.is_Atom or isinstance(inner, _CALLS)
-            return f"d/d{self._print(var)} " + (body if bare else f"({body})")
+            return f"{d}/{d}{self._print(var)} " + (body if bare else f"({body})")
         parts = " ".join(f"d{self._print(v)}" + (str(n).translate(_SUPERSCRIPT) if n != 1 else "")
                          for v, n in variables)
         order = sum(n for _, n in variables)
@@ -218,8 +249,14 @@ class TextPrinter(ReportText, StrPrinter):
         return "\n".join(self._step_lines(step, "1"))
 
     def _print_Derivation(self, d) -> str:
+        """The headline, a "where s = softmax(x1, x2, x3)" line per abbreviation, then the rule tree."""
+        d = d.as_written()
         headline = f"{self._print(sp.Derivative(d.expression, d.wrt))} = {self._print(d.result)}"
-        lines = [headline, ""]
+        lines = [headline]
+        if d.abbreviations:
+            lines.append("where " + ", ".join(f"{self._print(a.letter)} = {self._print(a.vector)}"
+                                              for a in d.abbreviations))
+        lines.append("")
         for number, root in enumerate(d.tree, 1):
             lines += self._step_lines(root, str(number))
         return "\n".join(lines)
@@ -230,7 +267,7 @@ class TextPrinter(ReportText, StrPrinter):
         indent = _INDENT * number.count(".")
         title = f"{indent}{number}. {step.rule}"
         if step.formula is not None:
-            general = TextPrinter({"order": "none"})
+            general = TextPrinter({"order": "none", "letters": True})
             title += f": {general.doprint(step.formula[0])} = {general.doprint(step.formula[1])}"
         if step.parts:
             title += ", with " + ", ".join(f"{self._print(k)} = {self._print(v)}" for k, v in step.parts)
@@ -242,6 +279,12 @@ class TextPrinter(ReportText, StrPrinter):
         if step.result is not None:  # the left side restated: a line read alone is a true equation
             lines.append(f"{body}{self._print(step.lhs)} = {self._print(step.result)}")
         return lines
+
+
+def _is_component(var: sp.Expr) -> bool:
+    """Whether ``var`` is a vector's component written with a letter index (xⱼ, not x₁ or x)."""
+    index = var.name.partition("_")[2] if isinstance(var, sp.Symbol) else ""
+    return bool(index) and not index.isdigit()
 
 
 def function_name(expr: sp.Function) -> str:
