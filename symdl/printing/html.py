@@ -130,8 +130,10 @@ class HtmlPrinter:
         """The derivative in one line, what its special functions mean, then the rule tree: each rule
         with its general formula, the equation it gives, its sub-steps nested (collapsible, no script)
         and the result they give."""
+        d = d.as_written()
         headline = block(sp.Derivative(d.expression, d.wrt), d.result)
-        where = "".join(f'\n<p class="where">where {inline(mathml(WHERE[name][0]))} {escaped(WHERE[name][1])}</p>'
+        where = "".join(f'\n<p class="where">where {inline_equation(a.letter, a.vector)}</p>' for a in d.abbreviations)
+        where += "".join(f'\n<p class="where">where {inline(mathml(WHERE[name][0]))} {escaped(WHERE[name][1])}</p>'
                         for name in _specials(d))
         steps = "\n".join(self._step(step, str(i)) for i, step in enumerate(d.tree, 1))
         title = f"Derivative with respect to {inline(mathml(d.wrt))}"
@@ -213,6 +215,11 @@ class HtmlPrinter:
         gradients = ", ".join(f"∂/∂{name}" for name in k.wrt)
         signature = f"kernel({', '.join(k.args)}) → (value, {{{gradients}}})  for value = {k.expression}"
         return f"<p><code>{escaped(signature)}</code></p>\n<pre>{html.escape(k.source)}</pre>"
+
+
+def inline_equation(lhs: sp.Basic, rhs: sp.Basic) -> str:
+    """``lhs = rhs`` as inline MathML, for a line of prose."""
+    return inline(f"{mathml(lhs)}<mo>=</mo>{mathml(rhs)}")
 
 
 def _specials(d) -> list[str]:

@@ -50,9 +50,11 @@ class LatexPrinter(WorksheetLatex, Printer):
 
     # --- derivations -------------------------------------------------------------------------------
     def _print_Derivation(self, d: Derivation) -> str:
-        """The derivative and its result, then the rule tree that gives it."""
+        """The derivative and its result, what its letters abbreviate, then the rule tree that gives it."""
+        d = d.as_written()
+        where = [f"\\noindent where ${latex_of(a.letter)} = {latex_of(a.vector)}$\\par" for a in d.abbreviations]
         return "\n".join([self._heading(f"Derivative with respect to ${latex_of(d.wrt)}$"),
-                          layout.equation(sp.Derivative(d.expression, d.wrt), d.result),
+                          layout.equation(sp.Derivative(d.expression, d.wrt), d.result), *where,
                           *(self._print_Step(root, str(i)) for i, root in enumerate(d.tree, 1))])
 
     def _print_Step(self, step: Step, number: str = "1") -> str:
@@ -114,6 +116,7 @@ class LatexPrinter(WorksheetLatex, Printer):
 
 def step_lines(d: Derivation) -> list[str]:
     """One ``lhs &= rhs && \\text{rule}`` line per step, for MathJax's ``aligned`` in a notebook."""
+    d = d.as_written()
     steps = d.steps or [Step(sp.Derivative(d.expression, d.wrt), d.result, "result")]
     return [f"{latex_of(s.lhs)} &= {latex_of(s.rhs)} && \\text{{{_reason(s)}}}" for s in steps]
 
