@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from symdl.backprop import SMALL_ARRAY, format_value
 
@@ -124,6 +125,15 @@ class _SafeLatexPrinter(LatexPrinter):
         """H(x), as the text and HTML printers write the step (SymPy writes θ(x))."""
         tex = rf"H\left({self._print(e.args[0])}\right)"
         return tex if exp is None else rf"{tex}^{{{exp}}}"
+
+    def _print_MatMul(self, e: sp.MatMul) -> str:
+        """A product ending in the ones vector sums each row: the vector as a bold 1, not a bare 1."""
+        *rest, last = e.args
+        if not isinstance(last, sp.OneMatrix) or not rest:
+            return super()._print_MatMul(e)
+        front = rest[0] if len(rest) == 1 else sp.MatMul(*rest, evaluate=False)
+        inner = self._print(front) if front.is_MatMul else self.parenthesize(front, PRECEDENCE["Mul"], strict=False)
+        return rf"{inner} \mathbf{{1}}"  # a product needs no parentheses to be multiplied once more
 
     def _print_Str(self, s: sp.Basic) -> str:
         return self._deal_with_super_sub(str(s.name))

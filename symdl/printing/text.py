@@ -194,7 +194,8 @@ class TextPrinter(ReportText, StrPrinter):
 
     def _print_MatMul(self, e) -> str:
         coefficient, factors = e.as_coeff_matrices()
-        text = " ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in factors)
+        text = " ".join("𝟙" if isinstance(f, sp.OneMatrix) else self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
+                        for f in factors)  # a product with the ones vector sums: Σ as 𝟙, not a bare 1
         if coefficient == 1:
             return text
         if coefficient == -1:

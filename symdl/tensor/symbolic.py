@@ -71,10 +71,10 @@ class Elementwise(ElementwiseApplyFunction):
     (SymPy's own ElementwiseApplyFunction prints (d ↦ f(d))∘(z), and fails in MathML)."""
 
     def as_scalar(self) -> sp.Expr:
-        """f(z) with z a scalar symbol of the matrix's name, for printing."""
+        """f(z) with z a scalar stand-in for the matrix, for printing."""
         (variable,) = self.function.variables
-        name = self.expr.name if isinstance(self.expr, sp.MatrixSymbol) else str(self.expr)
-        return self.function.expr.xreplace({variable: sp.Symbol(name)})
+        operand = sp.Symbol(self.expr.name) if isinstance(self.expr, sp.MatrixSymbol) else Operand(self.expr)
+        return self.function.expr.xreplace({variable: operand})
 
     def _sympystr(self, printer) -> str:
         return printer._print(self.as_scalar())
@@ -84,6 +84,20 @@ class Elementwise(ElementwiseApplyFunction):
 
     def _mathml_presentation(self, printer):
         return printer._print(self.as_scalar())
+
+
+class Operand(sp.Expr):
+    """The matrix expression an element-wise function is applied to, standing in the scalar formula
+    and printed by whichever printer prints the formula: log(exp(Z) 𝟙), not log(exp(Z)*1)."""
+
+    def _sympystr(self, printer) -> str:
+        return printer._print(self.args[0])
+
+    def _latex(self, printer) -> str:
+        return printer._print(self.args[0])
+
+    def _mathml_presentation(self, printer):
+        return printer._print(self.args[0])
 
 
 class Diagonal(sp.DiagMatrix):
