@@ -16,7 +16,7 @@ import numpy as np
 
 from symdl import ops
 from symdl.errors import SymdlError
-from symdl.limits import Budget
+from symdl.limits import LIMITS, Budget
 from symdl.worksheet.problem import Problem
 from symdl.worksheet.solution import Solution, plain
 from symdl.worksheet.solvers import solve
@@ -55,7 +55,8 @@ def variants(problem: Problem, seed: int, count: int = 1,
     report = problem.report or (tuple(dict.fromkeys(_quantity(k) for k in problem.claims)) or None)
     # every draw, a failed one too, works out as many quantities as the file's own numbers give
     price = len(solve(problem).quantities)
-    Budget(f"the quantities {count} variants of {price} quantities each would work out",
+    fit = LIMITS.max_exercise_work // price
+    Budget(f"{count} variants of {price} quantities each (only {fit} fit)",
            "max_exercise_work").charge(count * price)  # refused before the first draw
     budget = Budget("the quantities worked out for this sheet, failed draws included", "max_exercise_work")
     return [_draw(problem, leaves, rng, number, report, lambda: budget.charge(price))
