@@ -298,7 +298,8 @@ def test_a_hundred_lstm_variants_are_refused_up_front_saying_how_many_fit(monkey
 
 
 def test_exercise_budget_counts_every_draw(monkeypatch):
-    """Draws that are thrown away (here: every one, as if each landed on a kink) are charged too."""
+    """Draws that are thrown away (here: every one, as if each landed on a kink) are charged too: the
+    first draw was priced before drawing, each one after it as it is made."""
     from symdl.worksheet import variants as module
     problem = load(EXAMPLES / "sigmoid_neuron.toml")
     price = len(module.solve(problem).quantities)
@@ -307,10 +308,16 @@ def test_exercise_budget_counts_every_draw(monkeypatch):
     monkeypatch.setattr(module, "solve", lambda p: solved.append(p) or real(p))
     monkeypatch.setattr(module, "_on_a_kink", lambda solution: True)
     with limited(max_exercise_work=10 * price):
-        with pytest.raises(LimitError, match="failed draws included") as refused:
+        with pytest.raises(LimitError, match="draws thrown away") as refused:
             variants(problem, seed=1, count=1)
-    assert refused.value.value == 11 * price  # the eleventh draw is refused before it is solved
-    assert len(solved) == 1 + 10  # the pricing solve and ten draws
+    assert refused.value.value == 11 * price  # the twelfth draw (the eleventh again) is refused before it is solved
+    assert len(solved) == 1 + 11  # the pricing solve, the first draw and ten again
+
+
+def test_a_sheet_of_40_sigmoid_neurons_is_drawn_with_its_failed_draws():
+    """Over half the sigmoid neuron's draws are thrown away (saturated); 40 variants still fit the budget."""
+    sheet = variants(load(EXAMPLES / "sigmoid_neuron.toml"), seed=1, count=40)
+    assert [v.number for v in sheet] == list(range(1, 41))
 
 
 def test_exercise_within_budget_is_answered():
