@@ -70,15 +70,16 @@ def _log10_abs(value: sp.Expr) -> float:
     return -math.inf if approx == 0 else float(mpmath.log10(mpmath.mpf(approx)))
 
 
-def _stays_nested(op, args: Sequence[sp.Expr], const: sp.Expr | None) -> bool:
+def _stays_nested(op, args: Sequence[sp.Expr], const: sp.Expr | None, nested: dict[int, sp.Expr]) -> bool:
     """Whether ``f(f(u))`` is what SymPy would build anyway: the argument is an unevaluated call of the same
     one-argument function, not a number, and SymPy leaves f(f(d)) alone for a real stand-in d. Building it
     unevaluated skips SymPy's assumption queries, which walk the whole nest on every call (each level cost
-    O(depth): tanh nested 190 deep took 0.3 s to parse, log 0.6 s)."""
+    O(depth): tanh nested 190 deep took 0.3 s to parse, log 0.6 s). ``nested`` holds the calls built so, known
+    not to be numbers (asking again would walk the nest too)."""
     if op.arity != 1 or op.params or const is not None or op.head is None or len(args) != 1:
         return False
     (arg,) = args
-    return type(arg) is op.head and not arg.is_number and _nest_stays(op.name)
+    return type(arg) is op.head and (id(arg) in nested or not arg.is_number) and _nest_stays(op.name)
 
 
 @functools.cache
@@ -114,6 +115,7 @@ class Builder:
     def __init__(self, text: str):
         self.text = text
         self.folded = 0.0  # digits of numbers folded from constants so far in this input
+        self.nested: dict[int, sp.Expr] = {}  # calls built unevaluated (see _stays_nested), by id, kept alive
 
     def number(self, literal: str) -> sp.Rational:
         """A literal, exactly: ``0.1`` is 1/10, never a float."""
@@ -155,8 +157,11 @@ class Builder:
             self._check_param(op, name, const, position)
             if const is not None and not const.is_number:
                 args, const = args + [const], None
-        if _stays_nested(op, args, const):
-            return op.head(args[0], evaluate=False)
+        if _stays_nested(op, args, const, self.nested):
+            built = op.head(args[0], evaluate=False)
+            built.is_commutative  # noqa: B018  known level by level (asked top-down, it recurses down the nest)
+            self.nested[id(built)] = built
+            return built
         for arg in args:
             self._check_argument(name, arg)
         if op.name == "exp":
