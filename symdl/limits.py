@@ -41,12 +41,14 @@ class Limits:
     # printer takes about a second to write; tanh nested 190 deep would need 1.2 million (8 MB of text)
     max_derivation_nodes: int = 20_000
     max_tensor_elements: int = 10_000_000  # entries of one array sized by the input (a padded image): 80 MB
-    # quantities worked out for one exercise sheet (symdl exercise): every draw, a failed one too, counts as
-    # many as the file's own numbers give, and a sheet whose count × that is over the limit is refused
-    # before its first draw (100 variants of the sigmoid neuron, 36 quantities each, take 246 draws: 8 856;
-    # the LSTM has 69, so 144 variants, about 17 s of CPU here). Quantities, not their entries: an array is
-    # one NumPy call, so masked attention's 3 435 numbers in 91 quantities cost less than the LSTM's 260
-    max_exercise_work: int = 10_000
+    # quantities worked out for one exercise sheet (symdl exercise), counted as many a draw as the file's own
+    # numbers give: a sheet whose count × that is over the limit is refused before its first draw, saying how
+    # many variants fit, and the draws made again after a failed one (undefined, on a kink, saturated) are
+    # counted against it too, as they are made. A quantity costs 0.5-4 ms of CPU here (the LSTM's 69 about
+    # 1.3 ms each), so 3 000 is a few seconds of work: 43 LSTM variants; about 60 of the sigmoid neuron, over
+    # half of whose draws are thrown away. Quantities, not their entries: an array is one NumPy call, so
+    # masked attention's 3 435 numbers in 91 quantities cost less than the LSTM's 260
+    max_exercise_work: int = 3_000
     max_notes_bytes: int = 2_000_000  # bytes of one file of notes read by ``symdl audit``
     max_equations: int = 20_000  # sides of equalities in one file of notes (each is parsed once)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from symdl.audit.located import Located, join
-from symdl.parsing._build import resolve
+from symdl.parsing._names import resolve
 
 TEXT = "\x00"  # where a \text{...} word stood
 

@@ -2,11 +2,12 @@
 
 Nothing here hands user text to ``eval``, ``exec``, ``sympify`` or ``parse_expr``:
 ``text`` and ``latex`` are hand-written parsers over a whitelist of names,
-operators and registry functions, and ``_build`` is the one place where their
-pieces become SymPy (and where the limits in :mod:`symdl.limits` are enforced).
+operators and registry functions, ``_names`` says what a name stands for, and
+``_build`` is the one place where their pieces become SymPy (and where the limits
+in :mod:`symdl.limits` are enforced).
 """
 
-from symdl.parsing._build import own_symbols, symbol
+from symdl.parsing._names import own_symbols, symbol
 from symdl.parsing.latex import parse_latex
 from symdl.parsing.text import parse, parse_names, parse_point, parse_steps
 

@@ -1,9 +1,8 @@
 """Turning parsed pieces into SymPy, shared by the text and the LaTeX parser.
 
 Both parsers hand every number, name, call, sum, product and power to one
-:class:`Builder` per input, so the rules live in one place: which names are
-functions (the op registry plus a few aliases) or constants, how symbols are
-made (always real), and the limit that guards each piece of work. Numbers are
+:class:`Builder` per input, so the rules live in one place, with the limit that
+guards each piece of work (what a name stands for is :mod:`._names`). Numbers are
 checked *before* SymPy computes them: a power of numbers is priced by its
 digits (|n|·log10|base|), numeric function arguments by their magnitude, so
 ``9**9**9**9`` or ``sin(exp(exp(exp(3))))`` are refused instead of evaluated.
@@ -13,12 +12,10 @@ from __future__ import annotations
 
 import collections
 import functools
-import keyword
 import math
 import re
-import sys
 from fractions import Fraction
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Sequence
 
 import mpmath
 import sympy as sp
@@ -26,155 +23,19 @@ import sympy as sp
 from symdl.errors import LimitError, ParseError, SymdlError
 from symdl.limits import LIMITS
 from symdl.ops import REGISTRY
+from symdl.parsing._names import CONSTANTS, function_names, known_functions, quote, resolve, symbol
 
-T = TypeVar("T")
-
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
-NUMBER = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _EXPONENT = re.compile(r"[eE]([+-]?[0-9]+)$", re.ASCII)
 
-CONSTANTS = {"pi": sp.pi, "e": sp.E, "E": sp.E}
 # SymPy prints Heaviside(x, 1/2) as "Heaviside(x)", so that spelling keeps SymPy's H(0) = 1/2.
 _SYMPY_DEFAULTS = {sp.Heaviside.__name__: sp.S.Half}
 
 _LOG10_E = math.log10(math.e)
 _FREE_DIGITS = 15  # folding numbers this small costs nothing worth counting
-_FRAMES_PER_LEVEL = 10  # Python frames one nesting level may take in either parser
-_STACK_MARGIN = 500  # frames left for SymPy's own recursion at the deepest level
-_MAX_STACK = 30_000  # never ask Python for more than this; deeper input fails as a LimitError
 
 # The parsers' work in this process: "tokens" handed to a parser, "reads" of a token. Tests read it to
 # show a bomb was refused early and parsing stays linear, instead of timing them on a loaded machine.
 WORK: collections.Counter[str] = collections.Counter()
-
-
-def symbol(name: str) -> sp.Symbol:
-    """The one place symbols are made: real, so every module agrees on the Symbol for a name."""
-    return sp.Symbol(name, real=True)
-
-
-def own_symbols(expr: sp.Basic) -> tuple[sp.Basic, dict[sp.Symbol, sp.Symbol]]:
-    """A SymPy user's expression in symdl's symbols, matched by name (a plain ``Symbol('x')`` and
-    symdl's real ``x`` are one variable), and the map back to the user's symbols for results."""
-    if not isinstance(expr, sp.Basic):
-        return expr, {}
-    theirs = {s: symbol(s.name) for s in _symbols_in(expr) if s != symbol(s.name)}
-    return (expr.xreplace(theirs) if theirs else expr), {ours: s for s, ours in theirs.items()}
-
-
-def _symbols_in(expr: sp.Basic) -> set[sp.Symbol]:
-    """The symbols of ``expr``, found without recursion (a deep expression would hit Python's limit)."""
-    found, stack, seen = set(), [expr], set()
-    while stack:
-        node = stack.pop()
-        if isinstance(node, sp.Symbol):
-            found.add(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.extend(node.args)
-    return found
-
-
-def quote(token: str) -> str:
-    """A token as shown in messages: quoted, control and non-ASCII characters escaped, long ones cut."""
-    shown = token if len(token) <= 40 else token[:40] + "..."
-    return "'" + "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in shown) + "'"
-
-
-def check_text(text: object, what: str) -> str:
-    """Refuse non-strings and over-long input before any other work is done."""
-    if not isinstance(text, str):
-        raise ParseError(f"the {what} must be a string, not {type(text).__name__}")
-    if len(text) > LIMITS.max_text_length:
-        raise LimitError(f"the {what} length", len(text), "max_text_length", LIMITS.max_text_length)
-    return text
-
-
-def check_depth(depth: int) -> int:
-    """Counted nesting, so deep input is refused long before Python's own recursion limit."""
-    if depth > LIMITS.max_depth:
-        raise LimitError("the nesting depth", depth, "max_depth", LIMITS.max_depth)
-    return depth
-
-
-def check_length(name: str) -> str:
-    """Over-long names are refused before anything looks at them further."""
-    if len(name) > LIMITS.max_name_length:
-        raise LimitError("the length of a name", len(name), "max_name_length", LIMITS.max_name_length)
-    return name
-
-
-def check_name(name: str, text: str, position: int) -> str:
-    """A name may be used as a variable: not too long, no dunder, not a Python keyword."""
-    check_length(name)
-    if name.startswith("__"):
-        raise ParseError(f"name {quote(name)} is not allowed (names may not start with '__')", text, position)
-    if keyword.iskeyword(name):
-        raise ParseError(f"{quote(name)} is a Python keyword, not a name", text, position)
-    return name
-
-
-def function_names() -> dict[str, str]:
-    """Every spelling of a function (its name and the record's ``spellings``: ``ln``, SymPy's
-    ``Abs``, ``silu``), mapped to its op; read from the registry each time."""
-    return {spelling: op.name for op in REGISTRY.values() if op.function for spelling in (op.name, *op.spellings)}
-
-
-def call_aliases() -> dict[str, str]:
-    """Names that stand for an op only when called (``sigma(x)``); bare, they are ordinary symbols
-    (σ is a common variable)."""
-    return {spelling: op.name for op in REGISTRY.values() for spelling in op.call_spellings}
-
-
-def operator_words() -> dict[str, str]:
-    r"""The words of ``\operatorname{LeakyReLU}``, as symdl's activations print, lower-cased, mapped to their op."""
-    words = {}
-    for op in REGISTRY.values():
-        word = re.fullmatch(r"\\operatorname\{(\w+)\}", op.tex_name)
-        if word:
-            words[word.group(1).lower()] = op.name
-    return words
-
-
-def resolve(name: str) -> str | None:
-    """The registry op a called name stands for, if any."""
-    return function_names().get(name) or call_aliases().get(name)
-
-
-def known_functions() -> str:
-    """The callable names, for error messages."""
-    return ", ".join(sorted(set(function_names()) | set(call_aliases()), key=str.lower))
-
-
-def is_reserved(name: str) -> bool:
-    """Names that cannot stand for a variable: constants and functions (including call aliases)."""
-    return name in CONSTANTS or name in function_names() or name in call_aliases()
-
-
-def guarded(parse_function: Callable[[str], T]) -> Callable[[str], T]:
-    """Wrap a public parser: enough stack for max_depth levels, and never a RecursionError out."""
-
-    @functools.wraps(parse_function)
-    def run(text):
-        saved = sys.getrecursionlimit()
-        wanted = _stack_depth() + _FRAMES_PER_LEVEL * LIMITS.max_depth + _STACK_MARGIN
-        sys.setrecursionlimit(max(saved, min(wanted, _MAX_STACK)))
-        try:
-            return parse_function(text)
-        except RecursionError:
-            raise LimitError("the nesting depth", "more than Python's stack allows",
-                             "max_depth", LIMITS.max_depth) from None
-        finally:
-            sys.setrecursionlimit(saved)
-
-    return run
-
-
-def _stack_depth() -> int:
-    frame, depth = sys._getframe(), 0
-    while frame is not None:
-        frame, depth = frame.f_back, depth + 1
-    return depth
 
 
 def _int_digits(n: int) -> float:
@@ -209,6 +70,26 @@ def _log10_abs(value: sp.Expr) -> float:
     return -math.inf if approx == 0 else float(mpmath.log10(mpmath.mpf(approx)))
 
 
+def _stays_nested(op, args: Sequence[sp.Expr], const: sp.Expr | None, nested: dict[int, sp.Expr]) -> bool:
+    """Whether ``f(f(u))`` is what SymPy would build anyway: the argument is an unevaluated call of the same
+    one-argument function, not a number, and SymPy leaves f(f(d)) alone for a real stand-in d. Building it
+    unevaluated skips SymPy's assumption queries, which walk the whole nest on every call (each level cost
+    O(depth): tanh nested 190 deep took 0.3 s to parse, log 0.6 s). ``nested`` holds the calls built so, known
+    not to be numbers (asking again would walk the nest too)."""
+    if op.arity != 1 or op.params or const is not None or op.head is None or len(args) != 1:
+        return False
+    (arg,) = args
+    return type(arg) is op.head and (id(arg) in nested or not arg.is_number) and _nest_stays(op.name)
+
+
+@functools.cache
+def _nest_stays(name: str) -> bool:
+    """f(f(d)) of a real symbol is left as it is (tanh, log, sin), not rewritten (|(|d|)| is |d|)."""
+    op = REGISTRY[name]
+    inner = op.forward((sp.Dummy(real=True),), None)
+    return type(inner) is op.head and op.forward((inner,), None) == op.head(inner, evaluate=False)
+
+
 class Cursor:
     """Reading position in a token list that ends with an end marker; never moves past it.
     Shared by the text and LaTeX parsers, which differ only in their grammars."""
@@ -234,6 +115,7 @@ class Builder:
     def __init__(self, text: str):
         self.text = text
         self.folded = 0.0  # digits of numbers folded from constants so far in this input
+        self.nested: dict[int, sp.Expr] = {}  # calls built unevaluated (see _stays_nested), by id, kept alive
 
     def number(self, literal: str) -> sp.Rational:
         """A literal, exactly: ``0.1`` is 1/10, never a float."""
@@ -275,6 +157,11 @@ class Builder:
             self._check_param(op, name, const, position)
             if const is not None and not const.is_number:
                 args, const = args + [const], None
+        if _stays_nested(op, args, const, self.nested):
+            built = op.head(args[0], evaluate=False)
+            built.is_commutative  # noqa: B018  known level by level (asked top-down, it recurses down the nest)
+            self.nested[id(built)] = built
+            return built
         for arg in args:
             self._check_argument(name, arg)
         if op.name == "exp":

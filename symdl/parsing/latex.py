@@ -38,7 +38,8 @@ import sympy as sp
 
 from symdl.errors import ParseError
 from symdl.op_record import REGISTRY
-from symdl.parsing._build import (Cursor, call_aliases, check_depth, check_length, check_name, check_text, guarded,
+from symdl.parsing._build import Cursor
+from symdl.parsing._names import (call_aliases, check_depth, check_length, check_name, check_text, guarded,
                                   known_functions, operator_words, quote, resolve)
 
 _TOKEN = re.compile(r"(?P<space>[ \t\r\n]+)|\\(?P<command>[A-Za-z]+|[,;:! ])"

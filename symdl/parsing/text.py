@@ -15,7 +15,7 @@ newline ends a step like ``;``.
     NUMBER   := 12 | 0.5 | .5 | 1e-3 | 2.5E+2             # exact: integers and Rationals
     NAME     := [A-Za-z_][A-Za-z0-9_]*                   # pi, e, E are constants
 
-Callable names are the registry's function ops plus the aliases in ``_build``
+Callable names are the registry's function ops plus the aliases in ``_names``
 (``ln``, ``Abs``, ``Max``, ``Min``, ``Heaviside``, ``sigma``...). A vector function picks its
 component with ``[i]``, counted from 1 as a course writes sᵢ: ``softmax(x1, x2, x3)[1]``,
 ``log_softmax(...)[i]``, and ``cross_entropy(z1, z2, z3)[k]`` for target class k. Juxtaposition
@@ -33,8 +33,8 @@ from typing import Iterator, NamedTuple
 import sympy as sp
 
 from symdl.errors import ParseError
-from symdl.parsing._build import (NAME, NUMBER, Builder, Cursor, check_depth, check_name, check_text, guarded,
-                                  is_reserved, quote, symbol)
+from symdl.parsing._build import Builder, Cursor
+from symdl.parsing._names import NAME, NUMBER, check_depth, check_name, check_text, guarded, is_reserved, quote, symbol
 
 _TOKEN = re.compile(rf"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<number>{NUMBER})"
                     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),=;\[\]])", re.ASCII)

@@ -16,7 +16,7 @@ import numpy as np
 
 from symdl import ops
 from symdl.errors import SymdlError
-from symdl.limits import Budget
+from symdl.limits import LIMITS, Budget
 from symdl.worksheet.problem import Problem
 from symdl.worksheet.solution import Solution, plain
 from symdl.worksheet.solvers import solve
@@ -53,12 +53,15 @@ def variants(problem: Problem, seed: int, count: int = 1,
     leaves = _leaves(problem)
     rng = np.random.default_rng(seed)
     report = problem.report or (tuple(dict.fromkeys(_quantity(k) for k in problem.claims)) or None)
-    # every draw, a failed one too, works out as many quantities as the file's own numbers give
+    # every draw, a failed one too, works out as many quantities as the file's own numbers give: the sheet's
+    # first draws are priced before any is made, the draws again after a failed one as they are made
     price = len(solve(problem).quantities)
-    Budget(f"the quantities {count} variants of {price} quantities each would work out",
+    fit = LIMITS.max_exercise_work // price
+    Budget(f"{count} variants of {price} quantities each (only {fit} fit)",
            "max_exercise_work").charge(count * price)  # refused before the first draw
-    budget = Budget("the quantities worked out for this sheet, failed draws included", "max_exercise_work")
-    return [_draw(problem, leaves, rng, number, report, lambda: budget.charge(price))
+    redrawn = Budget("the quantities worked out again for draws thrown away (undefined, on a kink or saturated)",
+                     "max_exercise_work")
+    return [_draw(problem, leaves, rng, number, report, lambda: redrawn.charge(price))
             for number in progress(range(1, count + 1))]
 
 
@@ -83,10 +86,11 @@ def _leaves(problem: Problem) -> dict[str, np.ndarray]:
 
 
 def _draw(problem: Problem, leaves: dict, rng: np.random.Generator, number: int, report,
-          charge: Callable[[], None]) -> Variant:
+          charge_again: Callable[[], None]) -> Variant:
     settings = problem.variants
-    for _ in range(MAX_ATTEMPTS):
-        charge()
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            charge_again()
         given = {name: _numbers(rng, value.shape, settings) for name, value in leaves.items()}
         candidate = dataclasses.replace(problem, title=f"{problem.title} (variant {number})", claims={},
                                         spec=_with(problem, given), report=report)
