@@ -4,7 +4,7 @@ renamed into place only when every one of them was written, so an error leaves n
 The rules, checked before a byte is written (each refusal is an :class:`OutputError` naming the
 target, never a temporary file):
 
-- ``-`` is standard output (at most one per command), printed after the files are in place, and
+- an empty name is refused; ``-`` is standard output (at most one per command), printed after the files are in place, and
   never binary output to a terminal;
 - a target must be a regular file or not exist yet; a FIFO, device, directory or a symlink that
   leads nowhere is refused (a symlink to a regular file is written through, the link kept);
@@ -69,6 +69,8 @@ def _plan(targets, inputs) -> tuple[list[tuple[Path, Content]], Content | None]:
     for target, content in targets:
         if not isinstance(content, (str, bytes)):
             raise TypeError(f"content for {target} must be str or bytes, not {type(content).__name__}")
+        if not os.fspath(target):  # Path("") would be the current directory
+            raise OutputError("an output file name is empty")
         if os.fspath(target) == STDOUT:
             if printed is not None:
                 raise OutputError("only one output may be '-' (standard output)")
