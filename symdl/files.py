@@ -34,6 +34,7 @@ from symdl.errors import SymdlError
 STDOUT = "-"
 Content = str | bytes
 _TEMP_SUFFIX_LENGTH = len(".12345678.tmp")
+_CHUNK = 1 << 20
 
 
 class OutputError(SymdlError):
@@ -123,7 +124,20 @@ def read_input(path: str | os.PathLike, limit: int) -> bytes:
         if not stat.S_ISREG(mode):
             raise SymdlError(f"cannot read {path}: it is {_kind(mode)}, not a regular file")
         os.set_blocking(fd, True)
-        return handle.read(limit + 1)
+        return read_bounded(handle, limit)
+
+
+def read_bounded(stream, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of a binary stream, read a chunk at a time: ``read(limit + 1)``
+    would allocate the whole bound first, which ``--limit max_notes_bytes=1e15`` makes a MemoryError."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(limit + 1 - size, _CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _kind(mode: int) -> str:

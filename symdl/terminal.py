@@ -14,6 +14,7 @@ import unicodedata
 from typing import Iterable, Iterator, Optional, TypeVar
 
 from symdl.errors import SymdlError
+from symdl.files import read_bounded
 
 T = TypeVar("T")
 
@@ -86,7 +87,7 @@ def read_stdin(limit: int, what: str) -> str:
     """stdin as UTF-8 text, refused past ``limit`` bytes (a pipe from /dev/zero must not fill memory)."""
     if sys.stdin is None:
         raise SymdlError(f"{what} is '-' but there is no stdin")
-    data = sys.stdin.buffer.read(limit + 1)
+    data = read_bounded(sys.stdin.buffer, limit)
     if len(data) > limit:
         raise SymdlError(f"{what} on stdin is longer than {limit} bytes")
     try:
