@@ -40,6 +40,12 @@ def clean(text: str) -> str:
     return "".join(_escape(ch) if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in text)
 
 
+def printable(text: str) -> str:
+    """``text`` with its lines kept and, within each, everything :func:`clean` escapes: for stdout's
+    plain-text reports, which echo titles, notes and paths from files a stranger may have written."""
+    return "\n".join(clean(line) for line in text.split("\n"))
+
+
 def _escape(ch: str) -> str:
     code = ord(ch)
     if ch in _NAMED_ESCAPES:

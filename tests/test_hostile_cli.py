@@ -1,6 +1,7 @@
 """The command line's hostile corpus (tests/data/hostile_cli.toml), one parametrised test: every case runs
 ``symdl.cli.main(argv)`` in-process in an empty directory holding the files it asks for, and must end with
-its exit status, never a traceback, exit 3 or a stray file; a refusal is one escaped line on stderr.
+its exit status, never a traceback, exit 3, a stray file or an ESC on stdout; a refusal is one escaped
+line on stderr.
 
 A case's fields (the data file's header says the same): ``argv``; ``status``; ``message``, a fragment of
 the stderr line; ``stdout``, a fragment of stdout; ``stdin``; ``files`` to create first, each
@@ -116,6 +117,7 @@ def test_cli_case(case, tmp_path, monkeypatch, hang_guard):
     else:
         assert stderr == "", stderr
     assert case.get("stdout", "").encode() in stdout, stdout[:300]
+    assert b"\x1b" not in stdout and b"\x07" not in stdout, stdout[:300]  # echoed titles and paths are escaped
     after = _snapshot(tmp_path)
     written = {_expand(p, tmp_path) for p in case.get("writes", [])}
     assert set(after) - set(before) == written - set(before), "files left behind or missing"

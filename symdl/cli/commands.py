@@ -135,11 +135,11 @@ def _cmd_solve(args) -> int:
         files = [(Path(out) / f"{stem}.{fmt}", content)
                  for fmt, content in worksheet_files(solution, report, **options).items()]
         for path in write_all(files, inputs=_inputs(args.file), create=[args.out]):
-            print(path)
+            print(terminal.printable(str(path)))
     elif args.json:
         print(json.dumps({**solution.to_dict(), "check": report.to_dict()}, indent=2, ensure_ascii=False))
     else:
-        print(str(solution))
+        print(terminal.printable(str(solution)))
     return 0
 
 
@@ -155,7 +155,7 @@ def _cmd_check(args) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
-        print("\n\n".join(str(r) for r in reports))
+        print(terminal.printable("\n\n".join(str(r) for r in reports)))
         wrong = sum(len(r.wrong) for r in reports)
         print(f"\n{wrong} of {sum(len(r.verdicts) for r in reports)} claims wrong in {len(reports)} file(s)")
     return EXIT_CLAIM_WRONG if any(r.wrong for r in reports) else 0
@@ -175,7 +175,7 @@ def _cmd_exercise(args) -> int:
         files = [(Path(out) / f"{stem}-seed{args.seed}-{suffix}", content)
                  for suffix, content in exercise_files(problem.title, drawn).items()]
         for path in write_all(files, inputs=_inputs(args.file), create=[args.out]):
-            print(path)
+            print(terminal.printable(str(path)))
     elif args.json:
         print(json.dumps({"title": problem.title, "seed": args.seed, "variants": [v.to_dict() for v in drawn]},
                          indent=2, ensure_ascii=False))
@@ -183,7 +183,7 @@ def _cmd_exercise(args) -> int:
         for v in drawn:
             given = ", ".join(f"{k} = {show(value)}" for k, value in v.given.items())
             answers = "; ".join(f"{q.label} = {show(q.value)}" for q in v.solution.reported())
-            print(f"{v.number}. given {given}\n   answers: {answers}")
+            print(terminal.printable(f"{v.number}. given {given}\n   answers: {answers}"))
     return 0
 
 
@@ -198,7 +198,7 @@ def _cmd_audit(args) -> int:
         write_all([(args.html, audit_html(report))], inputs=args.files)
     if args.html != STDOUT:  # the page itself went to stdout: nothing else may
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json
-              else "\n".join(terminal.clean(line) for line in report.lines()))  # a file name may hold an ESC
+              else terminal.printable("\n".join(report.lines())))  # a file name may hold an ESC
     return EXIT_CLAIM_WRONG if report.findings else 0
 
 
@@ -216,7 +216,7 @@ def _cmd_gallery(args) -> int:
     if not examples.is_dir():
         raise SymdlError(f"--examples: {args.examples} is not a directory")
     for path in stream_gallery(args.out, examples):
-        terminal.emit(str(path))
+        terminal.emit(terminal.printable(str(path)))
     return 0
 
 
@@ -231,7 +231,7 @@ def _cmd_examples(args) -> int:
         raise SymdlError(f"--copy: {existing[0]} exists ({len(existing)} of {len(copies)} files do); "
                          "nothing is overwritten, nothing was copied")
     for path in write_all(copies, create=[args.copy]):
-        print(path)
+        print(terminal.printable(str(path)))
     return 0
 
 
