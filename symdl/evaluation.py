@@ -255,7 +255,8 @@ def _bounded(number: sp.Float, graph: nx.DiGraph, output: str, key: Key) -> sp.F
     are then cheap to compute with), not a float64 range: 3**(3**27) ≈ 10^(3.6e12) is one float,
     refused, and the tower's next power, whose exponent would need trillions of digits, never starts."""
     size = _magnitude(number)
-    if size is not None and abs(size) > LIMITS.max_magnitude * _BITS_PER_DIGIT + 1:
+    # log2(10) as an integer ratio: a float product overflows for --limit max_magnitude=1e400, a float quotient for a huge size
+    if size is not None and abs(size) - 1 > LIMITS.max_magnitude * 33219280948873623 // 10 ** 16:
         raise LimitError(f"the decimal order of magnitude of {label(graph, output, key)}", _order(number),
                          "max_magnitude", LIMITS.max_magnitude)
     return number

@@ -4,7 +4,7 @@ renamed into place only when every one of them was written, so an error leaves n
 The rules, checked before a byte is written (each refusal is an :class:`OutputError` naming the
 target, never a temporary file):
 
-- ``-`` is standard output (at most one per command), printed after the files are in place, and
+- an empty name is refused; ``-`` is standard output (at most one per command), printed after the files are in place, and
   never binary output to a terminal;
 - a target must be a regular file or not exist yet; a FIFO, device, directory or a symlink that
   leads nowhere is refused (a symlink to a regular file is written through, the link kept);
@@ -34,6 +34,7 @@ from symdl.errors import SymdlError
 STDOUT = "-"
 Content = str | bytes
 _TEMP_SUFFIX_LENGTH = len(".12345678.tmp")
+_CHUNK = 1 << 20
 
 
 class OutputError(SymdlError):
@@ -69,6 +70,8 @@ def _plan(targets, inputs) -> tuple[list[tuple[Path, Content]], Content | None]:
     for target, content in targets:
         if not isinstance(content, (str, bytes)):
             raise TypeError(f"content for {target} must be str or bytes, not {type(content).__name__}")
+        if not os.fspath(target):  # Path("") would be the current directory
+            raise OutputError("an output file name is empty")
         if os.fspath(target) == STDOUT:
             if printed is not None:
                 raise OutputError("only one output may be '-' (standard output)")
@@ -121,7 +124,20 @@ def read_input(path: str | os.PathLike, limit: int) -> bytes:
         if not stat.S_ISREG(mode):
             raise SymdlError(f"cannot read {path}: it is {_kind(mode)}, not a regular file")
         os.set_blocking(fd, True)
-        return handle.read(limit + 1)
+        return read_bounded(handle, limit)
+
+
+def read_bounded(stream, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of a binary stream, read a chunk at a time: ``read(limit + 1)``
+    would allocate the whole bound first, which ``--limit max_notes_bytes=1e15`` makes a MemoryError."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(limit + 1 - size, _CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _kind(mode: int) -> str:

@@ -14,6 +14,7 @@ import unicodedata
 from typing import Iterable, Iterator, Optional, TypeVar
 
 from symdl.errors import SymdlError
+from symdl.files import read_bounded
 
 T = TypeVar("T")
 
@@ -37,6 +38,12 @@ def clean(text: str) -> str:
     """``text`` with every character a terminal would act on escaped (``\\n``, ``\\x1b``, ``\\u202e``),
     so anything echoed from argv, paths or files stays one visible line."""
     return "".join(_escape(ch) if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in text)
+
+
+def printable(text: str) -> str:
+    """``text`` with its lines kept and, within each, everything :func:`clean` escapes: for stdout's
+    plain-text reports, which echo titles, notes and paths from files a stranger may have written."""
+    return "\n".join(clean(line) for line in text.split("\n"))
 
 
 def _escape(ch: str) -> str:
@@ -86,7 +93,7 @@ def read_stdin(limit: int, what: str) -> str:
     """stdin as UTF-8 text, refused past ``limit`` bytes (a pipe from /dev/zero must not fill memory)."""
     if sys.stdin is None:
         raise SymdlError(f"{what} is '-' but there is no stdin")
-    data = sys.stdin.buffer.read(limit + 1)
+    data = read_bounded(sys.stdin.buffer, limit)
     if len(data) > limit:
         raise SymdlError(f"{what} on stdin is longer than {limit} bytes")
     try:

@@ -314,27 +314,15 @@ def test_max_kernel_routes_at_the_limit():
 
 
 # --- the command line ----------------------------------------------------------------------------
+# The corpus of command lines is tests/data/hostile_cli.toml (run in-process by test_hostile_cli.py);
+# these few go through a real process end to end: argv that is not UTF-8, and a payload or an ESC.
 CLI = [
     ["backprop", TOUCH, "--at", "x=1"],
-    ["backprop", "x*2", "--at", f"x={TOUCH}"],
-    ["backprop", "x*2", "--at", "x=1e999999"],
-    ["backprop", "x*2", "--at", "x=1e400"],
-    ["backprop", "x**x**x**x**x", "--at", "x=3"],
-    ["gradcheck", "x*2", "--at", "x=1e400"],
-    ["derive", "x", "--wrt", TOUCH],
-    ["derive", "x", "--wrt", "__class__"],
-    ["derive", r"\input{/etc/passwd}", "--latex", "--wrt", "x"],
-    ["derive", r"\write18{touch PWNED}", "--latex", "--wrt", "x"],
-    ["kernel", "system(x)"],
-    ["kernel", "x", "--wrt", "os.system"],
-    ["kernel", "9**9**9**9"],
-    ["kernel", "(x+1)**100000"],
-    ["kernel", MANY_MAX],
-    ["derive", NESTED[:19_000], "--wrt", "x"],
+    ["backprop", "x\x1b[31m", "--at", "x=1"],
     ["backprop", "x", "--at", "x=1", "--svg", "PWNED.svg", "--output", "__class__"],
     [os.fsencode("derive"), b"x\xff", b"--wrt", b"x"],
     [b"kernel", b"\xc3\x28"],
-    ["backprop", "x\x1b[31m", "--at", "x=1"],
+    [b"audit", b"notes\xff.md"],
 ]
 
 
@@ -347,5 +335,22 @@ def test_cli_refuses_hostile_input(argv, tmp_path):
     assert run.returncode == 2, stderr
     assert len(stderr.strip().splitlines()) == 1, stderr
     assert re.match(r"symdl( [a-z]+)?: ", stderr) and "internal error" not in stderr and "Traceback" not in stderr
-    assert run.stdout == b""
+    assert run.stdout == b"" and b"\x1b" not in run.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.xfail(strict=True, reason="symdl/derive.py, symdl/parsing: a variable named I, oo, zoo or nan is "
+                                       "printed as SymPy's constant of that name, so the JSON 'derivative' "
+                                       "re-parses as the imaginary unit or infinity")
+@pytest.mark.parametrize("name", ["I", "oo", "zoo", "nan"])
+def test_derivative_string_reparses_to_the_same_expression(name):
+    derivation = symdl.derive(f"{name}*x", "x")
+    reparsed = sp.sympify(derivation.to_dict()["derivative"])
+    assert reparsed.free_symbols and {s.name for s in reparsed.free_symbols} == {name}
+
+
+@pytest.mark.xfail(strict=True, reason="symdl/gradcheck.py: --points is not bounded by a limit; 10**7 points "
+                                       "run for minutes and 10**12 fail only when NumPy cannot allocate them")
+def test_gradcheck_points_are_bounded():
+    with pytest.raises(LimitError):
+        symdl.gradcheck("x*2", points=10**12)

@@ -9,6 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
@@ -17,6 +18,8 @@ import symdl
 from symdl.cli import main
 
 CASES = tomllib.loads((Path(__file__).parent / "data" / "hostile_numbers.toml").read_text())["case"]
+KERNEL_CASES = tomllib.loads((Path(__file__).parent / "data" / "hostile_kernels.toml").read_text())["case"]
+KERNEL_DIGITS = 50  # digits a kernel's truth is compared at
 ANSWERED = [c for c in CASES if "refused" not in c]
 REFUSED = [c for c in CASES if "refused" in c]
 TRUTH_DIGITS = 1200  # enough for the largest input's argument reduction (sin at 1e900) and every cancellation
@@ -73,6 +76,28 @@ def test_answers_agree_with_mpmath(case):
     assert _close(result.value, value), (result.value, mpmath.nstr(value, 20))
     for name, truth in gradients.items():
         assert _close(result.gradients[name], truth), (name, result.gradients[name], mpmath.nstr(truth, 20))
+
+
+def _kernel_points():
+    for case in KERNEL_CASES:
+        marks = [pytest.mark.xfail(strict=True, reason=case["xfail"])] if "xfail" in case else []
+        for at in case["at"]:
+            yield pytest.param(case["expr"], at if isinstance(at, list) else [at], marks=marks,
+                               id=f"{case['expr']} @ {at}")
+
+
+@pytest.mark.parametrize("expr, at", list(_kernel_points()))
+def test_kernels_at_float64_extremes_agree_with_mpmath(expr, at):
+    k = symdl.kernel(expr)
+    point = dict(zip(k.args, (Fraction(v) for v in at)))  # a float64 is an exact fraction
+    value, gradients = _truth(expr, point)  # worked at 1200 digits: the flat log(1 - σ(800)) cancels 350
+    with np.errstate(all="raise"):  # an overflow or 0·∞ on the way is a failure too, even if the end is finite
+        got, grads = k(*[float(v) for v in at])
+    for name, result, truth in [("value", got, value), *((n, grads[n], gradients[n]) for n in k.args)]:
+        result = float(result)
+        with mpmath.workdps(KERNEL_DIGITS):
+            assert np.isfinite(result) and abs(mpmath.mpf(result) - truth) <= 1e-13 * abs(truth) + 1e-300, \
+                (name, result, mpmath.nstr(truth, 17))
 
 
 @pytest.mark.parametrize("case", REFUSED, ids=_id)

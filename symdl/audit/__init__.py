@@ -19,8 +19,10 @@ from symdl.audit.extract import blocks
 from symdl.errors import LimitError, SymdlError
 from symdl.files import read_input
 from symdl.limits import LIMITS
+from symdl.terminal import read_stdin
 
 LATEX_SUFFIXES = {".tex", ".ltx", ".latex"}
+STDIN = "-"
 
 
 @dataclasses.dataclass
@@ -56,7 +58,14 @@ class Audit:
 
 
 def read_notes(path: str) -> str:
-    """The file's text, or one clear error: unreadable, too large, or not UTF-8 text."""
+    """The file's text (stdin's for ``-``), or one clear error: unreadable, too large, or not UTF-8 text."""
+    text = read_stdin(LIMITS.max_notes_bytes, "FILE") if path == STDIN else _read_file(path)
+    if "\x00" in text:
+        raise SymdlError(f"{path} is not a text file (it contains NUL bytes)")
+    return text
+
+
+def _read_file(path: str) -> str:
     try:
         data = read_input(path, LIMITS.max_notes_bytes)
     except OSError as error:
@@ -64,8 +73,6 @@ def read_notes(path: str) -> str:
     if len(data) > LIMITS.max_notes_bytes:
         raise LimitError(f"the size of {path}", f"more than {LIMITS.max_notes_bytes} bytes", "max_notes_bytes",
                          LIMITS.max_notes_bytes)
-    if b"\x00" in data:
-        raise SymdlError(f"{path} is not a text file (it contains NUL bytes)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -18,7 +18,7 @@ binds them, for the rest of the section, to its last numeric side.
 from __future__ import annotations
 
 import dataclasses
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Optional
 
 import numpy as np
@@ -26,7 +26,7 @@ import sympy as sp
 
 from symdl.audit.chains import Chain
 from symdl.audit.located import Lines
-from symdl.audit.sides import Cell, Side, read
+from symdl.audit.sides import DIGITS, Cell, Side, read
 from symdl.audit.slips import SlipSearch
 from symdl.worksheet.grading import agree
 
@@ -55,13 +55,14 @@ class Check:
 def check_chains(source: str, chains: list[Chain], tolerance: Optional[float]) -> list[Check]:
     """Every comparison in the file, in order; bindings are scoped to the section."""
     lines, checks, bindings, section, slips = Lines(source), [], {}, None, SlipSearch()
-    for chain in chains:
-        if chain.section != section:
-            bindings, section = {}, chain.section
-        sides = [read(where, bindings) for where in chain.sides]
-        for left, relation, right in zip(sides, chain.relations, sides[1:]):
-            checks += _compare(source, lines, (left, relation, right), tolerance, bindings, slips)
-        bindings.update(_bound(sides))
+    with np.errstate(all="ignore"):  # a half unit of 10^435 is inf, as it should be: no warning on stderr
+        for chain in chains:
+            if chain.section != section:
+                bindings, section = {}, chain.section
+            sides = [read(where, bindings) for where in chain.sides]
+            for left, relation, right in zip(sides, chain.relations, sides[1:]):
+                checks += _compare(source, lines, (left, relation, right), tolerance, bindings, slips)
+            bindings.update(_bound(sides))
     return checks
 
 
@@ -86,8 +87,13 @@ def _compare(source: str, lines: Lines, pair: tuple[Side, str, Side], tolerance:
 
 
 def _agrees(computed: Cell, result: Cell, tolerance: Optional[float]) -> bool:
-    bound = np.array(result.decimals) if tolerance is None else tolerance
-    return bool(agree(float(result.value), float(computed.value), bound))
+    """The worksheet rule (:func:`agree`), on the two numbers scaled by a power of ten first when
+    either is beyond float64 (1e400 would be inf, and inf agrees with inf); the half unit scales too."""
+    largest = max(abs(result.value), abs(computed.value))
+    shift = 0 if largest == 0 or 1e-300 < largest < 1e300 else int(sp.floor(sp.log(largest, 10)))
+    scale = sp.Integer(10) ** -shift
+    bound = np.array(result.decimals + shift) if tolerance is None else tolerance
+    return bool(agree(float(result.value * scale), float(computed.value * scale), bound))
 
 
 def _bound(sides: list[Side]) -> dict[sp.Symbol, sp.Expr]:
@@ -115,6 +121,9 @@ def shown(value: sp.Expr, decimals: int) -> str:
     if number == 0:
         return "0"
     magnitude = number.adjusted()  # floor(log10|x|)
+    if abs(magnitude) >= DIGITS:  # e^{1000}: all but 30 of its 435 digits would be made up; e^{-1000}: zeros
+        return f"{number:.{SHOWN_DIGITS - 1}E}"
     places = max(0, SHOWN_DIGITS - 1 - magnitude, decimals + 1)
-    text = f"{number.quantize(Decimal(1).scaleb(-places)):f}"
+    with localcontext(prec=max(magnitude, 0) + places + 2):  # every digit kept: the default 28 would refuse
+        text = f"{number.quantize(Decimal(1).scaleb(-places)):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text

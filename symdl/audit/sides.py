@@ -22,6 +22,7 @@ import sympy as sp
 from symdl.audit.clean import TEXT
 from symdl.audit.located import Located
 from symdl.errors import SymdlError
+from symdl.limits import LIMITS
 from symdl.ops import by_head
 from symdl.parsing import parse_latex
 
@@ -33,6 +34,8 @@ _RESULT = re.compile(rf"\{{?\s*(?P<sign>[-+]?)\s*(?P<number>{_NUMBER})"
                      r"|[eE](?P<exponent>[-+]?\d+))?\s*\}?")
 _MATRIX = re.compile(r"\\begin\{(?P<kind>[bp]?matrix|Bmatrix)\}(?P<cells>(?:(?!\\begin\{|\\end\{).)*)"
                      r"\\end\{(?P=kind)\}", re.S)
+# 2.5e-3 in a computation, as in a result: as LaTeX it would read 2.5·e − 3
+_SCIENTIFIC = re.compile(rf"(?<![\w.\\])(?P<number>{_NUMBER})[eE](?P<power>[-+]?\d+)(?![\w.])")
 # Words at either end of a side are labels or units ("\text{O} = 0.06", "18 \text{ m}^3") and go,
 # with spacing and closing punctuation; a word inside a side ("20\% \text{ of } 50") leaves it unknown.
 _EDGES = re.compile(rf"[\s{TEXT}]*(?P<side>.*?)[\s{TEXT}.,;:]*", re.S)
@@ -134,7 +137,7 @@ def _matrix_expression(where: Located, bindings: Mapping[sp.Symbol, sp.Expr]) ->
         pieces.append(where.text[position:match.start()] + "{" + name + "}")
         position = match.end()
     try:
-        expr = parse_latex("".join(pieces) + where.text[position:])
+        expr = _parse("".join(pieces) + where.text[position:])
         value = _with_matrices(expr, {**bindings, **matrices})
     except (SymdlError, ArithmeticError, ValueError, TypeError, AttributeError, sp.ShapeError):
         return _unknown(where)
@@ -167,17 +170,29 @@ def _with_matrices(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]):
     raise ValueError(f"{expr.func} of a matrix")
 
 
+def _parse(text: str) -> sp.Expr:
+    """A side as LaTeX, its 2.5e-3 read as 2.5 × 10^{-3}."""
+    return parse_latex(_SCIENTIFIC.sub(r"{\g<number> \\times 10^{\g<power>}}", text))
+
+
 def _unknown(where: Located) -> Side:
     return Side(where, [Cell(where, "unknown")], ())
 
 
+class _TooLong(Exception):
+    """A number as written past the parser's bounds: 1e999999999 would be a billion-digit Fraction."""
+
+
 def result(text: str) -> Optional[tuple[sp.Rational, int]]:
-    """A number as written, exactly, with the digits after its point (2.5 × 10^{-3} or 2.5e-3: 4)."""
+    """A number as written, exactly, with the digits after its point (2.5 × 10^{-3} or 2.5e-3: 4);
+    :class:`_TooLong` past the parser's bounds on a literal's length and exponent."""
     match = _RESULT.fullmatch(text.strip())
     if match is None:
         return None
     number = match.group("number")
     power = int(match.group("power") or match.group("digit") or match.group("exponent") or 0)
+    if abs(power) > LIMITS.max_exponent or len(number) > LIMITS.max_number_length:
+        raise _TooLong(text)
     decimals = (len(number.split(".")[1]) if "." in number else 0) - power
     value = Fraction(number) * Fraction(10) ** power * (-1 if match.group("sign") == "-" else 1)
     return sp.Rational(value.numerator, value.denominator), decimals
@@ -185,13 +200,16 @@ def result(text: str) -> Optional[tuple[sp.Rational, int]]:
 
 def _cell(where: Located, bindings: Mapping[sp.Symbol, sp.Expr]) -> Cell:
     where = where.strip()
-    written = result(where.text)
+    try:
+        written = result(where.text)
+    except _TooLong:  # unknown: read as LaTeX, 1e999999999 would be 1·e·999999999
+        return Cell(where, "unknown")
     if written is not None:
         return Cell(where, "result", written[0], written[1])
     if not re.search(r"\d|\\|[A-Za-z]", where.text) or _AMBIGUOUS.search(where.text):
         return Cell(where, "unknown")
     try:
-        expr = parse_latex(where.text)
+        expr = _parse(where.text)
     except SymdlError:
         return Cell(where, "unknown")
     if isinstance(expr, sp.Symbol):

@@ -39,6 +39,8 @@ class SlipSearch:
     def name(self, computed: Cell, written: Cell, bindings: Mapping[sp.Symbol, sp.Expr]) -> Optional[str]:
         """The slip that turns the computation into the written number, or None."""
         claimed, decimals = float(written.value), np.array(written.decimals)
+        if not (np.isfinite(claimed) and np.isfinite(float(computed.value))):
+            return None  # beyond float64 every slip would compare inf with inf
         arithmetic = arithmetic_slip(np.array(claimed), np.array(float(computed.value)), decimals)
         if arithmetic or computed.kind != "computation" or self.replays <= 0:  # the simplest explanation first
             return arithmetic or None

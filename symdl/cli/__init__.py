@@ -58,8 +58,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         prog = f"symdl {args.command}"
-        _read_stdin_expression(args)
         with limited(**_limits(args.limit)):  # unknown names are refused; restored after the command
+            _read_stdin_expression(args)  # bounded by the limits of this run: --limit max_text_length=… too
             status = HANDLERS[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers below, not at exit
         return status

@@ -5,6 +5,8 @@ uses (so start-up stays light) and returns the exit status; :func:`symdl.cli.mai
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     import sympy as sp
 
 EXIT_CLAIM_WRONG = 1
+_DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,2})?")
 
 
 def _expression(args) -> sp.Expr:
@@ -26,7 +29,7 @@ def _expression(args) -> sp.Expr:
 def _write_requested(args, formats: Sequence[str], produce: Callable[[str], object]) -> bool:
     """Produce every requested file first, then write them all or none; True when one was '-' (stdout)."""
     from symdl.files import STDOUT, write_all
-    requested = [(getattr(args, fmt), fmt) for fmt in formats if getattr(args, fmt, None)]
+    requested = [(getattr(args, fmt), fmt) for fmt in formats if getattr(args, fmt, None) is not None]
     write_all([(target, produce(fmt)) for target, fmt in requested])
     return any(target == STDOUT for target, _ in requested)
 
@@ -78,6 +81,8 @@ def _problem(path: str):
     """The problem file at ``path`` (a bundled example's name if no such file exists), or on stdin for ``-``."""
     from symdl.worksheet import load, loads
     from symdl.worksheet.problem import MAX_FILE_BYTES
+    if not path:  # Path("") is the current directory
+        raise SymdlError("FILE is empty: name a problem file, a bundled example or '-'")
     if path == STDIN:
         return loads(terminal.read_stdin(MAX_FILE_BYTES, "FILE"), "<stdin>")
     return load(bundled.locate(path))
@@ -92,11 +97,29 @@ def _inputs(path: str) -> list[str | Path]:
     return [] if path == STDIN else [bundled.locate(path)]
 
 
+def _distinct(files: Sequence[str]) -> None:
+    """Refuse an input given twice (``a.md ./a.md``, or ``-`` twice): its findings would count twice."""
+    if list(files).count(STDIN) > 1:
+        raise SymdlError("'-' (stdin) may be given once")
+    seen: dict[str, str] = {}
+    for path in files:
+        key = os.path.realpath(path) if path != STDIN else STDIN
+        if key in seen:
+            raise SymdlError(f"{path} is given twice (as {seen[key]} before)")
+        seen[key] = path
+
+
+def _directory(option: str, value: str | None) -> str | None:
+    """A directory option's value; '-' and '' name no directory (Path('') would be the current one)."""
+    if value is not None and value in (STDIN, ""):
+        raise SymdlError(f"{option} takes a directory, not {value!r}")
+    return value
+
+
 def _load_problems(files: Sequence[str]):
     """Every file loaded and solved before anything is printed: one bad file, and nothing is."""
     from symdl.worksheet import solve
-    if list(files).count(STDIN) > 1:
-        raise SymdlError("'-' (stdin) may be given once")
+    _distinct(files)
     return [solve(_problem(path)) for path in terminal.progress(files, "symdl: solving", unit="file")]
 
 
@@ -104,22 +127,25 @@ def _cmd_solve(args) -> int:
     from symdl.files import write_all
     from symdl.printing.exports import worksheet_files
     from symdl.worksheet import check
+    out, options = _directory("--out", args.out), _circuit_options(args)
     (solution,) = _load_problems([args.file])
     report = check(solution)
-    if args.out:
+    if out is not None:
         stem = _stem(args.file)
-        files = [(Path(args.out) / f"{stem}.{fmt}", content)
-                 for fmt, content in worksheet_files(solution, report, **_circuit_options(args)).items()]
+        files = [(Path(out) / f"{stem}.{fmt}", content)
+                 for fmt, content in worksheet_files(solution, report, **options).items()]
         for path in write_all(files, inputs=_inputs(args.file), create=[args.out]):
-            print(path)
+            print(terminal.printable(str(path)))
     elif args.json:
         print(json.dumps({**solution.to_dict(), "check": report.to_dict()}, indent=2, ensure_ascii=False))
     else:
-        print(str(solution))
+        print(terminal.printable(str(solution)))
     return 0
 
 
 def _circuit_options(args) -> dict:
+    if args.depth is not None and args.depth < 0:
+        raise SymdlError(f"--depth takes 0 (the network as one block) or more, not {args.depth}")
     return {} if args.depth is None else {"depth": args.depth}
 
 
@@ -129,7 +155,7 @@ def _cmd_check(args) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
-        print("\n\n".join(str(r) for r in reports))
+        print(terminal.printable("\n\n".join(str(r) for r in reports)))
         wrong = sum(len(r.wrong) for r in reports)
         print(f"\n{wrong} of {sum(len(r.verdicts) for r in reports)} claims wrong in {len(reports)} file(s)")
     return EXIT_CLAIM_WRONG if any(r.wrong for r in reports) else 0
@@ -140,15 +166,16 @@ def _cmd_exercise(args) -> int:
     from symdl.printing.exports import exercise_files
     from symdl.printing.values import show
     from symdl.worksheet.variants import variants
+    out = _directory("--out", args.out)
     problem = _problem(args.file)
     drawn = variants(problem, args.seed, args.count,
                      progress=lambda numbers: terminal.progress(numbers, "symdl exercise", args.count, "variant"))
-    if args.out:
+    if out is not None:
         stem = _stem(args.file)
-        files = [(Path(args.out) / f"{stem}-seed{args.seed}-{suffix}", content)
+        files = [(Path(out) / f"{stem}-seed{args.seed}-{suffix}", content)
                  for suffix, content in exercise_files(problem.title, drawn).items()]
         for path in write_all(files, inputs=_inputs(args.file), create=[args.out]):
-            print(path)
+            print(terminal.printable(str(path)))
     elif args.json:
         print(json.dumps({"title": problem.title, "seed": args.seed, "variants": [v.to_dict() for v in drawn]},
                          indent=2, ensure_ascii=False))
@@ -156,7 +183,7 @@ def _cmd_exercise(args) -> int:
         for v in drawn:
             given = ", ".join(f"{k} = {show(value)}" for k, value in v.given.items())
             answers = "; ".join(f"{q.label} = {show(q.value)}" for q in v.solution.reported())
-            print(f"{v.number}. given {given}\n   answers: {answers}")
+            print(terminal.printable(f"{v.number}. given {given}\n   answers: {answers}"))
     return 0
 
 
@@ -165,45 +192,46 @@ def _cmd_audit(args) -> int:
     from symdl.files import STDOUT, write_all
     from symdl.printing.audit import audit_html
     tolerance = None if args.tolerance in (None, "digits") else _relative_tolerance(args.tolerance)
+    _distinct(args.files)
     report = audit(args.files, tolerance)
-    if args.html:
+    if args.html is not None:
         write_all([(args.html, audit_html(report))], inputs=args.files)
     if args.html != STDOUT:  # the page itself went to stdout: nothing else may
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json else "\n".join(report.lines()))
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json
+              else terminal.printable("\n".join(report.lines())))  # a file name may hold an ESC
     return EXIT_CLAIM_WRONG if report.findings else 0
 
 
 def _relative_tolerance(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise SymdlError(f"--tolerance takes 'digits' or a relative error such as 0.01, got {text!r}") from None
+    """A decimal as written (0.01, 5e-3): not float()'s 1_0, nan, inf or hex, nor an exponent that underflows."""
+    if not _DECIMAL.fullmatch(text):
+        raise SymdlError(f"--tolerance takes 'digits' or a relative error such as 0.01, got {text!r}")
+    return float(text)
 
 
 def _cmd_gallery(args) -> int:
     from symdl.gallery import stream_gallery
+    _directory("--out", args.out)
     examples = bundled.folder() if args.examples is None else Path(args.examples)
     if not examples.is_dir():
         raise SymdlError(f"--examples: {args.examples} is not a directory")
     for path in stream_gallery(args.out, examples):
-        terminal.emit(str(path))
+        terminal.emit(terminal.printable(str(path)))
     return 0
 
 
 def _cmd_examples(args) -> int:
     from symdl.files import write_all
-    if args.copy is None:
+    if _directory("--copy", args.copy) is None:
         print("\n".join(bundled.names()))
         return 0
-    if args.copy == STDIN:
-        raise SymdlError("--copy takes a directory, not '-'")
     copies = [(Path(args.copy) / source.name, source.read_bytes()) for source in bundled.problem_files()]
     existing = [target for target, _ in copies if target.exists() or target.is_symlink()]
     if existing:
         raise SymdlError(f"--copy: {existing[0]} exists ({len(existing)} of {len(copies)} files do); "
                          "nothing is overwritten, nothing was copied")
     for path in write_all(copies, create=[args.copy]):
-        print(path)
+        print(terminal.printable(str(path)))
     return 0
 
 
