@@ -289,7 +289,12 @@ def _value(expr, point):
 
 @given(latex_expressions)
 def test_latex_of_an_expression_parses_to_an_equal_value(expr):
-    parsed = parse_within_limits(parse_latex, sp.latex(expr))
+    try:
+        parsed = parse_within_limits(parse_latex, sp.latex(expr))
+    except ParseError as error:  # a constant part that is not real (sqrt(sin(4))) is refused, rightly
+        assert any(part.is_number and part.is_real is False for part in sp.preorder_traversal(expr)), error
+        assert "not a real number" in str(error)
+        return
     for point in POINTS:
         expected, got = _value(expr, point), _value(parsed, point)
         if expected is not None and got is not None:

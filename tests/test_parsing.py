@@ -569,3 +569,10 @@ def test_arbitrary_text_gives_an_expression_or_a_symdl_error(text):
 def test_token_soup_gives_an_expression_or_a_symdl_error(text):
     for parser in (parse, parse_steps, parse_point, parse_names):
         _refuses_cleanly(parser, text)
+
+
+def test_operators_as_symdl_prints_them_parse_as_ascii():
+    """U+2212, the middle dot and × on symdl's pages, read back: a formula copied from a page parses."""
+    assert parse("2·x − 1×y") == 2 * x - y
+    assert parse("−x") == -x
+    assert parse("x − −y") == x + y

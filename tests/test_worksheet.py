@@ -335,3 +335,14 @@ def test_exercise_sheets_compile(tmp_path, name):
         run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", tex],
                              cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
         assert (tmp_path / tex).with_suffix(".pdf").exists(), run.stdout[-2000:]
+
+
+def test_a_slip_with_no_real_value_at_the_point_is_left_out(tmp_path):
+    """At x = 0 the inverted-fraction slip of tanh, 1 − 1/tanh²(x), is infinite: no student's number comes
+    from it, so it is dropped and the point is still solved (tanh′(0) = 1 − 0² = 1 by hand)."""
+    path = tmp_path / "tanh0.toml"
+    path.write_text('title = "tanh at 0"\n[derivative]\nexpression = "(exp(x) - exp(-x))/(exp(x) + exp(-x))"\n'
+                    'wrt = "x"\nat = { x = 0 }\n', encoding="utf-8")
+    solution = solve(load(path))
+    assert float(solution.quantities["df/dx"].value) == 1.0
+    assert float(solution.quantities["f"].value) == 0.0

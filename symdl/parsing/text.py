@@ -37,7 +37,9 @@ from symdl.parsing._build import Builder, Cursor
 from symdl.parsing._names import NAME, NUMBER, check_depth, check_name, check_text, guarded, is_reserved, quote, symbol
 
 _TOKEN = re.compile(rf"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<number>{NUMBER})"
-                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),=;\[\]])", re.ASCII)
+                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),=;\[\]\u2212\u00b7\u00d7])", re.ASCII)
+# What symdl's own pages print, read back as its ASCII operator: a formula copied from a page parses.
+_PRINTED_OPERATORS = {"\u2212": "-", "\u00b7": "*", "\u00d7": "*"}
 _VALUE = re.compile(rf"(?P<top>[+-]?{NUMBER})(?:/(?P<bottom>{NUMBER}))?", re.ASCII)
 _SPACE = " \t\r\n"
 
@@ -58,6 +60,8 @@ def _tokenize(text: str, steps: bool) -> list[Token]:
         kind, value = match.lastgroup, match.group()
         if kind == "name":
             check_name(value, text, position)
+        if kind == "op":
+            value = _PRINTED_OPERATORS.get(value, value)
         if kind == "newline" and steps:
             kind, value = "op", ";"
         if kind not in ("space", "newline"):

@@ -62,8 +62,17 @@ def _derivative(problem: Problem) -> Solution:
         quantities[f"df/d{x}"] = Quantity(
             f"df/d{x}", "gradient", number(sp.N(derivation.result.xreplace(at), 30)), formula=str(derivation.result),
             expr=derivation.result, rule=rule,
-            slips=tuple((text, _constant(number(sp.N(e.xreplace(at), 30)))) for text, e in slips))
+            slips=tuple((text, _constant(number(value))) for text, value in _slips_at(slips, at)))
     return Solution(problem, quantities, derivation)
+
+
+def _slips_at(slips, at):
+    """Each slip's number at the point, leaving out a slip with no real finite value there (1 − 1/tanh²
+    at x = 0): no student's number can come from it."""
+    for text, e in slips:
+        value = sp.N(e.xreplace(at), 30)
+        if value.is_real and value.is_finite:
+            yield text, value
 
 
 def _constant(value):
