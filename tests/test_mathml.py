@@ -58,11 +58,12 @@ def _where(page: str) -> list[str]:
 
 
 def test_each_special_function_is_defined_where_it_is_used(pages):
-    assert _where(pages["relu"]) == ["where H\u2061(x) = 1 for x > 0, 0 otherwise"]
-    assert _where(pages["leaky"]) == _where(pages["relu"])
+    assert _where(pages["relu"]) == [] and _where(pages["leaky"]) == []  # written as cases: no H to define
+    assert _where(report("h", symdl.derive("max(x, y)", "x"))) == ["where H\u2061(x) = 1 for x > 0, 0 otherwise"]
     assert _where(pages["tanh"]) == [] and _where(pages["sigmoid_exp"]) == []
-    assert [line.split(" ")[1] for line in _where(pages["gelu"])] == ["Φ\u2061(x)"]
-    assert len(_where(pages["softmax"])) == 2  # sᵢ and δᵢⱼ of the softmax rule's formula
+    assert [line.split(" ")[1] for line in _where(pages["gelu"])] == ["φ\u2061(x)", "Φ\u2061(x)"]
+    where = _where(pages["softmax"])  # the abbreviation, then sᵢ and δᵢⱼ of the softmax rule's formula
+    assert where[0] == "where s=softmax\u2061(x,y)" and [w.split(" ")[1] for w in where[1:]] == ["si", "δij"]
 
 
 def test_a_page_writes_neither_partial_nor_reciprocal_exponentials(pages):
@@ -72,3 +73,19 @@ def test_a_page_writes_neither_partial_nor_reciprocal_exponentials(pages):
         assert "<mfrac><mn>1</mn><msup><mi>e</mi>" not in pages[name]
     assert "<strong>constant multiple rule</strong>" in pages["tanh_exp"]
     assert "<details" in pages["tanh_exp"] and "<script" not in pages["tanh_exp"]
+
+
+def test_cases_print_as_a_brace_with_conditions():
+    """ReLU′ as cases (markup by hand): each value with its condition, the last one "otherwise"."""
+    expected = ('<mrow><mo>{</mo><mtable columnalign="left left">'
+                '<mtr><mtd><mn>1</mn></mtd><mtd><mrow><mtext>if&#160;</mtext>'
+                '<mrow><mi>x</mi><mo>&gt;</mo><mn>0</mn></mrow></mrow></mtd></mtr>'
+                '<mtr><mtd><mn>0</mn></mtd><mtd><mtext>otherwise</mtext></mtd></mtr></mtable></mrow>')
+    assert mathml(sp.Piecewise((1, x > 0), (0, True))) == expected
+
+
+@pytest.mark.parametrize("source", ["relu(x)", "leaky_relu(x)", "elu(x)"])
+def test_a_step_derivative_page_shows_cases_not_sympy_calls(source):
+    page = report("d", symdl.derive(source, "x"))
+    assert "<mtable" in page and "otherwise" in page
+    assert "piecewise" not in page.lower() and "True" not in page

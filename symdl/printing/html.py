@@ -61,6 +61,7 @@ WHERE = {
     "Heaviside": (sp.Heaviside(_X), "= 1 for x > 0, 0 otherwise"),
     "normal_cdf": (ops.function("normal_cdf")(_X),
                    "is the standard normal CDF: the integral of φ(t) = e^(−t²/2)/√(2π) from −∞ to x"),
+    "normal_pdf": (ops.function("normal_pdf")(_X), "= e^(−x²/2)/√(2π) is the standard normal density"),
     "delta_ij": (sp.Symbol("delta_ij"), "= 1 if i = j, 0 otherwise"),
     "s_i": (sp.Symbol("s_i"), "= e^(xᵢ)/Σₖ e^(xₖ), output i of the softmax"),
 }

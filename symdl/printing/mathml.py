@@ -59,6 +59,35 @@ class SafeMathML(MathMLPresentationPrinter):
         mrow.appendChild(self._paren_comma_separated(e.args[0]))
         return self._applied(mrow)
 
+    def _print_Piecewise(self, e: sp.Piecewise):
+        """Cases, as a textbook writes a step's derivative: a brace, each value with its condition."""
+        table = self.dom.createElement("mtable")
+        table.setAttribute("columnalign", "left left")
+        for value, condition in e.args:
+            row = self.dom.createElement("mtr")
+            for content in (self._print(value), self._condition(condition)):
+                cell = self.dom.createElement("mtd")
+                cell.appendChild(content)
+                row.appendChild(cell)
+            table.appendChild(row)
+        mrow = self.dom.createElement("mrow")
+        mrow.appendChild(self._operator("{"))
+        mrow.appendChild(table)
+        return mrow
+
+    def _condition(self, condition):
+        if condition == sp.true:
+            return self._text("otherwise")
+        mrow = self.dom.createElement("mrow")
+        mrow.appendChild(self._text("if\u00a0"))
+        mrow.appendChild(self._print(condition))
+        return mrow
+
+    def _text(self, words: str):
+        node = self.dom.createElement("mtext")
+        node.appendChild(self.dom.createTextNode(words))
+        return node
+
     def _applied(self, mrow):
         """``<mi>name</mi><mo>&#x2061;</mo><mrow>(…)</mrow>``: the name applied to its bracket."""
         mrow.insertBefore(self._operator(APPLY), mrow.firstChild.nextSibling)
