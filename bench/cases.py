@@ -96,11 +96,11 @@ def _flat(*matrices) -> list[sp.Symbol]:
 
 
 def rnn(steps: int, hidden: int = 2) -> tuple[sp.Expr, list[sp.Symbol]]:
-    """PyTorch's RNNCell h_t = tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh), input size 2, h_0 = 0,
+    """PyTorch's RNNCell h_t = tanh(W_xh x_t + b_xh + W_hh h_{t−1} + b_hh) (PyTorch's W_ih is W_xh), input size 2, h_0 = 0,
     unrolled ``steps`` times; loss ½‖h_T − 1‖². Written directly in SymPy (``tensor.expand`` of the
     same ``symdl.nn`` network agrees, see tests/test_bench_smoke.py, but takes 25 s at T = 16)."""
-    w_ih, w_hh = _matrix("W_ih", hidden, 2), _matrix("W_hh", hidden, hidden)
-    b_ih, b_hh = _matrix("b_ih", hidden, 1), _matrix("b_hh", hidden, 1)
+    w_ih, w_hh = _matrix("W_xh", hidden, 2), _matrix("W_hh", hidden, hidden)
+    b_ih, b_hh = _matrix("b_xh", hidden, 1), _matrix("b_hh", hidden, 1)
     h = [sp.S.Zero] * hidden
     for x in _inputs(steps):
         h = [sp.tanh(a + b, evaluate=False) for a, b in zip(_affine(w_ih, x, b_ih), _affine(w_hh, h, b_hh))]
@@ -163,8 +163,8 @@ def _step_live(steps: Steps, params: list[sp.Symbol]) -> tuple[Steps, list[sp.Sy
 
 def rnn_steps(steps: int, hidden: int = 2) -> tuple[Steps, list[sp.Symbol]]:
     """:func:`rnn` as named steps: ``h{t}_{k} = tanh(…)`` per hidden unit and time step, then ``L``."""
-    w_ih, w_hh = _matrix("W_ih", hidden, 2), _matrix("W_hh", hidden, hidden)
-    b_ih, b_hh = _matrix("b_ih", hidden, 1), _matrix("b_hh", hidden, 1)
+    w_ih, w_hh = _matrix("W_xh", hidden, 2), _matrix("W_hh", hidden, hidden)
+    b_ih, b_hh = _matrix("b_xh", hidden, 1), _matrix("b_hh", hidden, 1)
     program, h = [], [sp.S.Zero] * hidden
     for t, x in enumerate(_inputs(steps), start=1):
         z = [a + b for a, b in zip(_affine(w_ih, x, b_ih), _affine(w_hh, h, b_hh))]

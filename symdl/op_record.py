@@ -65,6 +65,7 @@ class Op:
     sign: Optional[str] = None  # "positive" or "nonnegative" for real input
     tex_name: str = ""
     rule_name: str = ""  # the rule a derivation names for this op's derivative, if not "known derivative"
+    meaning: str = ""  # what f(x) is, for a "where f(x) …" line beside a formula that uses it (H, Φ, φ)
     # the derivative rule in a textbook's letters, law(index, position) -> ((lhs, rhs), what the letters stand
     # for), for a derivation's rule tree: ∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ) with i = 1, j = 2
     law: Optional[Callable[[Optional[Expr], Optional[int]], tuple[tuple[Expr, Expr], tuple]]] = None

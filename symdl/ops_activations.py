@@ -74,7 +74,7 @@ register(Op("normal_cdf", None, lambda o, a, c: (function("normal_pdf")(a[0]),),
             lambda x, const=None: numeric.normal_cdf(x), function=True, torch=lambda torch: torch.special.ndtr,
             elementary=lambda x: sp.erfc(-x / sp.sqrt(2)) / 2,
             exact=lambda x: {S.Zero: S.Half, S.Infinity: S.One, S.NegativeInfinity: S.Zero}.get(x),
-            tex_name=r"\Phi"))
+            tex_name=r"\Phi", meaning="is the standard normal CDF: the integral of φ(t) from −∞ to x"))
 # φ is a gate of its own so that derivatives read Φ(x) + x·φ(x), as a course writes GELU′, not √2·x·e^(−x²/2)/(2√π)
 register(Op("normal_pdf", None, lambda o, a, c: (-a[0] * o,),
             "φ", r"\varphi\left({0}\right)", "The normal density's local gradient is −x·φ(x).",
@@ -82,7 +82,7 @@ register(Op("normal_pdf", None, lambda o, a, c: (-a[0] * o,),
             call_spellings=("varphi",), torch=lambda torch: lambda x: torch.exp(-x**2 / 2) / (2 * torch.pi) ** 0.5,
             elementary=_normal_density,
             exact=lambda x: {S.Zero: 1 / sp.sqrt(2 * sp.pi), S.Infinity: S.Zero, S.NegativeInfinity: S.Zero}.get(x),
-            sign="positive", tex_name=r"\varphi"))
+            sign="positive", tex_name=r"\varphi", meaning="= e^(−x²/2)/√(2π) is the standard normal density"))
 register(Op("relu", None, lambda o, a, c: (Heaviside(a[0], 0),),
             "ReLU", r"\operatorname{{ReLU}}\left({0}\right)", "ReLU passes the gradient where its input was positive and blocks it elsewhere.",
             lambda x, const=None: numeric.relu(x), function=True, torch=lambda torch: torch.relu,
@@ -129,7 +129,8 @@ register(Op("step", None, lambda o, a, c: (S.Zero,),
             lambda x, const: np.heaviside(x, np.asarray(const, dtype=float)), head=Heaviside, function=True,
             params=(Param("at_zero", S.Zero, "a number (the step's value at 0)", variable=False),),
             spellings=("heaviside", "Heaviside"), kinks=sign_of_argument,
-            torch=lambda torch: lambda x, at_zero: torch.where(x == 0, at_zero, (x > 0).to(x.dtype))))
+            torch=lambda torch: lambda x, at_zero: torch.where(x == 0, at_zero, (x > 0).to(x.dtype)),
+            meaning="= 1 for x > 0, 0 otherwise"))
 
 register(Op("max", lambda a, c: Max(*a), lambda o, a, c: tuple(_route(a, i, True) for i in range(len(a))),
             "max", r"\max\left({0}, {1}\right)", "A max gate routes the whole gradient to its larger input; the others get zero.",

@@ -54,16 +54,11 @@ _SVG_SCRIPT = re.compile(r"<script|\son[a-z]+\s*=\s*[\"']|javascript:", re.IGNOR
 _STACKED = ' style="margin-top: .5rem"'
 GRADCHECK_ROWS = 40  # a gradient check shows this many rows (the failures first), then counts the rest
 _X = sp.Symbol("x")
-# What a special function or letter in a derivation stands for, by SymPy class or symbol name: each
-# one used gets a "where" line (the letter, then the rest of the sentence), since a reader may not
-# know H or δᵢⱼ.
-WHERE = {
-    "Heaviside": (sp.Heaviside(_X), "= 1 for x > 0, 0 otherwise"),
-    "normal_cdf": (ops.function("normal_cdf")(_X),
-                   "is the standard normal CDF: the integral of φ(t) = e^(−t²/2)/√(2π) from −∞ to x"),
-    "normal_pdf": (ops.function("normal_pdf")(_X), "= e^(−x²/2)/√(2π) is the standard normal density"),
-    "delta_ij": (sp.Symbol("delta_ij"), "= 1 if i = j, 0 otherwise"),
-    "s_i": (sp.Symbol("s_i"), "= e^(xᵢ)/Σₖ e^(xₖ), output i of the softmax"),
+# What a letter of a rule's formula stands for: each one used gets a "where" line, as a special
+# function does from its op record's meaning, since a reader may not know δᵢⱼ or H.
+LETTERS = {
+    "delta_ij": "= 1 if i = j, 0 otherwise",
+    "s_i": "= e^(xᵢ)/Σₖ e^(xₖ), output i of the softmax",
 }
 
 
@@ -134,8 +129,8 @@ class HtmlPrinter:
         d = d.as_written()
         headline = block(sp.Derivative(d.expression, d.wrt), d.result)
         where = "".join(f'\n<p class="where">where {inline_equation(a.letter, a.vector)}</p>' for a in d.abbreviations)
-        where += "".join(f'\n<p class="where">where {inline(mathml(WHERE[name][0]))} {escaped(WHERE[name][1])}</p>'
-                        for name in _specials(d))
+        where += "".join(f'\n<p class="where">where {inline(mathml(used))} {escaped(meaning)}</p>'
+                         for used, meaning in _specials(d))
         steps = "\n".join(self._step(step, str(i)) for i, step in enumerate(d.tree, 1))
         title = f"Derivative with respect to {inline(mathml(d.wrt))}"
         return (f"<section>\n<h2>{title}</h2>\n{headline}{where}\n"
@@ -223,16 +218,22 @@ def inline_equation(lhs: sp.Basic, rhs: sp.Basic) -> str:
     return inline(f"{mathml(lhs)}<mo>=</mo>{mathml(rhs)}")
 
 
-def _specials(d) -> list[str]:
-    """The names in :data:`WHERE` of the special functions and letters that the derivation uses, in
+def _specials(d) -> list[tuple[sp.Expr, str]]:
+    """Each special function (applied to x) and letter that the derivation uses, with what it means, in
     the order it first uses them."""
     exprs = [d.expression, d.result]
     for step in d.steps:
         exprs += [step.lhs, step.rhs, *(step.formula or ()), *(e for part in step.parts for e in part)]
         exprs += [step.result] if step.result is not None else []
-    seen = (getattr(node, "name", type(node).__name__) if node.is_Symbol else type(node).__name__
-            for e in exprs for node in sp.preorder_traversal(e))
-    return [name for name in dict.fromkeys(seen) if name in WHERE]
+    found: dict[str, tuple[sp.Expr, str]] = {}
+    for node in (node for e in exprs for node in sp.preorder_traversal(e)):
+        if node.is_Symbol and node.name in LETTERS:
+            found.setdefault(node.name, (node, LETTERS[node.name]))
+        elif isinstance(node, sp.Function):
+            op = ops.by_head(type(node)) or ops.REGISTRY.get(type(node).__name__)
+            if op is not None and op.meaning:
+                found.setdefault(op.name, (type(node)(_X), op.meaning))
+    return list(found.values())
 
 
 def node_table(r) -> str:
