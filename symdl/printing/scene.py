@@ -125,7 +125,7 @@ def summarise(array: np.ndarray) -> Summary:
 
 
 def summary(array: np.ndarray) -> str:
-    """``2×1 [0.5, −0.1]``, ``3×4 ‖·‖=0.346 [0.1, 0.1, …]``, ``3 zeros``."""
+    """``[0.5, −0.1]``, ``2×1 [0.5, −0.1]``, ``3×4 ‖·‖=0.346 [0.1, 0.1, …]``, ``3 zeros``."""
     return " ".join(summary_lines(array, narrow=True))
 
 
@@ -136,8 +136,8 @@ def summary_lines(array: np.ndarray, narrow: bool) -> list[str]:
     if s.zeros:
         return [f"{shape} zeros"]
     entries = ", ".join(short(x) for x in s.entries)
-    if s.norm is None:
-        return [f"{shape} [{entries}]"]
+    if s.norm is None:  # every entry shown: a vector's length is plain to see, "= 2 [0.5, −0.1]" would misread
+        return [f"[{entries}]" if len(s.shape) == 1 else f"{shape} [{entries}]"]
     lines = [f"{shape} ‖·‖={short(s.norm)}", f"[{entries}, …]"]
     return lines if narrow else [" ".join(lines)]
 

@@ -305,7 +305,7 @@ def _number_lines(value) -> list[str]:
         return [rf"{shape}\ \mathrm{{zeros}}"]
     entries = ", ".join(tex_number(float(f"{x:.3g}")) for x in s.entries)
     if s.norm is None:
-        return [rf"{shape}\ [{entries}]"]
+        return [f"[{entries}]" if len(s.shape) == 1 else rf"{shape}\ [{entries}]"]
     return [rf"{shape}\ \|\cdot\| = {tex_number(float(f'{s.norm:.3g}'))}", rf"[{entries}, \ldots]"]
 
 
