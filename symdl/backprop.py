@@ -25,9 +25,9 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
 from symdl.evaluation import evaluate, label
+from symdl.numbers import format_value
 from symdl.parsing import parse_point
 
-SMALL_ARRAY = 16  # arrays with at most this many elements (a 4×4 weight) are printed in full
 Point = Union[str, Mapping[Union[str, sp.Symbol], Union[int, float, str, sp.Expr, np.number]]]
 
 
@@ -140,32 +140,6 @@ class Backprop(display.Displayed):
     def __repr__(self) -> str:
         gradients = ", ".join(f"{n}: {format_value(v)}" for n, v in self.gradients.items())
         return f"Backprop(value={format_value(self.value)}, gradients={{{gradients}}})"
-
-
-def format_value(value) -> str:
-    """Six significant digits, trailing zeros dropped, a whole number in full (−4, 0.731059, 15500,
-    1.5e+20; 1.00000e+476 or 1.00000e-400 beyond a float's range); a small array in full at four
-    digits, a large one by its shape."""
-    if isinstance(value, sp.Number) and not value.is_zero and float(value) in (0, math.inf, -math.inf):
-        return str(sp.Float(value, 6))
-    if isinstance(value, np.ndarray):
-        if value.size == 1:
-            return format_value(value.item())
-        if value.size > SMALL_ARRAY:
-            return f"array of shape {value.shape}"
-        entries = {"float_kind": lambda v: number_text(v, 4)}  # [2, 1, 0.1], not NumPy's [2. , 1. , 0.1]
-        return " ".join(np.array2string(value.astype(float), separator=", ", formatter=entries).split())
-    return number_text(float(value))
-
-
-def number_text(value: float, digits: int = 6) -> str:
-    """A whole number in full below 10¹⁵ (120422400, not 1.20422e+08), any other to ``digits``
-    significant digits; a negative zero is 0."""
-    if value == 0:
-        return "0"
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.{digits}g}"
 
 
 def backprop(source: graphs.Source, at: Point, output: Optional[str] = None,

@@ -182,6 +182,21 @@ def test_gradients_match_sympy_diff_of_the_flat_expression(expr, point):
         assert result.gradients[s.name] == pytest.approx(float(expected), rel=1e-9, abs=1e-9)
 
 
+def _passes_a_kink(expr, subs) -> bool:
+    """Whether some part of ``expr`` sits on its kink at the point: a tie of max/min, or 0 in relu, |·|, H.
+    There the chain rule uses a subgradient (PyTorch's convention), which a difference of the whole need
+    not show."""
+    for part in sp.preorder_traversal(expr):
+        if isinstance(part, (sp.Max, sp.Min)):
+            values = [a.xreplace(subs).evalf(30) for a in part.args]
+            if any(abs(a - b) < 1e-20 for i, a in enumerate(values) for b in values[i + 1:]):
+                return True
+        elif part.is_Function and type(part).__name__ in ("relu", "leaky_relu", "Abs", "Heaviside", "sign"):
+            if abs(part.args[0].xreplace(subs).evalf(30)) < 1e-20:
+                return True
+    return False
+
+
 @given(expressions, points)
 def test_gradients_match_central_differences(expr, point):
     assume(expr.free_symbols)
@@ -190,6 +205,7 @@ def test_gradients_match_central_differences(expr, point):
         result = symdl.backprop(expr, at={s.name: v for s, v in subs.items() if s in expr.free_symbols})
     except SymdlError:
         return
+    assume(not _passes_a_kink(expr, subs))  # f = min(x, relu(x)) is smooth at 0, but its relu is not there
     h = sp.Float("1e-12", 30)
     for s in expr.free_symbols:
         left = (expr.xreplace(subs) - expr.xreplace({**subs, s: subs[s] - h})).evalf(30) / h

@@ -9,7 +9,7 @@ import pytest
 
 import symdl
 from symdl import examples as bundled
-from symdl.backprop import format_value
+from symdl.numbers import format_value
 from symdl.printing import exports
 from symdl.worksheet import load, solve
 from symdl.worksheet.variants import variants

@@ -19,7 +19,8 @@ import sympy as sp
 
 from symdl import graph as graphs
 from symdl import ops
-from symdl.printing.mathml import block, escaped, inline, mathml, number
+from symdl.numbers import shown as number
+from symdl.printing.mathml import block, escaped, inline, mathml
 from symdl.printing.text_reports import GRADCHECK_COLUMNS, gradcheck_cells
 
 _CSS = """

@@ -18,7 +18,6 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from symdl.backprop import format_value
 from symdl.printing.texsafe import strip_controls
 from symdl.printing.text import function_name
 from symdl.printing.text import text as text_of
@@ -210,9 +209,6 @@ def escaped(text: str) -> str:
     return html.escape(strip_controls(text))
 
 
-def number(value) -> str:
-    """``format_value``'s number, or small array, with U+2212 for each minus sign (a hyphen is not one)."""
-    return format_value(value).replace("-", "−")
 
 
 def mathml(expr: sp.Basic, settings: Optional[dict] = None) -> str:

@@ -17,7 +17,8 @@ import sympy as sp
 
 from symdl import graph as graphs
 from symdl import ops
-from symdl.backprop import Backprop, format_value
+from symdl.backprop import Backprop
+from symdl.numbers import format_value
 from symdl.errors import SymdlError
 from symdl.printing import layers
 from symdl.printing.text import text

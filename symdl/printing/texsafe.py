@@ -18,7 +18,7 @@ from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from symdl.backprop import SMALL_ARRAY, format_value
+from symdl.numbers import SMALL_ARRAY, format_value
 
 PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 

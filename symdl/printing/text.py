@@ -20,7 +20,7 @@ from sympy.printing.str import StrPrinter
 
 from symdl import graph as graphs
 from symdl import ops
-from symdl.backprop import format_value
+from symdl.numbers import format_value
 from symdl.printing.text_reports import ReportText, aligned
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")

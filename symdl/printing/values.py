@@ -11,10 +11,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from symdl.backprop import format_value, number_text
+from symdl.numbers import MINUS, format_value, number_text
 
 SHOWN_IN_FULL = 400  # a worksheet prints whole arrays up to this many entries (a 20×20 feature map)
-MINUS = "\u2212"  # the minus sign; a hyphen is not one
 
 
 def label(key: str) -> str:

@@ -17,7 +17,8 @@ from sympy.printing.str import StrPrinter
 
 from symdl import graph as graphs
 from symdl import ops
-from symdl.backprop import backprop, format_value
+from symdl.backprop import backprop
+from symdl.numbers import format_value
 from symdl.errors import SymdlError
 from symdl.printing.values import label
 from symdl.worksheet.problem import Problem
