@@ -265,3 +265,11 @@ def test_worked_steps_print_no_raw_arrays():
 
     steps = worksheet_steps(solve(load(examples.path("mlp_four_input"))))
     assert "\\begin{bmatrix}" in steps and "[[" not in steps and "0.," not in steps
+
+
+def test_a_two_letter_subscript_is_two_indices_not_a_greek_letter():
+    """W_xi (input x, gate i) prints W_{xi}, not SymPy's W_{\\xi}; x_alpha still gets its α."""
+    from symdl.printing.texsafe import latex_of  # as the test above imports it
+    assert latex_of(sp.Symbol("W_xi")) == "W_{xi}"
+    assert latex_of(sp.MatrixSymbol("W_xi", 2, 2)) == "W_{xi}"
+    assert latex_of(sp.Symbol("x_alpha")) == r"x_{\alpha}"

@@ -89,3 +89,17 @@ def test_a_step_derivative_page_shows_cases_not_sympy_calls(source):
     page = report("d", symdl.derive(source, "x"))
     assert "<mtable" in page and "otherwise" in page
     assert "piecewise" not in page.lower() and "True" not in page
+
+
+def test_a_two_letter_subscript_is_two_indices_not_a_greek_letter():
+    """W_xi is the input weight of gate i (x and i), as the notes write it; SymPy would print W_ξ."""
+    assert mathml(sp.Symbol("W_xi")) == "<msub><mi>W</mi><mi>xi</mi></msub>"
+    assert mathml(sp.MatrixSymbol("b_nu", 2, 1)) == "<msub><mi>b</mi><mi>nu</mi></msub>"
+    assert mathml(sp.Symbol("x_alpha")) == "<msub><mi>x</mi><mi>&#945;</mi></msub>"  # a longer name: the letter
+    assert mathml(sp.Symbol("xi")) == "<mi>&#958;</mi>"
+
+
+def test_the_chain_rule_writes_the_inner_derivative_last():
+    """e^{−x}·d/dx(−x): the outer derivative, then the inner one still to work out (by hand)."""
+    printed = mathml(sp.Mul(sp.exp(-x), sp.Derivative(-x, x), evaluate=False))
+    assert printed.index(E_MINUS_X) < printed.index("<mfrac>") and "<mo>&#183;</mo>" in printed

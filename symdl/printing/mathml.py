@@ -18,7 +18,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from symdl.printing.texsafe import strip_controls
+from symdl.printing.texsafe import TWO_LETTER_GREEK, strip_controls
 from symdl.printing.text import function_name
 from symdl.printing.text import text as text_of
 
@@ -43,6 +43,16 @@ class SafeMathML(MathMLPresentationPrinter):
         super().__init__(settings)
         raw = self.dom.createTextNode
         self.dom.createTextNode = lambda data: raw(_escape_markup(_plain(data)))
+
+    def _print_Symbol(self, sym: sp.Symbol, style: str = "plain"):
+        """As SymPy prints it, but a two-letter subscript is two indices: W_xi is W with x and i, not W_ξ."""
+        name, supers, subs = self._split_super_sub(sym.name)
+        if supers or not any(sub in TWO_LETTER_GREEK for sub in subs) or style != "plain":
+            return super()._print_Symbol(sym, style=style)
+        node = self.dom.createElement("msub")
+        node.appendChild(super()._print_Symbol(sp.Symbol(name)))
+        node.appendChild(self._identifier(" ".join(subs)))
+        return node
 
     def _print_Function(self, e: sp.Function):
         """The op record's glyph (σ, ReLU) where it is a name, else SymPy's; applied with U+2061."""
@@ -124,13 +134,17 @@ class SafeMathML(MathMLPresentationPrinter):
         if rest.could_extract_minus_sign():
             mrow.appendChild(self._operator("-"))
             rest = -rest
+        pieces = [self._print(factor) for factor in decaying]
         if rest != 1:
-            mrow.appendChild(self.parenthesize(rest, PRECEDENCE["Mul"], False) if rest.is_Add else self._print(rest))
-            mrow.appendChild(self._operator(TIMES))
-        for i, factor in enumerate(decaying):
-            if i:
-                mrow.appendChild(self._operator(TIMES))
-            mrow.appendChild(self._print(factor))
+            printed = self.parenthesize(rest, PRECEDENCE["Mul"], False) if rest.is_Add else self._print(rest)
+            # a derivative still to work out goes last: e^{−x}·d/dx(−x), which reads as the chain rule,
+            # not d/dx(−x) e^{−x}, which reads as the derivative of a product
+            pieces = pieces + [printed] if rest.has(sp.Derivative) else [printed] + pieces
+        for i, piece in enumerate(pieces):
+            if i:  # a visible dot before the derivative, as the text printer writes e^{−x}·d/dx(−x)
+                last = i == len(pieces) - 1 and rest.has(sp.Derivative)
+                mrow.appendChild(self._operator("\u00b7" if last else TIMES))
+            mrow.appendChild(piece)
         return mrow
 
     def _print_HadamardProduct(self, e):

@@ -63,11 +63,13 @@ _UNICODE = {
     "φ": r"\ensuremath{\varphi}", "ω": r"\ensuremath{\omega}", "Σ": r"\ensuremath{\Sigma}",
     "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}", "⊙": r"\ensuremath{\odot}",
     "⋆": r"\ensuremath{\star}", "½": r"\ensuremath{\frac{1}{2}}",
-    "✓": r"\ensuremath{\surd}", "✗": r"\ensuremath{\times}",  # a verdict's mark, in the base fonts
+    "✓": r"\ensuremath{\checkmark}", "✗": r"\ensuremath{\times}",  # a verdict's mark (amssymb's check, not √)
     "ᵀ": r"\ensuremath{^{\top}}", "⁺": r"\ensuremath{^{+}}", "⁽": r"\ensuremath{^{(}}", "⁾": r"\ensuremath{^{)}}",
     **{chr(0x2080 + d): rf"\ensuremath{{_{{{d}}}}}" for d in range(10)},  # ₀ … ₉
     **{s: rf"\ensuremath{{^{{{d}}}}}" for d, s in zip(range(4, 10), "⁴⁵⁶⁷⁸⁹")},
     "⁰": r"\ensuremath{^{0}}", "ˣ": r"\ensuremath{^{x}}",
+    "₋": r"\ensuremath{_{-}}", "₊": r"\ensuremath{_{+}}",
+    **{s: rf"\ensuremath{{_{{{letter}}}}}" for letter, s in zip("aehijklmnoprstuvx", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")},  # hₜ₋₁, dₖ, sᵢ
 }
 _UNKNOWN_CHARACTER = r"\fbox{?}"
 _LATIN1_LETTER = re.compile(r"[À-ÖØ-öø-ÿ]")
@@ -103,14 +105,23 @@ def _tex_character(c: str) -> str:
     return _UNKNOWN_CHARACTER
 
 
+TWO_LETTER_GREEK = frozenset({"mu", "nu", "pi", "xi"})  # as subscripts, two indices: W_xi, not W_ξ
+
+
 class _SafeLatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer with every name (symbols, functions, class names) passed
     through one hook: plain identifiers as SymPy prints them, anything else as text."""
 
     def _deal_with_super_sub(self, string: str, style: str = "plain") -> str:
-        if PLAIN_NAME.match(string):
+        """A plain name as SymPy prints it, but a two-letter subscript is two indices (W_xi is W with x
+        and i, the input weight of gate i), never the Greek letter ξ; other names as text."""
+        if not PLAIN_NAME.match(string):
+            return r"\text{%s}" % tex_escape(string)
+        name, supers, subs = split_super_sub(string)
+        if supers or not any(sub in TWO_LETTER_GREEK for sub in subs):
             return super()._deal_with_super_sub(string, style=style)
-        return r"\text{%s}" % tex_escape(string)
+        indices = " ".join(sub if sub in TWO_LETTER_GREEK else super()._deal_with_super_sub(sub) for sub in subs)
+        return f"{super()._deal_with_super_sub(name, style=style)}_{{{indices}}}"
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         """A name of several letters upright as one word (``pm`` as \\mathrm{pm}, not p times m);
