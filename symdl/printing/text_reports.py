@@ -13,8 +13,11 @@ import re
 from typing import Sequence
 
 import numpy as np
+import sympy as sp
 
 from symdl.derivation import Derivation
+from symdl.errors import SymdlError
+from symdl.parsing import parse
 from symdl.printing.values import label, show
 
 # a minus that starts a number (−0.5, (−2), [−1, …]) or a number's exponent (1e−06), not a hyphen
@@ -83,9 +86,19 @@ class ReportText:
             lines += ["", problem.notes]
         return "\n".join(lines)
 
+    def _claimed(self, value) -> str:
+        """A number as :func:`show` writes it; a formula (a claim's text or the exact form) in the text
+        printer's notation, 1 − tanh²(x) and not 1 - tanh(x)**2. A claim that does not parse stays as typed."""
+        if isinstance(value, str):
+            try:
+                value = parse(value)
+            except SymdlError:
+                return value
+        return self.doprint(value) if isinstance(value, sp.Basic) else show(value)
+
     def _print_Verdict(self, v) -> str:
         """``  ✓ q = 0.73   (exact: 0.731059)``, or ``  ✗`` with the correct value, why, and the slip."""
-        claimed, correct = (" ".join(show(value).split()) for value in (v.claimed, v.correct))
+        claimed, correct = (" ".join(self._claimed(value).split()) for value in (v.claimed, v.correct))
         if v.right:
             note = f"; {v.slip}" if v.slip else ""
             return minus_signs(f"  ✓ {label(v.claim)} = {claimed}   (exact: {correct}{note})")
