@@ -251,7 +251,7 @@ def softmax_jacobian(s: Array) -> Array:
 register(TensorOp("softmax", softmax, _softmax_vjp, symbolic_of(softmax_symbolic),
                   "softmax",
                   "Softmax's Jacobian is diag(s) − s sᵀ; applied to the upstream gradient g it is "
-                  "s ⊙ (g − gᵀs), so no n×n matrix is ever built.",
+                  "s ⊙ (g − gᵀs), which the backward pass computes without building the n×n matrix.",
                   slips=(Slip("used sᵢ instead of sᵢ(1 − sᵢ) on the diagonal",
                               local=lambda s, x, p: (softmax_jacobian(s) + np.diag(s * s),)),
                          Slip("the off-diagonal entries are −sᵢsⱼ, not 0", local=lambda s, x, p: (np.diag(s * (1 - s)),)),
