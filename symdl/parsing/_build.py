@@ -19,6 +19,7 @@ from typing import Callable, Sequence
 
 import mpmath
 import sympy as sp
+from sympy.core.parameters import distribute
 
 from symdl.errors import LimitError, ParseError, SymdlError
 from symdl.limits import LIMITS
@@ -193,7 +194,11 @@ class Builder:
         if digits > LIMITS.max_literal_digits:
             raise LimitError("the digits of a product of numbers", f"about {digits:.0f}",
                              "max_literal_digits", LIMITS.max_literal_digits)
-        product = factors[0] if len(factors) == 1 else REGISTRY["mul"].forward(tuple(factors), None)
+        if len(factors) == 1:
+            product = factors[0]
+        else:
+            with distribute(False):  # 2*(x*y + z) stays one product, as written: a ×2 gate after the sum
+                product = REGISTRY["mul"].forward(tuple(factors), None)
         return -product if negative else product
 
     def total(self, terms: Sequence[sp.Expr]) -> sp.Expr:
