@@ -67,7 +67,7 @@ MIN_SCALE = 0.86
 MIN_SCALE_WITHOUT_SCRIPTS = 0.62
 
 #: A rough upper width of one character of a box's math (:func:`~symdl.printing.latex_layout.width`)
-#: in bp: Computer Modern at 10.95 pt averages about 4.3 bp a character in a formula.
+#: in bp: Computer Modern at 10.95 pt averages about 4.3 bp a character in a formula; a little more errs early.
 GLYPH_WIDTH = 4.5
 
 
@@ -273,7 +273,7 @@ def _title_rows(v: scene.View, node: str, room: Optional[float] = None) -> tuple
 
 
 def _within(tex: str, room: Optional[float]) -> bool:
-    """Whether a box's line of math is surely no wider than ``room`` bp (no room given: any is)."""
+    """Whether a box's line of math, roughly measured, is no wider than ``room`` bp (no room given: any is)."""
     return room is None or layout_width(tex.replace(" ", "")) * GLYPH_WIDTH <= room  # math ignores spaces
 
 
