@@ -57,6 +57,7 @@ DOCUMENTS = {
     "neuron worksheet": lambda: _worksheet("sigmoid_neuron"),
     "bottleneck worksheet": lambda: _worksheet("bottleneck_cost"),
     "attention worksheet": lambda: _worksheet("masked_multihead_attention"),
+    "conv output sizes worksheet": lambda: _worksheet("conv_output_sizes"),
     "exercise sheet": lambda: _exercise("sigmoid_neuron"),
     "answer key": lambda: _exercise("mlp_four_input", "answers.tex"),
 }
@@ -92,6 +93,7 @@ def test_no_line_overfull_and_every_word_at_least_6_pt(tmp_path, kind):
     log = _pdflatex(tmp_path, "doc", DOCUMENTS[kind]())
     overfull = [float(p) for p in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
     assert all(p <= 1.0 for p in overfull), overfull
+    assert "Overfull \\vbox" not in log  # a table taller than the page (conv_output_sizes: 179 pt)
     words = _words_outside_circuits(tmp_path / "doc.pdf")
     small = sorted(words)[:5]
     assert len(words) > 50 and small[0][0] >= 6.0, small

@@ -73,13 +73,35 @@ def aligned(lines: list[str]) -> str:
 WRAP = "X"
 
 
+#: Lines of a ``\\small`` table that surely fit under a heading on an A4 page: a longer table is cut
+#: into several, its header repeated, since a ``tabularx`` cannot break across pages.
+TABLE_LINES = 36
+
+
 def table(columns: str, header: list[str], rows: list[str]) -> str:
     """A booktabs table as wide as the text: the ``X`` columns wrap (ragged right), the others keep
-    their natural width; a cell of several lines is :func:`cell_lines`."""
+    their natural width; a cell of several lines is :func:`cell_lines`. A table longer than
+    :data:`TABLE_LINES` comes as several, one under another, each with the header."""
     spec = columns.replace(WRAP, ">{\\raggedright\\arraybackslash}X")
-    body = "".join(f"{row} \\\\\n" for row in rows)
-    return (f"\\begin{{center}}\\small\n\\begin{{tabularx}}{{\\linewidth}}{{{spec}}}\n\\toprule\n"
-            f"{' & '.join(header)} \\\\\n\\midrule\n{body}\\bottomrule\n\\end{{tabularx}}\n\\end{{center}}\n")
+    head = (f"\\begin{{center}}\\small\n\\begin{{tabularx}}{{\\linewidth}}{{{spec}}}\n\\toprule\n"
+            f"{' & '.join(header)} \\\\\n\\midrule\n")
+    return "".join(head + "".join(f"{row} \\\\\n" for row in chunk) + "\\bottomrule\n\\end{tabularx}\n\\end{center}\n"
+                   for chunk in _chunks(rows))
+
+
+def _chunks(rows: list[str]) -> list[list[str]]:
+    """The rows cut into runs of at most :data:`TABLE_LINES` lines (a cell's ``\\newline`` starts one,
+    a fraction takes about two); a row is never split."""
+    chunks: list[list[str]] = [[]]
+    used = 0
+    for row in rows:
+        lines = max(1, row.count("\\newline") + 1) + row.count("\\frac")
+        if chunks[-1] and used + lines > TABLE_LINES:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(row)
+        used += lines
+    return chunks
 
 
 def long_table(columns: str, header: list[str], rows: list[str]) -> str:

@@ -27,6 +27,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
 from symdl.printing import dot, scene
+from symdl.printing.latex_layout import width as layout_width
 from symdl.printing.rendering import embedded_only, render
 from symdl.printing.texsafe import is_safe, latex_of, tex_escape, tex_number
 
@@ -64,6 +65,10 @@ _NESTED_SCRIPT = re.compile(r"[\^_]\{[^{}]*[\^_]")  # a subscript or superscript
 #: tall as pdftotext measures Computer Modern), then sets at 6 pt; without subscripts, 10.95 pt text.
 MIN_SCALE = 0.86
 MIN_SCALE_WITHOUT_SCRIPTS = 0.62
+
+#: A rough upper width of one character of a box's math (:func:`~symdl.printing.latex_layout.width`)
+#: in bp: Computer Modern at 10.95 pt averages about 4.3 bp a character in a formula; a little more errs early.
+GLYPH_WIDTH = 4.5
 
 
 def tikz(source: scene.Source, **circuit_options) -> str:
@@ -220,7 +225,7 @@ def _node(v: scene.View, node: str, node_id: str, layout: _Layout, options: scen
     if box is None:
         raise SymdlError(f"the Graphviz layout has no box for node {node!r}")
     x0, y0, x1, y1 = box
-    rows, style = _title_rows(v, node)
+    rows, style = _title_rows(v, node, room=x1 - x0)
     value, grad = scene.shown_value(v, node, options), scene.shown_grad(v, node, options)
     if scene.value_beside_name(v, node, options):
         rows[0] += rf" \textcolor{{{VALUE}}}{{$= {_number(value)}$}}"
@@ -240,10 +245,12 @@ def _line_break(row: str) -> str:
     return r"\\[4pt] " if r"\displaystyle" in row else r"\\ "
 
 
-def _title_rows(v: scene.View, node: str) -> tuple[list[str], str]:
+def _title_rows(v: scene.View, node: str, room: Optional[float] = None) -> tuple[list[str], str]:
     """The first lines of a node's box, and its style: ``$q = x + y$`` for a gate (a tensor gate by
     its matrix form, ``$z_1 = W_1 x$``), the name and op glyphs of a layer block with its parameters,
-    the name of a leaf, and for a node continued from another row, its name and that row."""
+    the name of a leaf, and for a node continued from another row, its name and that row. A formula
+    wider than ``room`` (the box Graphviz made for the DOT title, in bp) is written by its op's name:
+    a wider box would run into its wires' labels."""
     data = v.graph.nodes[node]
     if data.get("continued"):
         return [f"${_name(v, node)}$", *scene.extra_lines(data)], "symdl continued"
@@ -252,14 +259,22 @@ def _title_rows(v: scene.View, node: str) -> tuple[list[str], str]:
         return rows + [tex_escape(line) for line in scene.extra_lines(data)], "symdl block"
     if data["kind"] != "op":
         return [f"${_name(v, node)}$"], "symdl leaf"
-    operands = [_name(v, i) for i in data["inputs"]]
+    name, operands = _name(v, node), [_name(v, i) for i in data["inputs"]]
+    glyph = rf"\mathrm{{{tex_escape(ops.gate(data).label(data.get('const')))}}}"
     formula = latex_of(data["expr"]) if data.get("tensor") else ops.gate(data).tex(operands, data["const"])
-    if _NESTED_SCRIPT.search(formula):  # e^{q_5}: the 5 would set at 6 pt, under 6 pt once shrunk
-        formula = rf"\mathrm{{{tex_escape(ops.gate(data).label(data.get('const')))}}}({', '.join(operands)})"
+    if not _within(f"{name} = {formula}", room):
+        formula = glyph  # as the DOT title says it, in the box Graphviz made for that
+    elif _NESTED_SCRIPT.search(formula):  # e^{q_5}: the 5 would set at 6 pt, under 6 pt once shrunk
+        formula = rf"{glyph}({', '.join(operands)})"
     style = "symdl output" if node == v.output else "symdl gate"
     if r"\frac" in formula:
         formula = rf"\displaystyle {formula}"  # a fraction's q₇ at full size, not a subscript's subscript
-    return [f"${_name(v, node)} = {formula}$"], style
+    return [f"${name} = {formula}$"], style
+
+
+def _within(tex: str, room: Optional[float]) -> bool:
+    """Whether a box's line of math, roughly measured, is no wider than ``room`` bp (no room given: any is)."""
+    return room is None or layout_width(tex.replace(" ", "")) * GLYPH_WIDTH <= room  # math ignores spaces
 
 
 def _wire(v: scene.View, u: str, w: str, ids: dict[str, str], layout: _Layout, options: scene.Options) -> str:
