@@ -258,3 +258,18 @@ def test_chunk_forms_are_the_blocks_slices():
     net.backward(net.apply("scale", total, c=1.0, name="L"))
     assert check_forms(net) >= 8 and check_values(net) >= 3
     assert "chunk" not in text(net.graph.edges["Q", "Q1"]["vjp"])
+
+
+def test_an_op_without_a_matrix_form_prints_its_transposed_jacobian():
+    """The VJP of reshape or a mask is (∂op/∂operand)ᵀ v in every printer, not reshape_vjp0(v, image)
+    (expected text by hand); it stays an undefined function, so nothing evaluates it."""
+    from symdl.printing.mathml import mathml
+    from symdl.printing.texsafe import latex_of
+    from symdl.tensor.symbolic import opaque_vjps
+    v, image, mask = (sp.MatrixSymbol(name, 2, 2) for name in ("v", "image", "M"))
+    reshape_vjp, = opaque_vjps("reshape", v, [image])
+    assert text(reshape_vjp) == "(∂reshape/∂image)ᵀ v"
+    assert latex_of(reshape_vjp) == r"\left(\frac{\partial \operatorname{reshape}}{\partial \mathrm{image}}\right)^{\top} v"
+    assert "<mi>reshape</mi>" in mathml(reshape_vjp) and "vjp" not in mathml(reshape_vjp)
+    assert text(opaque_vjps("mask", v, [image, mask])[1]) == "(∂mask/∂M)ᵀ v"
+    assert _opaque(reshape_vjp)

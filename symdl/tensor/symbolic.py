@@ -61,8 +61,38 @@ def opaque(op_name: str, operands: Sequence[Form]) -> Form:
 
 
 def opaque_vjps(op_name: str, upstream: Form, operands: Sequence[Form]) -> list[Form]:
-    """Each input's VJP as ``op_vjp_i(g, operands…)``: named, with its arguments, but not expanded."""
-    return [sp.Function(f"{op_name}_vjp{i}")(upstream, *operands) for i in range(len(operands))]
+    """Each input's VJP as an undefined function of (g, operands…), not expanded, printed as a textbook
+    writes a transposed Jacobian applied to g: (∂reshape/∂image)ᵀ g, never reshape_vjp0(g, image)."""
+    return [_transposed_jacobian(op_name, i)(upstream, *operands) for i in range(len(operands))]
+
+
+@functools.lru_cache(maxsize=None)
+def _transposed_jacobian(op_name: str, position: int) -> type:
+    """The undefined function ``op_vjp<position>`` with printers for (∂op/∂operand)ᵀ g."""
+    def text(self, printer) -> str:
+        return f"(∂{op_name}/∂{printer._print(self.args[1 + position])})ᵀ {printer._print(self.args[0])}"
+
+    def latex(self, printer) -> str:
+        return (rf"\left(\frac{{\partial \operatorname{{{op_name}}}}}{{\partial {printer._print(self.args[1 + position])}}}"
+                rf"\right)^{{\top}} {printer._print(self.args[0])}")
+
+    def mathml(self, printer):
+        dom = printer.dom
+        def element(tag, *children, text=None):
+            node = dom.createElement(tag)
+            if text is not None:
+                node.appendChild(dom.createTextNode(text))
+            for child in children:
+                node.appendChild(child)
+            return node
+        fraction = element("mfrac", element("mrow", element("mo", text="∂"), element("mi", text=op_name)),
+                           element("mrow", element("mo", text="∂"), printer._print(self.args[1 + position])))
+        transposed = element("msup", element("mrow", element("mo", text="("), fraction, element("mo", text=")")),
+                             element("mi", text="T"))
+        return element("mrow", transposed, printer._print(self.args[0]))
+
+    return sp.Function(f"{op_name}_vjp{position}",
+                       __dict__={"_sympystr": text, "_latex": latex, "_mathml_presentation": mathml})
 
 
 # --- element-wise scalar ops -------------------------------------------------------------
