@@ -112,6 +112,13 @@ class _SafeLatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer with every name (symbols, functions, class names) passed
     through one hook: plain identifiers as SymPy prints them, anything else as text."""
 
+    def _as_ordered_terms(self, expr, order=None):
+        """A sum's positive terms first, as the text printer and a textbook write it: z − w, not −w + z."""
+        terms = super()._as_ordered_terms(expr, order=order)
+        if (order or self.order) == "none":
+            return terms
+        return sorted(terms, key=lambda term: term.could_extract_minus_sign())
+
     def _deal_with_super_sub(self, string: str, style: str = "plain") -> str:
         """A plain name as SymPy prints it, but a two-letter subscript is two indices (W_xi is W with x
         and i, the input weight of gate i), never the Greek letter ξ; other names as text."""
