@@ -25,6 +25,11 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 NUMBER = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 
 CONSTANTS = {"pi": sp.pi, "e": sp.E, "E": sp.E}
+# names SymPy's own parser reads as a number, not a variable: symdl's strings (the JSON ``derivative``) are
+# SymPy-parsable, so a variable of such a name would come back as i, ∞ or NaN there. Refused, not renamed.
+SYMPY_NUMBERS = {"I": "the imaginary unit", "oo": "infinity", "zoo": "complex infinity", "nan": "not a number",
+                 "Catalan": "Catalan's constant", "EulerGamma": "the Euler-Mascheroni constant",
+                 "GoldenRatio": "the golden ratio", "TribonacciConstant": "the tribonacci constant"}
 
 _FRAMES_PER_LEVEL = 10  # Python frames one nesting level may take in either parser
 _STACK_MARGIN = 500  # frames left for SymPy's own recursion at the deepest level
@@ -88,8 +93,11 @@ def check_length(name: str) -> str:
 
 
 def check_name(name: str, text: str, position: int) -> str:
-    """A name may be used as a variable: not too long, no dunder, not a Python keyword."""
+    """A name may be used as a variable: not too long, no dunder, not a Python keyword, not a SymPy number."""
     check_length(name)
+    if name in SYMPY_NUMBERS:
+        raise ParseError(f"{quote(name)} is {SYMPY_NUMBERS[name]} to SymPy, which reads what symdl prints, "
+                         f"so it cannot name a variable; rename it, e.g. {name}_1", text, position)
     if name.startswith("__"):
         raise ParseError(f"name {quote(name)} is not allowed (names may not start with '__')", text, position)
     if keyword.iskeyword(name):
