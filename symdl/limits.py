@@ -49,6 +49,10 @@ class Limits:
     # half of whose draws are thrown away. Quantities, not their entries: an array is one NumPy call, so
     # masked attention's 3 435 numbers in 91 quantities cost less than the LSTM's 260
     max_exercise_work: int = 3_000
+    # points × nodes of one gradient check (symdl gradcheck), every random candidate counted (4 per point
+    # asked for): each is a few NumPy passes over the expression's nodes, 0.25-0.6 µs a node-point here, so
+    # 10 million is a few seconds; refused before the kernel is compiled (3·10⁷ points of x*2 ran past 30 s)
+    max_gradcheck_work: int = 10_000_000
     max_notes_bytes: int = 2_000_000  # bytes of one file of notes read by ``symdl audit``
     max_equations: int = 20_000  # sides of equalities in one file of notes (each is parsed once)
 

@@ -24,7 +24,7 @@ import sympy as sp
 
 import symdl
 from symdl.errors import LimitError, ParseError, SymdlError
-from symdl.limits import LIMITS
+from symdl.limits import LIMITS, limited
 from symdl.parsing import parse
 from test_parsing import counting_work
 
@@ -362,8 +362,11 @@ def test_derivative_string_reparses_to_the_same_expression(name):
     assert reparsed == 2 * sp.Symbol(name) * sp.Symbol("x")
 
 
-@pytest.mark.xfail(strict=True, reason="symdl/gradcheck.py: --points is not bounded by a limit; 10**7 points "
-                                       "run for minutes and 10**12 fail only when NumPy cannot allocate them")
 def test_gradcheck_points_are_bounded():
-    with pytest.raises(LimitError):
+    with pytest.raises(LimitError, match="max_gradcheck_work") as refusal:
         symdl.gradcheck("x*2", points=10**12)
+    assert refusal.value.value == 4 * 10**12 * 3  # 4 candidates a point, x*2 has 3 nodes: x, 2 and the product
+    with limited(max_gradcheck_work=4 * 25 * 3):  # exactly at the limit it runs; one point more is refused
+        assert len(symdl.gradcheck("x*2", points=25, torch=False).checks) == 25
+        with pytest.raises(LimitError):
+            symdl.gradcheck("x*2", points=26, torch=False)
