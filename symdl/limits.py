@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import sys
 from typing import Any, Iterator
 
 from symdl.errors import LimitError, SymdlError
@@ -98,6 +99,32 @@ def written_size(expr: Any, sizes: dict[int, tuple[int, Any]]) -> int:
             stack.append((node, True))
             stack.extend((a, False) for a in node.args if id(a) not in sizes)
     return sizes[id(expr)][0]
+
+
+_STACK_MARGIN = 500  # frames left for SymPy's own recursion at the deepest level
+_MAX_STACK = 30_000  # never ask Python for more than this; deeper input fails as a LimitError
+
+
+@contextlib.contextmanager
+def deep_stack(frames_per_level: int) -> Iterator[None]:
+    """Enough Python stack for max_depth levels of nesting at ``frames_per_level`` each, on top of however
+    deep the caller already is; a RecursionError all the same (a deeper SymPy expression) is a LimitError."""
+    saved = sys.getrecursionlimit()
+    wanted = _stack_depth() + frames_per_level * LIMITS.max_depth + _STACK_MARGIN
+    sys.setrecursionlimit(max(saved, min(wanted, _MAX_STACK)))
+    try:
+        yield
+    except RecursionError:
+        raise LimitError("the nesting depth", "more than Python's stack allows", "max_depth", LIMITS.max_depth) from None
+    finally:
+        sys.setrecursionlimit(saved)
+
+
+def _stack_depth() -> int:
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
 
 
 def configure(**changes: int) -> Limits:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import functools
 import keyword
 import re
-import sys
 from typing import Callable, TypeVar
 
 import sympy as sp
 
 from symdl.errors import LimitError, ParseError
-from symdl.limits import LIMITS
+from symdl.limits import LIMITS, deep_stack
 from symdl.ops import REGISTRY
 
 T = TypeVar("T")
@@ -32,8 +31,6 @@ SYMPY_NUMBERS = {"I": "the imaginary unit", "oo": "infinity", "zoo": "complex in
                  "GoldenRatio": "the golden ratio", "TribonacciConstant": "the tribonacci constant"}
 
 _FRAMES_PER_LEVEL = 10  # Python frames one nesting level may take in either parser
-_STACK_MARGIN = 500  # frames left for SymPy's own recursion at the deepest level
-_MAX_STACK = 30_000  # never ask Python for more than this; deeper input fails as a LimitError
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -147,22 +144,7 @@ def guarded(parse_function: Callable[[str], T]) -> Callable[[str], T]:
 
     @functools.wraps(parse_function)
     def run(text):
-        saved = sys.getrecursionlimit()
-        wanted = _stack_depth() + _FRAMES_PER_LEVEL * LIMITS.max_depth + _STACK_MARGIN
-        sys.setrecursionlimit(max(saved, min(wanted, _MAX_STACK)))
-        try:
+        with deep_stack(_FRAMES_PER_LEVEL):
             return parse_function(text)
-        except RecursionError:
-            raise LimitError("the nesting depth", "more than Python's stack allows",
-                             "max_depth", LIMITS.max_depth) from None
-        finally:
-            sys.setrecursionlimit(saved)
 
     return run
-
-
-def _stack_depth() -> int:
-    frame, depth = sys._getframe(), 0
-    while frame is not None:
-        frame, depth = frame.f_back, depth + 1
-    return depth
