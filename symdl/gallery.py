@@ -121,10 +121,11 @@ def _check_out(out: Path, create: list[Path]) -> None:
             raise OutputError(f"cannot write to {directory}: it is not a directory")
     if not out.is_dir() and not out.parent.is_dir():
         raise OutputError(f"cannot write to {out}: no such directory {out.parent}")
+    exists = out.is_dir()
     try:
-        fd, probe = tempfile.mkstemp(prefix=".symdl-", suffix=".tmp", dir=out if out.is_dir() else out.parent)
+        fd, probe = tempfile.mkstemp(prefix=".symdl-", suffix=".tmp", dir=out if exists else out.parent)
     except OSError as error:
-        raise OutputError(f"cannot write to {out}: {error.strerror}") from None
+        raise OutputError(f"cannot {'write to' if exists else 'create'} {out}: {error.strerror}") from None
     os.close(fd)
     os.unlink(probe)
 

@@ -72,7 +72,7 @@ def _bad_outs(tmp_path):
     (tmp_path / "worksheets_file" / "worksheets").write_text("")
     return [(tmp_path / "file", "not a directory"), (tmp_path / "file" / "out", "no such directory"),
             (tmp_path / "missing" / "out", "no such directory"), (tmp_path / "worksheets_file", "not a directory"),
-            (Path("/proc"), "cannot write to /proc"), (Path("/proc/symdl"), "cannot write to /proc/symdl")]
+            (Path("/proc"), "cannot write to /proc"), (Path("/proc/symdl"), "cannot create /proc/symdl")]
 
 
 def test_an_output_that_cannot_be_written_is_refused_before_any_example_is_solved(tmp_path, monkeypatch):
