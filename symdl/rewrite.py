@@ -292,10 +292,9 @@ def _hypot(node: Expr) -> Optional[Expr]:
 
 
 def _root_difference(node: Expr) -> Optional[Expr]:
-    """u − sqrt(u² − k), k > 0 (beside other terms, both scaled by c) → k/(|u| + sqrt(u² − k)) − 2·relu(−u),
-    the difference times its conjugate: where u ≫ 1 the two sides round alike (x − sqrt(x² − 1) at 1e8 is
-    5e-9, not 0), and |u| keeps the conjugate from cancelling at u ≪ −1, where −2·relu(−u) = 2u carries the
-    value. Only for u² − k: |u| ≥ √k there, so the kink of |u| and relu at 0 is outside the domain."""
+    """u − sqrt(u² − k), k > 0 (beside other terms, both scaled by c) → k/(|u| + sqrt(u² − k)) − 2·relu(−u):
+    by the conjugate, as the sides round alike at u ≫ 1 (x − sqrt(x² − 1) at 1e8 is 5e-9, not 0); at u ≪ −1
+    −2·relu(−u) = 2u carries the value. |u| ≥ √k, so the kinks of |u| and relu at 0 are outside the domain."""
     terms = Add.make_args(node)
     for root in terms:
         c, r = root.as_coeff_Mul()
