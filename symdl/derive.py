@@ -22,7 +22,7 @@ from sympy import Add, Derivative, Mul, Pow, S
 from symdl import ops
 from symdl.derivation import Derivation, Step
 from symdl.errors import LimitError, SymdlError
-from symdl.limits import LIMITS, Budget, written_size
+from symdl.limits import LIMITS, Budget, deep_stack, written_size
 from symdl.rewrite import apply_rules
 from symdl.rewrite_softmax import TEXTBOOK, textbook
 from symdl.written import as_read
@@ -30,6 +30,7 @@ from symdl.written import as_read
 Expr = sp.Expr
 EXPAND_OPS = 60  # a derivative this small is also tried multiplied out; a larger one could blow up
 EXPAND_TERMS = 64  # ... and only if no product of sums multiplies out to more terms than this
+FRAMES_PER_LEVEL = 10  # Python frames one nesting level may take (diff's own recursion, then SymPy's: ~4 at 200)
 FACTOR_NODES = 2_000  # common factors are sought in a derivative up to this size (written nodes); SymPy's
 # factor_terms grows faster than the derivative: 0.8 s at 4 700 nodes (a product of 40 sums), 20 s at 68 000
 # A rule's result as a function of "the derivative of a part": called once with unevaluated
@@ -39,11 +40,13 @@ Form = Callable[[Callable[[Expr], Expr]], Expr]
 
 def derive(expr: Union[Expr, str], wrt: Union[sp.Symbol, str], explain: bool = True) -> Derivation:
     """d(expr)/d(wrt) in canonical form, with the steps a teacher would write, as a tree. A SymPy
-    user's own symbols are symdl's by name, and the derivation is given back in them."""
-    (expr, back), ours = _as_expr(expr), _as_symbol(wrt)
-    if isinstance(wrt, sp.Symbol) and wrt != ours:
-        back[ours] = wrt
-    return _in_symbols(_derive(expr, ours, explain), back)
+    user's own symbols are symdl's by name, and the derivation is given back in them. The rules recurse
+    once per level of nesting, so the stack is made deep enough for max_depth levels wherever it is called."""
+    with deep_stack(FRAMES_PER_LEVEL):
+        (expr, back), ours = _as_expr(expr), _as_symbol(wrt)
+        if isinstance(wrt, sp.Symbol) and wrt != ours:
+            back[ours] = wrt
+        return _in_symbols(_derive(expr, ours, explain), back)
 
 
 def _derive(expr: Expr, wrt: sp.Symbol, explain: bool) -> Derivation:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -20,7 +22,7 @@ import sympy as sp
 from symdl import examples as bundled, formats, plots, terminal, worksheet
 from symdl.backprop import backprop
 from symdl.derive import derive
-from symdl.files import write_all
+from symdl.files import OutputError, write_all
 from symdl.parsing import parse, parse_steps, symbol
 from symdl.examples import seed_conv, seed_dense, seed_sequence
 from symdl.nn import perceptron
@@ -102,10 +104,30 @@ def stream_gallery(out: str | Path = "figures", examples: Optional[str | Path] =
     versions) and yield each path; ``out`` and its ``worksheets/`` are created if missing (``out``'s
     parent must exist)."""
     out, problem_files = Path(out), _problem_files(examples)
+    create = [out, out / "worksheets"] if problem_files else [out]
+    _check_out(out, create)
     with rendering.embedded_only():
         files = _compute(terminal.progress(_steps(problem_files), "symdl gallery", unit="example"))
     yield from write_all([(out / name, content) for name, content in files.items()], inputs=problem_files,
-                         create=[out, out / "worksheets"] if problem_files else [out])
+                         create=create)
+
+
+def _check_out(out: Path, create: list[Path]) -> None:
+    """Refuse an output directory that cannot be made or written to before the examples are solved
+    (seconds of work): a non-directory in the way, a missing parent, no permission, a file system such
+    as /proc. A hidden file is created and removed in it (or in its parent) to find out, as the writing would."""
+    for directory in create:
+        if os.path.lexists(directory) and not directory.is_dir():
+            raise OutputError(f"cannot write to {directory}: it is not a directory")
+    if not out.is_dir() and not out.parent.is_dir():
+        raise OutputError(f"cannot write to {out}: no such directory {out.parent}")
+    exists = out.is_dir()
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".symdl-", suffix=".tmp", dir=out if exists else out.parent)
+    except OSError as error:
+        raise OutputError(f"cannot {'write to' if exists else 'create'} {out}: {error.strerror}") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def write_gallery(out: str | Path = "figures", examples: Optional[str | Path] = BUNDLED) -> list[Path]:

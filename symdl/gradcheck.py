@@ -37,8 +37,9 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.backprop import Point, point_values
 from symdl.differences import FAIL, KINK, PASS, STEP, UNDEFINED, Terms, product, steps, total, walk
-from symdl.errors import SymdlError
+from symdl.errors import LimitError, SymdlError
 from symdl.kernels import Kernel, kernel
+from symdl.limits import LIMITS, written_size
 from symdl.parsing import parse_names
 
 CANDIDATES = 4  # random candidates drawn per requested point, since kinks and undefined points are skipped
@@ -152,6 +153,7 @@ def gradcheck(source: graphs.Source, at: Optional[Point] = None, wrt: Optional[S
     symbols = sorted(reference.free_symbols, key=lambda s: s.name)
     names = [s.name for s in symbols]
     wrt = _inputs_to_check(names, wrt)
+    _check_work(reference, 1 if at is not None else CANDIDATES * points)
     compiled = kernel(source)
     rows = _point_row(names, at) if at is not None else _random_rows(len(names), points, seed, domain)
     columns = [names.index(name) for name in wrt]
@@ -169,6 +171,14 @@ def gradcheck(source: graphs.Source, at: Optional[Point] = None, wrt: Optional[S
         status = _first_usable(status, points)
     return GradcheckResult(reference, names, wrt, rows, symbolic, numeric, numeric_error, tolerance,
                            torch_gradients, status)
+
+
+def _check_work(reference: sp.Expr, rows: int) -> None:
+    """Refuse a check whose points × nodes would run for minutes, before any of it is done."""
+    nodes = written_size(reference, {})
+    if rows * nodes > LIMITS.max_gradcheck_work:
+        raise LimitError(f"the work of a check at {rows} candidate points of {nodes} nodes", rows * nodes,
+                         "max_gradcheck_work", LIMITS.max_gradcheck_work)
 
 
 def _as_written(source: graphs.Source) -> sp.Expr:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import sys
 from typing import Any, Iterator
 
 from symdl.errors import LimitError, SymdlError
@@ -49,6 +50,10 @@ class Limits:
     # half of whose draws are thrown away. Quantities, not their entries: an array is one NumPy call, so
     # masked attention's 3 435 numbers in 91 quantities cost less than the LSTM's 260
     max_exercise_work: int = 3_000
+    # points × nodes of one gradient check (symdl gradcheck), every random candidate counted (4 per point
+    # asked for): each is a few NumPy passes over the expression's nodes, 0.25-0.6 µs a node-point here, so
+    # 10 million is a few seconds; refused before the kernel is compiled (3·10⁷ points of x*2 ran past 30 s)
+    max_gradcheck_work: int = 10_000_000
     max_notes_bytes: int = 2_000_000  # bytes of one file of notes read by ``symdl audit``
     max_equations: int = 20_000  # sides of equalities in one file of notes (each is parsed once)
 
@@ -94,6 +99,32 @@ def written_size(expr: Any, sizes: dict[int, tuple[int, Any]]) -> int:
             stack.append((node, True))
             stack.extend((a, False) for a in node.args if id(a) not in sizes)
     return sizes[id(expr)][0]
+
+
+_STACK_MARGIN = 500  # frames left for SymPy's own recursion at the deepest level
+_MAX_STACK = 30_000  # never ask Python for more than this; deeper input fails as a LimitError
+
+
+@contextlib.contextmanager
+def deep_stack(frames_per_level: int) -> Iterator[None]:
+    """Enough Python stack for max_depth levels of nesting at ``frames_per_level`` each, on top of however
+    deep the caller already is; a RecursionError all the same (a deeper SymPy expression) is a LimitError."""
+    saved = sys.getrecursionlimit()
+    wanted = _stack_depth() + frames_per_level * LIMITS.max_depth + _STACK_MARGIN
+    sys.setrecursionlimit(max(saved, min(wanted, _MAX_STACK)))
+    try:
+        yield
+    except RecursionError:
+        raise LimitError("the nesting depth", "more than Python's stack allows", "max_depth", LIMITS.max_depth) from None
+    finally:
+        sys.setrecursionlimit(saved)
+
+
+def _stack_depth() -> int:
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
 
 
 def configure(**changes: int) -> Limits:

@@ -33,7 +33,7 @@ import dataclasses
 from typing import Callable, Iterable, Optional, Sequence
 
 import sympy as sp
-from sympy import Add, Max, Mul, Pow, S, Wild, cosh, exp, log, sech, tanh
+from sympy import Abs, Add, Max, Mul, Pow, S, Wild, cos, cosh, exp, log, sech, sin, tanh
 
 from symdl.functions import (expm1, exprel, hypot, log1p, log_softmax, logaddexp, relu, sigmoid, softmax,
                              softplus)
@@ -291,6 +291,22 @@ def _hypot(node: Expr) -> Optional[Expr]:
     return hypot(*sides)
 
 
+def _root_difference(node: Expr) -> Optional[Expr]:
+    """u − sqrt(u² − k), k > 0 (beside other terms, both scaled by c) → k/(|u| + sqrt(u² − k)) − 2·relu(−u):
+    by the conjugate, as the sides round alike at u ≫ 1 (x − sqrt(x² − 1) at 1e8 is 5e-9, not 0); at u ≪ −1
+    −2·relu(−u) = 2u carries the value. |u| ≥ √k, so the kinks of |u| and relu at 0 are outside the domain."""
+    terms = Add.make_args(node)
+    for root in terms:
+        c, r = root.as_coeff_Mul()
+        if not (c.is_negative and r.is_Pow and r.exp == S.Half and r.base.is_Add):
+            continue
+        k, square = r.base.as_coeff_Add()
+        if k.is_negative and square.is_Pow and square.exp == 2 and -c * square.base in terms:
+            u = square.base
+            return node - root + c * u - c * (-k / (Abs(u) + r) - 2 * relu(-u))
+    return None
+
+
 # --- the rule tables -------------------------------------------------------------
 
 _u = Wild("u")
@@ -337,6 +353,10 @@ STABLE_STEPS: tuple[Rule, ...] = (
     Rule("log1p", "log(1 + u) → log1p(u), exact where 1 + u rounds to 1", log, _log1p),
     pattern_rule("log1p-of-minus-sigmoid", "log1p(-sigmoid(u)) → -softplus(u), where log(1 + u) read first",
                  log1p(-sigmoid(_u)), -softplus(_u)),
+    Rule("root-difference", "u - sqrt(u**2 - k) → k/(|u| + sqrt(u**2 - k)) - 2·relu(-u), for a number k > 0: "
+         "no cancellation at large |u|", Add, _root_difference),
+    Rule("one-minus-cos", "1 - cos(u) → 2·sin(u/2)**2, exact where cos(u) rounds to 1", Add,
+         lambda node: _complement(node, cos, 1, lambda f: 2 * sin(f.args[0] / 2) ** 2)),
     Rule("hypot", "sqrt(x**2 + y**2) → hypot(x, y), sqrt(x**2 + c) → hypot(x, sqrt(c)); no overflow of x²",
          Pow, _hypot),
 )

@@ -303,3 +303,29 @@ def test_a_step_functions_derivative_is_written_as_cases(source, wrt, headline):
     assert str(derivation).splitlines()[0] == headline
     if not source.startswith("elu"):  # ELU's own derivative is piecewise; the others' JSON keeps H(x)
         assert "Heaviside" in derivation.to_dict()["derivative"]
+
+
+def _called_from(frames: int, work):
+    """``work()`` run with ``frames`` more Python frames beneath it, as from deep inside a caller's program."""
+    return work() if frames == 0 else _called_from(frames - 1, work)
+
+
+def test_a_deep_nest_is_derived_however_deep_the_caller_is():
+    extra = 700  # frames the caller is already down; 400 were enough to fail when derive took the stack as it found it
+    depth = 190  # under max_depth (200); the rules recurse once a level, SymPy's printing and sorting again
+    x = sp.Symbol("x", real=True)
+    levels = [x]  # the chain rule by hand: d log(L_k)/dx = L_k'/L_k, so the derivative is Π 1/L_k
+    for _ in range(depth - 1):
+        levels.append(log(levels[-1]))
+    with limited(max_derivation_nodes=10**7):
+        result = _called_from(extra, lambda: derive("log(" * depth + "x" + ")" * depth, "x")).result
+    assert result == sp.Mul(*(1 / level for level in levels))
+
+
+def test_a_sympy_expression_deeper_than_the_stack_allows_is_a_limit_error():
+    x = sp.Symbol("x")  # not symdl's real x: taking it in symdl's symbols recurses too
+    deep = x
+    for _ in range(3_000):  # built by hand: no parser's max_depth stands in the way
+        deep = sp.sin(deep, evaluate=False)
+    with pytest.raises(LimitError, match="max_depth"):
+        derive(deep, x)

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
+import pytest
+
+from symdl import gallery
+from symdl.files import OutputError
 from symdl.gallery import CIRCUIT_FORMATS, SEED_CIRCUITS, build_gallery, write_gallery
 
 
@@ -58,3 +64,35 @@ def test_worksheets_are_solved_and_checked_into_the_gallery():
     assert "∂f/∂x = 0   correct: 1" in check  # f = x + yz: the add gate's 0
     assert "∂f9/∂x = 155   correct: 15500" in check  # the exploding chain
     assert 'href="worksheets/check.txt"' in files["index.html"]
+
+
+def _bad_outs(tmp_path):
+    (tmp_path / "file").write_text("")
+    (tmp_path / "worksheets_file").mkdir()
+    (tmp_path / "worksheets_file" / "worksheets").write_text("")
+    return [(tmp_path / "file", "not a directory"), (tmp_path / "file" / "out", "no such directory"),
+            (tmp_path / "missing" / "out", "no such directory"), (tmp_path / "worksheets_file", "not a directory"),
+            (Path("/proc"), "cannot write to /proc"), (Path("/proc/symdl"), "cannot create /proc/symdl")]
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_any_example_is_solved(tmp_path, monkeypatch):
+    solved = []
+    monkeypatch.setattr(gallery, "_steps", lambda problem_files: solved.append(problem_files) or [])
+    for out, message in _bad_outs(tmp_path):
+        if out.parts[1] == "proc" and not Path("/proc/self").exists():
+            continue  # no procfs here
+        before = sorted(tmp_path.rglob("*"))
+        with pytest.raises(OutputError, match=message):
+            write_gallery(out)
+        assert solved == [] and sorted(tmp_path.rglob("*")) == before, out
+    assert write_gallery(tmp_path / "new") == [] and solved == [[*sorted(gallery.BUNDLED.glob("*.toml"))]]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a directory without write permission")
+def test_an_unwritable_output_directory_is_refused_before_any_example_is_solved(tmp_path, monkeypatch):
+    monkeypatch.setattr(gallery, "_steps", lambda problem_files: pytest.fail("solved before the check"))
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    for out in (locked, locked / "out"):
+        with pytest.raises(OutputError, match="Permission denied"):
+            write_gallery(out)

@@ -23,8 +23,9 @@ import pytest
 import sympy as sp
 
 import symdl
-from symdl.errors import LimitError, SymdlError
-from symdl.limits import LIMITS
+from symdl.errors import LimitError, ParseError, SymdlError
+from symdl.limits import LIMITS, limited
+from symdl.parsing import parse
 from test_parsing import counting_work
 
 HANG_GUARD = 120  # seconds after which a case fails instead of blocking the suite: a guard, not a measure of speed
@@ -323,6 +324,7 @@ CLI = [
     [os.fsencode("derive"), b"x\xff", b"--wrt", b"x"],
     [b"kernel", b"\xc3\x28"],
     [b"audit", b"notes\xff.md"],
+    ["derive", "I*x", "--wrt", "x"],
 ]
 
 
@@ -339,18 +341,32 @@ def test_cli_refuses_hostile_input(argv, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="symdl/derive.py, symdl/parsing: a variable named I, oo, zoo or nan is "
-                                       "printed as SymPy's constant of that name, so the JSON 'derivative' "
-                                       "re-parses as the imaginary unit or infinity")
-@pytest.mark.parametrize("name", ["I", "oo", "zoo", "nan"])
+@pytest.mark.parametrize("name", ["I", "oo", "zoo", "nan", "EulerGamma"])
+def test_a_name_sympy_reads_as_a_number_is_refused(name):
+    # the JSON 'derivative' is SymPy-parsable: I*x would come back as the imaginary unit times x
+    assert sp.sympify(name).is_number  # why it is refused: SymPy's own reading of the name
+    for text in (f"{name}*x", f"{name}_1*x + {name}"):
+        with pytest.raises(ParseError, match=f"'{name}' is .* to SymPy"):
+            symdl.derive(text, "x")
+    with pytest.raises(ParseError, match=f"'{name}' is"):
+        symdl.derive("x", name)
+
+
+@pytest.mark.parametrize("name", ["I_1", "S", "Q", "N", "gamma", "beta", "Io", "noo"])
 def test_derivative_string_reparses_to_the_same_expression(name):
-    derivation = symdl.derive(f"{name}*x", "x")
-    reparsed = sp.sympify(derivation.to_dict()["derivative"])
-    assert reparsed.free_symbols and {s.name for s in reparsed.free_symbols} == {name}
+    derivation = symdl.derive(f"{name}*x**2", "x")
+    written = derivation.to_dict()["derivative"]
+    x, other = sp.Symbol("x", real=True), sp.Symbol(name, real=True)
+    assert parse(written) == 2 * other * x  # symdl's parser reads its own string back
+    reparsed = sp.parse_expr(written, local_dict={name: sp.Symbol(name), "x": sp.Symbol("x")})
+    assert reparsed == 2 * sp.Symbol(name) * sp.Symbol("x")
 
 
-@pytest.mark.xfail(strict=True, reason="symdl/gradcheck.py: --points is not bounded by a limit; 10**7 points "
-                                       "run for minutes and 10**12 fail only when NumPy cannot allocate them")
 def test_gradcheck_points_are_bounded():
-    with pytest.raises(LimitError):
+    with pytest.raises(LimitError, match="max_gradcheck_work") as refusal:
         symdl.gradcheck("x*2", points=10**12)
+    assert refusal.value.value == 4 * 10**12 * 3  # 4 candidates a point, x*2 has 3 nodes: x, 2 and the product
+    with limited(max_gradcheck_work=4 * 25 * 3):  # exactly at the limit it runs; one point more is refused
+        assert len(symdl.gradcheck("x*2", points=25, torch=False).checks) == 25
+        with pytest.raises(LimitError):
+            symdl.gradcheck("x*2", points=26, torch=False)

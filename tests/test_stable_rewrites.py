@@ -33,10 +33,19 @@ CASES = [  # rule, kernel expression, mpmath formula, point
     ("hypot", "sqrt(x^2 + 1)", lambda x: SQRT(x**2 + 1), dict(x=-1e-200)),
     ("hypot", "sqrt(x^2 + y^2)", lambda x, y: SQRT(x**2 + y**2), dict(x=1e200, y=-3e200)),
     ("hypot", "sqrt(x^2 + 4)", lambda x: SQRT(x**2 + 4), dict(x=1e300)),
+    ("root-difference", "x - sqrt(x^2 - 1)", lambda x: x - SQRT(x**2 - 1), dict(x=1e8)),
+    ("root-difference", "x - sqrt(x^2 - 1)", lambda x: x - SQRT(x**2 - 1), dict(x=-1e150)),
+    ("root-difference", "2*x*y - 2*sqrt((x*y)^2 - 3)", lambda x, y: 2 * x * y - 2 * SQRT((x * y)**2 - 3),
+     dict(x=3e10, y=-2e9)),
+    ("root-difference", "x - sqrt(x^2 - 9) + y", lambda x, y: x - SQRT(x**2 - 9) + y, dict(x=4e12, y=1e-3)),
+    ("one-minus-cos", "1 - cos(x)", lambda x: 1 - sp.cos(x), dict(x=1e-9)),
+    ("one-minus-cos", "3 - 3*cos(x*y)", lambda x, y: 3 - 3 * sp.cos(x * y), dict(x=-2e-12, y=5e-8)),
+    ("one-minus-cos", "1 - cos(x)", lambda x: 1 - sp.cos(x), dict(x=2.5)),
 ]
 
 
-GATES = {"logsumexp": "logaddexp(", "softmax": "sigmoid(", "expm1": "expm1(", "log1p": "log1p(", "hypot": "hypot("}
+GATES = {"logsumexp": "logaddexp(", "softmax": "sigmoid(", "expm1": "expm1(", "log1p": "log1p(", "hypot": "hypot(",
+         "root-difference": "abs(", "one-minus-cos": "numpy.sin("}
 
 
 def _reference(formula, point):

@@ -10,13 +10,12 @@ from __future__ import annotations
 import functools
 import keyword
 import re
-import sys
 from typing import Callable, TypeVar
 
 import sympy as sp
 
 from symdl.errors import LimitError, ParseError
-from symdl.limits import LIMITS
+from symdl.limits import LIMITS, deep_stack
 from symdl.ops import REGISTRY
 
 T = TypeVar("T")
@@ -25,10 +24,13 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 NUMBER = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 
 CONSTANTS = {"pi": sp.pi, "e": sp.E, "E": sp.E}
+# names SymPy's own parser reads as a number, not a variable: symdl's strings (the JSON ``derivative``) are
+# SymPy-parsable, so a variable of such a name would come back as i, ∞ or NaN there. Refused, not renamed.
+SYMPY_NUMBERS = {"I": "the imaginary unit", "oo": "infinity", "zoo": "complex infinity", "nan": "not a number",
+                 "Catalan": "Catalan's constant", "EulerGamma": "the Euler-Mascheroni constant",
+                 "GoldenRatio": "the golden ratio", "TribonacciConstant": "the tribonacci constant"}
 
 _FRAMES_PER_LEVEL = 10  # Python frames one nesting level may take in either parser
-_STACK_MARGIN = 500  # frames left for SymPy's own recursion at the deepest level
-_MAX_STACK = 30_000  # never ask Python for more than this; deeper input fails as a LimitError
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -88,8 +90,11 @@ def check_length(name: str) -> str:
 
 
 def check_name(name: str, text: str, position: int) -> str:
-    """A name may be used as a variable: not too long, no dunder, not a Python keyword."""
+    """A name may be used as a variable: not too long, no dunder, not a Python keyword, not a SymPy number."""
     check_length(name)
+    if name in SYMPY_NUMBERS:
+        raise ParseError(f"{quote(name)} is {SYMPY_NUMBERS[name]} to SymPy, which reads what symdl prints, "
+                         f"so it cannot name a variable; rename it, e.g. {name}_1", text, position)
     if name.startswith("__"):
         raise ParseError(f"name {quote(name)} is not allowed (names may not start with '__')", text, position)
     if keyword.iskeyword(name):
@@ -139,22 +144,7 @@ def guarded(parse_function: Callable[[str], T]) -> Callable[[str], T]:
 
     @functools.wraps(parse_function)
     def run(text):
-        saved = sys.getrecursionlimit()
-        wanted = _stack_depth() + _FRAMES_PER_LEVEL * LIMITS.max_depth + _STACK_MARGIN
-        sys.setrecursionlimit(max(saved, min(wanted, _MAX_STACK)))
-        try:
+        with deep_stack(_FRAMES_PER_LEVEL):
             return parse_function(text)
-        except RecursionError:
-            raise LimitError("the nesting depth", "more than Python's stack allows",
-                             "max_depth", LIMITS.max_depth) from None
-        finally:
-            sys.setrecursionlimit(saved)
 
     return run
-
-
-def _stack_depth() -> int:
-    frame, depth = sys._getframe(), 0
-    while frame is not None:
-        frame, depth = frame.f_back, depth + 1
-    return depth
