@@ -23,7 +23,7 @@ from symdl import ops
 from symdl.derivation import Derivation, Step
 from symdl.errors import LimitError, SymdlError
 from symdl.limits import LIMITS, Budget, deep_stack, written_size
-from symdl.rewrite import apply_rules
+from symdl.rewriting import apply_rules
 from symdl.rewrite_softmax import TEXTBOOK, textbook
 from symdl.written import as_read
 

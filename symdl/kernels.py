@@ -45,7 +45,8 @@ from symdl.backprop import AdjointSymbol, gradient_program
 from symdl.codegen import Line, python_function
 from symdl.errors import SymdlError
 from symdl.parsing import parse_names
-from symdl.rewrite import STABLE, STABLE_STEPS, apply_rules, canonical
+from symdl.rewrite import STABLE, STABLE_STEPS, canonical
+from symdl.rewriting import apply_rules
 
 #: NumPy implementations of symdl's own SymPy functions, taken from the op registry.
 NUMPY_FUNCTIONS = ops.numpy_functions()

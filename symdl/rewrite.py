@@ -1,11 +1,11 @@
 """The canonical simplifier: named rewrite rules as data, run by one small matcher.
 
-Each :class:`Rule` names one identity (``1/(1 + exp(-u)) → sigmoid(u)``) and
+Each :class:`~symdl.rewriting.Rule` names one identity (``1/(1 + exp(-u)) → sigmoid(u)``) and
 rewrites a single node of the SymPy tree, or declines. Rules are written as a
 ``Wild`` pattern and its replacement where SymPy's matcher is dependable
 (function heads, fixed constants) and as a small match function where it is
 not (products and sums whose factors can sit anywhere, coefficients folded in
-by auto-evaluation). :func:`apply_rules` visits every node once, trying the
+by auto-evaluation). :func:`~symdl.rewriting.apply_rules` visits every node once, trying the
 rules on the node as written and again once its children are canonical (a
 child rewrite can hide a parent pattern: ``1 + exp(-2u)`` inside tanh's
 quotient would otherwise turn into a sigmoid first), and re-checks a replaced
@@ -29,7 +29,6 @@ Rule sets:
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable, Iterable, Optional, Sequence
 
 import sympy as sp
@@ -37,34 +36,9 @@ from sympy import Abs, Add, Max, Mul, Pow, S, Wild, cos, cosh, exp, log, sech, s
 
 from symdl.functions import (expm1, exprel, hypot, log1p, log_softmax, logaddexp, relu, sigmoid, softmax,
                              softplus)
+from symdl.rewriting import Rule, apply_rules, pattern_rule
 
 Expr = sp.Expr
-_MAX_REWRITES_PER_NODE = 32  # every rule shrinks or settles its node; this only guards a bad new rule
-
-
-@dataclasses.dataclass(frozen=True)
-class Rule:
-    """One named identity; ``rewrite(node)`` returns the replacement or None if it does not apply."""
-
-    name: str
-    description: str
-    head: type  # the SymPy class of the nodes this rule can fire on
-    rewrite: Callable[[Expr], Optional[Expr]]
-
-
-def pattern_rule(name: str, description: str, lhs: Expr, rhs: Expr,
-                 when: Callable[[dict], bool] = lambda m: True) -> Rule:
-    """A rule written as a ``Wild`` pattern and the replacement its bindings fill in."""
-
-    def rewrite(node: Expr) -> Optional[Expr]:
-        bindings = node.match(lhs)
-        if bindings is None or not when(bindings):
-            return None
-        return rhs.xreplace(bindings)
-
-    return Rule(name, description, type(lhs), rewrite)
-
-
 # --- small structural views shared by the match functions ---------------------
 
 def factor_pairs(node: Expr) -> list[tuple[Expr, Expr]]:
@@ -364,42 +338,6 @@ STABLE: tuple[Rule, ...] = STABLE_STEPS + (
     Rule("tanh-derivative-stable", "1 - tanh(u)**2 → sech(u)**2, exact where tanh(u)² rounds to 1", Add,
          lambda node: _complement(node, tanh, 2, lambda f: sech(f.args[0]) ** 2)),
 )
-
-
-# --- the matcher -----------------------------------------------------------------
-
-def apply_rules(expr: Expr, rules: Sequence[Rule]) -> tuple[Expr, list[str]]:
-    """Rewrite ``expr`` bottom-up with ``rules``; return the result and the names of the rules that fired."""
-    index: dict[type, list[Rule]] = {}
-    for rule in rules:
-        index.setdefault(rule.head, []).append(rule)
-    fired: list[str] = []
-    memo: dict[Expr, Expr] = {}
-
-    def visit(node: Expr) -> Expr:
-        if node not in memo:
-            settled = _settle(node, index, fired)
-            children = tuple(visit(arg) for arg in settled.args)
-            if children != settled.args:
-                settled = _settle(settled.func(*children), index, fired)
-            memo[node] = settled
-        return memo[node]
-
-    return visit(expr), fired
-
-
-def _settle(node: Expr, index: dict[type, list[Rule]], fired: list[str]) -> Expr:
-    """Fire rules on one node until none applies (a replacement is re-checked, not its subtree)."""
-    for _ in range(_MAX_REWRITES_PER_NODE):
-        for rule in index.get(type(node), ()):
-            replacement = rule.rewrite(node)
-            if replacement is not None and replacement != node:
-                fired.append(rule.name)
-                node = replacement
-                break
-        else:
-            return node
-    return node
 
 
 def canonical(expr: Expr) -> Expr:

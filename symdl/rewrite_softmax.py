@@ -16,7 +16,8 @@ import sympy as sp
 from sympy import Add, Mul, S, exp, log
 
 from symdl.functions import cross_entropy, log_softmax, logsumexp, softmax
-from symdl.rewrite import CANONICAL, LOG_SOFTMAX, Rule, apply_rules, factor_pairs, product_of
+from symdl.rewrite import CANONICAL, LOG_SOFTMAX, factor_pairs, product_of
+from symdl.rewriting import Rule, apply_rules
 
 Expr = sp.Expr
 

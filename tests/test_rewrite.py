@@ -18,7 +18,8 @@ from sympy import Max, cosh, exp, log, sech, tanh
 
 from strategies import SYMBOLS, expressions, points
 from symdl.functions import relu, sigmoid, softplus
-from symdl.rewrite import CANONICAL, STABLE, apply_rules, canonical
+from symdl.rewrite import CANONICAL, STABLE, canonical
+from symdl.rewriting import apply_rules
 
 x, y = sp.symbols("x y", real=True)
 w0, w1, w2, x0, x1 = sp.symbols("w0 w1 w2 x0 x1", real=True)
