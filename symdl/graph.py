@@ -32,6 +32,7 @@ from typing import Iterable, Optional, Sequence, Union
 
 import networkx as nx
 import sympy as sp
+from sympy.core.parameters import distribute
 
 from symdl import display, ops
 from symdl.errors import LimitError, SymdlError
@@ -328,12 +329,14 @@ def _add_gate(graph, node_id, node_symbol, op_name, operands, const, ids, symbol
 
 
 def _flatten(graph: nx.DiGraph) -> sp.Expr:
-    """Each node's expression over the leaves (stored as ``flat``); returns the output's."""
-    for node in topological_order(graph):
-        data = graph.nodes[node]
-        if data["kind"] == "op":
-            operands = {graph.nodes[i]["symbol"]: graph.nodes[i]["flat"] for i in data["inputs"]}
-            data["flat"] = data["expr"].xreplace(operands)
+    """Each node's expression over the leaves (stored as ``flat``), its products as the graph has them
+    (2·(xy + max(z, w)), not SymPy's distributed 2xy + 2max(z, w)); returns the output's."""
+    with distribute(False):
+        for node in topological_order(graph):
+            data = graph.nodes[node]
+            if data["kind"] == "op":
+                operands = {graph.nodes[i]["symbol"]: graph.nodes[i]["flat"] for i in data["inputs"]}
+                data["flat"] = data["expr"].xreplace(operands)
     return graph.nodes[graph.graph["output"]]["flat"]
 
 

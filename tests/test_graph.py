@@ -117,3 +117,10 @@ def test_bad_steps(bad):
 def test_unknown_granularity():
     with pytest.raises(SymdlError, match="granularity"):
         symdl.build_graph("x", granularity="atoms")
+
+
+def test_the_flat_expression_keeps_a_product_as_the_graph_has_it():
+    """2·(xy + max(z, w)) is a ×2 gate after the sum, and the expression printed beside the circuit says
+    so: SymPy would distribute it into 2xy + 2max(z, w) (structure checked by hand)."""
+    flat = symdl.backprop("2*(x*y + max(z, w))", at={"x": 3, "y": -4, "z": 2, "w": -1}).graph.graph["expression"]
+    assert isinstance(flat, sp.Mul) and sorted(map(type, flat.args), key=str) == sorted([sp.Integer, sp.Add], key=str)

@@ -103,3 +103,11 @@ def test_the_chain_rule_writes_the_inner_derivative_last():
     """e^{−x}·d/dx(−x): the outer derivative, then the inner one still to work out (by hand)."""
     printed = mathml(sp.Mul(sp.exp(-x), sp.Derivative(-x, x), evaluate=False))
     assert printed.index(E_MINUS_X) < printed.index("<mfrac>") and "<mo>&#183;</mo>" in printed
+
+
+def test_a_matrix_product_brackets_its_hadamard_and_sum_factors():
+    """Softmax's VJP p ⊙ (v − 𝟙(p ⊙ v)) reads as written (by hand); SymPy wrote −𝟙p ⊙ v + v."""
+    p, v = sp.MatrixSymbol("p", 1, 2), sp.MatrixSymbol("v", 1, 2)
+    plain = re.sub(r"<[^>]+>", " ", mathml(sp.HadamardProduct(p, v - sp.HadamardProduct(p, v) * sp.OneMatrix(2, 2))))
+    assert plain.split() == ["p", "&#8857;", "(", "v", "&#8722;", "(", "p", "&#8857;", "v", ")", "&InvisibleTimes;",
+                             "&#120793;", ")"]

@@ -163,6 +163,35 @@ class SafeMathML(MathMLPresentationPrinter):
         power.appendChild(exponent)
         return power
 
+    def _print_MatMul(self, e):
+        """A matrix product with each ⊙ or sum factor in parentheses: (p ⊙ v) 𝟙, never p ⊙ v 𝟙."""
+        coefficient, factors = e.as_coeff_matrices()
+        mrow = self.dom.createElement("mrow")
+        if coefficient == -1:
+            mrow.appendChild(self._operator("-"))
+        elif coefficient != 1:
+            mrow.appendChild(self._print(coefficient))
+            mrow.appendChild(self._operator(TIMES))
+        for i, factor in enumerate(factors):
+            if i:
+                mrow.appendChild(self._operator(TIMES))
+            grouped = isinstance(factor, (sp.HadamardProduct, sp.MatAdd))
+            # SymPy's MathML parenthesize brackets an equal precedence when strict is False
+            mrow.appendChild(self.parenthesize(factor, PRECEDENCE["Mul"], False) if grouped else self._print(factor))
+        return mrow
+
+    def _print_MatAdd(self, e):
+        """Positive terms first, as the text printer writes it: v − (p ⊙ v) 𝟙, not −(p ⊙ v) 𝟙 + v."""
+        terms = sorted(e.args, key=lambda t: t.could_extract_minus_sign())
+        mrow = self.dom.createElement("mrow")
+        mrow.appendChild(self._print(terms[0]))
+        for term in terms[1:]:
+            negative = term.could_extract_minus_sign()
+            mrow.appendChild(self._operator("-" if negative else "+"))
+            shown = -term if negative else term
+            mrow.appendChild(self.parenthesize(shown, PRECEDENCE["Add"], False) if negative else self._print(shown))
+        return mrow
+
     def _joined(self, factors, operator: str):
         mrow = self.dom.createElement("mrow")
         for i, factor in enumerate(factors):
