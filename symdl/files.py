@@ -114,6 +114,15 @@ def _checked(target: Path) -> Path:
     return resolved
 
 
+def probe_writable(directory: Path) -> None:
+    """Raise OSError unless a file can be made in ``directory`` (no permission, a file system such as
+    /proc): a hidden one is created and removed, as the writing would, before any slow work."""
+    temporary = _temporary_name(directory / "probe")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(descriptor)
+    os.unlink(temporary)
+
+
 def read_input(path: str | os.PathLike, limit: int) -> bytes:
     """The bytes of the regular file at ``path``, at most ``limit`` + 1 of them (so the caller can tell it is
     too long). The file is opened without blocking and checked as opened, so a FIFO or device is refused

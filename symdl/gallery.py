@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -22,7 +21,7 @@ import sympy as sp
 from symdl import examples as bundled, formats, plots, terminal, worksheet
 from symdl.backprop import backprop
 from symdl.derive import derive
-from symdl.files import OutputError, write_all
+from symdl.files import OutputError, probe_writable, write_all
 from symdl.parsing import parse, parse_steps, symbol
 from symdl.examples import seed_conv, seed_dense, seed_sequence
 from symdl.nn import perceptron
@@ -123,11 +122,9 @@ def _check_out(out: Path, create: list[Path]) -> None:
         raise OutputError(f"cannot write to {out}: no such directory {out.parent}")
     exists = out.is_dir()
     try:
-        fd, probe = tempfile.mkstemp(prefix=".symdl-", suffix=".tmp", dir=out if exists else out.parent)
+        probe_writable(out if exists else out.parent)
     except OSError as error:
         raise OutputError(f"cannot {'write to' if exists else 'create'} {out}: {error.strerror}") from None
-    os.close(fd)
-    os.unlink(probe)
 
 
 def write_gallery(out: str | Path = "figures", examples: Optional[str | Path] = BUNDLED) -> list[Path]:
