@@ -46,7 +46,7 @@ class WorksheetLatex:
         body = [tex_escape(f"Source: {problem.source}")] if problem.source else []
         given = {q.key: q.value for q in solution.quantities.values() if q.kind == "given"}
         if given:
-            body += [self._heading("Given"), _given(given, quantity_name)]
+            body.append(_given(given, quantity_name))  # a sentence that begins "Given": no heading to repeat it
         if isinstance(work, Backprop):
             body += [*self._circuit(), self._heading("Backward pass"), backprop_tables(work)]
         else:  # a network (its circuit shows summaries, its table every array) or a derivation

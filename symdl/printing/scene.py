@@ -134,9 +134,9 @@ def summary_lines(array: np.ndarray, narrow: bool) -> list[str]:
     """:func:`summary` as the lines a box shows it on: narrow, a norm's entries on a line of their own."""
     s = summarise(array)
     shape = "×".join(str(n) for n in s.shape)
-    if s.zeros:
-        return [f"{shape} zeros"]
     entries = ", ".join(short(x) for x in s.entries)
+    if s.zeros and not (s.norm is None and len(s.shape) == 1):  # [0, 0] in full, as any short vector
+        return [f"{shape} zeros"]
     if s.norm is None:  # every entry shown: a vector's length is plain to see, "= 2 [0.5, −0.1]" would misread
         return [f"[{entries}]" if len(s.shape) == 1 else f"{shape} [{entries}]"]
     lines = [f"{shape} ‖·‖={short(s.norm)}", f"[{entries}, …]"]
@@ -169,7 +169,7 @@ def value_beside_name(v: View, node: str, options: Options) -> bool:
 
 def short(x: float) -> str:
     """Three significant digits, true minus: a summary is for reading, the table holds the rest."""
-    return f"{x:.3g}".replace("-", MINUS)
+    return "0" if x == 0 else f"{x:.3g}".replace("-", MINUS)  # a negative zero is 0
 
 
 def shown_value(v: View, node: str, options: Options) -> Optional[sp.Expr]:

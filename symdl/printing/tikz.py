@@ -316,9 +316,9 @@ def _number_lines(value) -> list[str]:
         return [tex_number(value)]
     s = scene.summarise(value)
     shape = r"{\times}".join(str(n) for n in s.shape)
-    if s.zeros:
-        return [rf"{shape}\ \mathrm{{zeros}}"]
     entries = ", ".join(tex_number(float(f"{x:.3g}")) for x in s.entries)
+    if s.zeros and not (s.norm is None and len(s.shape) == 1):
+        return [rf"{shape}\ \mathrm{{zeros}}"]
     if s.norm is None:
         return [f"[{entries}]" if len(s.shape) == 1 else rf"{shape}\ [{entries}]"]
     return [rf"{shape}\ \|\cdot\| = {tex_number(float(f'{s.norm:.3g}'))}", rf"[{entries}, \ldots]"]
