@@ -14,7 +14,6 @@ import builtins
 import math
 import os
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +27,6 @@ from symdl.limits import LIMITS, limited
 from symdl.parsing import parse
 from test_parsing import counting_work
 
-HANG_GUARD = 120  # seconds after which a case fails instead of blocking the suite: a guard, not a measure of speed
 SENTINEL = "PWNED"
 TOUCH = f"__import__('os').system('touch {SENTINEL}')"
 OPEN = f"open('{SENTINEL}', 'w').write('x')"
@@ -224,19 +222,6 @@ def canaries(monkeypatch, tmp_path):
 
     monkeypatch.setattr(builtins, "__import__", guarded_import)
     return tmp_path
-
-
-@pytest.fixture
-def hang_guard():
-    """A case still running after HANG_GUARD seconds fails (SIGALRM) rather than hanging the suite."""
-    def hung(signum, frame):
-        raise AssertionError(f"still running after {HANG_GUARD} s")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(HANG_GUARD)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)

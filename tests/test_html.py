@@ -163,6 +163,17 @@ def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedPro
     return subprocess.run([browser, *flags, *args], capture_output=True, text=True, timeout=60)
 
 
+def measured_in_chromium(browser: str, tmp_path: Path, page: str, script: str, name: str = "page") -> dict:
+    """``page`` with a measuring ``script`` appended (the page itself has none), loaded by headless
+    Chromium at a 1280 px window: the JSON the script writes into ``<pre id="measured">``."""
+    copy = tmp_path / f"{name}.html"
+    copy.write_text(page.replace("</body>", script + "</body>"), encoding="utf-8")
+    done = headless(browser, tmp_path / "profile", "--window-size=1280,1000", "--dump-dom", copy.as_uri())
+    found = re.search(r'<pre id="measured">([^<]*)</pre>', done.stdout)
+    assert found, done.stdout[-2000:] + done.stderr[-2000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
 def read_png(path: Path) -> np.ndarray:
     """Pixels (height, width, channels) of an 8-bit RGB/RGBA, non-interlaced PNG."""
     data = path.read_bytes()
@@ -253,13 +264,7 @@ def test_circuit_labels_stay_legible_at_1280_px(tmp_path, page):
     """Issue 12: the smallest circuit label is at least 9 CSS px at a 1280 px window: a wide circuit
     scrolls instead of shrinking. Measured in Chromium with getBoundingClientRect, by a script the
     test appends to a copy of the page (the page itself has no script)."""
-    browser = chromium()
-    copy = tmp_path / "page.html"
-    copy.write_text(page().replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
-    done = headless(browser, tmp_path / "profile", "--window-size=1280,1000", "--dump-dom", copy.as_uri())
-    found = re.search(r'<pre id="measured">([^<]*)</pre>', done.stdout)
-    assert found, done.stdout[-2000:] + done.stderr[-2000:]
-    measured = json.loads(found.group(1))
+    measured = measured_in_chromium(chromium(), tmp_path, page(), _MEASURE)
     assert measured["count"] > 5 and measured["smallest"] >= 9, measured
 
 
@@ -283,13 +288,7 @@ addEventListener("load", () => {
 def test_stacked_fractions_in_a_node_table_do_not_touch(tmp_path):
     """A gate's local gradients sit one above the other in one cell; the denominator of one and the
     numerator of the next are at least 4 CSS px apart (measured in Chromium)."""
-    browser = chromium()
-    copy = tmp_path / "page.html"
-    copy.write_text(_neuron_page().replace("</body>", _MEASURE_GAPS + "</body>"), encoding="utf-8")
-    done = headless(browser, tmp_path / "profile", "--window-size=1280,1000", "--dump-dom", copy.as_uri())
-    found = re.search(r'<pre id="measured">([^<]*)</pre>', done.stdout)
-    assert found, done.stdout[-2000:] + done.stderr[-2000:]
-    measured = json.loads(found.group(1))
+    measured = measured_in_chromium(chromium(), tmp_path, _neuron_page(), _MEASURE_GAPS)
     assert measured["count"] >= 4 and measured["smallest"] >= 4, measured  # four two-input gates
 
 
@@ -312,14 +311,8 @@ addEventListener("load", () => {
 def test_a_function_sits_tight_against_its_bracket(tmp_path):
     """tanh(x), not tanh ( x ): the bracket after a function name is at most 0.5 em wide in Chromium
     (a "(" glyph is about 0.4 em; stretched to a larger variant it took 0.9 em)."""
-    browser = chromium()
-    copy = tmp_path / "page.html"
-    page = report("tanh", symdl.derive("tanh(x)", "x"))
-    copy.write_text(page.replace("</body>", _MEASURE_BRACKETS + "</body>"), encoding="utf-8")
-    done = headless(browser, tmp_path / "profile", "--window-size=1280,1000", "--dump-dom", copy.as_uri())
-    found = re.search(r'<pre id="measured">([^<]*)</pre>', done.stdout)
-    assert found, done.stdout[-2000:] + done.stderr[-2000:]
-    measured = json.loads(found.group(1))
+    measured = measured_in_chromium(chromium(), tmp_path, report("tanh", symdl.derive("tanh(x)", "x")),
+                                    _MEASURE_BRACKETS)
     assert measured["count"] >= 4 and measured["widest"] <= 0.5, measured
 
 
@@ -415,12 +408,7 @@ def test_no_circuit_label_overlaps_a_box_or_an_arrow(tmp_path):
     browser = chromium()
     found = {}
     for slug, page in _gallery_pages().items():
-        copy = tmp_path / f"{slug}.html"
-        copy.write_text(page.replace("</body>", _OVERLAPS + "</body>"), encoding="utf-8")
-        done = headless(browser, tmp_path / "profile", "--window-size=1280,1000", "--dump-dom", copy.as_uri())
-        measured = re.search(r'<pre id="measured">([^<]*)</pre>', done.stdout)
-        assert measured, done.stdout[-2000:] + done.stderr[-2000:]
-        found[slug] = json.loads(measured.group(1).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+        found[slug] = measured_in_chromium(browser, tmp_path, page, _OVERLAPS, name=slug)
         assert found[slug]["texts"] > 10 and found[slug]["boxes"] > 2 and found[slug]["wire"] > 100, found[slug]
         assert {"legend", "forward value", "local gradient (on an edge)"} <= set(found[slug]["held"]), found[slug]
         assert len(found[slug]["held"]) > found[slug]["boxes"], found[slug]  # the gates' texts are measured too
