@@ -46,3 +46,8 @@ def shown(value) -> str:
     """:func:`format_value` with a true minus sign (−4, not -4), for text a person reads."""
     return format_value(value).replace("-", MINUS)
 
+
+def short(x: float) -> str:
+    """Three significant digits, true minus, a negative zero as 0: a circuit's summary of an array is
+    for reading, the table beside it holds the rest."""
+    return "0" if x == 0 else f"{x:.3g}".replace("-", MINUS)

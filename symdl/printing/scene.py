@@ -18,14 +18,13 @@ import sympy as sp
 from symdl import graph as graphs
 from symdl import ops
 from symdl.backprop import Backprop
-from symdl.numbers import format_value
+from symdl.numbers import MINUS, short, shown
 from symdl.errors import SymdlError
 from symdl.printing import layers
 from symdl.printing.text import text
 
 VALUE_COLOUR = "#1b7837"  # dark green: forward values
 GRAD_COLOUR = "#b2182b"  # dark red: gradients, global and local
-MINUS = "\u2212"
 RANKDIRS = ("LR", "RL", "TB", "BT")
 Source = Union[Backprop, nx.DiGraph]
 
@@ -101,7 +100,7 @@ def number(value) -> str:
     :func:`summary`, so a label stays one short line (the full arrays go in a table)."""
     if isinstance(value, np.ndarray) and value.size != 1:
         return summary(value)
-    return format_value(value).replace("-", MINUS)
+    return shown(value)
 
 
 SUMMARY_ENTRIES = 2  # entries of an array a label shows before "…"
@@ -117,6 +116,12 @@ class Summary:
     entries: tuple[float, ...]
     norm: Optional[float]  # None: every entry is shown
     zeros: bool
+
+    @property
+    def whole_vector(self) -> bool:
+        """A vector with every entry shown: its length is plain to see, so no printer writes it (and
+        "= 2 [0.5, −0.1]" would read as the number 2); [0, 0] too, as any short vector."""
+        return self.norm is None and len(self.shape) == 1
 
 
 def summarise(array: np.ndarray) -> Summary:
@@ -135,10 +140,10 @@ def summary_lines(array: np.ndarray, narrow: bool) -> list[str]:
     s = summarise(array)
     shape = "×".join(str(n) for n in s.shape)
     entries = ", ".join(short(x) for x in s.entries)
-    if s.zeros and not (s.norm is None and len(s.shape) == 1):  # [0, 0] in full, as any short vector
+    if s.zeros and not s.whole_vector:
         return [f"{shape} zeros"]
-    if s.norm is None:  # every entry shown: a vector's length is plain to see, "= 2 [0.5, −0.1]" would misread
-        return [f"[{entries}]" if len(s.shape) == 1 else f"{shape} [{entries}]"]
+    if s.norm is None:
+        return [f"[{entries}]" if s.whole_vector else f"{shape} [{entries}]"]
     lines = [f"{shape} ‖·‖={short(s.norm)}", f"[{entries}, …]"]
     return lines if narrow else [" ".join(lines)]
 
@@ -167,9 +172,6 @@ def value_beside_name(v: View, node: str, options: Options) -> bool:
     return len(lines) == 1 and len(f"{title(v, node)} = {lines[0]}") <= BOX_LINE
 
 
-def short(x: float) -> str:
-    """Three significant digits, true minus: a summary is for reading, the table holds the rest."""
-    return "0" if x == 0 else f"{x:.3g}".replace("-", MINUS)  # a negative zero is 0
 
 
 def shown_value(v: View, node: str, options: Options) -> Optional[sp.Expr]:

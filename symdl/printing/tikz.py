@@ -233,7 +233,7 @@ def _node(v: scene.View, node: str, node_id: str, layout: _Layout, options: scen
         rows += _coloured(VALUE, None, value)
     if grad is not None:
         partial = rf"\partial {_name(v, v.output)}/\partial {_name(v, node)}"
-        rows += _coloured(GRAD, (partial, f"∂{v.output}/∂{v.graph.nodes[node].get('primary', node)}"), grad)
+        rows += _coloured(GRAD, (partial, f"∂{v.output}/∂{data.get('primary', node)}"), grad)
     size = f"minimum width={x1 - x0:.2f}bp, minimum height={y1 - y0:.2f}bp"
     return (rf"\node[{style}, {size}] ({node_id}) at {_xy(((x0 + x1) / 2, (y0 + y1) / 2))} "
             "{" + "".join(row + _line_break(row) for row in rows[:-1]) + rows[-1] + "};")
@@ -317,10 +317,10 @@ def _number_lines(value) -> list[str]:
     s = scene.summarise(value)
     shape = r"{\times}".join(str(n) for n in s.shape)
     entries = ", ".join(tex_number(float(f"{x:.3g}")) for x in s.entries)
-    if s.zeros and not (s.norm is None and len(s.shape) == 1):
+    if s.zeros and not s.whole_vector:
         return [rf"{shape}\ \mathrm{{zeros}}"]
     if s.norm is None:
-        return [f"[{entries}]" if len(s.shape) == 1 else rf"{shape}\ [{entries}]"]
+        return [f"[{entries}]" if s.whole_vector else rf"{shape}\ [{entries}]"]
     return [rf"{shape}\ \|\cdot\| = {tex_number(float(f'{s.norm:.3g}'))}", rf"[{entries}, \ldots]"]
 
 
