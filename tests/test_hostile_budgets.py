@@ -23,7 +23,6 @@ from symdl.limits import LIMITS, limited
 from symdl.tensor.conv import CONV2D
 from symdl.worksheet import load
 from symdl.worksheet.variants import variants
-from test_hostile import hang_guard  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = bundled.folder()
