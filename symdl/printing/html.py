@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from typing import Any, Iterable, Optional
 
 import sympy as sp
@@ -47,6 +48,8 @@ math[display="block"] { margin: .2rem 0; }
 ol.steps math[display="block"] { display: inline math; math-style: normal; }
 ol.steps div.eq { margin: .2rem 0; }
 table.nodes math { math-style: normal; }
+table.nodes td > div { padding-left: 1.5em; text-indent: -1.5em; }  /* a wrapped value hangs */
+td math { white-space: nowrap; }  /* a token's words never wrap: size the column so, or it runs over the next */
 """.strip()
 
 _SVG_SCRIPT = re.compile(r"<script|\son[a-z]+\s*=\s*[\"']|javascript:", re.IGNORECASE)
@@ -55,6 +58,11 @@ _SVG_SCRIPT = re.compile(r"<script|\son[a-z]+\s*=\s*[\"']|javascript:", re.IGNOR
 _STACKED = ' style="margin-top: .5rem"'
 GRADCHECK_ROWS = 40  # a gradient check shows this many rows (the failures first), then counts the rest
 _X = sp.Symbol("x")
+# A table's columns: (heading, class of its cells)
+STEP_COLUMNS = (("quantity", ""), ("formula", ""), ("value", "num"), ("rule", "rule"))
+NODE_COLUMNS = (("node", ""), ("op", ""), ("value", "num"), ("local gradients", ""), ("global gradient", "num"))
+PLACE = "(·)"  # an operand's place in a gate's glyph shown alone: (·)ᵀ, (·)², 1/(·)
+_LETTER_X = re.compile(r"(?<![A-Za-z])x(?![A-Za-z])")  # x as a glyph's operand, not the x of max or exp
 # What a letter of a rule's formula stands for: each one used gets a "where" line, as a special
 # function does from its op record's meaning, since a reader may not know δᵢⱼ or H.
 LETTERS = {
@@ -171,11 +179,8 @@ class HtmlPrinter:
             symbolic = isinstance(q.value, sp.Basic)
             formula = inline(mathml(q.expr)) if q.expr is not None and not symbolic else escaped(q.formula)
             value = inline(mathml(q.value)) if symbolic else escaped(number(q.value))
-            rows.append(f"<tr><td>{escaped(q.label)}</td><td>{formula}</td>"
-                        f'<td class="num">{value}</td><td class="rule">{escaped(q.rule)}</td></tr>')
-        sections.append('<section>\n<h2>Worked steps</h2>\n<div class="wide"><table class="steps">\n'
-                        "<thead><tr><th>quantity</th><th>formula</th><th>value</th><th>rule</th></tr></thead>\n"
-                        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>\n</section>")
+            rows.append([escaped(q.label), formula, value, escaped(q.rule)])
+        sections.append(f"<section>\n<h2>Worked steps</h2>\n{table('steps', STEP_COLUMNS, rows)}\n</section>")
         sections += self._remarks([problem.notes] if problem.notes else [])
         if self.claims is not None and self.claims.verdicts:
             sections.append(self._claims(self.claims))
@@ -244,18 +249,37 @@ def node_table(r) -> str:
     for node in graphs.topological_order(r.graph):
         data = r.graph.nodes[node]
         if data["kind"] == "op":
-            op = escaped(ops.gate(data).label(data["const"]))
+            op = escaped(glyph(data))
             local = "".join(f"<div{_STACKED if i else ''}>{_local(r, u, node)}</div>"
                             for i, u in enumerate(dict.fromkeys(data["inputs"])))
         else:
             op, local = data["kind"], ""
         grad = data.get("grad")  # none for a large Jacobian, or before a backward pass
-        rows.append(f"<tr><td>{inline(_name(r, node))}</td><td>{op}</td>"
-                    f'<td class="num">{number(data["value"])}</td><td>{local}</td>'
-                    f'<td class="num">{"" if grad is None else number(grad)}</td></tr>')
-    return ('<div class="wide"><table class="nodes">\n<thead><tr><th>node</th><th>op</th><th>value</th>'
-            "<th>local gradients</th><th>global gradient</th></tr></thead>\n"
-            "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>")
+        rows.append([inline(_name(r, node)), op, number(data["value"]), local, "" if grad is None else number(grad)])
+    return table("nodes", NODE_COLUMNS, rows)
+
+
+def table(kind: str, columns, rows: list[list[str]]) -> str:
+    """A table of already-escaped cells under ``columns`` ((heading, cell class)), in a box that scrolls
+    sideways when wide; a column empty in every row is left out (a network before its backward pass
+    has no global gradients), since an empty column reads as missing numbers."""
+    kept = [i for i, _ in enumerate(columns) if any(row[i] for row in rows)]
+    head = "".join(f"<th>{columns[i][0]}</th>" for i in kept)
+    body = "\n".join("<tr>" + "".join(_cell(row[i], columns[i][1]) for i in kept) + "</tr>" for row in rows)
+    return (f'<div class="wide"><table class="{kind}">\n<thead><tr>{head}</tr></thead>\n'
+            f"<tbody>\n{body}\n</tbody>\n</table></div>")
+
+
+def _cell(content: str, kind: str) -> str:
+    return f'<td class="{kind}">{content}</td>' if kind else f"<td>{content}</td>"
+
+
+def glyph(data: dict) -> str:
+    """A gate's glyph (its op record's, as the circuits show it) for a table cell, where no wire names
+    its operand: a place-holder stands where the glyph writes the operand as x or leaves it out before
+    a postfix mark, so that ᵀ beside Wᵀ does not read as a second transpose, nor x² as the input x squared."""
+    label = _LETTER_X.sub(PLACE, ops.gate(data).label(data["const"])).replace("ˣ", f"^{PLACE}")
+    return PLACE + label if label and unicodedata.category(label[0]) in ("Lm", "No") else label
 
 
 def _name(r, node: str) -> str:
@@ -264,13 +288,16 @@ def _name(r, node: str) -> str:
 
 
 def _local(r, operand: str, node: str) -> str:
-    """∂node/∂operand = symbolic = value, the symbolic part left out when it is already a number."""
+    """∂node/∂operand = symbolic = value, the symbolic part left out when it is already a number. The
+    value is text after the formula, as in the value columns, so a long array wraps inside its cell: a
+    MathML token cannot wrap, and Chromium sizes a column as if it could, so it ran over the next one."""
     edge = r.graph.edges[operand, node]
     partial = (f"<mfrac><mrow><mo>&#x2202;</mo>{_name(r, node)}</mrow>"
                f"<mrow><mo>&#x2202;</mo>{_name(r, operand)}</mrow></mfrac>")
     symbolic = "" if edge["local"].is_Number else f"<mo>=</mo>{mathml(edge['local'])}"
-    value = f"<mo>=</mo><mn>{number(edge['local_value'])}</mn>" if "local_value" in edge else ""
-    return inline(f"{partial}{symbolic}{value}")
+    if "local_value" not in edge:
+        return inline(f"{partial}{symbolic}")
+    return f'{inline(f"{partial}{symbolic}<mo>=</mo>")}<span class="num">{number(edge["local_value"])}</span>'
 
 
 def inline_svg(svg: str) -> str:
