@@ -49,9 +49,12 @@ ol.steps math[display="block"] { display: inline math; math-style: normal; }
 ol.steps div.eq { margin: .2rem 0; }
 table.nodes math { math-style: normal; }
 table.nodes td > div { padding-left: 1.5em; text-indent: -1.5em; }  /* a wrapped value hangs */
-td math { white-space: nowrap; }  /* a token's words never wrap: size the column so, or it runs over the next */
+td math { white-space: nowrap; }
+ul.links li { margin: .25rem 0; }
+span.also { color: #555; font-size: .9em; }  /* a token's words never wrap: size the column so, or it runs over the next */
 """.strip()
 
+_TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 _SVG_SCRIPT = re.compile(r"<script|\son[a-z]+\s*=\s*[\"']|javascript:", re.IGNORECASE)
 # Between two fractions stacked in one cell, so that they do not touch; inline, since a notebook
 # cell has no stylesheet.
@@ -328,11 +331,26 @@ def report(title: str, *objects: Any, **settings) -> str:
     return page(title, [printer.doprint(obj) for obj in objects])
 
 
-def index(title: str, groups: Iterable[tuple[str, str, Iterable[tuple[str, str]]]]) -> str:
-    """A page of links: one section per (heading, description, [(label, href)])."""
+def title_of(page_text: str) -> str:
+    """The title of a page :func:`page` wrote, as its reader sees it."""
+    found = _TITLE.search(page_text)
+    if found is None:
+        raise ValueError("the page has no <title>")
+    return html.unescape(found.group(1))
+
+
+def index(title: str, groups: Iterable[tuple[str, str, Iterable[tuple[str, str, Iterable[tuple[str, str]]]]]]) -> str:
+    """A page of links: one section per (heading, description, [(label, href, [(format, href)])]), each
+    link followed by the same thing's other formats."""
+    def link(label: str, href: str) -> str:
+        return f'<a href="{html.escape(href)}">{escaped(label)}</a>'
+
     sections = []
     for heading, description, links in groups:
-        items = "".join(f'<li><a href="{html.escape(href)}">{escaped(label)}</a></li>' for label, href in links)
-        sections.append(f"<section>\n<h2>{escaped(heading)}</h2>\n<p>{escaped(description)}</p>\n<ul>{items}</ul>\n"
-                        "</section>")
+        items = []
+        for label, href, also in links:
+            others = " · ".join(link(suffix, other) for suffix, other in also)
+            items.append(f"<li>{link(label, href)}" + (f' <span class="also">({others})</span>' if others else "") + "</li>")
+        sections.append(f"<section>\n<h2>{escaped(heading)}</h2>\n<p>{escaped(description)}</p>\n"
+                        f"<ul class=\"links\">\n" + "\n".join(items) + "\n</ul>\n</section>")
     return page(title, sections)
