@@ -39,18 +39,18 @@ class Circuit:
 
 
 SEED_CIRCUITS = (
-    Circuit("add_mul", "f = (x + y) z", "(x + y)*z", "x=-2,y=5,z=-4"),
-    Circuit("add_after_mul", "f = x + y z", "q = y*z; f = x + q", "x=-2,y=5,z=-4",
+    Circuit("add_mul", "Add, then multiply", "(x + y)*z", "x=-2,y=5,z=-4"),
+    Circuit("add_after_mul", "Multiply, then add", "q = y*z; f = x + q", "x=-2,y=5,z=-4",
             "The notes write ∂f/∂x = 0; an add gate passes the gradient unchanged, so it is 1."),
-    Circuit("sigmoid_neuron", "a 2-input sigmoid neuron, gate by gate",
+    Circuit("sigmoid_neuron", "A 2-input sigmoid neuron, gate by gate",
             "1/(1 + exp(-(w0*x0 + w1*x1 + w2)))", "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"),
-    Circuit("max_gate", "f = 2 (x y + max(z, w)): the max gate routes",
+    Circuit("max_gate", "The max gate routes the gradient",
             "2*(x*y + max(z, w))", "x=3,y=-4,z=2,w=-1"),
-    Circuit("vanishing_sigmoid_chain", "three sigmoid layers, all weights 0.5: the gradient vanishes",
+    Circuit("vanishing_sigmoid_chain", "Three sigmoid layers, all weights 0.5, where the gradient vanishes",
             "z1 = w1*x; a1 = sigmoid(z1); z2 = w2*a1; a2 = sigmoid(z2); z3 = w3*a2; a3 = sigmoid(z3); "
             "L = (a3 - y)**2/2", "x=1,y=1,w1=0.5,w2=0.5,w3=0.5",
             "The notes' backward pass mixes σ'(z) with σ(z); ∂L/∂x here is the product of every local gradient."),
-    Circuit("exploding_relu_chain", "three ReLU layers, all weights 5: the gradient explodes",
+    Circuit("exploding_relu_chain", "Three ReLU layers, all weights 5, where the gradient explodes",
             "f1 = x*w1; f2 = relu(f1); f3 = w2*f2; f4 = relu(f3); f5 = w3*f4; f6 = relu(f5); "
             "f7 = f6 - y; f8 = f7**2; f9 = f8/2", "x=1,y=1,w1=5,w2=5,w3=5",
             "The notes end with ∂L/∂x = 155; it is 124 · 5 · 5 · 5 = 15500."),
@@ -174,14 +174,15 @@ def _worksheet_steps(problem_files: list[Path]) -> list[Step]:
 def _circuit_files(c: Circuit) -> dict[str, str | bytes]:
     result = backprop(c.source, c.at)
     point = ", ".join(f"{text(symbol(name))} = {text(value)}" for name, value in result.point.items())
-    title = f"{c.title}: {_as_written(c.source)} at {point}"
+    title = f"{c.title}: {_as_written(c.source, text(result.graph.nodes[result.output]['symbol']))} at {point}"
     return {f"{c.slug}.{f.suffix}": f.producer("backprop")(result, title) for f in CIRCUIT_FORMATS}
 
 
-def _as_written(source: str) -> str:
-    """An expression or named steps in textbook notation, for a title (not the code that was typed)."""
-    steps = parse_steps(source) if "=" in source else [(None, parse(source))]
-    return "; ".join(("" if name is None else f"{text(symbol(name))} = ") + text(expr) for name, expr in steps)
+def _as_written(source: str, output: str) -> str:
+    """An expression (named ``output``) or named steps in textbook notation, for a title (not the code
+    that was typed); the title's words say what it shows, so it never writes the formula twice."""
+    steps = parse_steps(source) if "=" in source else [(output, parse(source))]
+    return "; ".join(f"{text(symbol(name))} = {text(expr)}" for name, expr in steps)
 
 
 def _network_files(slug: str, build) -> dict[str, str | bytes]:
