@@ -36,6 +36,8 @@ th, td { padding: .35rem .7rem; text-align: left; vertical-align: top; }
 thead th { border-top: 2px solid #333; border-bottom: 1px solid #333; }
 tbody tr:last-child td { border-bottom: 2px solid #333; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th.num { text-align: right; }
+td.name { white-space: nowrap; }  /* ∂PE_0_0/∂pos0 broke at its slash */
 ol.steps { list-style: none; padding-left: 1.2rem; border-left: 2px solid #d6dcea; margin: .4rem 0; }
 ol.steps > li { margin: .5rem 0; }
 ol.steps summary { cursor: pointer; }
@@ -47,11 +49,11 @@ math { font-size: 1.1em; }
 math[display="block"] { margin: .2rem 0; }
 ol.steps math[display="block"] { display: inline math; math-style: normal; }
 ol.steps div.eq { margin: .2rem 0; }
-table.nodes math { math-style: normal; }
 table.nodes td > div { padding-left: 1.5em; text-indent: -1.5em; }  /* a wrapped value hangs */
-td math { white-space: nowrap; }
+td math { math-style: normal; white-space: nowrap; }  /* fractions full size; a token's words never wrap, so
+   the column is sized to fit them (sized as if they could, the math ran over the next column) */
 ul.links li { margin: .25rem 0; }
-span.also { color: #555; font-size: .9em; }  /* a token's words never wrap: size the column so, or it runs over the next */
+span.also { color: #555; font-size: .9em; }
 """.strip()
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
@@ -62,7 +64,7 @@ _STACKED = ' style="margin-top: .5rem"'
 GRADCHECK_ROWS = 40  # a gradient check shows this many rows (the failures first), then counts the rest
 _X = sp.Symbol("x")
 # A table's columns: (heading, class of its cells)
-STEP_COLUMNS = (("quantity", ""), ("formula", ""), ("value", "num"), ("rule", "rule"))
+STEP_COLUMNS = (("quantity", "name"), ("formula", ""), ("value", "num"), ("rule", "rule"))
 NODE_COLUMNS = (("node", ""), ("op", ""), ("value", "num"), ("local gradients", ""), ("global gradient", "num"))
 PLACE = "(·)"  # an operand's place in a gate's glyph shown alone: (·)ᵀ, (·)², 1/(·)
 _LETTER_X = re.compile(r"(?<![A-Za-z])x(?![A-Za-z])")  # x as a glyph's operand, not the x of max or exp
@@ -267,14 +269,14 @@ def table(kind: str, columns, rows: list[list[str]]) -> str:
     sideways when wide; a column empty in every row is left out (a network before its backward pass
     has no global gradients), since an empty column reads as missing numbers."""
     kept = [i for i, _ in enumerate(columns) if any(row[i] for row in rows)]
-    head = "".join(f"<th>{columns[i][0]}</th>" for i in kept)
+    head = "".join(_cell(columns[i][0], columns[i][1], "th") for i in kept)  # a number's heading over it, right
     body = "\n".join("<tr>" + "".join(_cell(row[i], columns[i][1]) for i in kept) + "</tr>" for row in rows)
     return (f'<div class="wide"><table class="{kind}">\n<thead><tr>{head}</tr></thead>\n'
             f"<tbody>\n{body}\n</tbody>\n</table></div>")
 
 
-def _cell(content: str, kind: str) -> str:
-    return f'<td class="{kind}">{content}</td>' if kind else f"<td>{content}</td>"
+def _cell(content: str, kind: str, tag: str = "td") -> str:
+    return f'<{tag} class="{kind}">{content}</{tag}>' if kind else f"<{tag}>{content}</{tag}>"
 
 
 def glyph(data: dict) -> str:
