@@ -228,7 +228,8 @@ def _index_groups(files: dict[str, str | bytes], present: Iterable[str] = ()):
     a page by its own title, beside it the files of the same name in other formats."""
     def entry(name: str, title: Optional[str] = None):
         stem = Path(name).with_suffix("")
-        also = [(Path(other).suffix[1:], other) for other in files if Path(other).with_suffix("") == stem and other != name]
+        also = [(Path(other).suffix[1:], other) for other in files
+                if Path(other).with_suffix("") == stem and other != name]
         return title or html.title_of(str(files[name])), name, also
 
     def pages(names: Iterable[str]):

@@ -29,11 +29,13 @@ addEventListener("load", () => {
         const r = inner.getBoundingClientRect();
         if (r.width > 0 && (r.right > box.right + 0.5 || r.left < box.left - 0.5))
           overflow.push(`table ${t} row ${cell.parentElement.rowIndex} column ${cell.cellIndex} by `
-                        + `${Math.round(Math.max(r.right - box.right, box.left - r.left))} px: ${inner.textContent.slice(0, 40)}`);
+                        + `${Math.round(Math.max(r.right - box.right, box.left - r.left))} px: `
+                        + inner.textContent.slice(0, 40));
       }
     }
     for (let c = 0; c < width; c++)
-      if (rows.every(r => !r.cells[c] || (!r.cells[c].textContent.trim() && !r.cells[c].querySelector("math, svg, img"))))
+      if (rows.every(r => !r.cells[c]
+                          || (!r.cells[c].textContent.trim() && !r.cells[c].querySelector("math, svg, img"))))
         empty.push(`table ${t} column ${c}: ${table.tHead ? table.tHead.rows[0].cells[c].textContent : ""}`);
   });
   const out = document.createElement("pre");
@@ -66,10 +68,13 @@ def test_no_table_cell_overflows_and_no_column_is_empty_in_any_gallery_page(tmp_
 def test_the_measure_finds_a_token_running_out_of_its_cell_and_an_empty_column(tmp_path):
     """The old layout, put back (no stylesheet): ∂a/∂b = a long array in one <mn>, in a narrow table,
     and a column of blanks."""
-    cell = "<math><mfrac><mi>a</mi><mi>b</mi></mfrac><mo>=</mo><mn>[[0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]]</mn></math>"
+    cell = ("<math><mfrac><mi>a</mi><mi>b</mi></mfrac><mo>=</mo>"
+            "<mn>[[0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]]</mn></math>")
     table = (f'<table style="width: 12rem"><thead><tr><th>a</th><th>b</th><th>c</th></tr></thead>'
-             f"<tbody><tr><td>{cell}</td><td>1</td><td></td></tr><tr><td>2</td><td>3</td><td> </td></tr></tbody></table>")
-    measured = measured_in_chromium(chromium(), tmp_path, f"<!DOCTYPE html><html><body>{table}</body></html>", _TABLES)
+             f"<tbody><tr><td>{cell}</td><td>1</td><td></td></tr><tr><td>2</td><td>3</td><td> </td></tr>"
+             "</tbody></table>")
+    bare = f"<!DOCTYPE html><html><body>{table}</body></html>"
+    measured = measured_in_chromium(chromium(), tmp_path, bare, _TABLES)
     assert measured["overflow"] and measured["empty"] == ["table 0 column 2: c"], measured
 
 

@@ -37,7 +37,8 @@ def legend_clashes(figure) -> list[str]:
         box = legend.get_window_extent(renderer)
         for other in figure.axes:
             for line in other.lines:
-                reach = line.get_markersize() * figure.dpi / 72 / 2 if line.get_marker() not in ("None", None, "") else 0
+                marked = line.get_marker() not in ("None", None, "")
+                reach = line.get_markersize() * figure.dpi / 72 / 2 if marked else 0
                 near = box.expanded(1, 1).padded(reach)
                 inside = [near.contains(x, y) for x, y in _path(line)]
                 if any(inside):

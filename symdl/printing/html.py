@@ -352,7 +352,8 @@ def index(title: str, groups: Iterable[tuple[str, str, Iterable[tuple[str, str, 
         items = []
         for label, href, also in links:
             others = " · ".join(link(suffix, other) for suffix, other in also)
-            items.append(f"<li>{link(label, href)}" + (f' <span class="also">({others})</span>' if others else "") + "</li>")
+            also_shown = f' <span class="also">({others})</span>' if others else ""
+            items.append(f"<li>{link(label, href)}{also_shown}</li>")
         sections.append(f"<section>\n<h2>{escaped(heading)}</h2>\n<p>{escaped(description)}</p>\n"
                         f"<ul class=\"links\">\n" + "\n".join(items) + "\n</ul>\n</section>")
     return page(title, sections)
