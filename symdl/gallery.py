@@ -39,18 +39,18 @@ class Circuit:
 
 
 SEED_CIRCUITS = (
-    Circuit("add_mul", "f = (x + y) z", "(x + y)*z", "x=-2,y=5,z=-4"),
-    Circuit("add_after_mul", "f = x + y z", "q = y*z; f = x + q", "x=-2,y=5,z=-4",
+    Circuit("add_mul", "Add, then multiply", "(x + y)*z", "x=-2,y=5,z=-4"),
+    Circuit("add_after_mul", "Multiply, then add", "q = y*z; f = x + q", "x=-2,y=5,z=-4",
             "The notes write ∂f/∂x = 0; an add gate passes the gradient unchanged, so it is 1."),
-    Circuit("sigmoid_neuron", "a 2-input sigmoid neuron, gate by gate",
+    Circuit("sigmoid_neuron", "A 2-input sigmoid neuron, gate by gate",
             "1/(1 + exp(-(w0*x0 + w1*x1 + w2)))", "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"),
-    Circuit("max_gate", "f = 2 (x y + max(z, w)): the max gate routes",
+    Circuit("max_gate", "The max gate routes the gradient",
             "2*(x*y + max(z, w))", "x=3,y=-4,z=2,w=-1"),
-    Circuit("vanishing_sigmoid_chain", "three sigmoid layers, all weights 0.5: the gradient vanishes",
+    Circuit("vanishing_sigmoid_chain", "Three sigmoid layers, all weights 0.5, where the gradient vanishes",
             "z1 = w1*x; a1 = sigmoid(z1); z2 = w2*a1; a2 = sigmoid(z2); z3 = w3*a2; a3 = sigmoid(z3); "
             "L = (a3 - y)**2/2", "x=1,y=1,w1=0.5,w2=0.5,w3=0.5",
             "The notes' backward pass mixes σ'(z) with σ(z); ∂L/∂x here is the product of every local gradient."),
-    Circuit("exploding_relu_chain", "three ReLU layers, all weights 5: the gradient explodes",
+    Circuit("exploding_relu_chain", "Three ReLU layers, all weights 5, where the gradient explodes",
             "f1 = x*w1; f2 = relu(f1); f3 = w2*f2; f4 = relu(f3); f5 = w3*f4; f6 = relu(f5); "
             "f7 = f6 - y; f8 = f7**2; f9 = f8/2", "x=1,y=1,w1=5,w2=5,w3=5",
             "The notes end with ∂L/∂x = 155; it is 124 · 5 · 5 · 5 = 15500."),
@@ -69,6 +69,11 @@ PLOTS = (("activations", "Activations and their derivatives", plots.activations_
          ("logic_gates", "Perceptron decision boundaries: AND, OR, and XOR by two layers",
           perceptron.decision_boundary_svg))
 
+# made by ``python -m bench.run`` into figures/, not by the gallery: linked from the index when present
+BENCH = (("bench_scaling.svg", "Benchmark: derivation time against graph size, log-log"),
+         ("bench_kernels.svg", "Benchmark: value and all gradients, symdl's kernels beside naive lambdify, "
+                               "PyTorch, JAX and fused NumPy"))
+INDEX_TITLE = "symdl gallery: the seed notes, worked"
 
 NETWORKS = (("mlp_four_input", seed_dense.seed_mlp), ("rnn", seed_sequence.seed_rnn), ("lstm", seed_sequence.seed_lstm),
             ("bahdanau_attention", seed_sequence.seed_bahdanau),
@@ -93,8 +98,10 @@ def build_gallery(examples: Optional[str | Path] = BUNDLED) -> dict[str, str | b
         return _compute(_steps(_problem_files(examples)))
 
 
-def _compute(steps: Iterable[Step]) -> dict[str, str | bytes]:
-    return {name: content for produce in steps for name, content in produce().items()}
+def _compute(steps: Iterable[Step], present: Iterable[str] = ()) -> dict[str, str | bytes]:
+    """Every step's files, then the index of them all (and of the files named in ``present``)."""
+    files = {name: content for produce in steps for name, content in produce().items()}
+    return {**files, "index.html": html.index(INDEX_TITLE, _index_groups(files, present))}
 
 
 def stream_gallery(out: str | Path = "figures", examples: Optional[str | Path] = BUNDLED) -> Iterator[Path]:
@@ -106,7 +113,8 @@ def stream_gallery(out: str | Path = "figures", examples: Optional[str | Path] =
     create = [out, out / "worksheets"] if problem_files else [out]
     _check_out(out, create)
     with rendering.embedded_only():
-        files = _compute(terminal.progress(_steps(problem_files), "symdl gallery", unit="example"))
+        files = _compute(terminal.progress(_steps(problem_files), "symdl gallery", unit="example"),
+                         [name for name, _ in BENCH if (out / name).is_file()])
     yield from write_all([(out / name, content) for name, content in files.items()], inputs=problem_files,
                          create=create)
 
@@ -144,7 +152,6 @@ def _steps(problem_files: list[Path]) -> list[Step]:
     steps.append(lambda: {"convolution.json": _convolution_json()})
     steps += [functools.partial(_derivation_files, slug, text) for slug, text in SEED_DERIVATIVES]
     steps += [functools.partial(_plot_files, slug, draw) for slug, _, draw in PLOTS]
-    steps.append(lambda: {"index.html": html.index("symdl gallery: the seed notes, worked", _index_groups(problem_files))})
     return steps
 
 
@@ -167,14 +174,15 @@ def _worksheet_steps(problem_files: list[Path]) -> list[Step]:
 def _circuit_files(c: Circuit) -> dict[str, str | bytes]:
     result = backprop(c.source, c.at)
     point = ", ".join(f"{text(symbol(name))} = {text(value)}" for name, value in result.point.items())
-    title = f"{c.title}: {_as_written(c.source)} at {point}"
+    title = f"{c.title}: {_as_written(c.source, text(result.graph.nodes[result.output]['symbol']))} at {point}"
     return {f"{c.slug}.{f.suffix}": f.producer("backprop")(result, title) for f in CIRCUIT_FORMATS}
 
 
-def _as_written(source: str) -> str:
-    """An expression or named steps in textbook notation, for a title (not the code that was typed)."""
-    steps = parse_steps(source) if "=" in source else [(None, parse(source))]
-    return "; ".join(("" if name is None else f"{text(symbol(name))} = ") + text(expr) for name, expr in steps)
+def _as_written(source: str, output: str) -> str:
+    """An expression (named ``output``) or named steps in textbook notation, for a title (not the code
+    that was typed); the title's words say what it shows, so it never writes the formula twice."""
+    steps = parse_steps(source) if "=" in source else [(output, parse(source))]
+    return "; ".join(f"{text(symbol(name))} = {text(expr)}" for name, expr in steps)
 
 
 def _network_files(slug: str, build) -> dict[str, str | bytes]:
@@ -215,21 +223,31 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _index_groups(problem_files: list[Path]):
-    circuits = [(c.title, f"{c.slug}.html") for c in SEED_CIRCUITS]
-    networks = [(slug.replace("_", " "), f"{slug}.html") for slug, _ in NETWORKS]
-    networks.append(("convolution, pooling, batch norm, sizes and costs (JSON)", "convolution.json"))
-    derivatives = [(_derivative_title(source), f"{slug}.html") for slug, source in SEED_DERIVATIVES]
-    pictures = [(title, f"{slug}.svg") for slug, title, _ in PLOTS]
-    sheets = [(path.stem.replace("_", " "), f"worksheets/{path.stem}.html") for path in problem_files]
-    sheets += [("every claim of the notes, checked (text)", "worksheets/check.txt")] if problem_files else []
+def _index_groups(files: dict[str, str | bytes], present: Iterable[str] = ()):
+    """The index's sections, each a list of (title, link, [(suffix, link)]) for the pages in ``files``:
+    a page by its own title, beside it the files of the same name in other formats."""
+    def entry(name: str, title: Optional[str] = None):
+        stem = Path(name).with_suffix("")
+        also = [(Path(other).suffix[1:], other) for other in files
+                if Path(other).with_suffix("") == stem and other != name]
+        return title or html.title_of(str(files[name])), name, also
+
+    def pages(names: Iterable[str]):
+        return [entry(name) for name in names if name in files]
+
+    sheets = pages(sorted(n for n in files if n.startswith("worksheets/") and n.endswith(".html")))
+    sheets += [entry(n, "Every claim of the notes, checked (text)") for n in ["worksheets/check.txt"] if n in files]
+    networks = pages(f"{slug}.html" for slug, _ in NETWORKS)
+    networks += [entry(n, "Convolution, pooling, batch norm, sizes and costs (JSON)") for n in ["convolution.json"]
+                 if n in files]
+    plotted = [entry(f"{slug}.svg", title) for slug, title, _ in PLOTS if f"{slug}.svg" in files]
+    plotted += [(title, name, []) for name, title in BENCH if name in present]
     return [
+        ("Derivatives", "Step by step, in canonical form.", pages(f"{slug}.html" for slug, _ in SEED_DERIVATIVES)),
+        ("Computational graphs", "Forward values, local and global gradients, gate by gate.",
+         pages(f"{c.slug}.html" for c in SEED_CIRCUITS)),
+        ("Networks", "Tensor-valued graphs of the seed's networks, with the notes' slips named.", networks),
         ("Worksheets", "Each exercise of the notes as a problem file bundled with symdl (listed by "
                        "symdl examples), solved step by step, with the student's own numbers graded.", sheets),
-        ("Computational graphs", "Forward values, local and global gradients; each also as SVG, TikZ, "
-                                 "LaTeX, JSON and text beside the HTML page.", circuits),
-        ("Networks", "Tensor-valued graphs of the seed's networks, with the notes' slips named.", networks),
-        ("Derivatives", "Step by step, in canonical form; each also as LaTeX, JSON and text.", derivatives),
-        ("Plots", "Computed with symdl's kernels and backward pass.", pictures),
+        ("Plots", "Computed with symdl's kernels and backward pass; the benchmarks by bench/run.py.", plotted),
     ]
-

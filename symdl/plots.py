@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from symdl import ops
 from symdl.backprop import backprop
 from symdl.kernels import kernel
 
@@ -41,21 +42,31 @@ def svg_of(figure) -> str:
     return buffer.getvalue()
 
 
-def activations_svg(xs: np.ndarray = np.linspace(-5, 5, 401)) -> str:
-    """Each activation beside its derivative, both from one compiled kernel."""
-    plt = pyplot()
-    figure, axes = plt.subplots(1, len(ACTIVATIONS), figsize=(3.2 * len(ACTIVATIONS), 3), sharex=True)
+def closed_svg(figure) -> str:
+    """The figure as SVG, then closed: pyplot keeps every open figure alive."""
+    svg = svg_of(figure)
+    pyplot().close(figure)
+    return svg
+
+
+def activations_figure(xs: np.ndarray = np.linspace(-5, 5, 401)):
+    """Each activation beside its derivative, both from one compiled kernel; each panel's legend
+    under its axes, where no curve passes (inside, it crossed tanh')."""
+    figure, axes = pyplot().subplots(1, len(ACTIVATIONS), figsize=(3.2 * len(ACTIVATIONS), 3.4), sharex=True)
     for axis, (text, title, rule) in zip(axes, ACTIVATIONS):
         value, grads = kernel(text)(x=xs)
         axis.plot(xs, value, color=VALUE_COLOUR, label=title)
         axis.plot(xs, grads["x"], color=GRADIENT_COLOUR, linestyle="--", label=rule)
         axis.axhline(0, color="0.8", linewidth=0.8)
         axis.set_title(title)
-        axis.legend(loc="upper left", fontsize=8, frameon=False)
+        axis.set_xlabel("x")
+        axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, frameon=False)
     figure.tight_layout()
-    svg = svg_of(figure)
-    plt.close(figure)
-    return svg
+    return figure
+
+
+def activations_svg(xs: np.ndarray = np.linspace(-5, 5, 401)) -> str:
+    return closed_svg(activations_figure(xs))
 
 
 def chain_steps(activation: str, depth: int) -> str:
@@ -76,20 +87,24 @@ def layer_gradients(activation: str, weight: float, depth: int) -> list[float]:
     return [abs(grads[f"a{layer}"]) for layer in range(1, depth + 1)]
 
 
-def gradient_flow_svg(depth: int = 10, chains: Sequence[tuple[str, float]] = (
-        ("sigmoid", 0.5), ("tanh", 0.5), ("relu", 5.0), ("relu", 1.0))) -> str:
-    """The vanishing/exploding story of the seed: gradient size per layer on a log scale."""
-    plt = pyplot()
-    figure, axis = plt.subplots(figsize=(6.5, 4))
+CHAINS = (("sigmoid", 0.5), ("tanh", 0.5), ("relu", 5.0), ("relu", 1.0))
+
+
+def gradient_flow_figure(depth: int = 10, chains: Sequence[tuple[str, float]] = CHAINS):
+    """The vanishing/exploding story of the seed: gradient size per layer on a log scale, the legend
+    beside the axes (inside, it covered the exploding ReLU chain)."""
+    figure, axis = pyplot().subplots(figsize=(8, 4))
     layers = np.arange(1, depth + 1)
     for activation, weight in chains:
         axis.semilogy(layers, layer_gradients(activation, weight, depth), marker="o",
-                      label=f"{activation}, all weights {weight:g}")
+                      label=f"{ops.get(activation).glyph}, all weights {weight:g}")
     axis.set_xlabel("layer l (1 = nearest the input)")
-    axis.set_ylabel("|∂L/∂a_l|")
+    axis.set_ylabel(r"$|\partial L/\partial a_l|$")
     axis.set_title(f"Gradient size per layer, {depth}-layer chains")
-    axis.legend(frameon=False)
+    axis.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     figure.tight_layout()
-    svg = svg_of(figure)
-    plt.close(figure)
-    return svg
+    return figure
+
+
+def gradient_flow_svg(depth: int = 10, chains: Sequence[tuple[str, float]] = CHAINS) -> str:
+    return closed_svg(gradient_flow_figure(depth, chains))

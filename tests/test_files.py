@@ -410,13 +410,14 @@ def test_cli_exercise_writes_all_its_files_or_none(tmp_path):
 
 def test_the_gallery_creates_its_folders_and_writes_all_or_nothing(tmp_path, monkeypatch):
     from symdl import gallery
-    monkeypatch.setattr(gallery, "_steps", lambda problem_files: [lambda: {"index.html": "i", "worksheets/a.html": "a"}])
+    page = "<title>a</title>"  # the index links each page by its title
+    monkeypatch.setattr(gallery, "_steps", lambda problem_files: [lambda: {"index.html": "i", "worksheets/a.html": page}])
     examples = tmp_path / "examples"
     examples.mkdir()
     (examples / "a.toml").write_text("")
     out = tmp_path / "figures"
     assert gallery.write_gallery(out, examples) == [out / "index.html", out / "worksheets" / "a.html"]
-    assert (out / "worksheets" / "a.html").read_text() == "a"
+    assert (out / "worksheets" / "a.html").read_text() == page
     with pytest.raises(OutputError, match="no such directory"):
         gallery.write_gallery(tmp_path / "no" / "figures", examples)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["examples", "figures"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -35,13 +37,43 @@ def test_every_circuit_in_every_format_with_its_numbers():
     assert "15500" in files["exploding_relu_chain.tex"] and "15500" in files["exploding_relu_chain.html"]
 
 
-def test_index_links_every_page():
+def _links(index: str) -> list[tuple[str, str]]:
+    return [(html.unescape(href), html.unescape(re.sub(r"<[^>]+>", "", label)))
+            for href, label in re.findall(r'<a href="([^"]*)">(.*?)</a>', index)]
+
+
+def test_index_links_every_file_once_and_each_page_by_its_title():
     files = build_gallery()
-    index = files["index.html"]
-    pages = [n for n in files if n.endswith(".html") and n != "index.html"] + ["activations.svg", "gradient_flow.svg"]
-    for name in pages:
-        assert f'href="{name}"' in index, name
+    links = _links(files["index.html"])
+    hrefs = [href for href, _ in links]
+    assert sorted(hrefs) == sorted(n for n in files if n != "index.html")  # every file, once, and nothing else
+    for href, label in links:
+        if href.endswith(".html"):  # a page's link reads the title the page itself shows
+            assert label == html.unescape(re.search(r"<h1>(.*?)</h1>", files[href]).group(1)), href
+    assert ("d_tanh.html", "d/dx tanh(x)") in links and ("d_tanh.tex", "tex") in links
     assert "d/dx tanh(x) = 1 − tanh²(x)" in files["d_tanh.txt"]
+
+
+def test_index_groups_the_pages_by_kind():
+    index = build_gallery()["index.html"]
+    sections = dict(re.findall(r"<h2>(.*?)</h2>(.*?)</section>", index, re.DOTALL))
+    assert list(sections) == ["Derivatives", "Computational graphs", "Networks", "Worksheets", "Plots"]
+    kinds = {"Derivatives": r"d_\w+\.", "Computational graphs": "|".join(c.slug + r"\." for c in SEED_CIRCUITS),
+             "Networks": "|".join(slug + r"\.(html|svg)" for slug, _ in gallery.NETWORKS) + r"|convolution\.json",
+             "Worksheets": r"worksheets/", "Plots": "|".join(slug + r"\.svg" for slug, _, _ in gallery.PLOTS)}
+    for heading, pattern in kinds.items():
+        hrefs = [href for href, _ in _links(sections[heading])]
+        assert hrefs and all(re.match(pattern, href) for href in hrefs), (heading, hrefs)
+
+
+def test_index_links_the_benchmark_plots_when_they_are_there(tmp_path):
+    out = tmp_path / "figures"
+    out.mkdir()
+    (out / "bench_kernels.svg").write_text("<svg/>")  # as bench/run.py leaves it; bench_scaling.svg is missing
+    write_gallery(out, examples=None)
+    hrefs = [href for href, _ in _links((out / "index.html").read_text(encoding="utf-8"))]
+    assert "bench_kernels.svg" in hrefs and "bench_scaling.svg" not in hrefs
+    assert all((out / href).is_file() for href in hrefs)  # no link to a file that is not there
 
 
 def test_gallery_diagrams_come_from_the_embedded_graphviz_on_every_machine():
@@ -85,7 +117,8 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_example_is_solve
         with pytest.raises(OutputError, match=message):
             write_gallery(out)
         assert solved == [] and sorted(tmp_path.rglob("*")) == before, out
-    assert write_gallery(tmp_path / "new") == [] and solved == [[*sorted(gallery.BUNDLED.glob("*.toml"))]]
+    written = write_gallery(tmp_path / "new")  # no example solved: an index of nothing
+    assert [p.name for p in written] == ["index.html"] and solved == [[*sorted(gallery.BUNDLED.glob("*.toml"))]]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a directory without write permission")

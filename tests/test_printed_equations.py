@@ -212,10 +212,10 @@ def test_gallery_titles_are_textbook_notation():
     no ``*``, ``**``, ``_`` or hyphen for minus."""
     from symdl import gallery
 
-    titles = [title for _, _, entries in gallery._index_groups([]) for title, _ in entries]
-    for slug, source in gallery.SEED_DERIVATIVES:
-        page = gallery._derivation_files(slug, source)[f"{slug}.html"]
-        titles.append(re.search(r"<h1>(.*?)</h1>", page).group(1))
+    pages = {name: page for slug, source in gallery.SEED_DERIVATIVES
+             for name, page in gallery._derivation_files(slug, source).items()}
+    titles = [entry[0] for _, _, entries in gallery._index_groups(pages) for entry in entries]
+    titles += [re.search(r"<h1>(.*?)</h1>", pages[f"{slug}.html"]).group(1) for slug, _ in gallery.SEED_DERIVATIVES]
     derivatives = [t for t in titles if t.startswith("d/dx")]
     assert len(derivatives) == 2 * len(gallery.SEED_DERIVATIVES)
     for title in derivatives:

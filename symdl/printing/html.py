@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from typing import Any, Iterable, Optional
 
 import sympy as sp
@@ -35,6 +36,8 @@ th, td { padding: .35rem .7rem; text-align: left; vertical-align: top; }
 thead th { border-top: 2px solid #333; border-bottom: 1px solid #333; }
 tbody tr:last-child td { border-bottom: 2px solid #333; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th.num { text-align: right; }
+td.name { white-space: nowrap; }  /* ∂PE_0_0/∂pos0 broke at its slash */
 ol.steps { list-style: none; padding-left: 1.2rem; border-left: 2px solid #d6dcea; margin: .4rem 0; }
 ol.steps > li { margin: .5rem 0; }
 ol.steps summary { cursor: pointer; }
@@ -46,15 +49,25 @@ math { font-size: 1.1em; }
 math[display="block"] { margin: .2rem 0; }
 ol.steps math[display="block"] { display: inline math; math-style: normal; }
 ol.steps div.eq { margin: .2rem 0; }
-table.nodes math { math-style: normal; }
+table.nodes td > div { padding-left: 1.5em; text-indent: -1.5em; }  /* a wrapped value hangs */
+td math { math-style: normal; white-space: nowrap; }  /* fractions full size; a token's words never wrap, so
+   the column is sized to fit them (sized as if they could, the math ran over the next column) */
+ul.links li { margin: .25rem 0; }
+span.also { color: #555; font-size: .9em; }
 """.strip()
 
+_TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
 _SVG_SCRIPT = re.compile(r"<script|\son[a-z]+\s*=\s*[\"']|javascript:", re.IGNORECASE)
 # Between two fractions stacked in one cell, so that they do not touch; inline, since a notebook
 # cell has no stylesheet.
 _STACKED = ' style="margin-top: .5rem"'
 GRADCHECK_ROWS = 40  # a gradient check shows this many rows (the failures first), then counts the rest
 _X = sp.Symbol("x")
+# A table's columns: (heading, class of its cells)
+STEP_COLUMNS = (("quantity", "name"), ("formula", ""), ("value", "num"), ("rule", "rule"))
+NODE_COLUMNS = (("node", ""), ("op", ""), ("value", "num"), ("local gradients", ""), ("global gradient", "num"))
+PLACE = "(·)"  # an operand's place in a gate's glyph shown alone: (·)ᵀ, (·)², 1/(·)
+_LETTER_X = re.compile(r"(?<![A-Za-z])x(?![A-Za-z])")  # x as a glyph's operand, not the x of max or exp
 # What a letter of a rule's formula stands for: each one used gets a "where" line, as a special
 # function does from its op record's meaning, since a reader may not know δᵢⱼ or H.
 LETTERS = {
@@ -171,11 +184,8 @@ class HtmlPrinter:
             symbolic = isinstance(q.value, sp.Basic)
             formula = inline(mathml(q.expr)) if q.expr is not None and not symbolic else escaped(q.formula)
             value = inline(mathml(q.value)) if symbolic else escaped(number(q.value))
-            rows.append(f"<tr><td>{escaped(q.label)}</td><td>{formula}</td>"
-                        f'<td class="num">{value}</td><td class="rule">{escaped(q.rule)}</td></tr>')
-        sections.append('<section>\n<h2>Worked steps</h2>\n<div class="wide"><table class="steps">\n'
-                        "<thead><tr><th>quantity</th><th>formula</th><th>value</th><th>rule</th></tr></thead>\n"
-                        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>\n</section>")
+            rows.append([escaped(q.label), formula, value, escaped(q.rule)])
+        sections.append(f"<section>\n<h2>Worked steps</h2>\n{table('steps', STEP_COLUMNS, rows)}\n</section>")
         sections += self._remarks([problem.notes] if problem.notes else [])
         if self.claims is not None and self.claims.verdicts:
             sections.append(self._claims(self.claims))
@@ -244,18 +254,37 @@ def node_table(r) -> str:
     for node in graphs.topological_order(r.graph):
         data = r.graph.nodes[node]
         if data["kind"] == "op":
-            op = escaped(ops.gate(data).label(data["const"]))
+            op = escaped(glyph(data))
             local = "".join(f"<div{_STACKED if i else ''}>{_local(r, u, node)}</div>"
                             for i, u in enumerate(dict.fromkeys(data["inputs"])))
         else:
             op, local = data["kind"], ""
         grad = data.get("grad")  # none for a large Jacobian, or before a backward pass
-        rows.append(f"<tr><td>{inline(_name(r, node))}</td><td>{op}</td>"
-                    f'<td class="num">{number(data["value"])}</td><td>{local}</td>'
-                    f'<td class="num">{"" if grad is None else number(grad)}</td></tr>')
-    return ('<div class="wide"><table class="nodes">\n<thead><tr><th>node</th><th>op</th><th>value</th>'
-            "<th>local gradients</th><th>global gradient</th></tr></thead>\n"
-            "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table></div>")
+        rows.append([inline(_name(r, node)), op, number(data["value"]), local, "" if grad is None else number(grad)])
+    return table("nodes", NODE_COLUMNS, rows)
+
+
+def table(kind: str, columns, rows: list[list[str]]) -> str:
+    """A table of already-escaped cells under ``columns`` ((heading, cell class)), in a box that scrolls
+    sideways when wide; a column empty in every row is left out (a network before its backward pass
+    has no global gradients), since an empty column reads as missing numbers."""
+    kept = [i for i, _ in enumerate(columns) if any(row[i] for row in rows)]
+    head = "".join(_cell(columns[i][0], columns[i][1], "th") for i in kept)  # a number's heading over it, right
+    body = "\n".join("<tr>" + "".join(_cell(row[i], columns[i][1]) for i in kept) + "</tr>" for row in rows)
+    return (f'<div class="wide"><table class="{kind}">\n<thead><tr>{head}</tr></thead>\n'
+            f"<tbody>\n{body}\n</tbody>\n</table></div>")
+
+
+def _cell(content: str, kind: str, tag: str = "td") -> str:
+    return f'<{tag} class="{kind}">{content}</{tag}>' if kind else f"<{tag}>{content}</{tag}>"
+
+
+def glyph(data: dict) -> str:
+    """A gate's glyph (its op record's, as the circuits show it) for a table cell, where no wire names
+    its operand: a place-holder stands where the glyph writes the operand as x or leaves it out before
+    a postfix mark, so that ᵀ beside Wᵀ does not read as a second transpose, nor x² as the input x squared."""
+    label = _LETTER_X.sub(PLACE, ops.gate(data).label(data["const"])).replace("ˣ", f"^{PLACE}")
+    return PLACE + label if label and unicodedata.category(label[0]) in ("Lm", "No") else label
 
 
 def _name(r, node: str) -> str:
@@ -264,13 +293,16 @@ def _name(r, node: str) -> str:
 
 
 def _local(r, operand: str, node: str) -> str:
-    """∂node/∂operand = symbolic = value, the symbolic part left out when it is already a number."""
+    """∂node/∂operand = symbolic = value, the symbolic part left out when it is already a number. The
+    value is text after the formula, as in the value columns, so a long array wraps inside its cell: a
+    MathML token cannot wrap, and Chromium sizes a column as if it could, so it ran over the next one."""
     edge = r.graph.edges[operand, node]
     partial = (f"<mfrac><mrow><mo>&#x2202;</mo>{_name(r, node)}</mrow>"
                f"<mrow><mo>&#x2202;</mo>{_name(r, operand)}</mrow></mfrac>")
     symbolic = "" if edge["local"].is_Number else f"<mo>=</mo>{mathml(edge['local'])}"
-    value = f"<mo>=</mo><mn>{number(edge['local_value'])}</mn>" if "local_value" in edge else ""
-    return inline(f"{partial}{symbolic}{value}")
+    if "local_value" not in edge:
+        return inline(f"{partial}{symbolic}")
+    return f'{inline(f"{partial}{symbolic}<mo>=</mo>")}<span class="num">{number(edge["local_value"])}</span>'
 
 
 def inline_svg(svg: str) -> str:
@@ -301,11 +333,27 @@ def report(title: str, *objects: Any, **settings) -> str:
     return page(title, [printer.doprint(obj) for obj in objects])
 
 
-def index(title: str, groups: Iterable[tuple[str, str, Iterable[tuple[str, str]]]]) -> str:
-    """A page of links: one section per (heading, description, [(label, href)])."""
+def title_of(page_text: str) -> str:
+    """The title of a page :func:`page` wrote, as its reader sees it."""
+    found = _TITLE.search(page_text)
+    if found is None:
+        raise ValueError("the page has no <title>")
+    return html.unescape(found.group(1))
+
+
+def index(title: str, groups: Iterable[tuple[str, str, Iterable[tuple[str, str, Iterable[tuple[str, str]]]]]]) -> str:
+    """A page of links: one section per (heading, description, [(label, href, [(format, href)])]), each
+    link followed by the same thing's other formats."""
+    def link(label: str, href: str) -> str:
+        return f'<a href="{html.escape(href)}">{escaped(label)}</a>'
+
     sections = []
     for heading, description, links in groups:
-        items = "".join(f'<li><a href="{html.escape(href)}">{escaped(label)}</a></li>' for label, href in links)
-        sections.append(f"<section>\n<h2>{escaped(heading)}</h2>\n<p>{escaped(description)}</p>\n<ul>{items}</ul>\n"
-                        "</section>")
+        items = []
+        for label, href, also in links:
+            others = " · ".join(link(suffix, other) for suffix, other in also)
+            also_shown = f' <span class="also">({others})</span>' if others else ""
+            items.append(f"<li>{link(label, href)}{also_shown}</li>")
+        sections.append(f"<section>\n<h2>{escaped(heading)}</h2>\n<p>{escaped(description)}</p>\n"
+                        f"<ul class=\"links\">\n" + "\n".join(items) + "\n</ul>\n</section>")
     return page(title, sections)
