@@ -111,6 +111,9 @@ class ReportText:
         text = f"  ✗ {label(v.claim)} = {claimed}   correct: {correct}. {why[0].upper()}{why[1:]}"
         if v.slip:
             text += f" ({v.slip})" if v.cause == "carried" else f": {v.slip}"
+        if v.carried:
+            verb = "are" if v.carried.startswith("entries") else "is"
+            text += f"; {v.carried} {verb} carried forward from {', '.join(map(label, v.origins))}"
         entries = [f"      {entry}" for entry in v.wrong_entries[:_WRONG_ENTRIES_SHOWN]]
         if len(v.wrong_entries) > _WRONG_ENTRIES_SHOWN:
             entries.append(f"      … {len(v.wrong_entries) - _WRONG_ENTRIES_SHOWN} more")

@@ -34,6 +34,9 @@ class World:
     spread: dict[str, Any]  # how far the replay may move within the rounding of the student's numbers
     written: set[str]  # the quantities the student wrote down (some entry of which is claimed)
     quantities: dict[str, Quantity]
+    # every step is one the file names (a network's ops), so one not written down is still the student's
+    # step; a graph's unnamed intermediates are pieces of one written formula instead
+    named_steps: bool = False
 
 
 @dataclasses.dataclass
@@ -157,7 +160,7 @@ def _entry_slips(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
     student did not write down, carried through this one."""
     for text, wrong in step.q.slips:
         yield text, _explained(step, _candidates(step, wrong, world))
-    for d in step.q.depends:
+    for d in step.q.depends if world.named_steps else ():
         before = world.quantities[d]
         if d in world.written or before.recompute is None:
             continue

@@ -50,9 +50,9 @@ ARITHMETIC_SLIPS = (
 
 def truncated(claimed: np.ndarray, value: np.ndarray, decimals) -> bool:
     """Every entry of the claim is ``value`` cut off after the digits written, and rounding would
-    have given another number (else the claim is simply right)."""
+    have given another number (else the claim is simply right); an infinity is never truncated."""
     c, r = np.atleast_1d(claimed), np.atleast_1d(value)
-    return bool(np.all(truncates(c, r, np.atleast_1d(decimals))) and not np.allclose(rounded(r, decimals), c))
+    return bool(np.all(np.isfinite(c) & np.isfinite(r)) and np.all(truncates(c, r, np.atleast_1d(decimals))) and not np.allclose(rounded(r, decimals), c))
 
 
 def rounded(value: np.ndarray, decimals) -> np.ndarray:

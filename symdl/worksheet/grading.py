@@ -30,7 +30,7 @@ from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse
 from symdl.printing.values import label, show_ascii
 from symdl.worksheet.causes import Step, World, decimals_written, position, replay, slip, \
-    truncation_text, truncations
+    truncation_text, truncations, where
 from symdl.worksheet.digits import agree
 from symdl.worksheet.solution import Quantity, Solution, plain
 
@@ -49,6 +49,7 @@ class Verdict:
     origins: tuple[str, ...] = ()  # for a carried error (or truncation): the nearest claims it comes from
     slip: str = ""  # what was misapplied, where that can be told
     wrong_entries: tuple[str, ...] = ()  # for arrays, one-based: "entry (1, 1): 0.66 (correct 0.224664)"
+    carried: str = ""  # a wrong step's entries that are right for the numbers used ("entry 2"); origins, theirs
 
     def line(self) -> str:
         """The verdict as the check report writes it: ✓ or ✗, the claim, the exact value, why."""
@@ -57,7 +58,7 @@ class Verdict:
     def to_dict(self) -> dict:
         return {"claim": self.claim, "claimed": plain(self.claimed), "correct": plain(self.correct),
                 "right": self.right, "cause": self.cause, "origins": list(self.origins), "slip": self.slip,
-                "wrong_entries": list(self.wrong_entries)}
+                "wrong_entries": list(self.wrong_entries), "carried": self.carried}
 
 
 @dataclasses.dataclass
@@ -113,6 +114,10 @@ def check(solution: Solution) -> Report:
         by_quantity.setdefault(quantity, []).append(verdicts[key])
     for key, (quantity, _), _ in claims:
         verdict = verdicts[key]
+        if verdict.cause == "step" and verdict.carried:
+            departures, cut = _origins(solution, quantity, by_quantity)
+            verdict.origins = departures or cut
+            verdict.carried = verdict.carried if verdict.origins else ""
         if verdict.cause == "carried":
             departures, cut = _origins(solution, quantity, by_quantity)
             if departures:
@@ -137,7 +142,8 @@ def _student_world(solution: Solution, claims) -> World:
     for key, (quantity, index), value in claims:
         if not isinstance(value, str):
             numeric.setdefault(quantity, []).append((key, index, value))
-    world = World({}, {}, {}, {quantity for _, (quantity, _), _ in claims}, solution.quantities)
+    world = World({}, {}, {}, {quantity for _, (quantity, _), _ in claims}, solution.quantities,
+                  named_steps=solution.problem.kind == "network")
     rounding: dict[str, np.ndarray] = {}  # per quantity, the uncertainty of the student's value
     for key, q in solution.quantities.items():
         if isinstance(q.value, sp.Basic):
@@ -221,6 +227,7 @@ def _numeric_verdict(solution: Solution, key: str, q: Quantity, index, claimed, 
     cut = own & truncations(step)
     if (own & ~cut).any():
         verdict.cause, verdict.slip = "step", slip(step, own, world)
+        verdict.carried = where(wrong & ~own) if (wrong & ~own).any() else ""
     elif (wrong & ~own).any():  # the rest is carried forward; this step only cut some digits off
         verdict.cause, verdict.slip = "carried", truncation_text(step, cut) if cut.any() else ""
     else:
