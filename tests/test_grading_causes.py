@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from symdl.cli import main
 from symdl.printing.html import report as html_report
 from symdl.printing.latex import latex
 from symdl.worksheet import check
@@ -157,7 +158,7 @@ at = { n = 6, f = 3 }
 
 def test_an_output_size_without_its_plus_one_is_named():
     v = by_claim(graded(SIZES + "valid = 3\n"))["valid"]  # 6 − 3 + 1 = 4; without the + 1, 3
-    assert v.cause == "step" and v.slip == "the constant added in this step was left out"
+    assert v.cause == "step" and v.slip == "its constant term was left out"
 
 
 def test_a_number_no_slip_gives_is_wrong_without_a_made_up_cause():
@@ -198,3 +199,12 @@ z = [9.0, 18.0]
 @pytest.mark.parametrize("claim, kind", [("-0.37", "the sign is flipped"), ("3.7", "decimal-point")])
 def test_arithmetic_slips_are_named_when_they_give_the_number(claim, kind):
     assert kind in by_claim(graded(NEURON + f"u = {claim}\n"))["u"].slip  # e⁻¹ = 0.3679
+
+
+def test_a_file_whose_only_remark_is_a_truncation_checks_clean(tmp_path, capsys):
+    path = tmp_path / "neuron.toml"
+    path.write_text(NEURON + "u = 0.36\n", encoding="utf-8")  # e⁻¹ = 0.3679 cut to 0.36: no wrong claim
+    assert main(["check", str(path)]) == 0
+    assert "≈ u = 0.36" in capsys.readouterr().out
+    path.write_text(NEURON + "u = 0.35\n", encoding="utf-8")
+    assert main(["check", str(path)]) == 1

@@ -95,7 +95,7 @@ def test_carried_error_is_reported_at_its_origin():
         assert v[carried].cause == "truncated" and v[carried].origins == ("f6",), carried
     assert v["df8/df5"].cause == "step"  # −0.54 × 0.36 = −0.1944, written −0.198: the one wrong step
     # 0.19 for ∂f8/∂f3 and then −0.38 for ∂f8/∂w1 carry the truncation of 0.198 (0.20 rounded) at ∂f8/∂f4
-    assert v["df8/df4"].slip == "truncated, not rounded: 0.2" and v["df8/dw1"].origins == ("df8/df4",)
+    assert v["df8/df4"].slip == "truncated, not rounded: 0.20" and v["df8/dw1"].origins == ("df8/df4",)
     assert v["df8/dw1"].cause == "truncated"
     v = verdicts("exploding_relu_chain.toml")
     assert v["df9/df3"].cause == "step"

@@ -19,7 +19,7 @@ import numpy as np
 
 from symdl.errors import SymdlError
 from symdl.printing.values import label, show_ascii
-from symdl.worksheet.digits import ARITHMETIC_SLIPS, agree, decimals_of, truncated, truncates
+from symdl.worksheet.digits import ARITHMETIC_SLIPS, agree, decimals_of, rounded, truncated, truncates, written_as
 from symdl.worksheet.solution import Quantity
 
 SWAP_EVIDENCE = 2  # wrong entries a swapped operand must explain before it is named
@@ -79,7 +79,7 @@ def truncations(step: Step) -> np.ndarray:
         tolerance = step.tolerance if isinstance(step.tolerance, float) else decimals
         for value, spread in ((step.replayed[i], np.asarray(step.spread)[i]), (step.truth[i], 0.0)):
             found[i] |= truncated(step.claimed[i], value, decimals) and bool(
-                agree(_rounded_at(value, decimals), step.truth[i], tolerance, spread=spread))
+                agree(rounded(value, decimals), step.truth[i], tolerance, spread=spread))
     return found
 
 
@@ -88,13 +88,8 @@ def truncation_text(step: Step, entries: np.ndarray) -> str:
     parts = []
     for i in indices(entries):
         value = step.truth[i] if truncated(step.claimed[i], step.truth[i], step.decimals[i]) else step.replayed[i]
-        parts.append(f"{show_ascii(_rounded_at(value, step.decimals[i]))}" + (f" at {position(i)}" if i else ""))
+        parts.append(written_as(value, step.decimals[i]) + (f" at {position(i)}" if i else ""))
     return "truncated, not rounded: " + _and(parts)
-
-
-def _rounded_at(value: float, decimals) -> float:
-    scale = 10.0 ** float(decimals)
-    return float(np.round(value * scale) / scale)
 
 
 @dataclasses.dataclass

@@ -13,7 +13,6 @@ from typing import Callable
 
 import numpy as np
 
-from symdl.printing.values import show_ascii
 
 
 def arithmetic_slip(claimed: np.ndarray, value: np.ndarray, decimals: np.ndarray) -> str:
@@ -63,8 +62,14 @@ def rounded(value: np.ndarray, decimals) -> np.ndarray:
 
 def truncation_remark(value: np.ndarray, decimals) -> str:
     """"truncated, not rounded: 0.834", the number as it rounds to the digits written."""
-    shown = rounded(np.atleast_1d(value), np.atleast_1d(decimals))
-    return f"truncated, not rounded: {show_ascii(shown if shown.size > 1 else shown[0])}"
+    shown = [written_as(v, d) for v, d in np.broadcast(np.atleast_1d(value), np.atleast_1d(decimals))]
+    return f"truncated, not rounded: {shown[0] if len(shown) == 1 else '[' + ', '.join(shown) + ']'}"
+
+
+def written_as(value: float, decimals) -> str:
+    """``value`` rounded and written to ``decimals`` places, trailing zeros kept (0.198 → 0.20)."""
+    places = max(0, int(decimals))
+    return f"{float(rounded(value, places)) + 0.0:.{places}f}"  # + 0.0: no "-0.00"
 
 
 def truncates(claimed: np.ndarray, value: np.ndarray, tolerance) -> np.ndarray:
