@@ -208,3 +208,20 @@ def test_a_file_whose_only_remark_is_a_truncation_checks_clean(tmp_path, capsys)
     assert "≈ u = 0.36" in capsys.readouterr().out
     path.write_text(NEURON + "u = 0.35\n", encoding="utf-8")
     assert main(["check", str(path)]) == 1
+
+
+def test_a_formula_that_multiplies_out_to_something_shorter_says_so():
+    # ((1 + a)x + (1 − a)x)/2 = (x + ax + x − ax)/2 = x: the |x| of Leaky ReLU written as x
+    text = """title = "leaky"
+[derivative]
+expression = "leaky_relu(x, a)"
+wrt = "x"
+at = { x = -2, a = 0.01 }
+[claims]
+"f(x)" = "((1 + a)*x + (1 - a)*x)/2"
+"""
+    v = by_claim(graded(text))["f(x)"]
+    assert v.cause == "step" and v.slip == "it simplifies to x"
+    relu = by_claim(graded(text.replace("leaky_relu(x, a)", "relu(x)").replace('"((1 + a)*x + (1 - a)*x)/2"',
+                                                                                 '"(x + abs(x))/4"')))["f(x)"]
+    assert relu.slip == "off by a constant factor of 1/2"  # (x + |x|)/2 is ReLU; no shorter form of the claim

@@ -247,8 +247,15 @@ def _formula_verdict(solution: Solution, key: str, q: Quantity, claimed: str) ->
         verdict.cause = "step"
         verdict.slip = next((text for text, wrong in q.slips if _equivalent(claim, wrong({}))), "")
         if not verdict.slip:
-            verdict.slip = _constant_factor(claim, q.value)
+            verdict.slip = _constant_factor(claim, q.value) or _simpler(claim)
     return verdict
+
+
+def _simpler(claim: sp.Expr) -> str:
+    """"it simplifies to x" when multiplying out shows the claim is a shorter formula than it looks
+    (((1 + α)x + (1 − α)x)/2 is x: a term that should differ, |x| say, was written the same)."""
+    expanded = sp.expand(claim)
+    return f"it simplifies to {display.show('text', expanded)}" if sp.count_ops(expanded) < sp.count_ops(claim) else ""
 
 
 def _constant_factor(claim: sp.Expr, truth: sp.Expr) -> str:
