@@ -225,3 +225,29 @@ at = { x = -2, a = 0.01 }
     relu = by_claim(graded(text.replace("leaky_relu(x, a)", "relu(x)").replace('"((1 + a)*x + (1 - a)*x)/2"',
                                                                                  '"(x + abs(x))/4"')))["f(x)"]
     assert relu.slip == "off by a constant factor of 1/2"  # (x + |x|)/2 is ReLU; no shorter form of the claim
+
+
+def test_a_left_out_operand_explains_the_whole_claim():
+    # W x = [1 + 2, 1 − 2] = [3, −1]; z = W x + b = [3.5, −0.5]; the claim [3, −1] is W x without its b
+    text = """title = "a layer with a bias"
+[network.inputs]
+x = [1.0, 2.0]
+[network.parameters]
+W = [[1.0, 1.0], [1.0, -1.0]]
+b = [0.5, 0.5]
+[[network.ops]]
+name = "Wx"
+op = "matmul"
+inputs = ["W", "x"]
+[[network.ops]]
+name = "z"
+op = "add"
+inputs = ["Wx", "b"]
+[claims]
+Wx = [3.0, -1.0]
+z = [3.0, -1.0]
+"""
+    v = by_claim(graded(text))["z"]
+    assert v.cause == "step" and v.slip == "b was left out of this step"
+    zero = by_claim(graded(text.replace("z = [3.0, -1.0]", "z = [0.0, 0.0]")))["z"]
+    assert "left out" not in zero.slip  # neither W x nor b is zero: [0, 0] is no operand left out

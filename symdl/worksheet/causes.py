@@ -139,7 +139,11 @@ def _one_cause(step: Step, own: np.ndarray, world: World) -> str:
 
 
 def _rearranged(q: Quantity, world: World) -> Iterator[tuple[str, Callable]]:
-    """The step with a matrix operand transposed, or with two operands exchanged (B A for A B)."""
+    """The step with an operand left out (z = W x without its bias), a matrix operand transposed, or
+    two operands exchanged (B A for A B)."""
+    for d in q.depends:
+        yield (f"{label(d)} was left out of this step",
+               lambda env, d=d: _nonzero(q.recompute({**env, d: np.zeros(np.shape(env[d]))})))
     matrices = [d for d in q.depends if np.ndim(world.values[d]) == 2]
     for d in matrices:
         yield (f"{label(d)} was used transposed ({label(d)}ᵀ where {label(d)} belongs)",
@@ -147,6 +151,13 @@ def _rearranged(q: Quantity, world: World) -> Iterator[tuple[str, Callable]]:
     for a, b in itertools.combinations(q.depends, 2):
         yield (f"{label(a)} and {label(b)} were exchanged (the operands taken in the other order)",
                lambda env, a=a, b=b: q.recompute({**env, a: env[b], b: env[a]}))
+
+
+def _nonzero(value):
+    """A left-out factor of a product gives all zeros, which says nothing of what was left out."""
+    if not np.any(value):
+        raise ValueError("a left-out factor")
+    return value
 
 
 # --- entry by entry ---------------------------------------------------------------------------------
