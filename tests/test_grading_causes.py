@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from symdl.audit import audit
 from symdl.cli import main
+from symdl.printing.audit import audit_html
 from symdl.printing.html import report as html_report
 from symdl.printing.latex import latex
 from symdl.worksheet import check
@@ -251,3 +253,14 @@ z = [3.0, -1.0]
     assert v.cause == "step" and v.slip == "b was left out of this step"
     zero = by_claim(graded(text.replace("z = [3.0, -1.0]", "z = [0.0, 0.0]")))["z"]
     assert "left out" not in zero.slip  # neither W x nor b is zero: [0, 0] is no operand left out
+
+
+def test_the_audit_page_marks_a_truncation_apart_while_its_json_keeps_the_finding(tmp_path):
+    # 2/3 = 0.6667 written 0.66 (cut off: 0.67 rounded); 1 + 1 = 3 is wrong; 0.5·2 = 1 is right
+    notes = tmp_path / "notes.md"
+    notes.write_text("$$\\frac{2}{3} = 0.66$$\n\n$$1 + 1 = 3$$\n\n$$0.5 \\cdot 2 = 1$$\n", encoding="utf-8")
+    report = audit([str(notes)])
+    assert [f["written"] for f in report.findings] == ["0.66", "3"]  # the JSON contract: both disagree
+    page = audit_html(report)
+    assert "&#x2248; truncated, not rounded: 0.67" in page and "&#x2717; correct: 2" in page
+    assert "3 equalities checked, 1 wrong, 1 truncated rather than rounded" in page
