@@ -264,3 +264,22 @@ def test_the_audit_page_marks_a_truncation_apart_while_its_json_keeps_the_findin
     page = audit_html(report)
     assert "&#x2248; truncated, not rounded: 0.67" in page and "&#x2717; correct: 2" in page
     assert "3 equalities checked, 1 wrong, 1 truncated rather than rounded" in page
+
+
+def test_a_wrong_claim_with_one_entry_only_truncated_says_which():
+    # W x = [0.8337·1, 1·2] = [0.8337, 2]; the claim's 0.833 is 0.8337 cut off (0.834 rounded), its 3 is wrong
+    text = """title = "scaled"
+[network.inputs]
+x = [1.0, 2.0]
+[network.parameters]
+W = [[0.8337, 0.0], [0.0, 1.0]]
+[[network.ops]]
+name = "Wx"
+op = "matmul"
+inputs = ["W", "x"]
+[claims]
+Wx = [0.833, 3.0]
+"""
+    v = by_claim(graded(text))["Wx"]
+    assert v.cause == "step" and v.slip == ("entry 1 is truncated, not rounded (0.834); at entry 2, the inputs are "
+                                            "right and no common slip gives the numbers written")

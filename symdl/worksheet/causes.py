@@ -85,11 +85,17 @@ def truncations(step: Step) -> np.ndarray:
 
 def truncation_text(step: Step, entries: np.ndarray) -> str:
     """"truncated, not rounded: 0.834" (with the entries, in an array), each number rounded as written."""
-    parts = []
-    for i in indices(entries):
-        value = step.truth[i] if truncated(step.claimed[i], step.truth[i], step.decimals[i]) else step.replayed[i]
-        parts.append(written_as(value, step.decimals[i]) + (f" at {position(i)}" if i else ""))
-    return "truncated, not rounded: " + _and(parts)
+    numbers = _rounded_numbers(step, entries)
+    if step.claimed.ndim == 0:
+        return f"truncated, not rounded: {numbers[0]}"
+    return "truncated, not rounded: " + _and([f"{n} at {position(i)}" for n, i in zip(numbers, indices(entries))])
+
+
+def _rounded_numbers(step: Step, entries: np.ndarray) -> list[str]:
+    """Each entry's number (the exact one, or the step's from the student's numbers, whichever the
+    claim cuts off) rounded to the digits written."""
+    return [written_as(step.truth[i] if truncated(step.claimed[i], step.truth[i], step.decimals[i])
+                       else step.replayed[i], step.decimals[i]) for i in indices(entries)]
 
 
 @dataclasses.dataclass
@@ -213,8 +219,9 @@ def _arithmetic(step: Step, remaining: np.ndarray) -> list[_Group]:
     found, remaining = [], remaining.copy()
     cut = remaining & truncations(step)
     if cut.any() and step.claimed.ndim:
-        text = truncation_text(step, cut)
-        found.append(_Group(cut, text, text))
+        verb = "are" if cut.sum() > 1 else "is"
+        found.append(_Group(cut, truncation_text(step, cut),
+                            f"{where(cut)} {verb} truncated, not rounded ({', '.join(_rounded_numbers(step, cut))})"))
         remaining &= ~cut
     if not remaining.any():
         return found
