@@ -1,8 +1,8 @@
 """Why a wrong step is wrong: slips tried on the student's own numbers, as a careful TA would.
 
 One cause for the whole claim is looked for first: a slip of the step's op (σ for σ(1 − σ), a
-product left out) that gives every wrong entry, or an operand swapped for another quantity,
-transposed, or exchanged with the other operand, that gives the whole claim. Only when none does
+product left out) that gives every wrong entry, or an operand swapped for another quantity, left
+out (a forgotten bias), transposed, or exchanged with the other operand, that gives the whole claim. Only when none does
 are the entries explained one group at a time: the op's slips, a slip in the step before where
 the student did not write that step down, and the arithmetic ones of :mod:`symdl.worksheet.digits`
 (a flipped sign, truncation, a decimal point). A slip is named only where it gives the number
