@@ -51,7 +51,8 @@ register(Op("scale", lambda a, c: c * a[0], lambda o, a, c: (c,),
             slips=(Slip("the constant factor was left out of the local gradient", local=lambda o, a, c: (S.One,)),)))
 register(Op("shift", lambda a, c: a[0] + c, lambda o, a, c: (S.One,),
             "+{c}", "{0} + {c}", "Adding a constant passes the gradient through unchanged.",
-            lambda x, const=None: x + const))
+            lambda x, const=None: x + const,
+            slips=(Slip("its constant term was left out", forward=lambda a, c: a[0]),)))
 register(Op("div", lambda a, c: a[0] / a[1], lambda o, a, c: (1 / a[1], -o / a[1]),
             "÷", r"\frac{{{0}}}{{{1}}}", "A divide gate sends upstream/b to the numerator and −out/b times upstream to the denominator.",
             lambda x, y, const=None: x / y, arity=2))

@@ -126,15 +126,15 @@ def test_rnn_numbers_by_numpy():
 
 RNN_EXPECTED = {  # claim: None if right, else (cause, a word of the slip or None, origin or None)
     "Whh_h0": None,
-    "Wyh_Whh": ("step", "arithmetic", None),
-    "Wxh_x1": ("step", "arithmetic", None),  # 0.1 + 0.9·2 written 0.9
+    "Wyh_Whh": ("step", "left out", None),  # three causes, entry by entry (tests/test_grading_causes.py)
+    "Wxh_x1": ("step", "inputs are right", None),  # 0.1 + 0.9·2 written 0.9
     "z1": ("carried", None, "Wxh_x1"),
-    "h1[0]": ("step", None, None),  # tanh(−0.1) = −0.0997 written +0.099
-    "h1[1]": ("step", "truncated", None),  # 0.8337 written 0.833
+    "h1[0]": ("step", "sign is flipped", None),  # tanh(−0.1) = −0.0997 written +0.099
+    "h1[1]": ("truncated", "not rounded: 0.834", None),  # 0.8337 written 0.833
     "h1[2]": ("carried", None, "Wxh_x1"),  # tanh 0.9 = 0.716 is right for the notes' 0.9
     "y1": ("step", None, None),
     "Whh_h1": ("step", "sign", None),  # the notes use −0.099 for h1[0]
-    "Wxh_x2": ("step", "arithmetic", None),  # 0.8 written 0.3
+    "Wxh_x2": ("step", "inputs are right", None),  # 0.8 written 0.3
     "z2": ("carried", None, None),
 }
 
@@ -205,7 +205,7 @@ BAHDANAU_EXPECTED = {
     "e_t": None,
     "exp_e_t": None,
     "Z": None,
-    "alpha": ("step", "truncated", None),  # 0.5761 written 0.57
+    "alpha": ("truncated", "not rounded: 0.58 at entry 1", None),  # 0.5761 written 0.57
     "c[0]": ("step", None, None),  # the notes add the weights: 0.99
 }
 
@@ -231,13 +231,13 @@ def test_self_attention_numbers_by_numpy():
 
 
 SELF_ATTENTION_EXPECTED = {
-    "prod1": ("step", "arithmetic", None),  # 0.60669 written 0.60664, 0.0954 → 0.0959, 0.0396 → 0.0376
+    "prod1": ("step", "inputs are right", None),  # 0.60669 written 0.60664, 0.0954 → 0.0959, 0.0396 → 0.0376
     "QKT1": ("step", None, None),  # the notes' own products add to 0.8022, not 0.8017
     "scaled1": ("carried", None, "QKT1"),
-    "w1": ("step", "truncated", None),  # softmax of their own scores: 0.486321 cut to 0.48
+    "w1": ("truncated", "not rounded: 0.49 at entry 2", None),  # softmax of their own scores: 0.486321 cut to 0.48
     "WV1": ("step", None, None),  # 0.48 · 0.72 = 0.3456 written 0.84
     "z1": ("step", None, None),  # 0.5878 written 0.2628; 0.19 + 0.84 ≠ 0.53
-    "prod2": ("step", "arithmetic", None),  # 0.045 written 0.45, 0.1386 written 0.1316
+    "prod2": ("step", "inputs are right", None),  # 0.045 written 0.45, 0.1386 written 0.1316
     "QKT2": ("step", None, None),  # the notes' products add to 1.656, written 1.251
     "scaled2": ("step", None, None),  # 1.41155/2 is written 0.70775 (digits swapped), 0.6255 cut to 0.62
     "w2": ("step", None, None),  # 1.8/3.81 = 0.472, but e^0.62 = 1.86

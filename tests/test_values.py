@@ -61,6 +61,6 @@ inputs = ["w", "x"]
 z = [1.0, 2.0]
 ''', "identity.toml")))
     verdict = report.verdicts[0]
-    assert verdict.wrong_entries == ("[0]: 1 (correct -1)", "[1]: 2 (correct -2)")
+    assert verdict.wrong_entries == ("entry 1: 1 (correct -1)", "entry 2: 2 (correct -2)")
     assert "−" not in json.dumps(report.to_dict(), ensure_ascii=False)
-    assert "[0]: 1 (correct −1)" in verdict.line() and "-" not in verdict.line()
+    assert "entry 1: 1 (correct −1)" in verdict.line() and "-" not in verdict.line()

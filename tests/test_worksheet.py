@@ -89,11 +89,14 @@ def test_softmax_diagonal_slip_is_named():
 
 def test_carried_error_is_reported_at_its_origin():
     v = verdicts("sigmoid_neuron.toml")
-    assert v["f6"].cause == "step" and "truncated" in v["f6"].slip  # e⁻¹ = 0.3679 written 0.36
+    # e⁻¹ = 0.3679 written 0.36: truncated, a precision remark, and so are the numbers computed from it
+    assert v["f6"].cause == "truncated" and v["f6"].slip == "truncated, not rounded: 0.37"
     for carried in ("f7", "f8", "df8/df7"):
-        assert v[carried].cause == "carried" and v[carried].origins == ("f6",), carried
-    # 0.19 for ∂f8/∂f3 and then −0.38 for ∂f8/∂w1 carry the truncation of 0.198 at ∂f8/∂f4, the nearest departure
-    assert "truncated" in v["df8/df4"].slip and v["df8/dw1"].origins == ("df8/df4",)
+        assert v[carried].cause == "truncated" and v[carried].origins == ("f6",), carried
+    assert v["df8/df5"].cause == "step"  # −0.54 × 0.36 = −0.1944, written −0.198: the one wrong step
+    # 0.19 for ∂f8/∂f3 and then −0.38 for ∂f8/∂w1 carry the truncation of 0.198 (0.20 rounded) at ∂f8/∂f4
+    assert v["df8/df4"].slip == "truncated, not rounded: 0.20" and v["df8/dw1"].origins == ("df8/df4",)
+    assert v["df8/dw1"].cause == "truncated"
     v = verdicts("exploding_relu_chain.toml")
     assert v["df9/df3"].cause == "step"
     assert v["df9/dx"].cause == "carried" and v["df9/dx"].origins == ("df9/df2",)  # 155 = 31·5, and 31 is the slip
@@ -228,7 +231,7 @@ def test_solve_writes_every_format(tmp_path, capsys):
         "fragment.tex", "html", "json", "svg", "tex", "tikz", "txt")]
     data = json.loads((tmp_path / "sigmoid_neuron.json").read_text())
     assert data["quantities"]["f8"]["value"] == pytest.approx(1 / (1 + math.exp(-1)))
-    assert data["check"]["first_departures"][0] == "f6"
+    assert data["check"]["first_departures"] == ["df8/df5"]  # f6 = 0.36 is only truncated
     html = (tmp_path / "sigmoid_neuron.html").read_text()
     assert "<svg" in html and "<script" not in html
     assert main(["solve", "--json", str(EXAMPLES / "derivative_free.toml")]) == 2  # no such file

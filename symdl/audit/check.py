@@ -28,7 +28,7 @@ from symdl.audit.chains import Chain
 from symdl.audit.located import Lines
 from symdl.audit.sides import DIGITS, Cell, Side, read
 from symdl.audit.slips import SlipSearch
-from symdl.worksheet.grading import agree
+from symdl.worksheet.digits import agree, truncated
 
 CLAIMS_EQUAL = {"=", r"\approx", r"\equiv", r"\simeq", r"\doteq", ":="}
 SHOWN_DIGITS = 4  # significant digits of a correct value, at least
@@ -46,6 +46,7 @@ class Check:
     correct: str
     right: bool
     slip: Optional[str] = None
+    truncated: bool = False  # wrong only in being cut off, not rounded (a finding all the same)
 
     def finding(self, file: str) -> dict:
         return {"file": file, "line": self.line, "column": self.column, "text": self.text,
@@ -82,8 +83,15 @@ def _compare(source: str, lines: Lines, pair: tuple[Side, str, Side], tolerance:
         line, column = lines.where(result.where.start())
         checks.append(Check(line, column, result.where.offsets[-1] + 1, text, written(source, result.where),
                             shown(computed.value, result.decimals), right_here,
-                            None if right_here else slips.name(computed, result, bindings)))
+                            None if right_here else slips.name(computed, result, bindings),
+                            not right_here and _truncated(computed, result)))
     return checks
+
+
+def _truncated(computed: Cell, result: Cell) -> bool:
+    """The written number is the computed one cut off after its digits (0.66 for 0.6652)."""
+    with np.errstate(all="ignore"):
+        return truncated(np.array(float(result.value)), np.array(float(computed.value)), np.array(result.decimals))
 
 
 def _agrees(computed: Cell, result: Cell, tolerance: Optional[float]) -> bool:

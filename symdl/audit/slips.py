@@ -21,7 +21,7 @@ from symdl.audit.sides import DIGITS, Cell, evaluate
 from symdl.errors import SymdlError
 from symdl.ops import REGISTRY, by_head
 from symdl.parsing import parse_latex
-from symdl.worksheet.grading import agree, arithmetic_slip, truncates
+from symdl.worksheet.digits import agree, arithmetic_slip, truncates
 
 _MAX_NODES = 200  # a longer computation is not searched for slips (each node costs one re-evaluation)
 MAX_REPLAYS = 20_000  # re-evaluations per file, about 20 s at worst

@@ -1,7 +1,7 @@
 """The notes written back as one self-contained HTML page, each checked equation marked.
 
 Each checked result gets ✓, or ✗ with the correct value (and the slip, if named)
-beside it. The notes are shown as the text they are, not typeset: no script, no
+beside it, or ≈ where the number is right but cut off instead of rounded. The notes are shown as the text they are, not typeset: no script, no
 network, nothing of the user's is ever markup. Every character is escaped, control
 characters are dropped, and bidirectional controls (which could make the page show
 text in another order than the file's) are shown as visible code points.
@@ -19,6 +19,7 @@ _CSS = """<style>
 pre.notes { white-space: pre-wrap; background: #fafafa; border: 1px solid #ddd; padding: .8rem; }
 .ok { color: #17702f; font-weight: bold; }
 .wrong { color: #b00020; font-weight: bold; background: #fde8eb; }
+.truncated { color: #8a5a00; font-weight: bold; background: #fff4d6; }
 .control { color: #b00020; border: 1px dotted #b00020; font-size: .8em; }
 </style>"""
 
@@ -41,6 +42,9 @@ def escaped(text: str) -> str:
 def _mark(check) -> str:
     if check.right:
         return '<span class="ok" title="checked: right">&#x2713;</span>'
+    if check.truncated:
+        remark = check.slip or f"truncated, not rounded: {check.correct}"
+        return f'<span class="truncated" title="truncated, not rounded">&#x2248; {escaped(remark)}</span>'
     slip = f"; {check.slip}" if check.slip else ""
     return f'<span class="wrong">&#x2717; correct: {escaped(check.correct + slip)}</span>'
 
@@ -51,8 +55,9 @@ def _notes(audited: FileAudit) -> str:
         pieces += [escaped(audited.source[position:check.end]), " ", _mark(check)]
         position = check.end
     pieces.append(escaped(audited.source[position:]))
-    wrong = len(audited.findings)
-    summary = f"{len(audited.checks)} equalities checked, {wrong} wrong"
+    cut = sum(c.truncated for c in audited.findings)
+    summary = f"{len(audited.checks)} equalities checked, {len(audited.findings) - cut} wrong"
+    summary += f", {cut} truncated rather than rounded" if cut else ""
     return (f"<h2>{escaped(audited.path)}</h2>\n<p>{summary}</p>\n"
             f'<pre class="notes">{"".join(pieces)}</pre>')
 

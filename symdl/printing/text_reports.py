@@ -97,17 +97,23 @@ class ReportText:
         return self.doprint(value) if isinstance(value, sp.Basic) else show(value)
 
     def _print_Verdict(self, v) -> str:
-        """``  ✓ q = 0.73   (exact: 0.731059)``, or ``  ✗`` with the correct value, why, and the slip."""
+        """``  ✓ q = 0.73   (exact: 0.731059)``; ``  ≈`` for a number right but truncated, with the
+        rounding it should have had; or ``  ✗`` with the correct value, why, and the slip."""
         claimed, correct = (" ".join(self._claimed(value).split()) for value in (v.claimed, v.correct))
-        if v.right:
-            note = f"; {v.slip}" if v.slip else ""
-            return minus_signs(f"  ✓ {label(v.claim)} = {claimed}   (exact: {correct}{note})")
+        if v.right or v.cause == "truncated":
+            note = f"right for the truncated {', '.join(map(label, v.origins))} it was computed from" \
+                if v.origins else v.slip
+            mark = "✓" if v.right else "≈"
+            return minus_signs(f"  {mark} {label(v.claim)} = {claimed}   (exact: {correct}{'; ' + note if note else ''})")
         why = {"step": "this step is wrong", "given": "the given data is misread",
                "carried": f"carried forward from {', '.join(map(label, v.origins))}; "
                           "the step itself is right for the numbers used"}[v.cause]
         text = f"  ✗ {label(v.claim)} = {claimed}   correct: {correct}. {why[0].upper()}{why[1:]}"
         if v.slip:
-            text += f": {v.slip}"
+            text += f" ({v.slip})" if v.cause == "carried" else f": {v.slip}"
+        if v.carried:
+            verb = "are" if v.carried.startswith("entries") else "is"
+            text += f"; {v.carried} {verb} carried forward from {', '.join(map(label, v.origins))}"
         entries = [f"      {entry}" for entry in v.wrong_entries[:_WRONG_ENTRIES_SHOWN]]
         if len(v.wrong_entries) > _WRONG_ENTRIES_SHOWN:
             entries.append(f"      … {len(v.wrong_entries) - _WRONG_ENTRIES_SHOWN} more")
@@ -120,6 +126,8 @@ class ReportText:
         if not r.verdicts:
             lines.append("  (no claims to check)")
         summary = f"  {len(r.wrong)} of {len(r.verdicts)} claims wrong"
+        if r.truncated:
+            summary += f", {len(r.truncated)} truncated rather than rounded"
         if r.first_departures:
             summary += f"; the work first departs at {', '.join(map(label, r.first_departures))}"
         return "\n".join(lines + [summary])

@@ -8,28 +8,68 @@ both judge numbers this way.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Callable
+
 import numpy as np
 
-from symdl.printing.values import show_ascii
 
 
 def arithmetic_slip(claimed: np.ndarray, value: np.ndarray, decimals: np.ndarray) -> str:
     """What turns ``value`` into ``claimed`` (written to ``decimals`` places): a flipped sign, a
     truncation instead of rounding (or both), a decimal-point slip; "" when none does."""
+    kind = next((k for k in ARITHMETIC_SLIPS if k.fits(claimed, value, decimals)), None)
+    return kind.text(value, decimals) if kind else ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ArithmeticSlip:
+    """One way a number is miswritten: whether it turns ``value`` into ``claimed`` in every entry,
+    and what to call it (with the numbers it concerns)."""
+    name: str
+    fits: Callable[[np.ndarray, np.ndarray, np.ndarray], bool]
+    text: Callable[[np.ndarray, np.ndarray], str]
+
+
+def _decimal_point(power: int) -> ArithmeticSlip:
+    return ArithmeticSlip(f"decimal point {power}",
+                          lambda c, r, d: bool(np.all(c != 0) and np.all(agree(c, r * 10.0 ** power))),
+                          lambda r, d: f"off by a factor of {10.0 ** power:g} (a decimal-point slip)")
+
+
+ARITHMETIC_SLIPS = (
+    ArithmeticSlip("sign", lambda c, r, d: bool(np.all(c != 0) and np.all(agree(c, -r))),
+                   lambda r, d: "the sign is flipped"),
+    ArithmeticSlip("truncated", lambda c, r, d: truncated(c, r, d), lambda r, d: truncation_remark(r, d)),
+    ArithmeticSlip("sign and truncated", lambda c, r, d: truncated(c, -r, d),
+                   lambda r, d: f"the sign is flipped, and the digits {truncation_remark(r, d)}"),
+    *(_decimal_point(power) for power in (1, 2, 3, -1, -2, -3)),
+)
+
+
+def truncated(claimed: np.ndarray, value: np.ndarray, decimals) -> bool:
+    """Every entry of the claim is ``value`` cut off after the digits written, and rounding would
+    have given another number (else the claim is simply right); an infinity is never truncated."""
     c, r = np.atleast_1d(claimed), np.atleast_1d(value)
-    scale = 10.0 ** np.atleast_1d(decimals)
-    for sign, prefix in ((1, ""), (-1, "the sign is flipped, and ")):
-        if sign == -1 and np.all(c != 0) and np.all(agree(c, -r)):
-            return "the sign is flipped"
-        rounded = np.round(sign * r * scale) / scale
-        if np.all(truncates(c, sign * r, np.atleast_1d(decimals))) and not np.allclose(rounded, c):
-            return (f"{prefix}{show_ascii(sign * r if r.size > 1 else sign * r[0])} was truncated to "
-                    f"{show_ascii(c if c.size > 1 else c[0])}, not rounded (to the digits written it is "
-                    f"{show_ascii(rounded if rounded.size > 1 else rounded[0])})")
-    for power in (1, 2, 3, -1, -2, -3):
-        if np.all(c != 0) and np.all(agree(c, r * 10.0 ** power)):
-            return f"off by a factor of {10.0 ** power:g} (a decimal-point slip)"
-    return ""
+    return bool(np.all(np.isfinite(c) & np.isfinite(r)) and np.all(truncates(c, r, np.atleast_1d(decimals))) and not np.allclose(rounded(r, decimals), c))
+
+
+def rounded(value: np.ndarray, decimals) -> np.ndarray:
+    """``value`` rounded to ``decimals`` places (entry by entry)."""
+    scale = 10.0 ** np.asarray(decimals, dtype=float)
+    return np.round(np.asarray(value, dtype=float) * scale) / scale
+
+
+def truncation_remark(value: np.ndarray, decimals) -> str:
+    """"truncated, not rounded: 0.834", the number as it rounds to the digits written."""
+    shown = [written_as(v, d) for v, d in np.broadcast(np.atleast_1d(value), np.atleast_1d(decimals))]
+    return f"truncated, not rounded: {shown[0] if len(shown) == 1 else '[' + ', '.join(shown) + ']'}"
+
+
+def written_as(value: float, decimals) -> str:
+    """``value`` rounded and written to ``decimals`` places, trailing zeros kept (0.198 → 0.20)."""
+    places = max(0, int(decimals))
+    return f"{float(rounded(value, places)) + 0.0:.{places}f}"  # + 0.0: no "-0.00"
 
 
 def truncates(claimed: np.ndarray, value: np.ndarray, tolerance) -> np.ndarray:

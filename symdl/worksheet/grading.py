@@ -6,10 +6,13 @@ then replayed in the *student's world*: every quantity recomputed from the
 student's own numbers where they wrote them. If the claim agrees with that
 replay, the step was done right on wrong inputs — a carried-forward error — and
 the blame goes to the earliest claim it depends on whose own step is wrong. If
-it disagrees, this step is where the work departs from the truth, and the
-registry's slips (σ instead of σ(1 − σ), a dropped minus sign, sin in degrees…)
-and a few arithmetic ones (a flipped sign, truncation, a decimal point) are tried
-to say what was misapplied.
+it disagrees, this step is where the work departs from the truth, and
+:mod:`symdl.worksheet.causes` says what was misapplied, where it can tell.
+
+A number that is right but for being cut off instead of rounded (0.8337 written
+0.833) is not a wrong step: it gets a precision remark of its own ("truncated",
+neither right nor counted among the wrong), and so does a claim whose only
+departure from the truth is a truncation carried forward into it.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse
 from symdl.printing.values import label, show_ascii
-from symdl.worksheet.digits import agree, arithmetic_slip, decimals_of, truncates
+from symdl.worksheet.causes import Step, World, decimals_written, position, replay, slip, \
+    truncation_text, truncations, where
+from symdl.worksheet.digits import agree
 from symdl.worksheet.solution import Quantity, Solution, plain
 
-SWAP_EVIDENCE = 2  # wrong entries a swapped operand must explain before it is named
 _CLAIM_KEY = re.compile(r"(?P<quantity>.+?)(?:\[(?P<index>[0-9]+(?:\s*,\s*[0-9]+)*)\])?")
 
 
@@ -39,10 +43,13 @@ class Verdict:
     claimed: Any
     correct: Any
     right: bool
-    cause: str = ""  # "step" (this step is wrong), "carried" (wrong inputs, right step), "given" (misread data)
-    origins: tuple[str, ...] = ()  # for a carried error: the nearest claims where the work departs
+    # "step" (this step is wrong), "carried" (wrong inputs, right step), "given" (misread data), or
+    # "truncated" (right but cut off, not rounded, here or in the claims it was computed from)
+    cause: str = ""
+    origins: tuple[str, ...] = ()  # for a carried error (or truncation): the nearest claims it comes from
     slip: str = ""  # what was misapplied, where that can be told
-    wrong_entries: tuple[str, ...] = ()  # for arrays: "[0, 0]: 0.66 (correct 0.224664)"
+    wrong_entries: tuple[str, ...] = ()  # for arrays, one-based: "entry (1, 1): 0.66 (correct 0.224664)"
+    carried: str = ""  # a wrong step's entries that are right for the numbers used ("entry 2"); origins, theirs
 
     def line(self) -> str:
         """The verdict as the check report writes it: ✓ or ✗, the claim, the exact value, why."""
@@ -51,7 +58,7 @@ class Verdict:
     def to_dict(self) -> dict:
         return {"claim": self.claim, "claimed": plain(self.claimed), "correct": plain(self.correct),
                 "right": self.right, "cause": self.cause, "origins": list(self.origins), "slip": self.slip,
-                "wrong_entries": list(self.wrong_entries)}
+                "wrong_entries": list(self.wrong_entries), "carried": self.carried}
 
 
 @dataclasses.dataclass
@@ -61,7 +68,12 @@ class Report(display.Displayed):
 
     @property
     def wrong(self) -> list[Verdict]:
-        return [v for v in self.verdicts if not v.right]
+        return [v for v in self.verdicts if not v.right and v.cause != "truncated"]
+
+    @property
+    def truncated(self) -> list[Verdict]:
+        """Claims right but for truncation (a precision remark, not a wrong step)."""
+        return [v for v in self.verdicts if v.cause == "truncated"]
 
     @property
     def first_departures(self) -> list[str]:
@@ -80,7 +92,8 @@ class Report(display.Displayed):
 
     def to_dict(self) -> dict:
         return {"file": self.solution.problem.path, "title": self.solution.problem.title,
-                "claims": len(self.verdicts), "wrong": len(self.wrong), "first_departures": self.first_departures,
+                "claims": len(self.verdicts), "wrong": len(self.wrong), "truncated": len(self.truncated),
+                "first_departures": self.first_departures,
                 "verdicts": [v.to_dict() for v in self.verdicts]}
 
 
@@ -101,27 +114,27 @@ def check(solution: Solution) -> Report:
         by_quantity.setdefault(quantity, []).append(verdicts[key])
     for key, (quantity, _), _ in claims:
         verdict = verdicts[key]
+        if verdict.cause == "step" and verdict.carried:
+            departures, cut = _origins(solution, quantity, by_quantity)
+            verdict.origins = departures or cut
+            verdict.carried = verdict.carried if verdict.origins else ""
         if verdict.cause == "carried":
-            verdict.origins = _origins(solution, quantity, by_quantity)
-            if not verdict.origins:  # only the student's (right) rounding was carried: the work is right
+            departures, cut = _origins(solution, quantity, by_quantity)
+            if departures:
+                verdict.origins = departures
+            elif cut:  # only a truncation was carried: a precision remark, as the truncation itself is
+                verdict.cause, verdict.origins, verdict.slip = "truncated", cut, ""
+            else:  # only the student's (right) rounding was carried: the work is right
                 verdict.right, verdict.cause, verdict.wrong_entries = True, "", ()
                 verdict.slip = "right for the rounded numbers it was computed from"
     return Report(solution, list(verdicts.values()))
 
 
 # --- the student's world ---------------------------------------------------------------------------
-@dataclasses.dataclass
-class _World:
-    values: dict[str, Any]  # every quantity as the student would have it
-    replayed: dict[str, Any]  # each quantity recomputed from the student's values of its dependencies
-    spread: dict[str, Any]  # how far the replay may move within the rounding of the student's numbers
-
-
-_UNDEFINED = (SymdlError, ValueError, TypeError, ZeroDivisionError, ArithmeticError)
 _SIGNS = np.random.default_rng(0)  # sign patterns for probing the rounding; fixed, so grading is deterministic
 
 
-def _student_world(solution: Solution, claims) -> _World:
+def _student_world(solution: Solution, claims) -> World:
     """Every quantity recomputed from the student's claims, in dependency order. Where the replay
     passes through numbers the student did not write down, they may have rounded those too: the
     spread is how far that rounding (half a unit of the claims' last digit, carried on) can move it."""
@@ -129,7 +142,8 @@ def _student_world(solution: Solution, claims) -> _World:
     for key, (quantity, index), value in claims:
         if not isinstance(value, str):
             numeric.setdefault(quantity, []).append((key, index, value))
-    world = _World({}, {}, {})
+    world = World({}, {}, {}, {quantity for _, (quantity, _), _ in claims}, solution.quantities,
+                  named_steps=solution.problem.kind == "network")
     rounding: dict[str, np.ndarray] = {}  # per quantity, the uncertainty of the student's value
     for key, q in solution.quantities.items():
         if isinstance(q.value, sp.Basic):
@@ -137,7 +151,7 @@ def _student_world(solution: Solution, claims) -> _World:
             continue
         replayed, spread = np.asarray(q.value, dtype=float), np.zeros(np.shape(q.value))
         if q.recompute is not None and q.kind != "given":
-            replayed = _replay(q, world.values)
+            replayed = replay(q, world.values)
             spread = _spread(q, world.values, rounding, replayed)
         world.replayed[key], world.spread[key] = replayed, spread
         value, uncertain = np.array(replayed, dtype=float), np.array(spread, dtype=float)
@@ -148,14 +162,6 @@ def _student_world(solution: Solution, claims) -> _World:
                 value[index], uncertain[index] = claimed, 0.0
         world.values[key], rounding[key] = value, uncertain
     return world
-
-
-def _replay(q: Quantity, values: dict) -> np.ndarray:
-    try:
-        with np.errstate(all="ignore"):
-            return np.asarray(q.recompute(values), dtype=float)
-    except _UNDEFINED:
-        return np.full(np.shape(q.value), np.nan)  # the student's numbers make this step undefined
 
 
 def _spread(q: Quantity, values: dict, rounding: dict, replayed: np.ndarray) -> np.ndarray:
@@ -171,7 +177,7 @@ def _spread(q: Quantity, values: dict, rounding: dict, replayed: np.ndarray) -> 
             moved = dict(values)
             moved[dependency] = values[dependency] + pattern * half
             with np.errstate(invalid="ignore"):
-                largest = np.fmax(largest, np.abs(_replay(q, moved) - replayed))
+                largest = np.fmax(largest, np.abs(replay(q, moved) - replayed))
         total = total + largest
     return total
 
@@ -190,13 +196,10 @@ def _parse_key(solution: Solution, key: str) -> tuple[str, Optional[tuple[int, .
 
 
 # --- verdicts ---------------------------------------------------------------------------------------
-def _numeric_verdict(solution: Solution, key: str, q: Quantity, index, claimed, world: _World) -> Verdict:
+def _numeric_verdict(solution: Solution, key: str, q: Quantity, index, claimed, world: World) -> Verdict:
     if isinstance(q.value, sp.Basic):
         raise solution.problem.error(f"{q.label} is a formula; claim it as a string", "claims", key)
     truth = np.asarray(q.value, dtype=float)[index] if index else np.asarray(q.value, dtype=float)
-    replayed = np.asarray(world.replayed[q.key], dtype=float)
-    spread = np.asarray(world.spread[q.key], dtype=float)
-    replayed, spread = (replayed[index], spread[index]) if index else (replayed, spread)
     claimed = np.asarray(claimed, dtype=float)
     if claimed.shape != truth.shape:
         raise solution.problem.error(f"{label(key)} has shape {truth.shape}; the claim has shape {claimed.shape}",
@@ -210,20 +213,25 @@ def _numeric_verdict(solution: Solution, key: str, q: Quantity, index, claimed, 
     if verdict.right:
         return verdict
     wrong = ~right
-    verdict.wrong_entries = tuple(f"{[int(j) for j in i]}: {show_ascii(claimed[i])} "
-                                  f"(correct {show_ascii(truth[i])})" for i in zip(*np.nonzero(wrong))
-                                  ) if claimed.ndim else ()
+    verdict.wrong_entries = tuple(f"{position(i)}: {show_ascii(claimed[i])} (correct {show_ascii(truth[i])})"
+                                  for i in zip(*np.nonzero(wrong))) if claimed.ndim else ()
     if q.kind == "given":
         verdict.cause = "given"
         return verdict
+    step = Step(q, index, claimed, np.asarray(world.replayed[q.key], dtype=float), truth,
+                np.asarray(world.spread[q.key], dtype=float), decimals_written(claimed, tolerance), tolerance)
+    step.replayed, step.spread = step.at(step.replayed), step.at(step.spread)
     with np.errstate(invalid="ignore"):
-        inputs_moved = ~np.isclose(replayed, truth, rtol=1e-12, atol=0)  # the student's earlier numbers differ
-    own = wrong & ~(inputs_moved & agree(claimed, replayed, tolerance, spread=spread))
-    if not own.any():
-        verdict.cause = "carried"
-        return verdict
-    verdict.cause = "step"
-    verdict.slip = _slip(q, index, claimed, replayed, spread, own, world, tolerance)
+        inputs_moved = ~np.isclose(step.replayed, truth, rtol=1e-12, atol=0)  # the student's earlier numbers differ
+    own = wrong & ~(inputs_moved & agree(claimed, step.replayed, tolerance, spread=step.spread))
+    cut = own & truncations(step)
+    if (own & ~cut).any():
+        verdict.cause, verdict.slip = "step", slip(step, own, world)
+        verdict.carried = where(wrong & ~own) if (wrong & ~own).any() else ""
+    elif (wrong & ~own).any():  # the rest is carried forward; this step only cut some digits off
+        verdict.cause, verdict.slip = "carried", truncation_text(step, cut) if cut.any() else ""
+    else:
+        verdict.cause, verdict.slip = "truncated", truncation_text(step, cut)
     return verdict
 
 
@@ -239,8 +247,15 @@ def _formula_verdict(solution: Solution, key: str, q: Quantity, claimed: str) ->
         verdict.cause = "step"
         verdict.slip = next((text for text, wrong in q.slips if _equivalent(claim, wrong({}))), "")
         if not verdict.slip:
-            verdict.slip = _constant_factor(claim, q.value)
+            verdict.slip = _constant_factor(claim, q.value) or _simpler(claim)
     return verdict
+
+
+def _simpler(claim: sp.Expr) -> str:
+    """"it simplifies to x" when multiplying out shows the claim is a shorter formula than it looks
+    (((1 + α)x + (1 − α)x)/2 is x: a term that should differ, |x| say, was written the same)."""
+    expanded = sp.expand(claim)
+    return f"it simplifies to {display.show('text', expanded)}" if sp.count_ops(expanded) < sp.count_ops(claim) else ""
 
 
 def _constant_factor(claim: sp.Expr, truth: sp.Expr) -> str:
@@ -274,83 +289,12 @@ def _equivalent(a: sp.Expr, b: sp.Expr, samples: int = 7) -> bool:
     return checked > 0
 
 
-def _slip(q: Quantity, index, claimed, replayed, spread, own, world: _World, tolerance) -> str:
-    """The registry's slips for this step, then arithmetic ones, tried on the student's numbers. In
-    an array, different entries may have different slips: each is named with its entries. Where the
-    registry's leave entries unexplained, an operand swapped for another that gives the whole claim
-    is the one cause named instead; it must show in SWAP_EVIDENCE wrong entries (one wrong number,
-    a 0 say, can match another operand by chance)."""
-    remaining, found = own.copy(), []
-    for text, wrong in q.slips:
-        explained = _explained(wrong, world, index, claimed, replayed, spread, tolerance) & remaining
-        if explained.any():
-            found.append((explained, text))
-            remaining &= ~explained
-    if remaining.any() and own.sum() >= SWAP_EVIDENCE:  # one swapped operand for all beats a mix of causes
-        swaps = (text for text, wrong in q.swaps if _reproduces(wrong, world, index, claimed, spread, tolerance))
-        swap = next(swaps, "")
-        if swap:
-            found, remaining = [(own, swap)], np.zeros_like(own)
-    if remaining.any() and q.recompute is not None:
-        truth = np.asarray(q.value, dtype=float)[index] if index else np.asarray(q.value, dtype=float)
-        written = tolerance[remaining] if isinstance(tolerance, np.ndarray) else None
-        text = _arithmetic_slip(claimed, replayed, remaining, written,
-                                inputs_right=bool(np.allclose(replayed[remaining], truth[remaining])))
-        found.append((remaining, text))
-    if len(found) == 1 or claimed.ndim == 0:
-        return found[0][1] if found else ""
-    return "; ".join(f"at {', '.join(str([int(i) for i in entry]) for entry in zip(*np.nonzero(mask)))}: {text}"
-                     for mask, text in found if text)
-
-
-def _explained(wrong, world: _World, index, claimed, replayed, spread, tolerance) -> np.ndarray:
-    """Entries of the claim that one slip reproduces (and where it changes the right value)."""
-    explained = np.zeros(np.shape(claimed), dtype=bool)
-    for candidate in _candidates(wrong, world, index):
-        if candidate.shape == claimed.shape:
-            with np.errstate(invalid="ignore"):
-                changes = ~np.isclose(candidate, replayed, rtol=1e-9, atol=0)
-            explained |= changes & np.isfinite(candidate) & (agree(claimed, candidate, tolerance, spread=spread)
-                                    | truncates(claimed, candidate, tolerance))
-    return explained
-
-
-def _reproduces(wrong, world: _World, index, claimed, spread, tolerance) -> bool:
-    """The slip gives the claim in every entry, the right ones too."""
-    return any(candidate.shape == claimed.shape and bool(np.all(agree(claimed, candidate, tolerance, spread=spread)))
-               for candidate in _candidates(wrong, world, index))
-
-
-def _candidates(wrong, world: _World, index) -> list[np.ndarray]:
-    """What a slip gives on the student's numbers (at the claimed entry); none where it is undefined."""
-    try:
-        with np.errstate(all="ignore"):
-            candidates = wrong(world.values)
-        candidates = candidates if isinstance(candidates, list) else [candidates]
-        return [np.asarray(np.asarray(c, dtype=float)[index] if index else c, dtype=float) for c in candidates]
-    except (_UNDEFINED + (IndexError,)):
-        return []
-
-
-def _arithmetic_slip(claimed: np.ndarray, replayed: np.ndarray, own: np.ndarray, written: Optional[np.ndarray],
-                     inputs_right: bool) -> str:
-    """A slip :func:`arithmetic_slip` names; else the number this step gives."""
-    c, r = np.atleast_1d(claimed[own]), np.atleast_1d(replayed[own])
-    if not np.all(np.isfinite(r)):
-        return ""
-    named = arithmetic_slip(c, r, written if written is not None else np.array([decimals_of(x) for x in c]))
-    if named:
-        return named
-    if inputs_right:
-        return f"its inputs are right, and the step gives {show_ascii(replayed[own])} (an arithmetic slip)"
-    return f"from the numbers used, this step gives {show_ascii(replayed[own])}"
-
-
-def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verdict]]) -> tuple[str, ...]:
+def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verdict]]) -> tuple[tuple, tuple]:
     """Where a carried error comes from: walking back through the dependencies, the nearest claims
-    whose own step departs from the truth. The walk goes on through unclaimed quantities and
-    carried claims, and stops at claims judged right (their rounding is the student's due)."""
-    found, seen, stack = [], set(), [quantity]
+    whose own step departs from the truth, and those that only truncated. The walk goes on through
+    unclaimed quantities and carried claims, and stops at claims judged right (their rounding is
+    the student's due)."""
+    departed, cut, seen, stack = [], [], set(), [quantity]
     while stack:
         for dependency in solution.quantities[stack.pop()].depends:
             if dependency in seen:
@@ -358,9 +302,10 @@ def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verd
             seen.add(dependency)
             claimed = by_quantity.get(dependency, [])
             departures = [v.claim for v in claimed if v.cause in ("step", "given")]
-            if departures:
-                found += departures
-            elif not claimed or any(v.cause == "carried" for v in claimed):
+            departed += departures
+            cut += [v.claim for v in claimed if v.cause == "truncated" and not v.origins]
+            if not departures and (not claimed or any(v.cause == "carried" or v.origins for v in claimed)):
                 stack.append(dependency)
     order = {key: position for position, key in enumerate(solution.quantities)}
-    return tuple(sorted(found, key=lambda claim: order[_CLAIM_KEY.fullmatch(claim).group("quantity").strip()]))
+    return tuple(tuple(sorted(found, key=lambda claim: order[_CLAIM_KEY.fullmatch(claim).group("quantity").strip()]))
+                 for found in (departed, cut))

@@ -1,0 +1,268 @@
+"""Why a wrong step is wrong: slips tried on the student's own numbers, as a careful TA would.
+
+One cause for the whole claim is looked for first: a slip of the step's op (σ for σ(1 − σ), a
+product left out) that gives every wrong entry, or an operand swapped for another quantity, left
+out (a forgotten bias), transposed, or exchanged with the other operand, that gives the whole claim. Only when none does
+are the entries explained one group at a time: the op's slips, a slip in the step before where
+the student did not write that step down, and the arithmetic ones of :mod:`symdl.worksheet.digits`
+(a flipped sign, truncation, a decimal point). A slip is named only where it gives the number
+written; an entry nothing explains is said to be wrong, with what the step gives, and no cause.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any, Callable, Iterator, Optional
+
+import numpy as np
+
+from symdl.errors import SymdlError
+from symdl.printing.values import label, show_ascii
+from symdl.worksheet.digits import ARITHMETIC_SLIPS, agree, decimals_of, rounded, truncated, truncates, written_as
+from symdl.worksheet.solution import Quantity
+
+SWAP_EVIDENCE = 2  # wrong entries a swapped operand must explain before it is named
+UNDEFINED = (SymdlError, ValueError, TypeError, ZeroDivisionError, ArithmeticError)
+
+
+@dataclasses.dataclass
+class World:
+    """Every quantity as the student would have it, and where it came from."""
+    values: dict[str, Any]  # every quantity as the student would have it
+    replayed: dict[str, Any]  # each quantity recomputed from the student's values of its dependencies
+    spread: dict[str, Any]  # how far the replay may move within the rounding of the student's numbers
+    written: set[str]  # the quantities the student wrote down (some entry of which is claimed)
+    quantities: dict[str, Quantity]
+    # every step is one the file names (a network's ops), so one not written down is still the student's
+    # step; a graph's unnamed intermediates are pieces of one written formula instead
+    named_steps: bool = False
+
+
+@dataclasses.dataclass
+class Step:
+    """One wrong claim of a step, as the slips are tried on it."""
+    q: Quantity
+    index: Optional[tuple[int, ...]]  # the claimed entry, or None for the whole quantity
+    claimed: np.ndarray
+    replayed: np.ndarray
+    truth: np.ndarray
+    spread: np.ndarray
+    decimals: np.ndarray  # the digits written, entry by entry
+    tolerance: Any  # what :func:`agree` takes: None, a relative float, or the decimals written
+
+    def at(self, value) -> np.ndarray:
+        array = np.asarray(value, dtype=float)
+        return np.asarray(array[self.index] if self.index else array, dtype=float)
+
+    def gives(self, candidate: np.ndarray) -> np.ndarray:
+        """Entries where ``candidate`` is the number written (to its digits, or cut off after them)."""
+        return agree(self.claimed, candidate, self.tolerance, spread=self.spread) | \
+            truncates(self.claimed, candidate, self.decimals)
+
+
+def replay(q: Quantity, values: dict) -> np.ndarray:
+    """The step recomputed from ``values``; NaN where they make it undefined."""
+    try:
+        with np.errstate(all="ignore"):
+            return np.asarray(q.recompute(values), dtype=float)
+    except UNDEFINED:
+        return np.full(np.shape(q.value), np.nan)
+
+
+def truncations(step: Step) -> np.ndarray:
+    """Entries that are right but for truncation: the number the step gives (from the student's
+    numbers, or the exact one) cut off after the digits written, where rounding it gives the truth."""
+    found = np.zeros(step.claimed.shape, dtype=bool)
+    for i in np.ndindex(step.claimed.shape):
+        decimals = np.asarray(step.decimals[i])
+        tolerance = step.tolerance if isinstance(step.tolerance, float) else decimals
+        for value, spread in ((step.replayed[i], np.asarray(step.spread)[i]), (step.truth[i], 0.0)):
+            found[i] |= truncated(step.claimed[i], value, decimals) and bool(
+                agree(rounded(value, decimals), step.truth[i], tolerance, spread=spread))
+    return found
+
+
+def truncation_text(step: Step, entries: np.ndarray) -> str:
+    """"truncated, not rounded: 0.834" (with the entries, in an array), each number rounded as written."""
+    numbers = _rounded_numbers(step, entries)
+    if step.claimed.ndim == 0:
+        return f"truncated, not rounded: {numbers[0]}"
+    return "truncated, not rounded: " + _and([f"{n} at {position(i)}" for n, i in zip(numbers, indices(entries))])
+
+
+def _rounded_numbers(step: Step, entries: np.ndarray) -> list[str]:
+    """Each entry's number (the exact one, or the step's from the student's numbers, whichever the
+    claim cuts off) rounded to the digits written."""
+    return [written_as(step.truth[i] if truncated(step.claimed[i], step.truth[i], step.decimals[i])
+                       else step.replayed[i], step.decimals[i]) for i in indices(entries)]
+
+
+@dataclasses.dataclass
+class _Group:
+    """Entries of a claim with one explanation: its text when it is the only one, and as one of
+    several (where the text names no positions, the group's entries go before it)."""
+    entries: np.ndarray
+    alone: str
+    among: str = ""
+
+    def listed(self) -> str:
+        return self.among or f"at {where(self.entries)}, {self.alone}"
+
+
+def slip(step: Step, own: np.ndarray, world: World) -> str:
+    """What went wrong in the entries ``own`` of the step: one cause for all if there is one, else
+    each group of entries with its own."""
+    whole = _one_cause(step, own, world)
+    if whole:
+        return whole
+    remaining, found = own.copy(), []
+    for text, explained in _entry_slips(step, world):
+        explained &= remaining
+        if explained.any():
+            found.append(_Group(explained, text))
+            remaining &= ~explained
+    found += _arithmetic(step, remaining)
+    if len(found) == 1 and (found[0].entries | ~own).all():
+        return found[0].alone
+    return "; ".join(group.listed() for group in found)
+
+
+# --- one cause for the whole claim ------------------------------------------------------------------
+def _one_cause(step: Step, own: np.ndarray, world: World) -> str:
+    """A slip of the op that gives every wrong entry, or (where enough entries are wrong to tell) an
+    operand swapped, transposed or exchanged that gives the whole claim, right entries too."""
+    for text, wrong in step.q.slips:
+        if (_explained(step, _candidates(step, wrong, world)) | ~own).all():
+            return text
+    if own.sum() < SWAP_EVIDENCE or step.q.recompute is None:
+        return ""
+    for text, wrong in itertools.chain(step.q.swaps, _rearranged(step.q, world)):
+        if any(bool(np.all(agree(step.claimed, c, step.tolerance, spread=step.spread)))
+               for c in _candidates(step, wrong, world)):
+            return text
+    return ""
+
+
+def _rearranged(q: Quantity, world: World) -> Iterator[tuple[str, Callable]]:
+    """The step with an operand left out (z = W x without its bias), a matrix operand transposed, or
+    two operands exchanged (B A for A B)."""
+    for d in q.depends:
+        yield (f"{label(d)} was left out of this step",
+               lambda env, d=d: _nonzero(q.recompute({**env, d: np.zeros(np.shape(env[d]))})))
+    matrices = [d for d in q.depends if np.ndim(world.values[d]) == 2]
+    for d in matrices:
+        yield (f"{label(d)} was used transposed ({label(d)}ᵀ where {label(d)} belongs)",
+               lambda env, d=d: q.recompute({**env, d: np.asarray(env[d]).T}))
+    for a, b in itertools.combinations(q.depends, 2):
+        yield (f"{label(a)} and {label(b)} were exchanged (the operands taken in the other order)",
+               lambda env, a=a, b=b: q.recompute({**env, a: env[b], b: env[a]}))
+
+
+def _nonzero(value):
+    """A left-out factor of a product gives all zeros, which says nothing of what was left out."""
+    if not np.any(value):
+        raise ValueError("a left-out factor")
+    return value
+
+
+# --- entry by entry ---------------------------------------------------------------------------------
+def _entry_slips(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
+    """(slip, the entries it gives): the op's own slips, then those of each step before that the
+    student did not write down, carried through this one."""
+    for text, wrong in step.q.slips:
+        yield text, _explained(step, _candidates(step, wrong, world))
+    for d in step.q.depends if world.named_steps else ():
+        before = world.quantities[d]
+        if d in world.written or before.recompute is None:
+            continue
+        for text, wrong in before.slips:
+            carried = [step.at(replay(step.q, {**world.values, d: c}))
+                       for c in _all_candidates(wrong, world.values)]
+            yield f"in the step before, {label(d)}, which is not written down, {text}", _explained(step, carried)
+
+
+def _explained(step: Step, candidates: list[np.ndarray]) -> np.ndarray:
+    """Entries of the claim that one of the slip's numbers gives (where it changes the right value)."""
+    explained = np.zeros(step.claimed.shape, dtype=bool)
+    for candidate in candidates:
+        if candidate.shape == step.claimed.shape:
+            explained |= _changes(step, candidate) & np.isfinite(candidate) & step.gives(candidate)
+    return explained
+
+
+def _changes(step: Step, candidate: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return ~np.isclose(candidate, step.replayed, rtol=1e-9, atol=0)
+
+
+def _candidates(step: Step, wrong, world: World) -> list[np.ndarray]:
+    """What a slip gives on the student's numbers (at the claimed entry); none where it is undefined."""
+    return [c for c in (step.at(c) for c in _all_candidates(wrong, world.values)) if c.shape == step.claimed.shape]
+
+
+def _all_candidates(wrong, values: dict) -> list[np.ndarray]:
+    try:
+        with np.errstate(all="ignore"):
+            candidates = wrong(values)
+        return [np.asarray(c, dtype=float) for c in (candidates if isinstance(candidates, list) else [candidates])]
+    except (UNDEFINED + (IndexError,)):
+        return []
+
+
+def _arithmetic(step: Step, remaining: np.ndarray) -> list[_Group]:
+    """The entries left: those only truncated; then one arithmetic slip for all the rest (a sign or
+    a decimal point that fits a few entries of many is chance), else what the step gives from the
+    numbers used (nothing to add where the inputs are right: that is the correct value)."""
+    if not remaining.any() or step.q.recompute is None or not np.all(np.isfinite(step.replayed[remaining])):
+        return []
+    found, remaining = [], remaining.copy()
+    cut = remaining & truncations(step)
+    if cut.any() and step.claimed.ndim:
+        verb = "are" if cut.sum() > 1 else "is"
+        found.append(_Group(cut, truncation_text(step, cut),
+                            f"{where(cut)} {verb} truncated, not rounded ({', '.join(_rounded_numbers(step, cut))})"))
+        remaining &= ~cut
+    if not remaining.any():
+        return found
+    c, r, d = step.claimed[remaining], step.replayed[remaining], step.decimals[remaining]
+    kind = next((k for k in ARITHMETIC_SLIPS if k.fits(c, r, d)), None)
+    if kind is not None:
+        return found + [_Group(remaining, kind.text(r, d))]
+    if np.allclose(r, step.truth[remaining]):
+        return found + [_Group(remaining, "its inputs are right",
+                               f"at {where(remaining)}, the inputs are right and no common slip gives the numbers written")]
+    if step.claimed.ndim == 0:
+        return found + [_Group(remaining, f"from the numbers used, this step gives {show_ascii(step.replayed)}")]
+    text = "from the numbers used, this step gives " + _and(
+        [f"{show_ascii(step.replayed[i])} at {position(i)}" for i in indices(remaining)])
+    return found + [_Group(remaining, text, text)]
+
+
+# --- positions, one-based as a person counts --------------------------------------------------------
+def position(index) -> str:
+    """``entry 3`` in a vector, ``entry (1, 3)`` in a matrix: one-based, as prose counts."""
+    index = [int(i) + 1 for i in index]
+    return f"entry {index[0]}" if len(index) == 1 else f"entry ({', '.join(map(str, index))})"
+
+
+def where(mask: np.ndarray) -> str:
+    """``entries (1, 3) and (2, 3)``: the entries of ``mask``, one-based."""
+    places = [position(i).removeprefix("entry ") for i in indices(mask)]
+    return f"entry {places[0]}" if len(places) == 1 else f"entries {_and(places)}"
+
+
+def indices(mask: np.ndarray) -> list[tuple[int, ...]]:
+    """The index of each true entry of ``mask`` (the one index () of a 0-d array)."""
+    return [tuple(int(j) for j in i) for i in np.argwhere(mask)]
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def decimals_written(claimed: np.ndarray, tolerance) -> np.ndarray:
+    """The digits written of each entry: the file's, else read off the numbers."""
+    if isinstance(tolerance, np.ndarray):
+        return tolerance
+    return np.vectorize(decimals_of, otypes=[int])(claimed) if claimed.ndim else np.asarray(decimals_of(claimed))
