@@ -43,8 +43,8 @@ def number_text(value: float, digits: int = 6) -> str:
 
 
 def shown(value) -> str:
-    """:func:`format_value` with a true minus sign (−4, not -4), for text a person reads."""
-    return format_value(value).replace("-", MINUS)
+    """:func:`format_value` with a true minus sign (−4, not -4) and ∞ for infinity, for text a person reads."""
+    return format_value(value).replace("-", MINUS).replace("inf", "∞")
 
 
 def short(x: float) -> str:

@@ -18,6 +18,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from symdl.printing.order import positive_first
 from symdl.printing.texsafe import TWO_LETTER_GREEK, strip_controls
 from symdl.printing.text import function_name
 from symdl.printing.text import text as text_of
@@ -43,6 +44,11 @@ class SafeMathML(MathMLPresentationPrinter):
         super().__init__(settings)
         raw = self.dom.createTextNode
         self.dom.createTextNode = lambda data: raw(_escape_markup(_plain(data)))
+
+    def _as_ordered_terms(self, expr, order=None):
+        """A sum's positive terms first, as the text and LaTeX printers write it: z − w, not −w + z."""
+        terms = super()._as_ordered_terms(expr, order=order)
+        return terms if (order or self._settings.get("order")) == "none" else positive_first(terms)
 
     def _print_Symbol(self, sym: sp.Symbol, style: str = "plain"):
         """As SymPy prints it, but a two-letter subscript is two indices: W_xi is W with x and i, not W_ξ."""
@@ -182,7 +188,7 @@ class SafeMathML(MathMLPresentationPrinter):
 
     def _print_MatAdd(self, e):
         """Positive terms first, as the text printer writes it: v − (p ⊙ v) 𝟙, not −(p ⊙ v) 𝟙 + v."""
-        terms = sorted(e.args, key=lambda t: t.could_extract_minus_sign())
+        terms = positive_first(e.args)
         mrow = self.dom.createElement("mrow")
         mrow.appendChild(self._print(terms[0]))
         for term in terms[1:]:

@@ -19,6 +19,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from symdl.numbers import SMALL_ARRAY, format_value
+from symdl.printing.order import positive_first
 
 PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -115,9 +116,17 @@ class _SafeLatexPrinter(LatexPrinter):
     def _as_ordered_terms(self, expr, order=None):
         """A sum's positive terms first, as the text printer and a textbook write it: z − w, not −w + z."""
         terms = super()._as_ordered_terms(expr, order=order)
-        if (order or self.order) == "none":
-            return terms
-        return sorted(terms, key=lambda term: term.could_extract_minus_sign())
+        return terms if (order or self.order) == "none" else positive_first(terms)
+
+    def _print_MatAdd(self, e: sp.MatAdd) -> str:
+        """Positive terms first, as for a sum of numbers: Z + M, v − (p ⊙ v) 1, not −(p ⊙ v) 1 + v."""
+        terms = positive_first(e.args)
+        tex = self._print(terms[0])
+        for term in terms[1:]:
+            negative = term.could_extract_minus_sign()
+            shown = self.parenthesize(-term, PRECEDENCE["Add"]) if negative else self._print(term)
+            tex += f" - {shown}" if negative else f" + {shown}"
+        return tex
 
     def _deal_with_super_sub(self, string: str, style: str = "plain") -> str:
         """A plain name as SymPy prints it, but a two-letter subscript is two indices (W_xi is W with x
@@ -187,6 +196,8 @@ def tex_number(value, whole: bool = False) -> str:
         body = r" \\ ".join(" & ".join(tex_number(v) for v in row) for row in rows)
         return r"\begin{bmatrix} %s \end{bmatrix}" % body
     text = format_value(value)
+    if "inf" in text:
+        return text.replace("inf", r"\infty")  # a masked score, −∞
     if "e" not in text:
         return text
     mantissa, exponent = text.split("e")

@@ -21,6 +21,7 @@ from sympy.printing.str import StrPrinter
 from symdl import graph as graphs
 from symdl import ops
 from symdl.numbers import format_value
+from symdl.printing.order import positive_first
 from symdl.printing.text_reports import ReportText, aligned
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -60,7 +61,7 @@ class TextPrinter(ReportText, StrPrinter):
         terms = super()._as_ordered_terms(expr, order=order)
         if (order or self.order) == "none":
             return terms
-        terms = sorted(terms, key=lambda term: term.could_extract_minus_sign())
+        terms = positive_first(terms)
         number = next((t for t in terms if t.is_Number and t > 0), None)
         first = next((i for i, t in enumerate(terms) if t.atoms(sp.Function)), None)
         if number is None or first is None or terms.index(number) < first:
@@ -219,7 +220,7 @@ class TextPrinter(ReportText, StrPrinter):
 
     def _print_MatAdd(self, e) -> str:
         """Positive terms first: 1 − a, not −a + 1."""
-        terms = sorted(e.args, key=lambda t: t.could_extract_minus_sign())
+        terms = positive_first(e.args)
         text = self._print(terms[0])
         for t in terms[1:]:
             text += f" - {self.parenthesize(-t, PRECEDENCE['Add'])}" if t.could_extract_minus_sign() \

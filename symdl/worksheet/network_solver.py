@@ -76,26 +76,11 @@ def _network_value(g: nx.DiGraph, node: str, earlier: list[str]) -> Quantity:
     wrong_forward = _tensor_forward_slip if data["tensor"] else _elementwise_forward_slip
     slips = tuple((slip.text, wrong_forward(slip, data)) for slip in record.slips if slip.forward)
     slips += _skipped_steps(g, node)
-    return Quantity(node, "value", data["value"], formula=_step_formula(data), rule=record.rule,
+    form = data["expr"]  # its matrix form (X W_Q), or the record's words and mathematics (X ∗ W, stride 2)
+    return Quantity(node, "value", data["value"], formula=text(form), expr=form, rule=record.rule,
                     depends=tuple(dict.fromkeys(data["inputs"])),
                     recompute=lambda env: _forward(data, _operands(data, env)), slips=slips,
                     swaps=_swapped_operands(g, data, earlier))
-
-
-def _step_formula(data: dict) -> str:
-    """A step as a textbook writes it: its matrix form (X W_Q, Q[:, :2], (√2/2) S1) with any array
-    parameter beside it (a mask); the op's call with its parameters where it has no form."""
-    form = data.get("expr")
-    if form is None or isinstance(form, sp.Function) and form.func.__name__ == data["op"]:
-        arguments = ", ".join(data["inputs"]) + "".join(f", {k}={_shown(v)}" for k, v in data["params"].items())
-        return f"{data['op']}({arguments})"
-    arrays = "".join(f", {k} = {_shown(v)}" for k, v in data["params"].items() if np.ndim(v) > 0)
-    return text(form) + arrays
-
-
-def _shown(param):
-    """A parameter as written in the problem file: a mask as nested lists, on one line."""
-    return param.tolist() if isinstance(param, np.ndarray) else param
 
 
 def _record(data: dict):
@@ -135,8 +120,7 @@ def _skipped_steps(g: nx.DiGraph, node: str) -> tuple:
 
 
 def _skipped_text(g: nx.DiGraph, step: str) -> str:
-    data = g.nodes[step]
-    return f"the step {step} = {data['op']}({', '.join(data['inputs'])}) was left out"
+    return f"the step {step} = {text(g.nodes[step]['expr'])} was left out"
 
 
 def _without(g: nx.DiGraph, data: dict, position: int, chain: list[str]):
@@ -233,8 +217,8 @@ def _network_gradient(g: nx.DiGraph, node: str, output: str, consumers: list[str
         return total
 
     depends = [k for c in consumers for k in ([] if c == output else [f"d{output}/d{c}"]) + [c, *g.nodes[c]["inputs"]]]
-    formula = text(sp.Add(*(g.edges[node, c]["vjp"] for c in consumers)))  # each consumer's VJP form, summed
-    return Quantity(f"d{output}/d{node}", "gradient", g.nodes[node]["grad"], formula=formula,
+    form = sp.Add(*(g.edges[node, c]["vjp"] for c in consumers))  # each consumer's VJP form, summed
+    return Quantity(f"d{output}/d{node}", "gradient", g.nodes[node]["grad"], formula=text(form), expr=form,
                     rule="chain rule: each consumer's vector–Jacobian product, summed over consumers",
                     depends=tuple(dict.fromkeys(depends)), recompute=recompute)
 
