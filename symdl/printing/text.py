@@ -21,16 +21,12 @@ from sympy.printing.str import StrPrinter
 from symdl import graph as graphs
 from symdl import ops
 from symdl.numbers import format_value
+from symdl.printing.names import written
 from symdl.printing.order import positive_first
 from symdl.printing.text_reports import ReportText, aligned
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_SUBSCRIPTS = dict(zip("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
-_SUBSCRIPT = str.maketrans(_SUBSCRIPTS)
 _RAISED_LETTERS = dict(zip("abcdefghijklmnoprstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))  # no q: Unicode has none
-_GREEK = {name: chr(0x3B1 + i) for i, name in enumerate(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lamda mu nu xi omicron pi rho sigmaf sigma tau "
-    "upsilon phi chi psi omega".split())}
 # 3*x, 2*(…): a number written beside a parenthesis or a lone name (not beside a call: 2·exp(x))
 _COEFFICIENT = re.compile(r"^(\d+(?:\.\d+)?)\*(?!d/d)(?=\(|[^\W\d][\w′]*(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*)(?:\*|$|/))")
 _INDENT = "   "
@@ -72,13 +68,10 @@ class TextPrinter(ReportText, StrPrinter):
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         """x_1 as x₁, s_i as sᵢ, delta_ij as δᵢⱼ: a subscript that Unicode can lower, a Greek letter by its
         name. x1 stays x1: a diagram's node is named so, and its gradients must name it alike."""
-        base, _, index = expr.name.partition("_")
-        base = _GREEK.get(base, base)
-        if not index:
-            return base
-        return base + index.translate(_SUBSCRIPT) if all(c in _SUBSCRIPTS for c in index) else expr.name
+        return written(expr.name)
 
     _print_Dummy = _print_Symbol
+    _print_MatrixSymbol = _print_Symbol  # W_hi as Wₕᵢ, a matrix's name as a number's
 
     def _print_Exp1(self, expr) -> str:
         return "e"

@@ -19,6 +19,7 @@ from symdl import ops
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.printing.text import text
+from symdl.printing.values import label
 from symdl.registry import Slip
 from symdl.tensor import network as networks
 from symdl.tensor import registry as tensor_ops
@@ -120,7 +121,7 @@ def _skipped_steps(g: nx.DiGraph, node: str) -> tuple:
 
 
 def _skipped_text(g: nx.DiGraph, step: str) -> str:
-    return f"the step {step} = {text(g.nodes[step]['expr'])} was left out"
+    return f"the step {label(step)} = {text(g.nodes[step]['expr'])} was left out"
 
 
 def _without(g: nx.DiGraph, data: dict, position: int, chain: list[str]):
@@ -138,7 +139,7 @@ def _without(g: nx.DiGraph, data: dict, position: int, chain: list[str]):
 def _swapped_operands(g: nx.DiGraph, data: dict, earlier: list[str]) -> tuple:
     """The step with one operand replaced by a quantity worked out before it that a student could
     take for it — W_ho where W_hi belongs, x where h belongs, i where f belongs."""
-    return tuple((f"used {other} where {operand} belongs", _swapped(data, position, other))
+    return tuple((f"used {label(other)} where {label(operand)} belongs", _swapped(data, position, other))
                  for position, operand in enumerate(data["inputs"])
                  for other in earlier if _mistakable(g, operand, other))
 

@@ -1,0 +1,25 @@
+"""How a name is written for a person: x_1 as x₁, W_hi as Wₕᵢ, alpha as α, wherever the subscript is
+one Unicode can lower. A leaf module, so the text printer and a worksheet's labels write a name alike."""
+
+from __future__ import annotations
+
+_SUBSCRIPTS = dict(zip("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
+SUBSCRIPT = str.maketrans(_SUBSCRIPTS)
+GREEK = {name: chr(0x3B1 + i) for i, name in enumerate(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lamda mu nu xi omicron pi rho sigmaf sigma tau "
+    "upsilon phi chi psi omega".split())}
+
+
+def lowerable(index: str) -> bool:
+    """Whether every character of ``index`` has a Unicode subscript."""
+    return all(c in _SUBSCRIPTS for c in index)
+
+
+def written(name: str) -> str:
+    """``name`` as a textbook sets it: a Greek letter's name as the letter, an index after one underscore
+    lowered (s_i as sᵢ, W_hi as Wₕᵢ); a name whose index Unicode cannot lower (W_Q) stays as it is."""
+    base, _, index = name.partition("_")
+    base = GREEK.get(base, base)
+    if not index:
+        return base
+    return base + index.translate(SUBSCRIPT) if lowerable(index) else name
