@@ -12,7 +12,7 @@ import math
 import numpy as np
 import sympy as sp
 
-SMALL_ARRAY = 16  # arrays with at most this many elements (a 4×4 weight) are printed in full
+SMALL_ARRAY = 36  # arrays with at most this many elements (a 4×4 weight, a 6×6 image) are printed in full
 MINUS = "\u2212"  # the minus sign; a hyphen is not one
 
 

@@ -3,6 +3,9 @@ one Unicode can lower. A leaf module, so the text printer and a worksheet's labe
 
 from __future__ import annotations
 
+import re
+from typing import Optional
+
 _SUBSCRIPTS = dict(zip("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
 SUBSCRIPT = str.maketrans(_SUBSCRIPTS)
 GREEK = {name: chr(0x3B1 + i) for i, name in enumerate(
@@ -23,3 +26,13 @@ def written(name: str) -> str:
     if not index:
         return base
     return base + index.translate(SUBSCRIPT) if lowerable(index) else name
+
+
+_GRADIENT = re.compile(r"∂([^∂/]+)/∂([^∂/]+)")
+
+
+def gradient_parts(name: str) -> Optional[tuple[str, str]]:
+    """(L, W) for a gradient's symbol named ``∂L/∂W`` (a network's upstream gradient), else None: the
+    LaTeX and MathML printers set it as a fraction, so ∂L/∂Y Wᵀ cannot read as ∂L/∂(Y Wᵀ)."""
+    match = _GRADIENT.fullmatch(name)
+    return (match.group(1), match.group(2)) if match else None

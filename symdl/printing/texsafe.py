@@ -19,6 +19,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from symdl.numbers import SMALL_ARRAY, format_value
+from symdl.printing.names import gradient_parts
 from symdl.printing.order import positive_first
 
 PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -131,6 +132,10 @@ class _SafeLatexPrinter(LatexPrinter):
     def _deal_with_super_sub(self, string: str, style: str = "plain") -> str:
         """A plain name as SymPy prints it, but a two-letter subscript is two indices (W_xi is W with x
         and i, the input weight of gate i), never the Greek letter ξ; other names as text."""
+        parts = gradient_parts(string)
+        if parts is not None and all(PLAIN_NAME.match(part) for part in parts):  # ∂L/∂W, a network's gradient
+            top, bottom = (self._deal_with_super_sub(part, style=style) for part in parts)
+            return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
         if not PLAIN_NAME.match(string):
             return r"\text{%s}" % tex_escape(string)
         name, supers, subs = split_super_sub(string)

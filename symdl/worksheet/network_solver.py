@@ -27,7 +27,7 @@ from symdl.worksheet.graph_solver import add_gradients
 from symdl.worksheet.problem import Problem
 from symdl.worksheet.solution import Env, Quantity, Solution
 
-MAX_JACOBIAN = 400  # local Jacobians with more entries are not offered as quantities
+MAX_JACOBIAN = 400  # local Jacobians with more entries are not offered as quantities (see _formed)
 MAX_SKIPPED_DEPTH = 3  # how far back a left-out step is looked for (scale → mask → softmax in attention)
 #: a weight is mistaken for a weight, a signal (an input, a step's result) for a signal; a constant is either
 _ROLES = {"parameter": {"weight"}, "input": {"signal"}, "op": {"signal"}, "constant": {"weight", "signal"}}
@@ -55,12 +55,19 @@ def solve_network(problem: Problem) -> Solution:
         quantities[node] = _network_value(g, node, order[:position])
     for node in order:
         for u in dict.fromkeys(g.nodes[node].get("inputs", ())):
-            if g.nodes[node]["value"].size * g.nodes[u]["value"].size <= MAX_JACOBIAN:
+            if _formed(g.nodes[node]["value"], g.nodes[u]["value"]):
                 quantities[f"d{node}/d{u}"] = _network_local(net, u, node)
     if output:
         add_gradients(g, order, output, quantities, lambda node, consumers: _network_gradient(g, node, output,
                                                                                                 consumers))
     return Solution(problem, quantities, net)
+
+
+def _formed(out: np.ndarray, operand: np.ndarray) -> bool:
+    """Whether a step's local Jacobian is a quantity: a number, a vector or a matrix of at most
+    MAX_JACOBIAN entries. A matrix op's has four indices; the backward pass never forms it (it applies
+    the VJP), so the gradient's row carries the formula instead (∂L/∂W = ∂L/∂Y Xᵀ)."""
+    return out.ndim + operand.ndim <= 2 and out.size * operand.size <= MAX_JACOBIAN
 
 
 def _operands(data: dict, env: Env) -> list[np.ndarray]:
