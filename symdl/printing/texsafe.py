@@ -64,7 +64,9 @@ _UNICODE = {
     "π": r"\ensuremath{\pi}", "σ": r"\ensuremath{\sigma}", "τ": r"\ensuremath{\tau}",
     "φ": r"\ensuremath{\varphi}", "ω": r"\ensuremath{\omega}", "Σ": r"\ensuremath{\Sigma}",
     "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}", "⊙": r"\ensuremath{\odot}",
-    "⋆": r"\ensuremath{\star}", "½": r"\ensuremath{\frac{1}{2}}",
+    "⋆": r"\ensuremath{\star}", "½": r"\ensuremath{\frac{1}{2}}", "⇒": r"\ensuremath{\Rightarrow}",
+    "°": r"\ensuremath{^{\circ}}", "‖": r"\ensuremath{\|}", "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}",
+    "ẑ": r"\ensuremath{\hat{z}}", "∗": r"\ensuremath{\ast}",
     "✓": r"\ensuremath{\checkmark}", "✗": r"\ensuremath{\times}",  # a verdict's mark (amssymb's check, not √)
     "ᵀ": r"\ensuremath{^{\top}}", "⁺": r"\ensuremath{^{+}}", "⁽": r"\ensuremath{^{(}}", "⁾": r"\ensuremath{^{)}}",
     **{chr(0x2080 + d): rf"\ensuremath{{_{{{d}}}}}" for d in range(10)},  # ₀ … ₉
@@ -167,6 +169,10 @@ class _SafeLatexPrinter(LatexPrinter):
         inner = self._print(front) if front.is_MatMul else self.parenthesize(front, PRECEDENCE["Mul"], strict=False)
         return rf"{inner} \mathbf{{1}}"  # a product needs no parentheses to be multiplied once more
 
+    def _print_Identity(self, e) -> str:
+        """I, but 1 for the 1×1 identity that a product of two numbers' shapes makes (the text printer's too)."""
+        return "I" if e.rows > 1 else "1"
+
     def _print_Str(self, s: sp.Basic) -> str:
         return self._deal_with_super_sub(str(s.name))
 
@@ -192,9 +198,12 @@ def is_safe(tex: str) -> bool:
 
 
 def tex_number(value, whole: bool = False) -> str:
-    """``format_value``'s number as math (``1.55 \\times 10^{4}``); a small array as a bmatrix,
-    a large one by its shape, unless ``whole`` asks for every entry (the numbers a question gives)."""
+    """``format_value``'s number as math (``1.55 \\times 10^{4}``); a small array as a bmatrix (a
+    1×5×5 tensor as its one 5×5 matrix), a large one by its shape, unless ``whole`` asks for every entry
+    (the numbers a question gives)."""
     if isinstance(value, np.ndarray) and value.size != 1:
+        while value.ndim > 2 and value.shape[0] == 1:  # one channel of one image: its matrix
+            value = value[0]
         if value.ndim > 2 or (value.size > SMALL_ARRAY and not whole):
             return r"\text{%s}" % tex_escape(format_value(value))
         rows = np.atleast_2d(value)

@@ -103,12 +103,12 @@ _MU, _SIGMA, _EPSILON = sp.Symbol("mu"), sp.Symbol("sigma"), sp.Symbol("epsilon"
 
 
 def batch_norm(record, z: sp.Basic, gamma: sp.Basic, beta: sp.Basic, *, eps: float = 1e-5) -> Written:
-    """``γ ⊙ (Z − μ)/√(σ² + ε) + β, with μ and σ² each column's batch mean and variance``."""
+    """``γ ⊙ (Z − μ)/√(σ² + ε) + β, μ, σ² per column over the batch``: each column's mean and (biased,
+    divide-by-N) variance, as training-mode batch norm takes them."""
     normalised = (_stand_in(z) - _MU) / sp.sqrt(_SIGMA ** 2 + _EPSILON)
     pieces = [("math", gamma), ("op", "⊙", r"\odot"), ("math", normalised), ("op", "+", "+"), ("math", beta),
-              ("words", ", with "), ("math", _MU), ("words", " and "), ("math", _SIGMA ** 2),
-              ("words", " each column's mean and (biased) variance over the batch, "), ("math", _EPSILON),
-              ("op", "=", "="), ("number", eps)]
+              ("words", ", "), ("math", _MU), ("words", ", "), ("math", _SIGMA ** 2),
+              ("words", " per column over the batch, "), ("math", _EPSILON), ("op", "=", "="), ("number", eps)]
     return Written(pieces, [z, gamma, beta], lambda *v: record.forward(*v, eps=eps))
 
 
