@@ -84,8 +84,9 @@ def test_a_gradient_symbol_is_a_fraction_in_latex_and_mathml(sheets):
     ("out[1,1]", "out₂,₂"),  # the file's zero-based entry, as prose counts it
     ("z1[0]", "z1₁"),
     ("ds/dx[1,0]", "(∂s/∂x)₂,₁"),
-    ("W_hi", "Wₕᵢ"),
-    ("dL/dW_hi", "∂L/∂Wₕᵢ"),
+    ("W_hi", "W_hi"),  # an index as written: Unicode lowers h and i, but not W_hf's f
+    ("dL/dW_hi", "∂L/∂W_hi"),
+    ("dL/dalpha", "∂L/∂α"),
     ("alpha", "α"),
     ("df/dq (local)", "∂f/∂q (local)"),
     ("W_Q", "W_Q"),  # Unicode has no subscript Q: the name stays as written
@@ -96,15 +97,17 @@ def test_labels_are_one_based_and_subscripted(key, written):
 
 def test_the_reader_sees_no_code_names(sheets):
     """lstm's Whi_h, rnn's Wyh_Whh and Wxh_x1, bahdanau's exp_e_t: the products are named as mathematics
-    now (zₕᵢ = W_hi h0, P = W_yh W_hh, uₜ = exp(eₜ)), and the claims still grade the same steps."""
+    now (z_hi = W_hi h0, P = W_yh W_hh, u_t = exp(e_t)), subscripted in LaTeX and MathML, and the claims
+    still grade the same steps."""
     for example, names in {"lstm": ("z_hi", "z_xi", "z_i"), "rnn": ("P", "z_x1"), "bahdanau_attention": ("u_t",)}.items():
         solution = sheets[example]
         assert all(name in solution.quantities for name in names)
         shown = str(solution)
         assert not re.search(r"Whi_h|Wxi_x|Wyh_Whh|Wxh_x1|exp_e_t", shown), example
-    assert step(sheets, "lstm", "z_hi").formula == "Wₕᵢ h0"
-    assert step(sheets, "lstm", "z_i").formula == "zₕᵢ + zₓᵢ"
-    assert step(sheets, "rnn", "P").formula == "W_yh Wₕₕ"  # Unicode lowers h, not y
+    assert step(sheets, "lstm", "z_hi").formula == "W_hi h0"
+    assert step(sheets, "lstm", "z_i").formula == "z_hi + z_xi"
+    assert step(sheets, "rnn", "P").formula == "W_yh W_hh"
+    assert step(sheets, "bahdanau_attention", "alpha").label == "α"
     np.testing.assert_allclose(step(sheets, "rnn", "P").value,
                                np.array([[1.0, -1.0, 0.5], [0.5, 0.5, -0.5]])
                                @ np.array([[0.1, 0.4, 0.0], [-0.2, 0.3, 0.2], [0.05, -0.1, 0.2]]))

@@ -62,7 +62,7 @@ def test_notes_lstm_weight_matrix_swap_is_named():
     """The seed notes compute W_hi h with W_ho: W_ho h0 = [0.15·0 + 0.05·0.1, 0.1·0 − 0.2·0.1]."""
     v = {v.claim: v for v in check(solve(load(bundled.folder() / "lstm.toml"))).verdicts}["z_hi"]
     assert list(v.claimed) == [0.005, -0.02]
-    assert v.cause == "step" and v.slip == "used Wₕₒ where Wₕᵢ belongs"  # the names as printed: W_ho with its index lowered
+    assert v.cause == "step" and v.slip == "used W_ho where W_hi belongs"
 
 
 def test_lstm_gate_swap_names_the_gate():

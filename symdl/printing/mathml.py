@@ -73,6 +73,10 @@ class SafeMathML(MathMLPresentationPrinter):
 
     _print_MatrixSymbol = _print_Symbol
 
+    def _print_Identity(self, e):
+        """I, as the text and LaTeX printers write it (SymPy's MathML writes a double-struck 𝕀); 1 for 1×1."""
+        return self._identifier("I", mathvariant="normal") if e.rows > 1 else self._print(sp.Integer(1))
+
     def _print_Trace(self, e):
         """tr(A), as the text and LaTeX printers write a trace."""
         mrow = self.dom.createElement("mrow")

@@ -1,5 +1,6 @@
-"""How a name is written for a person: x_1 as x₁, W_hi as Wₕᵢ, alpha as α, wherever the subscript is
-one Unicode can lower. A leaf module, so the text printer and a worksheet's labels write a name alike."""
+"""How a name is written for a person: alpha as α, a number's x_1 as x₁ where Unicode can lower the
+index; a gradient's symbol ∂L/∂W split into its parts. A leaf module, so the text printer, the LaTeX
+and MathML printers and a worksheet's labels read names alike."""
 
 from __future__ import annotations
 
@@ -18,14 +19,16 @@ def lowerable(index: str) -> bool:
     return all(c in _SUBSCRIPTS for c in index)
 
 
-def written(name: str) -> str:
-    """``name`` as a textbook sets it: a Greek letter's name as the letter, an index after one underscore
-    lowered (s_i as sᵢ, W_hi as Wₕᵢ); a name whose index Unicode cannot lower (W_Q) stays as it is."""
+def written(name: str, lower: bool = True) -> str:
+    """``name`` as a textbook sets it: a Greek letter's name as the letter and, with ``lower``, an index
+    after one underscore lowered (s_i as sᵢ, x_1 as x₁). A name whose index Unicode cannot lower (W_Q)
+    stays as it is. A matrix's or a quantity's name keeps its index as written (``lower`` False): Unicode
+    lowers h and i but not f or g, and W_hi beside W_hf would read as two conventions."""
     base, _, index = name.partition("_")
     base = GREEK.get(base, base)
     if not index:
         return base
-    return base + index.translate(SUBSCRIPT) if lowerable(index) else name
+    return base + index.translate(SUBSCRIPT) if lower and lowerable(index) else f"{base}_{index}"
 
 
 _GRADIENT = re.compile(r"∂([^∂/]+)/∂([^∂/]+)")

@@ -71,7 +71,10 @@ class TextPrinter(ReportText, StrPrinter):
         return written(expr.name)
 
     _print_Dummy = _print_Symbol
-    _print_MatrixSymbol = _print_Symbol  # W_hi as Wₕᵢ, a matrix's name as a number's
+
+    def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
+        """alpha as α; W_hi stays W_hi (its index as written: see :func:`symdl.printing.names.written`)."""
+        return written(expr.name, lower=False)
 
     def _print_Exp1(self, expr) -> str:
         return "e"

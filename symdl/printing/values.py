@@ -24,8 +24,8 @@ _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"
 
 
 def label(key: str) -> str:
-    """How a quantity's key is written: ∂f/∂x for ``df/dx``, each name as the text printer writes it (Wₕᵢ,
-    α); an entry one-based and subscripted, as a textbook writes it: out₂,₂ for the file's zero-based
+    """How a quantity's key is written: ∂f/∂x for ``df/dx``, a Greek letter's name as the letter (α); an
+    entry one-based and subscripted, as a textbook writes it: out₂,₂ for the file's zero-based
     ``out[1,1]``, (∂s/∂x)₁,₁ for ``ds/dx[0,0]``."""
     indexed = _INDEXED.fullmatch(key)
     if indexed:
@@ -35,8 +35,8 @@ def label(key: str) -> str:
     key, space, note = key.partition(" (")  # a key's note, "df/dq (local)", stays as written
     if "/" in key and key.startswith("d"):
         top, bottom = key.split("/", 1)
-        return f"∂{written(top[1:])}/∂{written(bottom[1:])}" + space + note
-    return written(key) + space + note
+        return f"∂{written(top[1:], lower=False)}/∂{written(bottom[1:], lower=False)}" + space + note
+    return written(key, lower=False) + space + note
 
 
 def show(value) -> str:
