@@ -82,7 +82,7 @@ def test_a_gradient_symbol_is_a_fraction_in_latex_and_mathml(sheets):
 
 @pytest.mark.parametrize("key, written", [
     ("out[1,1]", "out₂,₂"),  # the file's zero-based entry, as prose counts it
-    ("z1[0]", "z1₁"),
+    ("z1[0]", "(z1)₁"),  # not z1₁, which reads as z with index 11
     ("ds/dx[1,0]", "(∂s/∂x)₂,₁"),
     ("W_hi", "W_hi"),  # an index as written: Unicode lowers h and i, but not W_hf's f
     ("dL/dW_hi", "∂L/∂W_hi"),

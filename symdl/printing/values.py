@@ -26,12 +26,12 @@ _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"
 def label(key: str) -> str:
     """How a quantity's key is written: ∂f/∂x for ``df/dx``, a Greek letter's name as the letter (α); an
     entry one-based and subscripted, as a textbook writes it: out₂,₂ for the file's zero-based
-    ``out[1,1]``, (∂s/∂x)₁,₁ for ``ds/dx[0,0]``."""
+    ``out[1,1]``, (∂s/∂x)₁,₁ for ``ds/dx[0,0]``, (h1)₁ for ``h1[0]``."""
     indexed = _INDEXED.fullmatch(key)
     if indexed:
         base = label(indexed.group(1))
         position = ",".join(str(int(i) + 1) for i in indexed.group(2).split(",")).translate(_SUBSCRIPT_DIGITS)
-        return f"({base}){position}" if "/" in base else base + position
+        return f"({base}){position}" if "/" in base or base[-1].isdigit() else base + position  # (h1)₁, not h1₁
     key, space, note = key.partition(" (")  # a key's note, "df/dq (local)", stays as written
     if "/" in key and key.startswith("d"):
         top, bottom = key.split("/", 1)
