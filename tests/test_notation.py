@@ -131,3 +131,18 @@ def test_one_sort_key_writes_a_sum_alike_in_every_printer():
     assert re.sub(r"<[^>]+>", "", mathml(-w + x)) == "x&#8722;w"
     Z, M = sp.MatrixSymbol("Z", 2, 2), sp.MatrixSymbol("M", 2, 2)
     assert latex_of(sp.MatAdd(-M, Z)) == "Z - M" and text(sp.MatAdd(-M, Z)) == "Z − M"
+
+
+def test_a_written_step_states_a_pair_and_stays_its_own_form():
+    """A stride of 1 down and 2 across reads 1×2 (LaTeX's × in math); two steps on one operand stay
+    two forms; and the form computes: a 4×4 image padded by 1, a 2×2 kernel, stride (1, 2) gives
+    (4 + 2 − 2)/1 + 1 = 5 rows and ⌊(4 + 2 − 2)/2⌋ + 1 = 3 columns."""
+    from symdl.tensor import conv, notation, registry
+    from symdl.tensor.symbolic import ArrayName, evaluate
+
+    x, w = ArrayName("X"), ArrayName("W")
+    form = notation.conv2d(conv.CONV2D, x, w, stride=(1, 2), padding=1)
+    assert text(form) == "X ∗ W, stride 1×2, padding 1"
+    assert latex_of(form) == r"X \ast W\text{, stride 1$\times$2, padding 1}"
+    assert form != notation.reshape(registry.get("reshape"), x, (16,))
+    assert evaluate(form, {"X": np.ones((1, 4, 4)), "W": np.ones((1, 1, 2, 2))}).shape == (1, 5, 3)

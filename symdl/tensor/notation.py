@@ -14,24 +14,29 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 import sympy as sp
+from sympy.core.symbol import Str
 
 from symdl.numbers import format_value, shown
 from symdl.tensor.matrix_forms import NoMatrixForm
 from symdl.tensor.symbolic import is_matrix, is_vector
 
-#: a piece of a written step: ("words", ASCII text), ("op", unicode, latex), ("math", expr), ("size", shape),
-#: ("number", value)
+#: a piece of a written step: ("words", ASCII text but ×), ("op", unicode, latex), ("math", expr),
+#: ("size", shape), ("number", value)
 Piece = tuple
 
 
 class Written(sp.Basic):
-    """A step as words and mathematics; its args are the operand forms (so it names them), its
-    ``compute`` the op's forward pass on the operands' values."""
+    """A step as words and mathematics; its args are the operand forms (so it names them) and the
+    pieces' text (so two steps on one operand are two forms), its ``compute`` the op's forward pass."""
 
     def __new__(cls, pieces: Sequence[Piece], operands: Sequence[sp.Basic], compute: Callable[..., np.ndarray]):
-        form = super().__new__(cls, *operands)
+        form = super().__new__(cls, sp.Tuple(*operands), Str(repr(pieces)))
         form.pieces, form.compute = tuple(pieces), compute
         return form
+
+    @property
+    def operands(self) -> tuple:
+        return tuple(self.args[0])
 
     def _sympystr(self, printer) -> str:
         printed = {"words": lambda p: p[1], "op": lambda p: f" {p[1]} ", "math": lambda p: printer._print(p[1]),
@@ -39,7 +44,7 @@ class Written(sp.Basic):
         return "".join(printed[p[0]](p) for p in self.pieces)
 
     def _latex(self, printer) -> str:
-        printed = {"words": lambda p: rf"\text{{{p[1]}}}", "op": lambda p: f" {p[2]} ",
+        printed = {"words": lambda p: r"\text{%s}" % p[1].replace("×", r"$\times$"), "op": lambda p: f" {p[2]} ",
                    "math": lambda p: printer._print(p[1]), "size": lambda p: r" \times ".join(map(str, p[1])),
                    "number": lambda p: _tex_number(p[1])}
         return "".join(printed[p[0]](p) for p in self.pieces)

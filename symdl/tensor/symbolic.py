@@ -396,7 +396,7 @@ _HANDLERS = {
     "Blocks": lambda ev, e: np.block([[ev.value(b) for b in row] for row in e.blocks.tolist()]),
     "Softmax": lambda ev, e: _softmax(ev.value(e.args[0]), int(e.args[1])),
     "MaskMatrix": lambda ev, e: np.array(e.tolist(), dtype=float),
-    "Written": lambda ev, e: e.compute(*(ev.value(a) for a in e.args)),
+    "Written": lambda ev, e: e.compute(*(ev.value(a) for a in e.operands)),
     "OneHot": lambda ev, e: np.eye(int(e.args[1]))[np.ravel(ev.value(e.args[0])).astype(int)].reshape(e.shape),
 }
 
