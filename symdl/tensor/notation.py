@@ -56,13 +56,36 @@ class Written(sp.Basic):
             if piece[0] == "math":
                 row.appendChild(printer._print(piece[1]))
                 continue
+            if piece[0] == "number":
+                row.appendChild(_mathml_number(dom, piece[1]))
+                continue
             tag, content = {"words": ("mtext", lambda p: p[1].replace(" ", "\u00a0")), "op": ("mo", lambda p: p[1]),
-                            "size": ("mn", lambda p: "×".join(map(str, p[1]))),
-                            "number": ("mn", lambda p: shown(p[1]))}[piece[0]]
+                            "size": ("mn", lambda p: "×".join(map(str, p[1])))}[piece[0]]
             element = dom.createElement(tag)
             element.appendChild(dom.createTextNode(content(piece)))
             row.appendChild(element)
         return row
+
+
+def _mathml_number(dom, value: float):
+    """1e−05 as 10⁻⁵ (2.5e−07 as 2.5 × 10⁻⁷), any other number as written."""
+    mantissa, _, exponent = shown(value).partition("e")
+
+    def element(tag: str, content: str):
+        node = dom.createElement(tag)
+        node.appendChild(dom.createTextNode(content))
+        return node
+
+    if not exponent:
+        return element("mn", mantissa)
+    row, power = dom.createElement("mrow"), dom.createElement("msup")
+    power.appendChild(element("mn", "10"))
+    power.appendChild(element("mn", str(int(exponent.replace("−", "-"))).replace("-", "−")))
+    if mantissa != "1":
+        row.appendChild(element("mn", mantissa))
+        row.appendChild(element("mo", "×"))
+    row.appendChild(power)
+    return row
 
 
 def _tex_number(value: float) -> str:
