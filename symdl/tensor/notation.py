@@ -120,7 +120,7 @@ def conv2d(record, x: sp.Basic, w: sp.Basic, b: Union[sp.Basic, None] = None, *,
 def pool(record, x: sp.Basic, *, kernel_size, stride=None) -> Written:
     """``the max of each 2×2 window of X, stride 2``: pooling as its windows, PyTorch's stride default."""
     kernel = (kernel_size, kernel_size) if np.isscalar(kernel_size) else tuple(kernel_size)
-    what = {"max_pool2d": "max", "avg_pool2d": "mean"}[record.name]
+    what = "mean" if record.name.startswith("avg") else record.name.partition("_")[0]  # max_pool2d: max
     step = kernel_size if stride is None else stride
     pieces = [("words", f"the {what} of each "), ("size", kernel), ("words", " window of "), ("math", x),
               ("words", f", stride {_pair_text(step)}")]
