@@ -12,7 +12,7 @@ import math
 import numpy as np
 import sympy as sp
 
-SMALL_ARRAY = 16  # arrays with at most this many elements (a 4×4 weight) are printed in full
+SMALL_ARRAY = 36  # arrays with at most this many elements (a 4×4 weight, a 6×6 image) are printed in full
 MINUS = "\u2212"  # the minus sign; a hyphen is not one
 
 
@@ -43,8 +43,8 @@ def number_text(value: float, digits: int = 6) -> str:
 
 
 def shown(value) -> str:
-    """:func:`format_value` with a true minus sign (−4, not -4), for text a person reads."""
-    return format_value(value).replace("-", MINUS)
+    """:func:`format_value` with a true minus sign (−4, not -4) and ∞ for infinity, for text a person reads."""
+    return format_value(value).replace("-", MINUS).replace("inf", "∞")
 
 
 def short(x: float) -> str:

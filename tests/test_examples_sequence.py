@@ -107,13 +107,13 @@ def test_rnn_numbers_by_numpy():
     h1 = np.tanh(z1)
     z2 = W_HH @ h1 + W_XH @ X2
     h2 = np.tanh(z2)
-    close(s["Wyh_Whh"], W_YH @ W_HH)
-    close(s["Wxh_x1"], [0.5 - 0.6, 0.8 + 0.4, 0.1 + 1.8])
+    close(s["P"], W_YH @ W_HH)
+    close(s["z_x1"], [0.5 - 0.6, 0.8 + 0.4, 0.1 + 1.8])
     close(s["z1"], z1)
     close(s["h1"], h1)
     close(s["y1"], W_YH @ h1)
-    close(s["Whh_h1"], W_HH @ h1)
-    close(s["Wxh_x2"], [-0.8, -0.6, 0.8])
+    close(s["z_h2"], W_HH @ h1)
+    close(s["z_x2"], [-0.8, -0.6, 0.8])
     close(s["z2"], z2)
     close(s["h2"], h2)
     close(s["y2"], W_YH @ h2)
@@ -125,16 +125,16 @@ def test_rnn_numbers_by_numpy():
 
 
 RNN_EXPECTED = {  # claim: None if right, else (cause, a word of the slip or None, origin or None)
-    "Whh_h0": None,
-    "Wyh_Whh": ("step", "left out", None),  # three causes, entry by entry (tests/test_grading_causes.py)
-    "Wxh_x1": ("step", "inputs are right", None),  # 0.1 + 0.9·2 written 0.9
-    "z1": ("carried", None, "Wxh_x1"),
+    "z_h1": None,
+    "P": ("step", "left out", None),  # three causes, entry by entry (tests/test_grading_causes.py)
+    "z_x1": ("step", "inputs are right", None),  # 0.1 + 0.9·2 written 0.9
+    "z1": ("carried", None, "z_x1"),
     "h1[0]": ("step", "sign is flipped", None),  # tanh(−0.1) = −0.0997 written +0.099
     "h1[1]": ("truncated", "not rounded: 0.834", None),  # 0.8337 written 0.833
-    "h1[2]": ("carried", None, "Wxh_x1"),  # tanh 0.9 = 0.716 is right for the notes' 0.9
+    "h1[2]": ("carried", None, "z_x1"),  # tanh 0.9 = 0.716 is right for the notes' 0.9
     "y1": ("step", None, None),
-    "Whh_h1": ("step", "sign", None),  # the notes use −0.099 for h1[0]
-    "Wxh_x2": ("step", "inputs are right", None),  # 0.8 written 0.3
+    "z_h2": ("step", "sign", None),  # the notes use −0.099 for h1[0]
+    "z_x2": ("step", "inputs are right", None),  # 0.8 written 0.3
     "z2": ("carried", None, None),
 }
 
@@ -149,20 +149,20 @@ def test_lstm_numbers_by_numpy():
     o = sigmoid(w["ho"] @ h + w["xo"] @ x)
     c1 = f * np.zeros(2) + i * g
     h1 = o * np.tanh(c1)
-    close(s["Whi_h"], [0.02, 0.005])
-    close(s["Wxi_x"], [0.28, 0.19])
-    close(s["zi"], [0.30, 0.195])
+    close(s["z_hi"], [0.02, 0.005])
+    close(s["z_xi"], [0.28, 0.19])
+    close(s["z_i"], [0.30, 0.195])
     close(s["i"], i)
     close(s["f"], f)
-    close(s["Who_h"], [0.005, -0.02])
-    close(s["zo"], [0.13, -0.14])
+    close(s["z_ho"], [0.005, -0.02])
+    close(s["z_o"], [0.13, -0.14])
     close(s["o"], o)
-    close(s["Whg_h"], [0.01, 0.005])
-    close(s["zg"], [-0.28, 0.135])
+    close(s["z_hg"], [0.01, 0.005])
+    close(s["z_g"], [-0.28, 0.135])
     close(s["g"], g)
     close(s["c1"], c1)
     close(s["h1"], h1)
-    close(s["di/dzi"], np.diag(i * (1 - i)))
+    close(s["di/dz_i"], np.diag(i * (1 - i)))
     assert np.round(i, 3).tolist() == [0.574, 0.549]
     assert np.round(o, 3).tolist() == [0.532, 0.465]
     assert np.round(g, 3).tolist() == [-0.273, 0.134]
@@ -171,17 +171,17 @@ def test_lstm_numbers_by_numpy():
 
 
 LSTM_EXPECTED = {
-    "Whi_h": ("step", None, None),  # W_ho h used in place of W_hi h
-    "Wxi_x": ("step", "sign", None),  # (−0.3)(−0.1) taken as −0.03
-    "zi": ("carried", None, "Whi_h, Wxi_x"),  # both of its terms depart
-    "i": ("carried", None, "Whi_h, Wxi_x"),
-    "Who_h": ("step", "decimal", None),  # −0.02 written −0.002
-    "Wxo_x": None,
-    "zo": ("carried", None, "Who_h"),
+    "z_hi": ("step", None, None),  # W_ho h used in place of W_hi h
+    "z_xi": ("step", "sign", None),  # (−0.3)(−0.1) taken as −0.03
+    "z_i": ("carried", None, "z_hi, z_xi"),  # both of its terms depart
+    "i": ("carried", None, "z_hi, z_xi"),
+    "z_ho": ("step", "decimal", None),  # −0.02 written −0.002
+    "z_xo": None,
+    "z_o": ("carried", None, "z_ho"),
     "o": ("step", None, None),  # σ(−0.122) = 0.470 written 0.43
-    "Whg_h": ("step", "sign", None),  # h_{t−1} flipped to [0, −0.1]
-    "Wxg_x": None,
-    "zg": ("step", None, None),  # −0.01 − 0.29 written −0.35
+    "z_hg": ("step", "sign", None),  # h_{t−1} flipped to [0, −0.1]
+    "z_xg": None,
+    "z_g": ("step", None, None),  # −0.01 − 0.29 written −0.35
     "g": ("step", None, None),  # tanh(−0.35) = −0.336 written −0.311
 }
 
@@ -193,7 +193,7 @@ def test_bahdanau_numbers_by_numpy():
     alpha = softmax(scores)
     context = sum(a * h for a, h in zip(alpha, ENC))
     close(s["e_t"], [2, 1, 1])
-    close(s["exp_e_t"], np.exp(scores))
+    close(s["u_t"], np.exp(scores))
     close(s["Z"], np.exp(scores).sum())
     close(s["alpha"], alpha)
     close(s["c"], context)
@@ -203,7 +203,7 @@ def test_bahdanau_numbers_by_numpy():
 
 BAHDANAU_EXPECTED = {
     "e_t": None,
-    "exp_e_t": None,
+    "u_t": None,
     "Z": None,
     "alpha": ("truncated", "not rounded: 0.58 at entry 1", None),  # 0.5761 written 0.57
     "c[0]": ("step", None, None),  # the notes add the weights: 0.99
@@ -330,8 +330,8 @@ def test_right_claims_to_two_or_three_digits_are_accepted():
     variants = tail[tail.index("[variants]"):]
     h1 = np.tanh(W_XH @ X1)
     z2 = W_HH @ h1 + W_XH @ X2
-    claims = {"Wxh_x1": [-0.1, 1.2, 1.9], "h1": np.round(h1, 3), "y1": np.round(W_YH @ h1, 2),
-              "z2": np.round(z2, 3), "h2": np.round(np.tanh(z2), 2), "Wyh_Whh": np.round(W_YH @ W_HH, 3)}
+    claims = {"z_x1": [-0.1, 1.2, 1.9], "h1": np.round(h1, 3), "y1": np.round(W_YH @ h1, 2),
+              "z2": np.round(z2, 3), "h2": np.round(np.tanh(z2), 2), "P": np.round(W_YH @ W_HH, 3)}
     lines = [f"{key} = {np.asarray(value).tolist()}" for key, value in claims.items()]
     report = check(solve(loads(head + "[claims]\n" + "\n".join(lines) + "\n\n" + variants, "rnn_right.toml")))
     assert len(report.verdicts) == len(claims) and not report.wrong, str(report)

@@ -33,6 +33,8 @@ ALLOWED = {
     ("tensor/losses.py", "cross_entropy"): "a tensor op's own record",
     # the matrix form softmax(z) in ∂L/∂z = softmax(z) − y prints under the function's name
     ("tensor/symbolic.py", "softmax"): "the printed name of the softmax matrix form",
+    # batch norm's written formula: σ², the batch variance, set as the Greek letter (not the sigmoid op)
+    ("tensor/notation.py", "sigma"): "the Greek letter of the batch variance σ²",
 }
 
 

@@ -14,8 +14,9 @@ compared with the result printed after it, to the digits printed (six significan
   (``f1 = w0*x0 = 2*(-1) = -2``): each formula at the sheet's own printed numbers.
 
 Not parseable, so checked on the printers' source data instead: matrix formulas of tensor sheets
-(``W₁ x``, element-wise forms), whose printed values are arrays — there each quantity's own step
-(``recompute``) at the sheet's values must give its value; and derivation steps, which hold no
+(``W₁ x``, element-wise forms, Z₁ + M, X ∗ W with its stride), whose printed values are arrays — there
+the formula the printers show (``Quantity.expr``), evaluated by NumPy at the sheet's values, and each
+quantity's own step (``recompute``) must give its value; and derivation steps, which hold no
 numbers (``tests/test_derive.py::test_every_step_is_a_true_equation`` checks each step's two sides).
 """
 
@@ -32,6 +33,7 @@ from symdl.errors import SymdlError
 from symdl.gallery import SEED_CIRCUITS
 from symdl.parsing import parse, parse_latex
 from symdl.printing import latex_tables, latex_worksheets
+from symdl.tensor.symbolic import evaluate as evaluate_form
 from symdl.worksheet import load, solve
 
 EXAMPLES = bundled.problem_files()
@@ -159,7 +161,12 @@ def test_every_worked_step_in_latex_is_true(solution):
                  .replace("&=", "=").split(" = ")]
         if len(parts) < 3 or "bmatrix" in line or "\\text" in line:
             continue  # a bare value, or an array: the source-data test below checks those
-        formula, value = read_latex(parts[1]), number(parts[-1])
+        try:
+            formula = read_latex(parts[1])
+        except SymdlError:  # a matrix form (tr(·), 𝟙): the source-data test below evaluates it
+            assert solution.problem.kind == "network", line
+            continue
+        value = number(parts[-1])
         if formula.free_symbols <= set(env):
             assert agrees(evaluate(formula, env), value, largest_term(formula, env)), line
 
@@ -205,6 +212,26 @@ def test_every_quantity_is_its_own_step_at_the_sheet_numbers(solution):
             continue
         again = np.asarray(q.recompute({d: values[d] for d in q.depends}), dtype=float)
         np.testing.assert_allclose(again, np.asarray(q.value, dtype=float), rtol=1e-9, atol=1e-12, err_msg=key)
+
+
+def test_every_printed_tensor_formula_is_true_at_the_sheet_numbers(solution):
+    """The formula each printer shows for a tensor step (``Quantity.expr``: X W_Q, Q[:, 1–2], Z₁ + M with
+    M's −∞ entries, X ∗ W with its stride and padding, γ ⊙ (Z − μ)/√(σ² + ε) + β) evaluated by NumPy at
+    the sheet's own values of its symbols gives the value printed beside it."""
+    if solution.problem.kind != "network":
+        pytest.skip("a scalar sheet: its formulas are re-parsed above")
+    values = {key: np.asarray(q.value, dtype=float) for key, q in solution.quantities.items()
+              if not isinstance(q.value, sp.Basic)}
+    upstream = {f"∂{key[1:].replace('/d', '/∂', 1)}": v for key, v in values.items() if key.startswith("d")}
+    checked = 0
+    for key, q in solution.quantities.items():
+        if q.expr is None or q.kind not in ("value", "gradient"):
+            continue
+        printed = evaluate_form(q.expr, {**values, **upstream})
+        np.testing.assert_allclose(np.reshape(printed, np.shape(q.value)), q.value, rtol=1e-9, atol=1e-12,
+                                   err_msg=f"{key} = {q.formula}")
+        checked += 1
+    assert checked
 
 
 def test_gallery_titles_are_textbook_notation():

@@ -60,7 +60,7 @@ def listed(values) -> str:
 
 def test_notes_lstm_weight_matrix_swap_is_named():
     """The seed notes compute W_hi h with W_ho: W_ho h0 = [0.15·0 + 0.05·0.1, 0.1·0 − 0.2·0.1]."""
-    v = {v.claim: v for v in check(solve(load(bundled.folder() / "lstm.toml"))).verdicts}["Whi_h"]
+    v = {v.claim: v for v in check(solve(load(bundled.folder() / "lstm.toml"))).verdicts}["z_hi"]
     assert list(v.claimed) == [0.005, -0.02]
     assert v.cause == "step" and v.slip == "used W_ho where W_hi belongs"
 
@@ -73,7 +73,7 @@ def test_lstm_gate_swap_names_the_gate():
 
 
 def test_lstm_unrelated_wrong_number_names_no_cause():
-    v = graded(LSTM_NETWORK + "[claims]\nWhi_h = [0.07, 0.09]\n")["Whi_h"]  # W_hi h0 = [0.02, 0.005] by hand
+    v = graded(LSTM_NETWORK + "[claims]\nz_hi = [0.07, 0.09]\n")["z_hi"]  # W_hi h0 = [0.02, 0.005] by hand
     assert v.cause == "step" and v.slip == "its inputs are right"
 
 

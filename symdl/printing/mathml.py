@@ -18,6 +18,8 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from symdl.printing.names import gradient_parts
+from symdl.printing.order import positive_first
 from symdl.printing.texsafe import TWO_LETTER_GREEK, strip_controls
 from symdl.printing.text import function_name
 from symdl.printing.text import text as text_of
@@ -44,8 +46,23 @@ class SafeMathML(MathMLPresentationPrinter):
         raw = self.dom.createTextNode
         self.dom.createTextNode = lambda data: raw(_escape_markup(_plain(data)))
 
+    def _as_ordered_terms(self, expr, order=None):
+        """A sum's positive terms first, as the text and LaTeX printers write it: z − w, not −w + z."""
+        terms = super()._as_ordered_terms(expr, order=order)
+        return terms if (order or self._settings.get("order")) == "none" else positive_first(terms)
+
     def _print_Symbol(self, sym: sp.Symbol, style: str = "plain"):
-        """As SymPy prints it, but a two-letter subscript is two indices: W_xi is W with x and i, not W_ξ."""
+        """As SymPy prints it, but a two-letter subscript is two indices: W_xi is W with x and i, not W_ξ;
+        a gradient's symbol ∂L/∂W as the fraction it names."""
+        parts = gradient_parts(sym.name)
+        if parts is not None:
+            fraction = self.dom.createElement("mfrac")
+            for part in parts:
+                row = self.dom.createElement("mrow")
+                row.appendChild(self._operator("∂"))
+                row.appendChild(self._print_Symbol(sp.Symbol(part), style=style))
+                fraction.appendChild(row)
+            return fraction
         name, supers, subs = self._split_super_sub(sym.name)
         if supers or not any(sub in TWO_LETTER_GREEK for sub in subs) or style != "plain":
             return super()._print_Symbol(sym, style=style)
@@ -53,6 +70,23 @@ class SafeMathML(MathMLPresentationPrinter):
         node.appendChild(super()._print_Symbol(sp.Symbol(name)))
         node.appendChild(self._identifier(" ".join(subs)))
         return node
+
+    _print_MatrixSymbol = _print_Symbol
+
+    def _print_Identity(self, e):
+        """I, as the text and LaTeX printers write it (SymPy's MathML writes a double-struck 𝕀); 1 for 1×1."""
+        return self._identifier("I", mathvariant="normal") if e.rows > 1 else self._print(sp.Integer(1))
+
+    def _print_Trace(self, e):
+        """tr(A), as the text and LaTeX printers write a trace."""
+        mrow = self.dom.createElement("mrow")
+        mrow.appendChild(self._identifier("tr"))
+        mrow.appendChild(self._paren_comma_separated(e.arg))
+        return self._applied(mrow)
+
+    def _print_BlockMatrix(self, e):
+        """[H₁ H₂]: the blocks as a matrix of matrices, as a concatenation reads."""
+        return self._print(e.blocks)
 
     def _print_Function(self, e: sp.Function):
         """The op record's glyph (σ, ReLU) where it is a name, else SymPy's; applied with U+2061."""
@@ -182,7 +216,7 @@ class SafeMathML(MathMLPresentationPrinter):
 
     def _print_MatAdd(self, e):
         """Positive terms first, as the text printer writes it: v − (p ⊙ v) 𝟙, not −(p ⊙ v) 𝟙 + v."""
-        terms = sorted(e.args, key=lambda t: t.could_extract_minus_sign())
+        terms = positive_first(e.args)
         mrow = self.dom.createElement("mrow")
         mrow.appendChild(self._print(terms[0]))
         for term in terms[1:]:

@@ -19,6 +19,8 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from symdl.numbers import SMALL_ARRAY, format_value
+from symdl.printing.names import gradient_parts
+from symdl.printing.order import positive_first
 
 PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -62,7 +64,9 @@ _UNICODE = {
     "π": r"\ensuremath{\pi}", "σ": r"\ensuremath{\sigma}", "τ": r"\ensuremath{\tau}",
     "φ": r"\ensuremath{\varphi}", "ω": r"\ensuremath{\omega}", "Σ": r"\ensuremath{\Sigma}",
     "Δ": r"\ensuremath{\Delta}", "∇": r"\ensuremath{\nabla}", "⊙": r"\ensuremath{\odot}",
-    "⋆": r"\ensuremath{\star}", "½": r"\ensuremath{\frac{1}{2}}",
+    "⋆": r"\ensuremath{\star}", "½": r"\ensuremath{\frac{1}{2}}", "⇒": r"\ensuremath{\Rightarrow}",
+    "°": r"\ensuremath{^{\circ}}", "‖": r"\ensuremath{\|}", "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}",
+    "ẑ": r"\ensuremath{\hat{z}}", "∗": r"\ensuremath{\ast}",
     "✓": r"\ensuremath{\checkmark}", "✗": r"\ensuremath{\times}",  # a verdict's mark (amssymb's check, not √)
     "ᵀ": r"\ensuremath{^{\top}}", "⁺": r"\ensuremath{^{+}}", "⁽": r"\ensuremath{^{(}}", "⁾": r"\ensuremath{^{)}}",
     **{chr(0x2080 + d): rf"\ensuremath{{_{{{d}}}}}" for d in range(10)},  # ₀ … ₉
@@ -115,13 +119,25 @@ class _SafeLatexPrinter(LatexPrinter):
     def _as_ordered_terms(self, expr, order=None):
         """A sum's positive terms first, as the text printer and a textbook write it: z − w, not −w + z."""
         terms = super()._as_ordered_terms(expr, order=order)
-        if (order or self.order) == "none":
-            return terms
-        return sorted(terms, key=lambda term: term.could_extract_minus_sign())
+        return terms if (order or self.order) == "none" else positive_first(terms)
+
+    def _print_MatAdd(self, e: sp.MatAdd) -> str:
+        """Positive terms first, as for a sum of numbers: Z + M, v − (p ⊙ v) 1, not −(p ⊙ v) 1 + v."""
+        terms = positive_first(e.args)
+        tex = self._print(terms[0])
+        for term in terms[1:]:
+            negative = term.could_extract_minus_sign()
+            shown = self.parenthesize(-term, PRECEDENCE["Add"]) if negative else self._print(term)
+            tex += f" - {shown}" if negative else f" + {shown}"
+        return tex
 
     def _deal_with_super_sub(self, string: str, style: str = "plain") -> str:
         """A plain name as SymPy prints it, but a two-letter subscript is two indices (W_xi is W with x
         and i, the input weight of gate i), never the Greek letter ξ; other names as text."""
+        parts = gradient_parts(string)
+        if parts is not None and all(PLAIN_NAME.match(part) for part in parts):  # ∂L/∂W, a network's gradient
+            top, bottom = (self._deal_with_super_sub(part, style=style) for part in parts)
+            return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
         if not PLAIN_NAME.match(string):
             return r"\text{%s}" % tex_escape(string)
         name, supers, subs = split_super_sub(string)
@@ -153,6 +169,10 @@ class _SafeLatexPrinter(LatexPrinter):
         inner = self._print(front) if front.is_MatMul else self.parenthesize(front, PRECEDENCE["Mul"], strict=False)
         return rf"{inner} \mathbf{{1}}"  # a product needs no parentheses to be multiplied once more
 
+    def _print_Identity(self, e) -> str:
+        """I, but 1 for the 1×1 identity that a product of two numbers' shapes makes (the text printer's too)."""
+        return "I" if e.rows > 1 else "1"
+
     def _print_Str(self, s: sp.Basic) -> str:
         return self._deal_with_super_sub(str(s.name))
 
@@ -178,15 +198,20 @@ def is_safe(tex: str) -> bool:
 
 
 def tex_number(value, whole: bool = False) -> str:
-    """``format_value``'s number as math (``1.55 \\times 10^{4}``); a small array as a bmatrix,
-    a large one by its shape, unless ``whole`` asks for every entry (the numbers a question gives)."""
+    """``format_value``'s number as math (``1.55 \\times 10^{4}``); a small array as a bmatrix (a
+    1×5×5 tensor as its one 5×5 matrix), a large one by its shape, unless ``whole`` asks for every entry
+    (the numbers a question gives)."""
     if isinstance(value, np.ndarray) and value.size != 1:
+        while value.ndim > 2 and value.shape[0] == 1:  # one channel of one image: its matrix
+            value = value[0]
         if value.ndim > 2 or (value.size > SMALL_ARRAY and not whole):
             return r"\text{%s}" % tex_escape(format_value(value))
         rows = np.atleast_2d(value)
         body = r" \\ ".join(" & ".join(tex_number(v) for v in row) for row in rows)
         return r"\begin{bmatrix} %s \end{bmatrix}" % body
     text = format_value(value)
+    if "inf" in text:
+        return text.replace("inf", r"\infty")  # a masked score, −∞
     if "e" not in text:
         return text
     mantissa, exponent = text.split("e")

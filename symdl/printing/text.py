@@ -21,15 +21,12 @@ from sympy.printing.str import StrPrinter
 from symdl import graph as graphs
 from symdl import ops
 from symdl.numbers import format_value
+from symdl.printing.names import written
+from symdl.printing.order import positive_first
 from symdl.printing.text_reports import ReportText, aligned
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_SUBSCRIPTS = dict(zip("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
-_SUBSCRIPT = str.maketrans(_SUBSCRIPTS)
 _RAISED_LETTERS = dict(zip("abcdefghijklmnoprstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))  # no q: Unicode has none
-_GREEK = {name: chr(0x3B1 + i) for i, name in enumerate(
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lamda mu nu xi omicron pi rho sigmaf sigma tau "
-    "upsilon phi chi psi omega".split())}
 # 3*x, 2*(…): a number written beside a parenthesis or a lone name (not beside a call: 2·exp(x))
 _COEFFICIENT = re.compile(r"^(\d+(?:\.\d+)?)\*(?!d/d)(?=\(|[^\W\d][\w′]*(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*)(?:\*|$|/))")
 _INDENT = "   "
@@ -60,7 +57,7 @@ class TextPrinter(ReportText, StrPrinter):
         terms = super()._as_ordered_terms(expr, order=order)
         if (order or self.order) == "none":
             return terms
-        terms = sorted(terms, key=lambda term: term.could_extract_minus_sign())
+        terms = positive_first(terms)
         number = next((t for t in terms if t.is_Number and t > 0), None)
         first = next((i for i, t in enumerate(terms) if t.atoms(sp.Function)), None)
         if number is None or first is None or terms.index(number) < first:
@@ -71,13 +68,13 @@ class TextPrinter(ReportText, StrPrinter):
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         """x_1 as x₁, s_i as sᵢ, delta_ij as δᵢⱼ: a subscript that Unicode can lower, a Greek letter by its
         name. x1 stays x1: a diagram's node is named so, and its gradients must name it alike."""
-        base, _, index = expr.name.partition("_")
-        base = _GREEK.get(base, base)
-        if not index:
-            return base
-        return base + index.translate(_SUBSCRIPT) if all(c in _SUBSCRIPTS for c in index) else expr.name
+        return written(expr.name)
 
     _print_Dummy = _print_Symbol
+
+    def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
+        """alpha as α; W_hi stays W_hi (its index as written: see :func:`symdl.printing.names.written`)."""
+        return written(expr.name, lower=False)
 
     def _print_Exp1(self, expr) -> str:
         return "e"
@@ -219,7 +216,7 @@ class TextPrinter(ReportText, StrPrinter):
 
     def _print_MatAdd(self, e) -> str:
         """Positive terms first: 1 − a, not −a + 1."""
-        terms = sorted(e.args, key=lambda t: t.could_extract_minus_sign())
+        terms = positive_first(e.args)
         text = self._print(terms[0])
         for t in terms[1:]:
             text += f" - {self.parenthesize(-t, PRECEDENCE['Add'])}" if t.could_extract_minus_sign() \

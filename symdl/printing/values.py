@@ -8,27 +8,43 @@ entries, a slip's numbers), the text printer for its pages, and it imports neith
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import sympy as sp
 
 from symdl.numbers import MINUS, format_value, number_text
+from symdl.printing.names import written
 
 SHOWN_IN_FULL = 400  # a worksheet prints whole arrays up to this many entries (a 20×20 feature map)
 
 
+_INDEXED = re.compile(r"(.+)\[(\s*\d+\s*(?:,\s*\d+\s*)*)\]")
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
 def label(key: str) -> str:
-    """How a quantity's key is written: ∂f/∂x for ``df/dx``; any other key as it stands."""
+    """How a quantity's key is written: ∂f/∂x for ``df/dx``, a Greek letter's name as the letter (α); an
+    entry one-based and subscripted, as a textbook writes it: out₂,₂ for the file's zero-based
+    ``out[1,1]``, (∂s/∂x)₁,₁ for ``ds/dx[0,0]``, (h1)₁ for ``h1[0]``."""
+    indexed = _INDEXED.fullmatch(key)
+    if indexed:
+        base = label(indexed.group(1))
+        position = ",".join(str(int(i) + 1) for i in indexed.group(2).split(",")).translate(_SUBSCRIPT_DIGITS)
+        return f"({base}){position}" if "/" in base or base[-1].isdigit() else base + position  # (h1)₁, not h1₁
+    key, space, note = key.partition(" (")  # a key's note, "df/dq (local)", stays as written
     if "/" in key and key.startswith("d"):
         top, bottom = key.split("/", 1)
-        return f"∂{top[1:]}/∂{bottom[1:]}"
-    return key
+        return f"∂{written(top[1:], lower=False)}/∂{written(bottom[1:], lower=False)}" + space + note
+    return written(key, lower=False) + space + note
 
 
 def show(value) -> str:
     """A formula as text, a number to six digits, an array in full (rows on their own lines), as a
-    person reads it: every minus sign of a number U+2212 (−0.5, 1e−06). A formula stays as typed."""
+    person reads it: every minus sign of a number U+2212 (−0.5, 1e−06), a masked score −∞. A formula
+    stays as typed."""
     text = show_ascii(value)
-    return text if isinstance(value, (sp.Basic, str)) else text.replace("-", MINUS)
+    return text if isinstance(value, (sp.Basic, str)) else text.replace("-", MINUS).replace("inf", "∞")
 
 
 def show_ascii(value) -> str:

@@ -31,6 +31,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from symdl.errors import SymdlError
 from symdl.limits import check_elements
+from symdl.tensor import notation
 from symdl.tensor.registry import TensorOp, register
 
 Array = np.ndarray
@@ -200,6 +201,7 @@ CONV2D = register(TensorOp(
     rule="A convolution hands each output's gradient back to the window of pixels that made it, "
          "weighted by the kernel (a full convolution with the kernel turned 180°), and to the kernel, "
          "weighted by those pixels; the bias collects the gradient of its whole output channel.",
+    written=notation.conv2d,
 ))
 
 
@@ -256,6 +258,7 @@ MAX_POOL2D = register(TensorOp(
     symbolic=lambda x, *, kernel_size, stride=None: _symbolic_pool(x, kernel_size, stride, lambda e: sp.Max(*e)),
     glyph="max pool",
     rule="A max pool is a max gate per window: the whole gradient goes to the pixel that won, none to the rest.",
+    written=notation.pool,
 ))
 
 AVG_POOL2D = register(TensorOp(
@@ -266,6 +269,7 @@ AVG_POOL2D = register(TensorOp(
                                                                    lambda e: sp.Add(*e) / len(e)),
     glyph="avg pool",
     rule="An average pool shares each output's gradient equally among the pixels of its window.",
+    written=notation.pool,
 ))
 
 
@@ -318,6 +322,7 @@ BATCH_NORM1D = register(TensorOp(
     glyph="BN",
     rule="Batch norm's gradient reaches each example also through the batch mean and variance, "
          "so the example's own share is cut by the batch's mean gradient and its part along x̂.",
+    written=notation.batch_norm,
 ))
 
 

@@ -29,6 +29,7 @@ import sympy as sp
 
 from symdl.registry import Slip
 from symdl.tensor import matrix_forms as forms
+from symdl.tensor import notation
 from symdl.tensor.registry import TensorOp, register
 
 Array = np.ndarray
@@ -183,7 +184,7 @@ def _reshape(x, shape: tuple):
 register(TensorOp("reshape", _reshape, lambda g, out, x, shape: (np.reshape(g, x.shape),), symbolic_of(_reshape),
                   "reshape",
                   "A reshape moves no number: the gradient is the upstream gradient put back in the input's shape.",
-                  value_form=forms.reshape_value, vjp_form=forms.reshape_vjp))
+                  value_form=forms.reshape_value, vjp_form=forms.reshape_vjp, written=notation.reshape))
 
 
 def _concat(*xs, axis: int = 0):
@@ -307,5 +308,6 @@ def _mask_vjp(g, out, x, mask):
 
 
 register(TensorOp("mask", _mask, _mask_vjp, symbolic_of(_mask), "mask",
-                  "Masked positions become −inf, so a softmax after gives them weight 0; no gradient reaches "
-                  "them. As Tensor.masked_fill(mask, -inf): True marks a hidden position."))
+                  "Masked positions become −∞, so a softmax after gives them weight 0; no gradient reaches "
+                  "them. As Tensor.masked_fill(mask, −∞): True marks a hidden position.",
+                  value_form=notation.masked_value, vjp_form=notation.masked_vjp))

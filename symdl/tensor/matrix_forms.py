@@ -53,6 +53,8 @@ def matmul_vjp(g, out, a, b):
 def _spread(b, shape: tuple[int, int]):
     """(b spread to ``shape`` as NumPy broadcasts it, g ↦ g summed back to b's shape)."""
     rows, cols = shape
+    if not is_matrix(b) and shape == (1, 1):  # a number added to a number: nothing to spread
+        return b, lambda g: g
     if not is_matrix(b):
         return b * _ones(rows, cols), lambda g: _ones(1, rows) * g * _ones(cols, 1)
     if b.shape == shape and not (is_vector(b) and cols > 1):

@@ -243,16 +243,24 @@ def _scalar_op_name(name: str) -> str:
 
 
 def value_form(data: dict, operands: list) -> sp.Basic:
-    """The op node's value as a matrix expression of its operands' symbols (opaque where none)."""
+    """The op node's value as a matrix expression of its operands' symbols; where it has none, as the
+    record writes the step (X ∗ W, stride 2), and opaque only where the record writes none."""
+    written = lambda: _written(data, operands)  # noqa: E731
     if _higher_rank(operands):
-        return symbolic.opaque(data["op"], operands)
+        return written()
     if not data["tensor"]:
-        return _attempt(lambda: symbolic.elementwise_value(data["op"], data["const"], operands[0]),
-                        lambda: symbolic.opaque(data["op"], operands))
+        return _attempt(lambda: symbolic.elementwise_value(data["op"], data["const"], operands[0]), written)
     form = registry.get(data["op"]).value_form
     if form is None:
+        return written()
+    return _attempt(lambda: form(*operands, **data["params"]), written)
+
+
+def _written(data: dict, operands: list) -> sp.Basic:
+    record = registry.get(data["op"]) if data["tensor"] else None
+    if record is None or record.written is None:
         return symbolic.opaque(data["op"], operands)
-    return _attempt(lambda: form(*operands, **data["params"]), lambda: symbolic.opaque(data["op"], operands))
+    return record.written(record, *operands, **data["params"])
 
 
 def vjp_forms(data: dict, upstream: sp.Basic, out: sp.Basic, operands: list) -> list[sp.Basic]:

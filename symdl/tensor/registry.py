@@ -9,8 +9,9 @@ them it carries
 * ``value_form`` and ``vjp_form``: the op and each input's gradient as SymPy
   matrix expressions of the operands' symbols (:mod:`symdl.tensor.symbolic`): for
   ``Y = W X``, ``W X`` and ``∂L/∂W = ∂L/∂Y Xᵀ``, ``∂L/∂X = Wᵀ ∂L/∂Y``; ``None`` where
-  no matrix form exists (a convolution), and the network shows an opaque applied
-  function instead;
+  no matrix form exists (a convolution);
+* ``written``: where no matrix form exists, the step as a textbook writes it (X ∗ W, stride 2,
+  padding 1; γ ⊙ (Z − μ)/√(σ² + ε) + β), and only where none is written an opaque applied function;
 * the diagram glyph and the sentence a teacher says.
 
 Element-wise activations need no record here: the network applies any unary
@@ -44,6 +45,9 @@ class TensorOp:
     slips: tuple[Slip, ...] = ()  # classic mistakes, for grading; ``extra`` is the op's keyword parameters
     value_form: Optional[Callable[..., sp.Basic]] = None  # value_form(*operands, **params)
     vjp_form: Optional[Callable[..., Sequence[sp.Basic]]] = None  # vjp_form(g, out, *operands, **params)
+    # where no matrix form exists: the step in words and mathematics (X ∗ W, stride 2), written(record,
+    # *operands, **params), from :mod:`symdl.tensor.notation`
+    written: Optional[Callable[..., sp.Basic]] = None
 
     def label(self, const=None) -> str:
         """The diagram glyph (tensor ops fold no constant into their gate)."""

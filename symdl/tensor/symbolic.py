@@ -21,6 +21,7 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.slice import MatrixSlice
+from sympy.printing.precedence import PRECEDENCE
 
 from symdl import ops
 from symdl.errors import SymdlError
@@ -244,24 +245,37 @@ class OneHot(_Named):
 
 
 class Picked(MatrixSlice):
-    """x[rows, columns]: SymPy's matrix slice, which MathML would print as a function of tuples."""
+    """x[rows, columns], its ranges one-based as prose and textbooks count: Q's columns 1–2 are
+    Q[:, 1–2] (Q_{:,1–2} in LaTeX), never Python's zero-based, end-exclusive Q[:, :2]."""
+
+    def ranges(self) -> tuple[str, str]:
+        return tuple(_range_text(r, n) for r, n in zip((self.rowslice, self.colslice), self.parent.shape))
+
+    def _sympystr(self, printer) -> str:
+        return f"{printer.parenthesize(self.parent, PRECEDENCE['Atom'], strict=True)}[{', '.join(self.ranges())}]"
+
+    def _latex(self, printer) -> str:
+        parent = printer.parenthesize(self.parent, PRECEDENCE["Atom"], strict=True)
+        ranges = r",\,".join(self.ranges()).replace("–", r"\text{--}")
+        return f"{{{parent}}}_{{{ranges}}}"
 
     def _mathml_presentation(self, printer):
-        row = printer.dom.createElement("mrow")
-        ranges = ", ".join(_range_text(r, n) for r, n in zip((self.rowslice, self.colslice), self.parent.shape))
-        for tag, content in (("mo", "["), ("mtext", ranges), ("mo", "]")):
-            element = printer.dom.createElement(tag)
-            element.appendChild(printer.dom.createTextNode(content))
-            row.appendChild(element)
-        row.insertBefore(printer._print(self.parent), row.firstChild)
-        return row
+        node = printer.dom.createElement("msub")
+        ranges = printer.dom.createElement("mtext")
+        ranges.appendChild(printer.dom.createTextNode(",\u2009".join(self.ranges())))
+        node.appendChild(printer._print(self.parent))
+        node.appendChild(ranges)
+        return node
 
 
 def _range_text(picked, size) -> str:
+    """One-based and inclusive: 1–2 for Python's 0:2, 3 for 2:3, ':' for the whole range, 1–5 by 2."""
     start, stop, step = picked
     if (start, stop, step) == (0, size, 1):
         return ":"
-    return f"{start or ''}:{'' if stop == size else stop}{'' if step == 1 else f':{step}'}"
+    last = start + (len(range(start, stop, step)) - 1) * step
+    text = str(start + 1) if last == start else f"{start + 1}–{last + 1}"
+    return text if step == 1 or last == start else f"{text} by {step}"
 
 
 def pick(x: Form, rows: slice, cols: slice) -> Form:
@@ -381,6 +395,8 @@ _HANDLERS = {
     "Picked": lambda ev, e: ev.value(e.parent)[slice(*e.rowslice), slice(*e.colslice)],
     "Blocks": lambda ev, e: np.block([[ev.value(b) for b in row] for row in e.blocks.tolist()]),
     "Softmax": lambda ev, e: _softmax(ev.value(e.args[0]), int(e.args[1])),
+    "MaskMatrix": lambda ev, e: np.array(e.tolist(), dtype=float),
+    "Written": lambda ev, e: e.compute(*(ev.value(a) for a in e.operands)),
     "OneHot": lambda ev, e: np.eye(int(e.args[1]))[np.ravel(ev.value(e.args[0])).astype(int)].reshape(e.shape),
 }
 

@@ -19,6 +19,7 @@ from symdl import ops
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.printing.text import text
+from symdl.printing.values import label
 from symdl.registry import Slip
 from symdl.tensor import network as networks
 from symdl.tensor import registry as tensor_ops
@@ -26,7 +27,7 @@ from symdl.worksheet.graph_solver import add_gradients
 from symdl.worksheet.problem import Problem
 from symdl.worksheet.solution import Env, Quantity, Solution
 
-MAX_JACOBIAN = 400  # local Jacobians with more entries are not offered as quantities
+MAX_JACOBIAN = 400  # local Jacobians with more entries are not offered as quantities (see _formed)
 MAX_SKIPPED_DEPTH = 3  # how far back a left-out step is looked for (scale → mask → softmax in attention)
 #: a weight is mistaken for a weight, a signal (an input, a step's result) for a signal; a constant is either
 _ROLES = {"parameter": {"weight"}, "input": {"signal"}, "op": {"signal"}, "constant": {"weight", "signal"}}
@@ -54,12 +55,19 @@ def solve_network(problem: Problem) -> Solution:
         quantities[node] = _network_value(g, node, order[:position])
     for node in order:
         for u in dict.fromkeys(g.nodes[node].get("inputs", ())):
-            if g.nodes[node]["value"].size * g.nodes[u]["value"].size <= MAX_JACOBIAN:
+            if _formed(g.nodes[node]["value"], g.nodes[u]["value"]):
                 quantities[f"d{node}/d{u}"] = _network_local(net, u, node)
     if output:
         add_gradients(g, order, output, quantities, lambda node, consumers: _network_gradient(g, node, output,
                                                                                                 consumers))
     return Solution(problem, quantities, net)
+
+
+def _formed(out: np.ndarray, operand: np.ndarray) -> bool:
+    """Whether a step's local Jacobian is a quantity: a number, a vector or a matrix of at most
+    MAX_JACOBIAN entries. A matrix op's has four indices; the backward pass never forms it (it applies
+    the VJP), so the gradient's row carries the formula instead (∂L/∂W = ∂L/∂Y Xᵀ)."""
+    return out.ndim + operand.ndim <= 2 and out.size * operand.size <= MAX_JACOBIAN
 
 
 def _operands(data: dict, env: Env) -> list[np.ndarray]:
@@ -76,26 +84,11 @@ def _network_value(g: nx.DiGraph, node: str, earlier: list[str]) -> Quantity:
     wrong_forward = _tensor_forward_slip if data["tensor"] else _elementwise_forward_slip
     slips = tuple((slip.text, wrong_forward(slip, data)) for slip in record.slips if slip.forward)
     slips += _skipped_steps(g, node)
-    return Quantity(node, "value", data["value"], formula=_step_formula(data), rule=record.rule,
+    form = data["expr"]  # its matrix form (X W_Q), or the record's words and mathematics (X ∗ W, stride 2)
+    return Quantity(node, "value", data["value"], formula=text(form), expr=form, rule=record.rule,
                     depends=tuple(dict.fromkeys(data["inputs"])),
                     recompute=lambda env: _forward(data, _operands(data, env)), slips=slips,
                     swaps=_swapped_operands(g, data, earlier))
-
-
-def _step_formula(data: dict) -> str:
-    """A step as a textbook writes it: its matrix form (X W_Q, Q[:, :2], (√2/2) S1) with any array
-    parameter beside it (a mask); the op's call with its parameters where it has no form."""
-    form = data.get("expr")
-    if form is None or isinstance(form, sp.Function) and form.func.__name__ == data["op"]:
-        arguments = ", ".join(data["inputs"]) + "".join(f", {k}={_shown(v)}" for k, v in data["params"].items())
-        return f"{data['op']}({arguments})"
-    arrays = "".join(f", {k} = {_shown(v)}" for k, v in data["params"].items() if np.ndim(v) > 0)
-    return text(form) + arrays
-
-
-def _shown(param):
-    """A parameter as written in the problem file: a mask as nested lists, on one line."""
-    return param.tolist() if isinstance(param, np.ndarray) else param
 
 
 def _record(data: dict):
@@ -135,8 +128,7 @@ def _skipped_steps(g: nx.DiGraph, node: str) -> tuple:
 
 
 def _skipped_text(g: nx.DiGraph, step: str) -> str:
-    data = g.nodes[step]
-    return f"the step {step} = {data['op']}({', '.join(data['inputs'])}) was left out"
+    return f"the step {label(step)} = {text(g.nodes[step]['expr'])} was left out"
 
 
 def _without(g: nx.DiGraph, data: dict, position: int, chain: list[str]):
@@ -154,7 +146,7 @@ def _without(g: nx.DiGraph, data: dict, position: int, chain: list[str]):
 def _swapped_operands(g: nx.DiGraph, data: dict, earlier: list[str]) -> tuple:
     """The step with one operand replaced by a quantity worked out before it that a student could
     take for it — W_ho where W_hi belongs, x where h belongs, i where f belongs."""
-    return tuple((f"used {other} where {operand} belongs", _swapped(data, position, other))
+    return tuple((f"used {label(other)} where {label(operand)} belongs", _swapped(data, position, other))
                  for position, operand in enumerate(data["inputs"])
                  for other in earlier if _mistakable(g, operand, other))
 
@@ -233,8 +225,8 @@ def _network_gradient(g: nx.DiGraph, node: str, output: str, consumers: list[str
         return total
 
     depends = [k for c in consumers for k in ([] if c == output else [f"d{output}/d{c}"]) + [c, *g.nodes[c]["inputs"]]]
-    formula = text(sp.Add(*(g.edges[node, c]["vjp"] for c in consumers)))  # each consumer's VJP form, summed
-    return Quantity(f"d{output}/d{node}", "gradient", g.nodes[node]["grad"], formula=formula,
+    form = sp.Add(*(g.edges[node, c]["vjp"] for c in consumers))  # each consumer's VJP form, summed
+    return Quantity(f"d{output}/d{node}", "gradient", g.nodes[node]["grad"], formula=text(form), expr=form,
                     rule="chain rule: each consumer's vector–Jacobian product, summed over consumers",
                     depends=tuple(dict.fromkeys(depends)), recompute=recompute)
 

@@ -1,0 +1,13 @@
+"""The order a textbook writes a sum in, for every printer: positive terms first (z − w and 1 − tanh²,
+not −w + z), the rest in the order given. One key, so text, LaTeX and MathML never disagree."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import sympy as sp
+
+
+def positive_first(terms: Iterable[sp.Basic]) -> list[sp.Basic]:
+    """``terms`` with those that read as positive first, each group in its given order (a stable sort)."""
+    return sorted(terms, key=lambda term: term.could_extract_minus_sign())
