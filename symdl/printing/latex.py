@@ -71,7 +71,8 @@ class LatexPrinter(WorksheetLatex, Printer):
         if step.note and len(step.note) <= SHORT_NOTE:
             title += f". {tex_escape(step.note)}"
         indent = f"{1.2 * number.count('.'):.1f}em"  # every line of the paragraph, not only the first
-        lines = [f"{{\\raggedright\\leftskip={indent}\\noindent {title}\\par}}",  # ragged: breaks before a formula
+        lines = [f"{{\\raggedright\\leftskip={indent}\\noindent {title}\\par}}\\nopagebreak",  # ragged: breaks
+                 # before a formula; the rule keeps to its equation, as a heading to what follows it
                  layout.equation(step.lhs, step.rhs)]
         lines += [self._print_Step(sub, f"{number}.{i}") for i, sub in enumerate(step.substeps, 1)]
         if step.result is not None:
