@@ -46,7 +46,7 @@ class LatexPrinter(WorksheetLatex, Printer):
 
     def _circuit(self) -> list[str]:
         tikz = self._settings["tikz"]
-        return [] if tikz is None else [self._heading("Circuit"), layout.fit_width(tikz.strip())]
+        return [] if tikz is None else [layout.circuit(self._heading("Circuit"), tikz.strip())]
 
     # --- derivations -------------------------------------------------------------------------------
     def _print_Derivation(self, d: Derivation) -> str:
