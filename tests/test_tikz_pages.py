@@ -68,7 +68,7 @@ def circuit_words(tmp_path_factory):
     return words
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=f"takes {KNOWN[n]} pages", strict=True))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=f"{KNOWN[n]} pages", strict=True))
                                   if n in KNOWN else n for n in examples.names()])
 def test_a_worksheet_circuit_spans_at_most_two_pages(circuit_words, name):
     pages = sorted({page for page, _ in circuit_words(name)})
