@@ -82,7 +82,7 @@ class Op:
             object.__setattr__(self, "forward", lambda args, const: self.head(*self._full(args, const)))
 
     def label(self, const: Optional[Expr] = None) -> str:
-        """The glyph with its constant filled in, e.g. ``+1``, ``×−1`` or ``x²``; without one (a parameter
+        """The glyph with its constant filled in, e.g. ``+1``, ``×−1`` or ``(·)²``; without one (a parameter
         given as an input) the placeholder is left out: ``LeakyReLU``."""
         return _raised(self.glyph.format(c=_short(const))) if const is not None else self.glyph.replace("({c})", "")
 
@@ -157,17 +157,20 @@ def _short(value: Expr) -> str:
     return str(value).replace(" ", "").replace("-", "−")  # a minus sign, not a hyphen
 
 
-_SUPERSCRIPTS = str.maketrans("0123456789x", "⁰¹²³⁴⁵⁶⁷⁸⁹ˣ")
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+PLACE = "(·)"  # where a glyph's operand goes
 
 
 def _raised(glyph: str) -> str:
-    """A power as a textbook writes it: x^2 → x², 2^x → 2ˣ; x^(1/2) or x^(−1) otherwise (a single
+    """A power as a textbook writes it: (·)^2 → (·)², 2^(·); (·)^(1/2) or (·)^(−1) otherwise (a single
     superscript, so a LaTeX printer can raise it without a double superscript)."""
     base, caret, exponent = glyph.partition("^")
     if not (caret and base and exponent):
         return glyph
-    if exponent == "x" or exponent.isdigit():
+    if exponent.isdigit():
         return base + exponent.translate(_SUPERSCRIPTS)
+    if exponent == PLACE:  # 2^(·): the operand's place, which names no variable (an input may be x)
+        return f"{base}^{exponent}"
     return f"{base}^({exponent})"
 
 

@@ -16,7 +16,7 @@ the record (:mod:`symdl.sympy_function`). Adding an op means adding one
 parsers and the printers only ever look ops up, here.
 
 Some gates carry a constant folded into them, as lecture circuits draw them
-(``×(−1)``, ``+1``, ``×2``, ``x²``), or a numeric parameter (leaky_relu's slope):
+(``×(−1)``, ``+1``, ``×2``, ``(·)²``), or a numeric parameter (leaky_relu's slope):
 ``const`` is that number, else ``None``. A parameter given as an expression
 instead (a learnable slope, PReLU) is one more input of the gate.
 """

@@ -145,7 +145,7 @@ register(Op("min", lambda a, c: Min(*a), lambda o, a, c: tuple(_route(a, i, Fals
             torch=lambda torch: lambda *a: functools.reduce(torch.minimum, a),
             kinks=order_of_arguments))
 register(Op("floor", lambda a, c: sp.floor(a[0]), lambda o, a, c: (S.Zero,),
-            "⌊x⌋", r"\left\lfloor {0} \right\rfloor",
+            "⌊·⌋", r"\left\lfloor {0} \right\rfloor",
             "The floor is flat between integers, so its gradient is zero wherever it is defined: nothing flows back through it.",
             lambda x, const=None: np.floor(x), head=sp.floor, function=True, torch=lambda torch: torch.floor,
             kinks=lambda args: [np.floor(args[0])]))

@@ -57,19 +57,19 @@ register(Op("div", lambda a, c: a[0] / a[1], lambda o, a, c: (1 / a[1], -o / a[1
             "÷", r"\frac{{{0}}}{{{1}}}", "A divide gate sends upstream/b to the numerator and −out/b times upstream to the denominator.",
             lambda x, y, const=None: x / y, arity=2))
 register(Op("reciprocal", lambda a, c: 1 / a[0], lambda o, a, c: (-o**2,),
-            "1/x", r"\frac{{1}}{{{0}}}", "The 1/x gate's local gradient is −1/x² = −out².",
+            "1/(·)", r"\frac{{1}}{{{0}}}", "The 1/x gate's local gradient is −1/x² = −out².",
             lambda x, const=None: 1 / x,
             slips=(Slip("the minus sign of d(1/x)/dx = −1/x² was dropped", local=lambda o, a, c: (o**2,)),
                    Slip("d(1/x)/dx is −1/x², not −1/x", local=lambda o, a, c: (-o,)))))
 register(Op("powc", lambda a, c: a[0] ** c, lambda o, a, c: (c * a[0] ** (c - 1),),
-            "x^{c}", "{{{0}}}^{{{c}}}", "The power rule: d(xⁿ)/dx = n·xⁿ⁻¹.",
+            "(·)^{c}", "{{{0}}}^{{{c}}}", "The power rule: d(xⁿ)/dx = n·xⁿ⁻¹.",
             lambda x, const=None: x ** const,
             slips=(Slip("the power rule lowers the exponent: n·xⁿ⁻¹, not n·xⁿ",
                         local=lambda o, a, c: (c * a[0] ** c,)),
                    Slip("the power rule keeps the factor n: n·xⁿ⁻¹, not xⁿ⁻¹",
                         local=lambda o, a, c: (a[0] ** (c - 1),)))))
 register(Op("expc", lambda a, c: c ** a[0], lambda o, a, c: (o * sp.log(c),),
-            "{c}^x", "{c}^{{{0}}}", "A constant to the power x has local gradient out·ln c.",
+            "{c}^(·)", "{c}^{{{0}}}", "A constant to the power x has local gradient out·ln c.",
             lambda x, const=None: const ** x))
 register(Op("pow", lambda a, c: a[0] ** a[1], lambda o, a, c: (a[1] * a[0] ** (a[1] - 1), o * sp.log(a[0])),
             "^", "{{{0}}}^{{{1}}}", "x^y: the base gets y·x^(y−1), the exponent gets out·ln x.",
@@ -86,7 +86,7 @@ register(Op("sqrt", lambda a, c: sp.sqrt(a[0]), lambda o, a, c: (1 / (2 * o),),
             "√", r"\sqrt{{{0}}}", "The square-root gate's local gradient is 1/(2·out).",
             lambda x, const=None: np.sqrt(x), function=True))
 register(Op("abs", lambda a, c: sp.Abs(a[0]), lambda o, a, c: (sp.sign(a[0]),),
-            "|x|", r"\left|{0}\right|", "The abs gate passes the gradient with the sign of its input (0 at 0).",
+            "|·|", r"\left|{0}\right|", "The abs gate passes the gradient with the sign of its input (0 at 0).",
             lambda x, const=None: np.abs(x), head=sp.Abs, function=True, torch=lambda torch: torch.abs, spellings=("Abs",), kinks=sign_of_argument))
 register(Op("sin", lambda a, c: sp.sin(a[0]), lambda o, a, c: (sp.cos(a[0]),),
             "sin", r"\sin\left({0}\right)", "The sin gate's local gradient is cos x.",

@@ -137,3 +137,24 @@ def test_one_printer_prints_every_kind_of_object():
         document, fragment = latex(obj), latex(obj, fragment=True)
         assert heading in document and document.startswith("\\documentclass"), kind
         assert heading.replace("section", "paragraph") in fragment and "\\documentclass" not in fragment, kind
+
+
+def test_a_rule_title_keeps_to_its_equation_wherever_it_falls(tmp_path):
+    """Issue 12: d_tanh_from_exp's PDF ended a page with a rule's title, its equation over the page.
+    The derivation is set 40 times, each after a little more space (17 pt more: every place on a page
+    a title can fall); TeX writes, when it ships each page out, the page of every title and of every
+    equation, and each title is on the page of the equation after it."""
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed (Debian's texlive-latex-base)")
+    doc = _gallery("d_tanh_from_exp")
+    body = doc[doc.index("\\section*{Derivative"):doc.index("\\end{document}")]
+    body = body.replace("\\par}", "\\write-1{SYMDLTITLE \\thepage}\\par}")  # a title ends with its group
+    body = body.replace("\\begin{align*}", "\\begin{align*}\\write-1{SYMDLEQUATION \\thepage}")
+    shifted = "".join(f"\\clearpage\\vspace*{{{17 * k}pt}}\n{body}" for k in range(40))
+    log = _pdflatex(tmp_path, "rules", doc[:doc.index("\\begin{document}")] + "\\begin{document}\n" + shifted
+                    + "\\end{document}\n")
+    marks = re.findall(r"^SYMDL(TITLE|EQUATION) (\d+)$", log, flags=re.M)
+    titles = [i for i, (kind, _) in enumerate(marks) if kind == "TITLE"]
+    assert len(titles) >= 40 * 10 and marks[-1][0] == "EQUATION"
+    apart = [(marks[i][1], marks[i + 1][1]) for i in titles if marks[i + 1] != ("EQUATION", marks[i][1])]
+    assert apart == []

@@ -3,6 +3,8 @@ derivative of its forward form (central differences at 50 digits, h = 1e-20)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy as sp
 
@@ -73,10 +75,18 @@ def test_registry_refuses_a_second_record_with_the_same_name():
 def test_labels_fill_in_the_constant():
     assert ops.get("shift").label(sp.Integer(1)) == "+1"
     assert ops.get("scale").label(sp.Integer(-1)) == "×−1"  # U+2212, a minus sign
-    assert ops.get("powc").label(sp.Integer(2)) == "x²"  # as a textbook writes a power
-    assert ops.get("powc").label(sp.Integer(12)) == "x¹²"
-    assert ops.get("powc").label(sp.Rational(-1, 2)) == "x^(−1/2)"  # no superscript slash in Unicode
-    assert ops.get("expc").label(sp.Integer(2)) == "2ˣ"
+    assert ops.get("powc").label(sp.Integer(2)) == "(·)²"  # as a textbook writes a power
+    assert ops.get("powc").label(sp.Integer(12)) == "(·)¹²"
+    assert ops.get("powc").label(sp.Rational(-1, 2)) == "(·)^(−1/2)"  # no superscript slash in Unicode
+    assert ops.get("expc").label(sp.Integer(2)) == "2^(·)"
+
+
+def test_no_glyph_names_a_variable():
+    """Issue 12: the square gate read "x²", which in max_gate (inputs x, y, z, w) reads as x squared;
+    a glyph marks its operand's place with (·), so no glyph holds a letter an input could be named."""
+    for name, op in ops.REGISTRY.items():
+        label = op.label(sp.Integer(2)) if "{c}" in op.glyph else op.label()
+        assert not re.search(r"(?<![A-Za-z0-9])[a-z](?![A-Za-z0-9])", label), (name, label)
 
 
 def test_floor_parses_builds_a_gate_and_passes_no_gradient():

@@ -3,7 +3,8 @@ TikZ itself reports where it drew each box, leaf and wire label (their corners, 
 own coordinates), so the measure is the picture as compiled, not symdl's idea of it.
 
 Before: the masked multi-head attention's output box, ``L = tr((−Tᵀ + Yᵀ)(−T + Y))/2`` set in a box
-Graphviz had sized for ``L ½SSE``, grew 75 bp past it and under the label ``∂L/∂Y = −T + Y``."""
+Graphviz had sized for ``L ½SSE``, grew 75 bp past it and under the label ``∂L/∂Y = −T + Y``; max_gate's
+labels ``∂f₂/∂w = H(w − z)`` and ``∂f₂/∂z = H(z − w)``, wider in TeX than Graphviz measured them, met by 7.7 bp."""
 
 from __future__ import annotations
 
@@ -51,13 +52,7 @@ def _overlaps(boxes: dict[tuple[str, str], tuple[float, ...]]) -> list[tuple[str
     return found
 
 
-#: Known: max_gate's two labels ∂f₂/∂w = H(w − z), ∂f₂/∂z = H(−w + z) are set 7.7 bp wider in TeX than
-#: Graphviz measured them, and meet (the DOT labels' widths are printing/dot.py's, not this module's).
-KNOWN = {"max_gate": "two wire labels wider in TeX than Graphviz measured: they meet by 7.7 bp"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN[n], strict=True))
-                                  if n in KNOWN else n for n in examples.names()])
+@pytest.mark.parametrize("name", examples.names())
 def test_no_text_runs_into_a_box_or_other_text(tmp_path, name):
     if not shutil.which("pdflatex"):
         pytest.skip("needs pdflatex: install Debian's texlive-latex-base and texlive-pictures")

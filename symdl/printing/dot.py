@@ -39,6 +39,10 @@ from symdl.printing.texsafe import strip_controls
 #: is narrower than its stand-in DejaVu Sans: so the browser's text fits the box Graphviz made for it.
 BROWSER_FONT = "Courier"
 PAGE_FONT = "Helvetica"  # on a page TeX sets the text; only the boxes' sizes are used, near Computer Modern's
+#: A wire label's size, in a browser and on a page (narrow). On the page TeX sets it as mathematics,
+#: a little wider than Helvetica at 11 pt (thick spaces about = and −, italic letters): 12 pt is no
+#: narrower, so two labels Graphviz sets side by side do not meet (max_gate's H(w − z), H(z − w)).
+EDGE_FONT_SIZE = {False: "11", True: "12"}
 
 
 SUMMARY_GATES = 12  # gates named in a circuit's one-sentence summary; the rest are counted
@@ -148,7 +152,7 @@ def draw(v: View, options: Options, *, legend: bool = True) -> graphviz.Digraph:
              fontname=font, fontsize="12")
     dot.attr("node", shape="plaintext", fontname=font, fontsize="12" if options.narrow else "14", margin="0.04,0.02",
              width="0", height="0")
-    dot.attr("edge", fontname=font, fontsize="11", fontcolor=GRAD_COLOUR, arrowsize="0.7")
+    dot.attr("edge", fontname=font, fontsize=EDGE_FONT_SIZE[options.narrow], fontcolor=GRAD_COLOUR, arrowsize="0.7")
     for node in graphs.topological_order(v.graph):
         _add_node(dot, v, node, ids[node], options)
     for u, w in edges(v.graph):

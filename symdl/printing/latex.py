@@ -46,7 +46,7 @@ class LatexPrinter(WorksheetLatex, Printer):
 
     def _circuit(self) -> list[str]:
         tikz = self._settings["tikz"]
-        return [] if tikz is None else [self._heading("Circuit"), layout.fit_width(tikz.strip())]
+        return [] if tikz is None else [layout.circuit(self._heading("Circuit"), tikz.strip())]
 
     # --- derivations -------------------------------------------------------------------------------
     def _print_Derivation(self, d: Derivation) -> str:
@@ -71,7 +71,8 @@ class LatexPrinter(WorksheetLatex, Printer):
         if step.note and len(step.note) <= SHORT_NOTE:
             title += f". {tex_escape(step.note)}"
         indent = f"{1.2 * number.count('.'):.1f}em"  # every line of the paragraph, not only the first
-        lines = [f"{{\\raggedright\\leftskip={indent}\\noindent {title}\\par}}",  # ragged: breaks before a formula
+        lines = [f"{{\\raggedright\\leftskip={indent}\\noindent {title}\\par}}\\nopagebreak",  # ragged: breaks
+                 # before a formula; the rule keeps to its equation, as a heading to what follows it
                  layout.equation(step.lhs, step.rhs)]
         lines += [self._print_Step(sub, f"{number}.{i}") for i, sub in enumerate(step.substeps, 1)]
         if step.result is not None:

@@ -15,6 +15,14 @@ import sympy as sp
 
 from symdl.printing.texsafe import latex_of
 
+#: The page every ``article`` is set on (geometry's ``a4paper`` and ``margin``): what a table wraps in and
+#: a circuit is fitted to, so the two agree with the document.
+PAPER_MM = (210.0, 297.0)
+MARGIN_CM = 2.5
+POINTS_PER_MM = 72.27 / 25.4  # TeX points
+#: ``\textwidth`` and ``\textheight`` of the article, in TeX points (455.24 pt × 702.78 pt).
+TEXT_BLOCK = tuple((side - 20 * MARGIN_CM) * POINTS_PER_MM for side in PAPER_MM)
+
 LINE = 62  # rough characters of display math in the text width of an 11 pt article
 LEFT_SIDE = 24  # a longer left side gets a line of its own
 
@@ -117,15 +125,42 @@ def cell_lines(cells: list[str]) -> str:
     return " \\newline ".join(cells)
 
 
+def circuit(heading: str, pictures: str) -> str:
+    """A circuit under its heading, placed as a figure is: where begun on this page it would end on
+    more pages than begun on a fresh one, it begins on a fresh one. TeX sets it in a box first and
+    breaks copies of that box into pages (``\\vsplit``, as the page builder would): one from the
+    room left here, one from a fresh page. Its lines (:func:`fit_width`) then break as they fall."""
+    return ("\\ifdefined\\symdllines\\else\\newsavebox{\\symdllines}\\fi\n\\par\\penalty-100\n"
+            "\\setbox\\symdllines=\\vbox{" + heading + "\n" + fit_width(pictures) + "}%\n"
+            "\\begingroup\\vbadness=10000 \\vfuzz=\\maxdimen\\splittopskip=0pt\n"
+            "\\dimen0=\\pagegoal\\advance\\dimen0 by -\\pagetotal\n"
+            "\\ifdim\\pagegoal=\\maxdimen\\dimen0=\\textheight\\fi\n"
+            "\\providecommand{\\symdlpages}[2]{\\setbox0=\\copy\\symdllines\\setbox2=\\vsplit0 to #1#2=1\n"
+            "  \\loop\\ifvoid0\\else\\setbox2=\\vsplit0 to \\textheight\\advance#2 by 1 \\repeat}\n"
+            "\\symdlpages{\\dimen0}{\\count1}\\symdlpages{\\textheight}{\\count3}\n"
+            "\\ifnum\\count1>\\count3 \\newpage\\fi\\endgroup\n"
+            "\\unvbox\\symdllines\n")
+
+
 def fit_width(pictures: str) -> str:
-    """Each picture (a long circuit comes as several rows) centred, shrunk to the text width only if
-    it is wider (a small circuit keeps its size); the box it is measured in is declared the first
-    time, so the block pastes anywhere."""
-    rows = [p + "\\end{tikzpicture}" for p in pictures.split("\\end{tikzpicture}") if p.strip()]
-    return "\\ifdefined\\symdlcircuit\\else\\newsavebox{\\symdlcircuit}\\fi\n" + "\n\\medskip\n".join(
-        "\\begin{center}\n\\sbox{\\symdlcircuit}{%\n" + row.strip() + "%\n}\n"
-        "\\ifdim\\wd\\symdlcircuit>\\linewidth\\resizebox{\\linewidth}{!}{\\usebox{\\symdlcircuit}}"
-        "\\else\\usebox{\\symdlcircuit}\\fi\n\\end{center}" for row in rows)
+    """A circuit's pictures (its legend, then its parts) centred, a line of the page for each paragraph
+    of ``pictures``: the pictures of one paragraph side by side, as words are (a line breaks between
+    them only where the text is narrower than the circuit was made for). A page breaks only between
+    lines, never after the legend, which keeps to the circuit's first line as the heading keeps to it.
+    Each picture is shrunk to the text width only if it is wider (a small circuit keeps its size); the
+    box it is measured in is declared the first time, so the block pastes anywhere."""
+    lines = [[p + "\\end{tikzpicture}" for p in paragraph.split("\\end{tikzpicture}") if p.strip()]
+             for paragraph in re.split(r"\n\s*\n(?=\\begin\{tikzpicture\})", pictures.strip())]
+    set_lines = ["\n\\hspace{2em}".join(_fitted(p) for p in line) for line in lines]
+    legend = len(lines) > 1 and "\\node[symdl legend]" in lines[0][0]
+    body = (set_lines[0] + "\\\\*\n" + "\\\\\n".join(set_lines[1:])) if legend else "\\\\\n".join(set_lines)
+    return ("\\ifdefined\\symdlcircuit\\else\\newsavebox{\\symdlcircuit}\\fi\n\\begin{center}"
+            "\\lineskip=\\medskipamount\n\\leavevmode" + body + "\n\\end{center}")
+
+
+def _fitted(picture: str) -> str:
+    return ("\\sbox{\\symdlcircuit}{%\n" + picture.strip() + "%\n}%\n\\ifdim\\wd\\symdlcircuit>\\linewidth"
+            "\\resizebox{\\linewidth}{!}{\\usebox{\\symdlcircuit}}\\else\\usebox{\\symdlcircuit}\\fi")
 
 
 #: XeLaTeX and LuaLaTeX start in Latin Modern (``lmr``), which has no OT1 shapes: without this line
@@ -148,7 +183,7 @@ def article(title: str, body: Iterable[str], *, tikz: bool = False) -> str:
     on every engine (:data:`SAME_FONTS_ON_EVERY_ENGINE`)."""
     packages = [*PACKAGES, "xcolor"] + (["tikz"] if tikz else [])
     preamble = ["\\documentclass[11pt]{article}", "\\usepackage{iftex}", SAME_FONTS_ON_EVERY_ENGINE,
-                "\\usepackage[margin=2.5cm]{geometry}",  # a five-column table fits on A4 and letter
+                f"\\usepackage[a4paper,margin={MARGIN_CM}cm]{{geometry}}",  # TEXT_BLOCK
                 *(f"\\usepackage{{{p}}}" for p in packages), READABLE_MATH_SIZES,
                 "\\renewcommand{\\labelitemi}{\\ensuremath{\\bullet}}",  # OT1's \\textbullet is a bitmap (TS1)
                 "\\allowdisplaybreaks", f"\\title{{{title}}}", "\\author{}", "\\date{}"]

@@ -73,7 +73,7 @@ class WorksheetLatex:
         drawn without numbers, the point) and what to find; the answer key, the values."""
         body = []
         if sheet.circuit is not None and sheet.variants and not sheet.answers:
-            body += [self._heading("The circuit"), layout.fit_width(sheet.circuit.strip())]
+            body.append(layout.circuit(self._heading("The circuit"), sheet.circuit.strip()))
         for v in sheet.variants:
             body += [self._heading(f"Exercise {v.number}"), _statement(v.solution.work),
                      _given(v.given, lambda name: latex_of(symbol(name)))]

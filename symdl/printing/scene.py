@@ -132,11 +132,12 @@ def summarise(array: np.ndarray) -> Summary:
 
 def summary(array: np.ndarray) -> str:
     """``[0.5, −0.1]``, ``2×1 [0.5, −0.1]``, ``3×4 ‖·‖=0.346 [0.1, 0.1, …]``, ``3 zeros``."""
-    return " ".join(summary_lines(array, narrow=True))
+    return summary_lines(array, narrow=False)[0]
 
 
 def summary_lines(array: np.ndarray, narrow: bool) -> list[str]:
-    """:func:`summary` as the lines a box shows it on: narrow, a norm's entries on a line of their own."""
+    """:func:`summary` as the lines a box shows it on: narrow (on a page), an array too big to show
+    whole by its shape and norm alone, as a textbook figure does; its entries are in the table below."""
     s = summarise(array)
     shape = "×".join(str(n) for n in s.shape)
     entries = ", ".join(short(x) for x in s.entries)
@@ -144,8 +145,8 @@ def summary_lines(array: np.ndarray, narrow: bool) -> list[str]:
         return [f"{shape} zeros"]
     if s.norm is None:
         return [f"[{entries}]" if s.whole_vector else f"{shape} [{entries}]"]
-    lines = [f"{shape} ‖·‖={short(s.norm)}", f"[{entries}, …]"]
-    return lines if narrow else [" ".join(lines)]
+    norm = f"{shape} ‖·‖={short(s.norm)}"
+    return [norm] if narrow else [f"{norm} [{entries}, …]"]
 
 
 BOX_LINE = 16  # characters; a longer ``∂f/∂x = value`` line in a box puts the value on a line of its own
@@ -275,10 +276,10 @@ HOLDS_PER_LINE = 2  # a layer's parameters per line of its box, so a big layer's
 
 
 def extra_lines(data: dict) -> list[str]:
-    """What a box says under its title: for a node continued from another row, which row; for a
+    """What a box says under its title: for a node continued from another part, which part; for a
     layer block, its own parameters by shape (``fc1.weight 3×4, fc1.bias 3``)."""
     if data.get("continued"):
-        return [f"from row {data['continued']}"]
+        return [f"from part {data['continued']}"]
     shapes = [f"{name} {'×'.join(map(str, shape)) or 'scalar'}" for name, shape in data.get("holds", ())]
     return [", ".join(shapes[i:i + HOLDS_PER_LINE]) for i in range(0, len(shapes), HOLDS_PER_LINE)]
 

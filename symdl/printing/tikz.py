@@ -8,7 +8,7 @@ local gradient on the wire. The picture needs only ``tikz`` (which loads
 ``xcolor``); the colours are defined inside it, and ``\\text``/``\\operatorname``
 fall back to ``\\mbox``/``\\mathrm`` where amsmath is not loaded. Coordinates are
 in big points (``x=1bp``), Graphviz's unit; a picture wider than an A4 text block scales itself
-down, never so far that a label would be under 6 pt: a long circuit comes as rows instead.
+down, never so far that a label would be under 6 pt: a long circuit comes in parts instead.
 
 All user text reaches TeX through :mod:`symdl.printing.texsafe`.
 """
@@ -27,6 +27,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
 from symdl.printing import dot, scene
+from symdl.printing.latex_layout import TEXT_BLOCK
 from symdl.printing.latex_layout import width as layout_width
 from symdl.printing.rendering import embedded_only, render
 from symdl.printing.texsafe import is_safe, latex_of, tex_escape, tex_number
@@ -57,14 +58,18 @@ _STYLES = (
 )
 
 
-#: The text block of an 11 pt article on A4 paper, in big points: what a picture is fitted to.
-PAGE = (345.0, 550.0)
+HEADING_AND_LEGEND = 80.0  # pt: a section heading and a three-line legend, kept on the page with the first line
+#: What a picture is fitted to, in big points: the article's text block (one place decides it,
+#: :data:`~symdl.printing.latex_layout.TEXT_BLOCK`), less room for the heading and the legend above a first line.
+PAGE = (TEXT_BLOCK[0] * 72 / 72.27, (TEXT_BLOCK[1] - HEADING_AND_LEGEND) * 72 / 72.27)
+_PAGE_HEIGHT = TEXT_BLOCK[1] * 72 / 72.27  # bp: a page after the first, lines of parts one under another
 _NESTED_SCRIPT = re.compile(r"[\^_]\{[^{}]*[\^_]")  # a subscript or superscript inside another
 
 #: The least a picture may shrink: its smallest text, a subscript (8 pt in an 11 pt document, 7 pt
 #: tall as pdftotext measures Computer Modern), then sets at 6 pt; without subscripts, 10.95 pt text.
 MIN_SCALE = 0.86
 MIN_SCALE_WITHOUT_SCRIPTS = 0.62
+MIN_SCALE_NESTED = 0.97  # a script's script: 7 pt, measured 6.2 pt
 
 #: A rough upper width of one character of a box's math (:func:`~symdl.printing.latex_layout.width`)
 #: in bp: Computer Modern at 10.95 pt averages about 4.3 bp a character in a formula; a little more errs early.
@@ -72,21 +77,21 @@ GLYPH_WIDTH = 4.5
 
 
 def tikz(source: scene.Source, **circuit_options) -> str:
-    """The circuit of ``source`` as TikZ pictures: the legend, then the circuit in one picture, or
-    in several, one row each, where one would shrink its labels under 6 pt on the page (:data:`PAGE`):
-    a long chain is split into rows (a snake, as a typesetter breaks a long line), each node fed from
-    an earlier row shown again there, dashed, with the row it comes from. Each picture scales itself to
-    the page width. Takes the options of ``dot.circuit``; without a ``rankdir``, the direction (left to
-    right, or top to bottom) that fits best, else rows of left to right."""
+    """The circuit of ``source`` as TikZ pictures: the legend, then the circuit in one picture, or in
+    parts where one would shrink its labels under 6 pt on the page (:data:`PAGE`): the gates, in the
+    order they are computed, cut into parts that set on the page as words do in a paragraph, side by
+    side where they fit, each line a paragraph of its own (:func:`_lines`); a node fed from an earlier
+    part is shown again there, dashed, with the part it comes from. Each picture scales itself to the
+    page width. Takes the options of ``dot.circuit``; without a ``rankdir``, the direction (left to
+    right, or top to bottom) that fits best, and each part in the direction that packs best."""
     options = scene.Options(**{"rankdir": "LR", **circuit_options, "narrow": True})
     v = scene.view(source, options.depth)
-    if "rankdir" not in circuit_options:
-        best = max((dataclasses.replace(options, rankdir=r) for r in ("LR", "TB")), key=lambda o: _page_scale(v, o))
-        options = best if _fits(v, best) else options  # else rows, left to right
-    rows = [v] if _fits(v, options) or options.rankdir not in ("LR", "RL") else _rows(v, options)
-    pictures = [_legend_picture(v, options)] if scene.legend_rows(v, options) else []
-    pictures += [_picture(row, _row_options(row, options) if len(rows) > 1 else options) for row in rows]
-    text = "\n".join(pictures)  # a blank line between pictures: each is a paragraph, one under another
+    directions = ("LR", "TB") if "rankdir" not in circuit_options else (options.rankdir,)
+    best = max((dataclasses.replace(options, rankdir=r) for r in directions), key=lambda o: _page_scale(v, o))
+    lines = [[(v, best)]] if _fits(v, best) else _lines(v, options, directions)
+    paragraphs = [_legend_picture(v, options)] if scene.legend_rows(v, options) else []
+    paragraphs += ["".join(_picture(part, o) for part, o in line) for line in lines]
+    text = "\n".join(paragraphs)  # a blank line between paragraphs: lines of pictures, one under another
     if not is_safe(text):  # unreachable while every name goes through texsafe; a tripwire
         raise SymdlError("refusing to write TikZ that holds a file or definition command")
     return text
@@ -95,7 +100,7 @@ def tikz(source: scene.Source, **circuit_options) -> str:
 def _picture(v: scene.View, options: scene.Options) -> str:
     ids = v.ids()
     layout = _laid_out(v, options)
-    fit = min(1.0, PAGE[0] / max(layout.size[0], 1.0), PAGE[1] / max(layout.size[1], 1.0))
+    fit = _scale(layout.size)
     scale = [f"scale={fit:.4f}, transform shape"] if fit < 1 else []  # fits the page by itself
     lines = [r"\begin{tikzpicture}[" + ",\n  ".join(scale + list(_STYLES)) + "]", *_PREAMBLE,
              rf"\useasboundingbox (0,0) rectangle {_xy(layout.size)};"]  # Graphviz's, not the curves' control points
@@ -107,33 +112,74 @@ def _picture(v: scene.View, options: scene.Options) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rows(v: scene.View, options: scene.Options) -> list[scene.View]:
-    """The gates cut into rows in the order of their place in the one-row layout: each row takes gates
-    while, laid out alone, it still fits the page at :data:`MIN_SCALE` (a gate too wide alone is a row)."""
-    layout = _laid_out(v, options)
-    ids = v.ids()
-    order = [n for n in graphs.topological_order(v.graph) if not scene.is_leaf(v.graph.nodes[n])]
-    box = {n: layout.boxes[f"cluster_{ids[n]}"] for n in order}
-    gates = sorted(order, key=lambda n: (box[n][0] + box[n][2], -box[n][3], order.index(n)))
-    rows: list[list[str]] = []
-    for i, gate in enumerate(gates):
-        trial = rows[:-1] + [rows[-1] + [gate]] if rows else [[gate]]
-        rest = [gates[i + 1:]] if i + 1 < len(gates) else []
-        if len(trial[-1]) > 1 and not _fits(_row_view(v, trial + rest, len(trial) - 1), options):
-            trial = rows + [[gate]]
-        rows = trial
-    return [_row_view(v, rows, k) for k in range(len(rows))]
+PART_GAP = 24.0  # bp between two parts on a line (the 2em the page sets between them), and between lines
+_Part = tuple[int, int, str]  # gates[i:j] laid out in a direction
+_Placed = tuple[int, float, int, list[list[_Part]]]  # pages begun, bp used on the last, parts, the lines
 
 
-def _row_options(row: scene.View, options: scene.Options) -> scene.Options:
-    """A row of one gate too wide to fit is drawn top to bottom: its operands above it."""
-    if _fits(row, options):
-        return options
-    return dataclasses.replace(options, rankdir="TB")
+def _lines(v: scene.View, options: scene.Options, directions: tuple[str, ...]) -> list[list[tuple]]:
+    """The gates, in the order they are computed, cut into parts and the parts into lines on as few
+    pages as can be (then as little of the last page, then as few parts): each part, laid out alone
+    in one of ``directions``, fits the page at no less than its smallest text allows (a gate too wide
+    alone is a part), a line's parts sit side by side within the page width, and a line that does not
+    fit under the last begins a page. A dynamic programme over where parts and lines end: what is
+    best up to a gate is best for whatever follows it."""
+    g = v.graph
+    gates = [n for n in graphs.topological_order(g) if not scene.is_leaf(g.nodes[n])]
+    sizes: dict[_Part, Optional[tuple[float, float]]] = {}
+
+    def replace(rankdir: str) -> scene.Options:
+        return dataclasses.replace(options, rankdir=rankdir)
+
+    def size(i: int, j: int, rankdir: str) -> Optional[tuple[float, float]]:
+        """The part's size on the page (bp, scaled), or None where it would shrink too far."""
+        if (i, j, rankdir) not in sizes:
+            part, o = _part(v, gates, i, j, replace(rankdir))
+            width, height = _laid_out(part, o).size
+            fit = _scale((width, height))
+            sizes[i, j, rankdir] = (width * fit, height * fit) if _fits(part, o) else None
+        return sizes[i, j, rankdir]
+
+    best: dict[int, _Placed] = {0: (1, (HEADING_AND_LEGEND - PART_GAP) * 72 / 72.27, 0, [])}
+
+    def offer(begin: int, end: int, line: list[_Part], height: float) -> None:
+        """A line of ``line``'s parts, ``height`` tall, under the best lines up to gate ``begin``."""
+        pages, used, parts, lines = best[begin]
+        below = used + PART_GAP + height
+        placed = (pages, below) if below <= _PAGE_HEIGHT else (pages + 1, height)
+        candidate = (*placed, parts + len(line), lines + [line])
+        if end not in best or candidate[:3] < best[end][:3]:
+            best[end] = candidate
+
+    def extend(begin: int, i: int, used: float, tallest: float, line: list[_Part]) -> None:
+        for rankdir in directions:
+            for j in range(i + 1, len(gates) + 1):
+                drawn = size(i, j, rankdir)
+                if drawn is None or used + drawn[0] > PAGE[0]:
+                    break  # a longer part is wider still
+                offer(begin, j, line + [(i, j, rankdir)], max(tallest, drawn[1]))
+                extend(begin, j, used + drawn[0] + PART_GAP, max(tallest, drawn[1]), line + [(i, j, rankdir)])
+
+    for start in range(len(gates)):
+        extend(start, start, 0.0, 0.0, [])
+        if start + 1 not in best:  # a gate too wide alone in any direction: a line of its own, shrunk as it must be
+            rankdir = max(directions, key=lambda r: _page_scale(*_part(v, gates, start, start + 1, replace(r))))
+            offer(start, start + 1, [(start, start + 1, rankdir)], PAGE[1])
+    lines = best[len(gates)][3]
+    flat = [gates[i:j] for line in lines for i, j, _ in line]
+    numbered = iter(range(len(flat)))
+    return [[(_row_view(v, flat, next(numbered)), replace(rankdir)) for _, _, rankdir in line] for line in lines]
+
+
+def _part(v: scene.View, gates: list[str], i: int, j: int, options: scene.Options) -> tuple[scene.View, scene.Options]:
+    """gates[i:j] as a part of its own, the gates before it one part and those after another."""
+    cut = [chunk for chunk in (gates[:i], gates[i:j], gates[j:]) if chunk]
+    return _row_view(v, cut, 1 if i else 0), options
 
 
 def _row_view(v: scene.View, rows: list[list[str]], k: int) -> scene.View:
-    """Row ``k``: its gates, the leaves first used there, and (dashed) what earlier rows feed it."""
+    """Part ``k`` of ``rows`` (the gates cut into parts): its gates, the leaves first used there, and
+    (dashed) what earlier parts feed it."""
     g = v.graph
     row_of = {n: i for i, row in enumerate(rows) for n in row}
     for leaf in (n for n in g if scene.is_leaf(g.nodes[n])):
@@ -164,15 +210,27 @@ def _fits(v: scene.View, options: scene.Options) -> bool:
     """Whether the circuit fits :data:`PAGE` shrunk no further than its smallest text allows."""
     texts = [row for node in v.graph for row in _title_rows(v, node)[0]]
     texts += [_local_label(v, u, w, options) or "" for u, w in scene.edges(v.graph)]
-    scripts = any(re.search(r"[_^]", text) for text in texts)
-    return _page_scale(v, options) >= (MIN_SCALE if scripts else MIN_SCALE_WITHOUT_SCRIPTS)
+    return _page_scale(v, options) >= max(map(_least_scale, texts), default=MIN_SCALE_WITHOUT_SCRIPTS)
+
+
+def _least_scale(text: str) -> float:
+    """How far a line of a box or label may shrink: by its smallest text, a script of a script (in an
+    inline fraction's numerator, ``\\frac{1}{q_{9}}``: 7 pt) least, then a script, then 10.95 pt text."""
+    inline_fraction = r"\frac" in text and r"\displaystyle" not in text
+    if _NESTED_SCRIPT.search(text) or (inline_fraction and re.search(r"[_^]", text)):
+        return MIN_SCALE_NESTED
+    return MIN_SCALE if re.search(r"[_^]", text) or inline_fraction else MIN_SCALE_WITHOUT_SCRIPTS
 
 
 def _page_scale(v: scene.View, options: scene.Options) -> float:
     """How far the circuit (its legend apart) laid out with these options must shrink to fit
     :data:`PAGE` (1: not at all)."""
-    width, height = _laid_out(v, options).size
-    return min(1.0, PAGE[0] / max(width, 1.0), PAGE[1] / max(height, 1.0))
+    return _scale(_laid_out(v, options).size)
+
+
+def _scale(size: tuple[float, float]) -> float:
+    """How far a picture of this size (bp) must shrink to fit :data:`PAGE` (1: not at all)."""
+    return min(1.0, PAGE[0] / max(size[0], 1.0), PAGE[1] / max(size[1], 1.0))
 
 
 def _laid_out(v: scene.View, options: scene.Options) -> _Layout:
@@ -214,7 +272,7 @@ def _xy(point: tuple[float, float]) -> str:
 
 
 def _name(v: scene.View, node: str) -> str:
-    """A node's symbol in TeX; the output may be in another row (``whole``) or inside a layer block."""
+    """A node's symbol in TeX; the output may be in another part (``whole``) or inside a layer block."""
     graph = next(g for g in (v.graph, v.whole, v.graph.graph.get("collapsed_from")) if g is not None and node in g)
     return latex_of(graph.nodes[node]["symbol"])
 
@@ -248,7 +306,7 @@ def _line_break(row: str) -> str:
 def _title_rows(v: scene.View, node: str, room: Optional[float] = None) -> tuple[list[str], str]:
     """The first lines of a node's box, and its style: ``$q = x + y$`` for a gate (a tensor gate by
     its matrix form, ``$z_1 = W_1 x$``), the name and op glyphs of a layer block with its parameters,
-    the name of a leaf, and for a node continued from another row, its name and that row. A formula
+    the name of a leaf, and for a node continued from another part, its name and that part. A formula
     wider than ``room`` (the box Graphviz made for the DOT title, in bp) is written by its op's name:
     a wider box would run into its wires' labels."""
     data = v.graph.nodes[node]
@@ -311,7 +369,7 @@ def _number(value) -> str:
 
 
 def _number_lines(value) -> list[str]:
-    """The lines :func:`symdl.printing.scene.summary_lines` gives, in math (``2{\\times}1\\ [0.5, -0.1]``)."""
+    """The lines :func:`symdl.printing.scene.summary_lines` gives on a page, in math (``2{\\times}1\\ [0.5, -0.1]``)."""
     if not isinstance(value, np.ndarray) or value.size == 1:
         return [tex_number(value)]
     s = scene.summarise(value)
@@ -321,7 +379,7 @@ def _number_lines(value) -> list[str]:
         return [rf"{shape}\ \mathrm{{zeros}}"]
     if s.norm is None:
         return [f"[{entries}]" if s.whole_vector else rf"{shape}\ [{entries}]"]
-    return [rf"{shape}\ \|\cdot\| = {tex_number(float(f'{s.norm:.3g}'))}", rf"[{entries}, \ldots]"]
+    return [rf"{shape}\ \|\cdot\| = {tex_number(float(f'{s.norm:.3g}'))}"]  # its entries: the table below
 
 
 def _coloured(colour: str, name: Optional[tuple[str, str]], value) -> list[str]:
@@ -335,7 +393,7 @@ def _coloured(colour: str, name: Optional[tuple[str, str]], value) -> list[str]:
 
 
 def _legend_picture(v: scene.View, options: scene.Options) -> str:
-    """The legend alone, for a circuit drawn in rows."""
+    """The legend alone, a picture above the circuit's."""
     rows = scene.legend_rows(v, options)
     return "\n".join([r"\begin{tikzpicture}[" + ",\n  ".join(_STYLES) + "]", *_PREAMBLE,
                       _legend(v, rows, _Layout({}, {}), options), r"\end{tikzpicture}"]) + "\n"
