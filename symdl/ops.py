@@ -46,6 +46,13 @@ def gate(node: dict):
     return get(node["op"])
 
 
+def glyph(node: dict) -> str:
+    """A node's gate glyph with its constant filled in (+1, ×2, (·)², ×0.707): the one call every
+    printer makes, a tensor gate's constant being its ``c`` parameter."""
+    const = node.get("params", {}).get("c") if node.get("tensor") else node.get("const")
+    return gate(node).label(const)
+
+
 def by_head(head: type) -> Optional[Op]:
     """The function op recognised by a SymPy class (``sp.tanh`` -> tanh), if any."""
     for op in REGISTRY.values():

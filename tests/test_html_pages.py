@@ -94,7 +94,7 @@ def test_an_op_shown_alone_names_no_variable_and_keeps_its_operand_place(gallery
     assert not [op for op in ops if unicodedata.category(op[0]) in ("Lm", "No")], ops
 
 
-@pytest.mark.parametrize("expr, shown", [("x**2 + y", "(·)²"), ("1/x + y", "1/(·)"), ("abs(x) + y", "|(·)|"),
+@pytest.mark.parametrize("expr, shown", [("x**2 + y", "(·)²"), ("1/x + y", "1/(·)"), ("abs(x) + y", "|·|"),
                                          ("max(x, y)", "max"), ("exp(x) + y", "exp")])
 def test_a_gate_glyph_in_the_op_column(expr, shown):
     table = node_table(symdl.backprop(expr, at={"x": 2, "y": 1}))

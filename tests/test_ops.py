@@ -100,3 +100,16 @@ def test_floor_parses_builds_a_gate_and_passes_no_gradient():
     assert float(result.graph.nodes[result.output]["value"]) == 3.0
     assert float(result.graph.nodes["x"]["grad"]) == 0.0
     assert ops.get("floor").numpy(-0.5) == -1.0
+
+
+def test_a_tensor_gate_shows_its_constant_and_its_operand_place():
+    """A network's scale gate wrote ×c, whatever c was, and its transpose a bare ᵀ beside Wᵀ: the glyph
+    every printer asks ops.glyph for holds the scale's own constant (1/√2 to three digits, 0.707) and
+    marks the transposed operand's place."""
+    import math
+
+    import symdl.tensor.linalg  # noqa: F401  (registers scale and transpose)
+    scale = {"op": "scale", "tensor": True, "params": {"c": 1 / math.sqrt(2)}, "const": None}
+    assert ops.glyph(scale) == "×0.707"
+    assert ops.glyph({"op": "transpose", "tensor": True, "params": {}, "const": None}) == "(·)ᵀ"
+    assert ops.glyph({"op": "leaky_relu", "const": sp.Rational(1, 100)}) == "LeakyReLU(1/100)"  # a rational constant stays exact

@@ -68,7 +68,7 @@ def describe(source: Source, depth: Optional[int] = None) -> tuple[str, dict[str
 
 def _what(data: dict) -> str:
     if data["kind"] == "op":
-        return f"{ops.gate(data).label(data.get('const'))} gate"
+        return f"{ops.glyph(data)} gate"
     if data["kind"] == "block":
         return f"layer of {len(data['ops'])} ops ({', '.join(data['ops'])})"
     return data["kind"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from typing import Any, Iterable, Optional
 
 import sympy as sp
@@ -66,8 +65,6 @@ _X = sp.Symbol("x")
 # A table's columns: (heading, class of its cells)
 STEP_COLUMNS = (("quantity", "name"), ("formula", ""), ("value", "num"), ("rule", "rule"))
 NODE_COLUMNS = (("node", ""), ("op", ""), ("value", "num"), ("local gradients", ""), ("global gradient", "num"))
-PLACE = "(·)"  # an operand's place in a gate's glyph shown alone: (·)ᵀ, (·)², 1/(·)
-_LETTER_X = re.compile(r"(?<![A-Za-z])x(?![A-Za-z])")  # x as a glyph's operand, not the x of max or exp
 # What a letter of a rule's formula stands for: each one used gets a "where" line, as a special
 # function does from its op record's meaning, since a reader may not know δᵢⱼ or H.
 LETTERS = {
@@ -254,7 +251,7 @@ def node_table(r) -> str:
     for node in graphs.topological_order(r.graph):
         data = r.graph.nodes[node]
         if data["kind"] == "op":
-            op = escaped(glyph(data))
+            op = escaped(ops.glyph(data))
             local = "".join(f"<div{_STACKED if i else ''}>{_local(r, u, node)}</div>"
                             for i, u in enumerate(dict.fromkeys(data["inputs"])))
         else:
@@ -277,14 +274,6 @@ def table(kind: str, columns, rows: list[list[str]]) -> str:
 
 def _cell(content: str, kind: str, tag: str = "td") -> str:
     return f'<{tag} class="{kind}">{content}</{tag}>' if kind else f"<{tag}>{content}</{tag}>"
-
-
-def glyph(data: dict) -> str:
-    """A gate's glyph (its op record's, as the circuits show it) for a table cell, where no wire names
-    its operand: a place-holder stands where the glyph writes the operand as x or leaves it out before
-    a postfix mark, so that ᵀ beside Wᵀ does not read as a second transpose, nor x² as the input x squared."""
-    label = _LETTER_X.sub(PLACE, ops.gate(data).label(data["const"])).replace("ˣ", f"^{PLACE}")
-    return PLACE + label if label and unicodedata.category(label[0]) in ("Lm", "No") else label
 
 
 def _name(r, node: str) -> str:

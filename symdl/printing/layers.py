@@ -78,7 +78,7 @@ def _block(graph: nx.DiGraph, name: str, members: list[str], where: dict[str, st
     data = graph.nodes[primary]
     feeding = [i for m in op_members for i in graph.nodes[m]["inputs"] if i not in inside]
     block = {"kind": "block", "members": tuple(members), "inputs": tuple(dict.fromkeys(where.get(i, i) for i in feeding)),
-             "ops": tuple(ops.gate(graph.nodes[m]).label(graph.nodes[m].get("const")) for m in op_members),
+             "ops": tuple(ops.glyph(graph.nodes[m]) for m in op_members),
              "holds": tuple((m, graph.nodes[m]["shape"]) for m in members if m not in op_members),
              "primary": primary, "shape": data["shape"], "symbol": data["symbol"], "value": data["value"]}
     if "grad" in data:

@@ -212,7 +212,7 @@ def title(v: View, node: str) -> str:
     if data.get("continued"):
         return node
     if data["kind"] == "op":
-        return f"{node}  {ops.gate(data).label(data['const'])}"
+        return f"{node}  {ops.glyph(data)}"
     if data["kind"] == "block":
         return f"{node}  [{block_ops(data)}]"
     return node.replace("-", MINUS) if data["kind"] == "constant" else node

@@ -233,7 +233,7 @@ class TextPrinter(ReportText, StrPrinter):
         for node in graphs.topological_order(r.graph):
             data = r.graph.nodes[node]
             if data["kind"] == "op":
-                op = ops.gate(data).label(data["const"])
+                op = ops.glyph(data)
                 local = ", ".join(f"∂{node}/∂{u} = {format_value(r.graph.edges[u, node]['local_value'])}"
                                   for u in dict.fromkeys(data["inputs"]))
             else:

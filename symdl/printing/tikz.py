@@ -318,7 +318,7 @@ def _title_rows(v: scene.View, node: str, room: Optional[float] = None) -> tuple
     if data["kind"] != "op":
         return [f"${_name(v, node)}$"], "symdl leaf"
     name, operands = _name(v, node), [_name(v, i) for i in data["inputs"]]
-    glyph = rf"\mathrm{{{tex_escape(ops.gate(data).label(data.get('const')))}}}"
+    glyph = rf"\mathrm{{{tex_escape(ops.glyph(data))}}}"
     formula = latex_of(data["expr"]) if data.get("tensor") else ops.gate(data).tex(operands, data["const"])
     if not _within(f"{name} = {formula}", room):
         formula = glyph  # as the DOT title says it, in the box Graphviz made for that

@@ -151,13 +151,13 @@ def _scale(x, c: float):
     return c * x
 
 
-register(TensorOp("scale", _scale, lambda g, out, x, c: (c * g,), symbolic_of(_scale), "×c",
+register(TensorOp("scale", _scale, lambda g, out, x, c: (c * g,), symbolic_of(_scale), "×{c}",
                   "Scaling by a constant scales the gradient by the same constant.",
                   value_form=forms.scale_value, vjp_form=forms.scale_vjp))
 
 
 register(TensorOp("transpose", np.transpose, lambda g, out, x: (np.transpose(g),), symbolic_of(np.transpose),
-                  "ᵀ", "The gradient of a transpose is the upstream gradient transposed back.",
+                  "(·)ᵀ", "The gradient of a transpose is the upstream gradient transposed back.",
                   value_form=forms.transpose_value, vjp_form=forms.transpose_vjp))
 
 
