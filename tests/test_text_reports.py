@@ -65,6 +65,42 @@ def test_a_solution_prints_one_step_a_line():
     assert solution.lines() == "\n".join(expected).split("\n")
 
 
+def test_a_scalar_step_is_written_as_mathematics_then_with_its_numbers():
+    """Issue 12: worked lines read ``f1 = w0*x0 = 2*(-1)``, ``-f8**2``, ``exp((-1))``. A step with a SymPy
+    formula (``Quantity.expr``) is printed in the text printer's notation, then again with each operand's
+    value: a negative number in parentheses, but bare as a call's argument; a non-integer base of a
+    power in parentheses. Expected lines written by hand."""
+    import sympy as sp
+
+    problem = loads(PROBLEM, path="sheets/two-step.toml")
+    x, y, f, t = sp.symbols("x y f t")
+    given = {"x": -2.0, "y": 3.0, "f": 0.731059, "t": -1.0}
+    quantities = [Quantity(k, "given", np.array(v), rule="input") for k, v in given.items()]
+    quantities += [Quantity("q", "value", np.array(-6.0), formula="x*y", expr=x * y),
+                   Quantity("e", "value", np.array(math.exp(-1)), formula="exp(t)", expr=sp.exp(t)),
+                   Quantity("dg/dt", "local", np.array(0.42), formula="1 - tanh(t)**2", expr=1 - sp.tanh(t) ** 2),
+                   Quantity("dr/df", "local", np.array(-0.534447), formula="-f**2", expr=-f ** 2),
+                   Quantity("dp/dx", "local", np.array(4.0), formula="x**2", expr=x ** 2),
+                   Quantity("dq/dx", "local", np.array(3.0), formula="y", expr=y)]
+    lines = text(Solution(problem, {q.key: q for q in quantities}, work=None)).split("\n")
+    assert "q = x·y = (−2)·3 = −6" in lines
+    assert "e = eᵗ = e⁻¹ = 0.367879" in lines
+    assert "∂g/∂t = 1 − tanh²(t) = 1 − tanh²(−1) = 0.42" in lines
+    assert "∂r/∂f = −f² = −(0.731059)² = −0.534447" in lines
+    assert "∂p/∂x = x² = (−2)² = 4" in lines
+    assert "∂q/∂x = y = 3" in lines
+
+
+def test_no_bundled_worked_solution_prints_python():
+    """No example's text holds ``**``, a ``*`` product, ``Heaviside(`` or doubled parentheses."""
+    from symdl import examples
+    from symdl.worksheet import load, solve
+
+    for name in examples.names():
+        printed = text(solve(load(examples.path(name))))
+        assert not re.search(r"\*|Heaviside\(|\(\(−?[\d.]+\)\)", printed.split("\n\n")[0]), name
+
+
 def test_a_solution_of_a_derivation_prints_the_derivation_first():
     """d/dx (x²) = 2x, then the quantities."""
     problem = loads('title = "a square"\n[derivative]\nexpression = "x^2"\nwrt = "x"\n')

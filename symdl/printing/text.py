@@ -20,7 +20,7 @@ from sympy.printing.str import StrPrinter
 
 from symdl import graph as graphs
 from symdl import ops
-from symdl.numbers import format_value
+from symdl.numbers import format_value, shown
 from symdl.printing.names import written
 from symdl.printing.order import positive_first
 from symdl.printing.text_reports import ReportText, aligned
@@ -42,7 +42,9 @@ class TextPrinter(ReportText, StrPrinter):
 
     printmethod = "_sympystr"  # the hook of SymPy's str printer, which tensor forms define (diag, v ↦ v xᵀ)
     # letters: a rule's general formula, written in letters, puts a letter beside a parenthesis: sᵢ(δᵢⱼ − sⱼ)
-    _default_settings = {**StrPrinter._default_settings, "letters": False}
+    # numbers: {symbol: value}, each such symbol printed as its number, (−1) in parentheses where negative
+    # but bare as a call's argument: a worked step's formula again with its operands' values, w0·x0 = 2·(−1)
+    _default_settings = {**StrPrinter._default_settings, "letters": False, "numbers": {}}
 
     def doprint(self, expr: Any) -> str:
         """Every minus as U+2212, but a hyphen between letters stays one (a rule's name, tanh-of-exp);
@@ -68,7 +70,16 @@ class TextPrinter(ReportText, StrPrinter):
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         """x_1 as x₁, s_i as sᵢ, delta_ij as δᵢⱼ: a subscript that Unicode can lower, a Greek letter by its
         name. x1 stays x1: a diagram's node is named so, and its gradients must name it alike."""
+        if expr in self._settings["numbers"]:
+            number = shown(self._settings["numbers"][expr])
+            return f"({number})" if number.startswith("−") else number
         return written(expr.name)
+
+    def _argument(self, expr: sp.Expr) -> str:
+        """A call's argument: a number standing for a symbol without the parentheses its minus takes
+        elsewhere (exp(−1), not exp((−1)))."""
+        printed = self._print(expr)
+        return printed[1:-1] if expr in self._settings["numbers"] and printed.startswith("(") else printed
 
     _print_Dummy = _print_Symbol
 
@@ -94,7 +105,8 @@ class TextPrinter(ReportText, StrPrinter):
     def _print_Mul(self, expr: sp.Mul) -> str:
         text = super()._print_Mul(expr)  # every factor is printed by this printer: no "*" is left in them
         sign = "-" if text.startswith("-") else ""
-        body = _COEFFICIENT.sub(r"\1", text[len(sign):]).replace("*", "·")
+        body = text[len(sign):] if self._settings["numbers"] else _COEFFICIENT.sub(r"\1", text[len(sign):])
+        body = body.replace("*", "·")  # with numbers, 2·(−1): 2(−1) would read as a call
         if self._settings["letters"]:  # a rule in letters: sᵢ(δᵢⱼ − sⱼ), as a textbook writes it
             body = _LETTER_TIMES_GROUP.sub(r"\1(", body)
         return sign + body
@@ -110,6 +122,9 @@ class TextPrinter(ReportText, StrPrinter):
         if exponent.is_Integer and isinstance(base, sp.Function) and not isinstance(base, (AppliedUndef, sp.Abs)):
             name, arguments = self._function_parts(base)
             return f"{name}{str(exponent).translate(_SUPERSCRIPT)}({arguments})"
+        if base in self._settings["numbers"]:  # 2², (−3)², (0.731059)²: 0.731059² would read as digits raised
+            bare = float(self._settings["numbers"][base]).is_integer() and self._settings["numbers"][base] >= 0
+            return (self._argument(base) if bare else f"({self._argument(base)})") + self._superscript(exponent)
         return self._atom(base) + self._superscript(exponent)
 
     def _superscript(self, exponent: sp.Expr) -> str:
@@ -128,6 +143,11 @@ class TextPrinter(ReportText, StrPrinter):
     def _print_exp(self, expr: sp.exp) -> str:
         """e⁻¹, eˣ and e⁻ˣ raised as a textbook does; exp(…) around anything longer."""
         (argument,) = expr.args
+        numbers = self._settings["numbers"]
+        if argument in numbers and float(numbers[argument]).is_integer():
+            return "e" + self._superscript(sp.Integer(int(numbers[argument])))  # e⁻¹, as eˣ was written
+        if argument.free_symbols & numbers.keys():  # exp(−1.9), not e with a number raised
+            return f"exp({self._argument(argument)})"
         if argument.is_Integer:
             return "e" + self._superscript(argument)
         name = (-argument if argument.could_extract_minus_sign() else argument).name if \
@@ -141,24 +161,24 @@ class TextPrinter(ReportText, StrPrinter):
         return f"{name}({arguments})"
 
     def _function_parts(self, expr: sp.Function) -> tuple[str, str]:
-        return function_name(expr), ", ".join(self._print(a) for a in expr.args)
+        return function_name(expr), ", ".join(self._argument(a) for a in expr.args)
 
     def _print_Heaviside(self, expr) -> str:
-        return f"H({self._print(expr.args[0])})"
+        return f"H({self._argument(expr.args[0])})"
 
     def _print_Abs(self, expr) -> str:
         """|x|; abs(…) around an argument that holds bars of its own, which ||x| − 1| would make ambiguous."""
-        inner = self._print(expr.args[0])
+        inner = self._argument(expr.args[0])
         return f"abs({inner})" if "|" in inner else f"|{inner}|"
 
     def _print_sign(self, expr) -> str:
         return f"sgn({self._print(expr.args[0])})"
 
     def _print_Max(self, expr) -> str:
-        return f"max({', '.join(self._print(a) for a in expr.args)})"
+        return f"max({', '.join(self._argument(a) for a in expr.args)})"
 
     def _print_Min(self, expr) -> str:
-        return f"min({', '.join(self._print(a) for a in expr.args)})"
+        return f"min({', '.join(self._argument(a) for a in expr.args)})"
 
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
         """Cases, as a textbook's brace: {1 if x > 0; exp(x) otherwise}."""

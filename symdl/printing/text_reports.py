@@ -79,12 +79,28 @@ class ReportText:
             if q.kind == "local" and np.ndim(q.value) > 2:
                 continue  # a Jacobian of a matrix op: a claim may name it, but printed it helps no one
             value = show(q.value)
-            formula = minus_signs(q.formula).removesuffix(f" = {value}")  # the numbers in it, as in the value
+            formula = (self._worked(q, s.quantities) or minus_signs(q.formula)).removesuffix(f" = {value}")
             shown = q.label if q.kind == "given" or formula in ("", value) else f"{q.label} = {formula}"
             lines.append(f"{shown} = {value}" + (f"    [{q.rule}]" if q.rule and q.kind != "value" else ""))
         if problem.notes:
             lines += ["", problem.notes]
         return "\n".join(lines)
+
+    def _worked(self, q, quantities) -> str:
+        """``w0·x0 = 2·(−1)``: a scalar step's formula in this printer's notation (−f8², 1 − tanh²(f5), not
+        SymPy's ``-f8**2``), then again with each operand's value; "" where the step has no scalar formula
+        (a tensor step's ``formula`` is already printed, a chain rule's is written with its labels)."""
+        if q.expr is None or q.kind not in ("value", "local", "gradient"):
+            return ""
+        symbols = q.expr.free_symbols
+        if not all(isinstance(s, sp.Symbol) and s.name in quantities and np.ndim(quantities[s.name].value) == 0
+                   for s in symbols):
+            return ""
+        numbers = {s: float(quantities[s.name].value) for s in symbols}
+        worked = type(self)({"numbers": numbers})
+        formula = self.doprint(q.expr)
+        worked = worked._argument(q.expr) if q.expr.is_Symbol else worked.doprint(q.expr)  # x0 = −1
+        return formula if worked == formula else f"{formula} = {worked}"
 
     def _claimed(self, value) -> str:
         """A number as :func:`show` writes it; a formula (a claim's text or the exact form) in the text
