@@ -414,3 +414,15 @@ def test_no_circuit_label_overlaps_a_box_or_an_arrow(tmp_path):
         assert {"legend", "forward value", "local gradient (on an edge)"} <= set(found[slug]["held"]), found[slug]
         assert len(found[slug]["held"]) > found[slug]["boxes"], found[slug]  # the gates' texts are measured too
     assert {slug: r["bad"] for slug, r in found.items() if r["bad"]} == {}
+
+
+def test_a_matrix_ops_jacobian_is_its_formula_not_nested_brackets():
+    """∂(W x)/∂W of the seed 4-3-2 MLP has 3·3·4 = 36 entries: the node table printed them as
+    [[[−2.4, 1.2, …]]]. A Jacobian with three or more indices is shown by its formula alone; a matrix
+    (∂(W x)/∂x = W, 3×4) keeps its numbers."""
+    from symdl.examples.seed_dense import seed_four_input_mlp
+
+    net, _ = seed_four_input_mlp()
+    table = node_table(net)
+    assert "[[[" not in table
+    assert "[[0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]]" in table  # W, shown as given

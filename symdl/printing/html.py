@@ -15,6 +15,7 @@ import html
 import re
 from typing import Any, Iterable, Optional
 
+import numpy as np
 import sympy as sp
 
 from symdl import graph as graphs
@@ -284,12 +285,14 @@ def _name(r, node: str) -> str:
 def _local(r, operand: str, node: str) -> str:
     """∂node/∂operand = symbolic = value, the symbolic part left out when it is already a number. The
     value is text after the formula, as in the value columns, so a long array wraps inside its cell: a
-    MathML token cannot wrap, and Chromium sizes a column as if it could, so it ran over the next one."""
+    MathML token cannot wrap, and Chromium sizes a column as if it could, so it ran over the next one.
+    A matrix op's Jacobian (three or four indices) is its formula alone, as in the worked steps: nested
+    brackets of 36 numbers help no one."""
     edge = r.graph.edges[operand, node]
     partial = (f"<mfrac><mrow><mo>&#x2202;</mo>{_name(r, node)}</mrow>"
                f"<mrow><mo>&#x2202;</mo>{_name(r, operand)}</mrow></mfrac>")
     symbolic = "" if edge["local"].is_Number else f"<mo>=</mo>{mathml(edge['local'])}"
-    if "local_value" not in edge:
+    if "local_value" not in edge or np.ndim(edge["local_value"]) > 2:
         return inline(f"{partial}{symbolic}")
     return f'{inline(f"{partial}{symbolic}<mo>=</mo>")}<span class="num">{number(edge["local_value"])}</span>'
 
