@@ -159,3 +159,12 @@ def test_the_backprop_table_writes_minus_signs():
     assert rows[1].replace(" ", "").strip("=") == ""
     assert "-" not in table and "−12" in rows[6] and "∂f/∂q = −4" in rows[6]
     assert rows[-1] == "f = −12;  ∂f/∂x = −4, ∂f/∂y = −4, ∂f/∂z = 3"
+
+
+def test_a_derivative_operand_of_a_fraction_is_bracketed():
+    """d_sigmoid.txt printed −d/dx (1 + e⁻ˣ)/(1 + e⁻ˣ)², which reads as d/dx of the whole fraction,
+    and d_softplus.txt d/dx (1 + eˣ)/(1 + eˣ) (d/dx of 1, zero). The derivative is bracketed."""
+    x = sp.Symbol("x")
+    assert text(-sp.Derivative(1 + sp.exp(-x), x) / (1 + sp.exp(-x)) ** 2) == "−(d/dx (1 + e⁻ˣ))/(1 + e⁻ˣ)²"
+    assert text(sp.Derivative(1 + sp.exp(x), x) / (1 + sp.exp(x))) == "(d/dx (1 + eˣ))/(1 + eˣ)"
+    assert text(sp.Derivative(sp.tanh(x), x)) == "d/dx tanh(x)"  # alone, no brackets

@@ -186,6 +186,14 @@ class TextPrinter(ReportText, StrPrinter):
                  for value, condition in expr.args]
         return "{" + "; ".join(cases) + "}"
 
+    def parenthesize(self, item, level, strict=False) -> str:
+        """SymPy's rule, and a derivative written ``d/dx (…)`` in parentheses wherever it is an operand:
+        −d/dx (1 + e⁻ˣ)/(1 + e⁻ˣ)² read as d/dx of the whole fraction."""
+        printed = super().parenthesize(item, level, strict)
+        if isinstance(item, sp.Derivative) and printed.startswith(("d/", "∂/")):
+            return f"({printed})"
+        return printed
+
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         inner, *variables = expr.args
         if len(variables) == 1 and variables[0][1] == 1:
