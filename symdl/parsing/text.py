@@ -34,10 +34,20 @@ import sympy as sp
 
 from symdl.errors import ParseError
 from symdl.parsing._build import Builder, Cursor
-from symdl.parsing._names import NAME, NUMBER, check_depth, check_name, check_text, guarded, is_reserved, quote, symbol
+from symdl.parsing._names import (NAME, NUMBER, check_depth, check_name, check_text, guarded, is_reserved, quote,
+                                  symbol, written_names)
+from symdl.parsing._unicode import (GREEK, RAISED_LETTERS, SUBSCRIPTS, SUPERSCRIPT_DIGITS, SUPERSCRIPT_MINUS,
+                                    character_class, exponent, lowered)
 
-_TOKEN = re.compile(rf"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<number>{NUMBER})"
-                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),=;\[\]\u2212\u00b7\u00d7])", re.ASCII)
+# A printed number's exponent may carry the page's minus (1.0e−5); its name may be a Greek letter or a
+# record's written name (Φ), lowered indices after it (x₁, δᵢⱼ); a superscript raises (x², e⁻¹, eˣ).
+_WRITTEN_LETTERS = "".join(GREEK) + "".join(c for name in written_names() for c in name if not c.isascii())
+_NUMBER = NUMBER.replace("[+-]", "[+\\-\u2212]")
+_TOKEN = re.compile(rf"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<number>{_NUMBER})"
+                    rf"|(?P<name>(?:[A-Za-z_][A-Za-z0-9_]*|{character_class(_WRITTEN_LETTERS)}){character_class(SUBSCRIPTS)}*)"
+                    rf"|(?P<power>{character_class(SUPERSCRIPT_MINUS)}?{character_class(SUPERSCRIPT_DIGITS)}+)"
+                    rf"|(?P<raised>{character_class(SUPERSCRIPT_MINUS)}?{character_class(RAISED_LETTERS)})"
+                    r"|(?P<op>\*\*|[-+*/^(),=;\[\]|\u2212\u00b7\u00d7\u221a])")
 # What symdl's own pages print, read back as its ASCII operator: a formula copied from a page parses.
 _PRINTED_OPERATORS = {"\u2212": "-", "\u00b7": "*", "\u00d7": "*"}
 _VALUE = re.compile(rf"(?P<top>[+-]?{NUMBER})(?:/(?P<bottom>{NUMBER}))?", re.ASCII)
@@ -45,9 +55,20 @@ _SPACE = " \t\r\n"
 
 
 class Token(NamedTuple):
-    kind: str  # "number", "name", "op" or "end"
-    text: str
+    kind: str  # "number", "name", "power", "raised", "op" or "end"
+    text: str  # as written, but for an operator's and a number's minus, read as ASCII
     position: int
+
+    @property
+    def end(self) -> int:
+        return self.position + len(self.text)
+
+    @property
+    def name(self) -> str:
+        """A name token's variable name, as the printer's x_1 and alpha are written x₁ and α."""
+        base = self.text.rstrip("".join(SUBSCRIPTS))
+        index = self.text[len(base):]
+        return GREEK.get(base, base) + ("_" + lowered(index) if index else "")
 
 
 def _tokenize(text: str, steps: bool) -> list[Token]:
@@ -58,14 +79,18 @@ def _tokenize(text: str, steps: bool) -> list[Token]:
         if match is None:
             raise ParseError(f"unexpected character {quote(text[position])}", text, position)
         kind, value = match.lastgroup, match.group()
-        if kind == "name":
-            check_name(value, text, position)
-        if kind == "op":
-            value = _PRINTED_OPERATORS.get(value, value)
+        if kind in ("number", "op"):
+            value = value.replace("\u2212", "-") if kind == "number" else _PRINTED_OPERATORS.get(value, value)
         if kind == "newline" and steps:
             kind, value = "op", ";"
+        token = Token(kind, value, position)
+        if kind == "name":
+            check_name(token.name, text, position)
+        if kind in ("power", "raised") and not (tokens and tokens[-1].end == position):
+            raise ParseError(f"a superscript must follow what it raises, as in x², found {quote(value)}",
+                             text, position)
         if kind not in ("space", "newline"):
-            tokens.append(Token(kind, value, position))
+            tokens.append(token)
         position = match.end()
     tokens.append(Token("end", "", len(text)))
     return tokens
@@ -121,7 +146,7 @@ class _Parser(Cursor):
         if token.kind != "name" or self._peek().text != "=":
             raise ParseError(f"a step must start with 'name =', found {quote(token.text or 'end of input')}",
                              self.text, token.position)
-        name = token.text
+        name = token.name
         if is_reserved(name):
             raise ParseError(f"{quote(name)} is a function or constant and cannot name a step", self.text,
                              token.position)
@@ -145,18 +170,18 @@ class _Parser(Cursor):
         Inside parentheses a lone product is returned as its factors (see ``_Factors``)."""
         terms = []
         negative, inner = self._signs(depth)
-        factors = _Factors().times(self._operand(inner))
+        factors = _Factors().times(self._factor(inner))
         while self._peek().text in ("+", "-", "*", "/"):
             op = self._advance().text
             if op in ("+", "-"):
                 terms.append(self.build.product(factors, negative))
                 negative, inner = self._signs(depth)
                 negative ^= op == "-"
-                factors = _Factors().times(self._operand(inner))
+                factors = _Factors().times(self._factor(inner))
             elif op == "*":
-                factors.times(self._operand(depth))
+                factors.times(self._factor(depth))
             else:
-                factors.divide(self._operand(depth), self.build)
+                factors.divide(self._factor(depth), self.build)
         self._refuse_juxtaposition()
         if grouped and not terms and not negative and len(factors) > 1:
             return factors
@@ -170,6 +195,17 @@ class _Parser(Cursor):
             negative ^= self._advance().text == "-"
             depth = check_depth(depth + 1)
         return negative, depth
+
+    def _factor(self, depth: int) -> sp.Expr | _Factors:
+        """An operand, or a number written directly before a name or a bracket and that operand, as a page
+        writes a coefficient (2f3, 2(x + 1), 3x²): one factor, so x/2y is x/(2y). ``2 x`` stays refused."""
+        start = self.at
+        operand = self._operand(depth)
+        read, after = self.tokens[start:self.at], self._peek()
+        if read[-1].kind == "number" and all(t.text in ("+", "-") for t in read[:-1]) \
+                and (after.kind == "name" or after.text == "(") and after.position == read[-1].end:
+            return _Factors().times(operand).times(self._operand(depth))
+        return operand
 
     def _operand(self, depth: int) -> sp.Expr | _Factors:
         """Signs and a power tower, read iteratively and folded from the right: -a**-b = -(a**(-b))."""
@@ -191,21 +227,60 @@ class _Parser(Cursor):
         return value
 
     def _primary(self, depth: int) -> sp.Expr | _Factors:
+        """An atom, raised by the superscript written right after it: x², (x + 1)⁻¹, e⁻¹."""
         token = self._advance()
         if token.kind == "number":
-            return self.build.number(token.text)
-        if token.kind == "name":
-            if self._peek().text == "(":
-                return self._call(token, depth)
-            return self.build.name(token.text, token.position)
-        if token.text == "(":
-            inner = self._expr(check_depth(depth + 1), grouped=True)
+            atom = self.build.number(token.text)
+        elif token.kind == "name":
+            atom = self._named(token, depth)
+        elif token.text == "(":
+            atom = self._expr(check_depth(depth + 1), grouped=True)
             self._close(token)
-            return inner
-        raise self._unexpected(token)
+        elif token.text == "\u221a":  # √x, √(x + 1): the root of the atom after it, with its own superscript
+            atom = self.build.call("sqrt", [self._whole(self._primary(check_depth(depth + 1)))], token.position)
+        elif token.text == "|":
+            inner = self._expr(check_depth(depth + 1))
+            self._close(token, "|")
+            atom = self.build.call("abs", [inner], token.position)
+        else:
+            raise self._unexpected(token)
+        if self._peek().kind == "raised":
+            raise ParseError(f"a raised letter is read only after e, as eˣ = exp(x); write x^y for a power, "
+                             f"found {quote(self._peek().text)}", self.text, self._peek().position)
+        return self._raised(atom)
+
+    def _named(self, token: Token, depth: int) -> sp.Expr:
+        """A name: a call (tanh²(x) is tanh(x)²), eˣ as exp(x), or a constant or a variable."""
+        power = self._advance() if self._peek().kind == "power" and self.tokens[self.at + 1].text == "(" else None
+        if self._peek().text == "(":
+            call = self._call(token, depth)
+            if power is None:
+                return call
+            if power.text.startswith(tuple(SUPERSCRIPT_MINUS)):
+                raise ParseError(f"{quote(token.text + power.text)} would read as an inverse function; write "
+                                 f"1/{token.text}(...) for a reciprocal", self.text, power.position)
+            return self.build.power(call, self.build.number(exponent(power.text)), power.position)
+        if token.text in written_names() and not token.text.isascii() and token.text not in GREEK:  # Φ; σ is sigma
+            raise ParseError(f"{quote(token.text)} is a function; call it as {token.text}(...)", self.text,
+                             token.position)
+        if token.name == "e" and self._peek().kind == "raised":
+            raised = self._advance()
+            letter = self.build.name(RAISED_LETTERS[raised.text[-1]], raised.position)
+            return self.build.call("exp", [-letter if len(raised.text) > 1 else letter], token.position)
+        return self.build.name(token.name, token.position)
+
+    def _raised(self, atom: sp.Expr | _Factors) -> sp.Expr | _Factors:
+        if self._peek().kind != "power":
+            return atom
+        power = self._advance()
+        return self.build.power(self._whole(atom), self.build.number(exponent(power.text)), power.position)
+
+    def _whole(self, atom: sp.Expr | _Factors) -> sp.Expr:
+        return self.build.product(atom) if isinstance(atom, _Factors) else atom
 
     def _call(self, name: Token, depth: int) -> sp.Expr:
-        self.build.lookup(name.text, name.position)
+        spelling = written_names().get(name.text, name.name)  # ReLU, σ, H: the op their record writes so
+        self.build.lookup(spelling, name.position)
         opener = self._advance()
         args = []
         if self._peek().text != ")":
@@ -215,7 +290,7 @@ class _Parser(Cursor):
                 args.append(self._expr(depth + 1))
         self._close(opener)
         index = self._component() if self._peek().text == "[" else None
-        return self.build.call(name.text, args, name.position, index)
+        return self.build.call(spelling, args, name.position, index)
 
     def _component(self) -> tuple[sp.Integer, int]:
         """``[i]`` after a vector function's call: a whole number, and where it was written."""
@@ -230,12 +305,13 @@ class _Parser(Cursor):
         self._advance()
         return self.build.number(token.text), token.position
 
-    def _close(self, opener: Token) -> None:
+    def _close(self, opener: Token, closer: str = ")") -> None:
         token = self._peek()
-        if token.text == ")":
+        if token.text == closer:
             self._advance()
         elif token.kind == "end":
-            raise ParseError("unbalanced parentheses: '(' is never closed", self.text, opener.position)
+            what = "parentheses" if closer == ")" else "bars"
+            raise ParseError(f"unbalanced {what}: {quote(opener.text)} is never closed", self.text, opener.position)
         else:
             raise self._unexpected(token)
 
