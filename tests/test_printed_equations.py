@@ -187,7 +187,7 @@ def quantity_lines(solution) -> list[list[str]]:
 
 
 def test_every_worked_line_in_text_is_true(solution):
-    """``f1 = w0·x0 = 2·(−1) = −2`` and ``∂f8/∂f6 = ∂f8/∂f7·∂f7/∂f6 = (−0.534447)·1 = −0.534447``: every
+    """``f1 = w0·x0 = 2·(−1) = −2``, ``∂f8/∂f6 = ∂f8/∂f7·∂f7/∂f6 = (−0.534447)·1 = −0.534447``: every
     piece of a scalar quantity's line is read by ``parse`` as printed, each name standing for the value
     the sheet prints for it (a gradient's name ∂f8/∂f7 replaced by its printed value), and gives the
     printed value. Only an array's line (``[[0.1, …``) and a matrix form (``W1 x``, ``𝟙 u``) are left to

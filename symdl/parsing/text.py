@@ -8,34 +8,37 @@ newline ends a step like ``;``.
     steps    := step ((';' | newline) step)*          each NAME fresh, not a function
     step     := NAME '=' expr
     expr     := product (('+' | '-') product)*
-    product  := sign* factor (('*' | '/') sign* factor)*   # a leading sign negates the product
+    product  := sign* term (('*' | '/') sign* term)*      # a leading sign negates the product
+    term     := NUMBER factor | factor                     # 2f3, 2(x + 1), 3x²: the number touching it
     factor   := primary (('**' | '^') sign* factor)?       # right-assoc; -x**2 = -(x**2), x**-1
     sign     := '-' | '+'
-    primary  := NUMBER | NAME | NAME '(' [expr (',' expr)*] ')' ['[' INTEGER ']'] | '(' expr ')'
-    NUMBER   := 12 | 0.5 | .5 | 1e-3 | 2.5E+2             # exact: integers and Rationals
-    NAME     := [A-Za-z_][A-Za-z0-9_]*                   # pi, e, E are constants
+    primary  := atom POWER?                                # x², (x + 1)⁻¹, e⁻¹: touching the atom
+    atom     := NUMBER | NAME | 'e' RAISED | NAME POWER? '(' [expr (',' expr)*] ')' ['[' INTEGER ']']
+              | '(' expr ')' | '|' expr '|' | '√' primary  # eˣ = exp(x), tanh²(x) = tanh(x)², √x
+    NUMBER   := 12 | 0.5 | .5 | 1e-3 | 2.5E+2 | 1.0e−5    # exact: integers and Rationals
+    NAME     := ([A-Za-z_][A-Za-z0-9_]* | α…ω | Φ) SUB*   # pi, π, e, E are constants; x₁ is x_1, α is alpha
+    POWER    := ⁻? (⁰ … ⁹)+      RAISED := ⁻? (ᵃ … ᶻ)     SUB := ₀ … ₉ ₐ ₑ … ₓ
 
 Callable names are the registry's function ops plus the aliases in ``_names``
-(``ln``, ``Abs``, ``Max``, ``Min``, ``Heaviside``, ``sigma``...). A vector function picks its
-component with ``[i]``, counted from 1 as a course writes sᵢ: ``softmax(x1, x2, x3)[1]``,
-``log_softmax(...)[i]``, and ``cross_entropy(z1, z2, z3)[k]`` for target class k. Juxtaposition
-(``2x``, ``x y``) is refused, as are Python keywords and names starting ``__``.
-
-The command-line helpers :func:`parse_point` (``x=-2,y=1/3``) and
-:func:`parse_names` (``a,b``) live here too.
+(``ln``, ``Abs``, ``Max``, ``Min``, ``Heaviside``, ``sigma``...) and the names its records write them
+by (σ, ReLU, LeakyReLU, Φ, φ, H for the step, 0 at 0 as symdl defines it). A vector function picks
+its component with ``[i]``, counted from 1 as a course writes sᵢ: ``softmax(x1, x2, x3)[1]``,
+``log_softmax(...)[i]``, and ``cross_entropy(z1, z2, z3)[k]`` for target class k. Other
+juxtaposition (``2 x``, ``x y``, ``(x)(y)``) is refused, as are Python keywords and names starting
+``__``. So that a formula copied from a page parses, U+2212, · and × read as -, * and *.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import sympy as sp
 
 from symdl.errors import ParseError
 from symdl.parsing._build import Builder, Cursor
-from symdl.parsing._names import (NAME, NUMBER, check_depth, check_name, check_text, guarded, is_reserved, quote,
-                                  symbol, written_names)
+from symdl.parsing._names import (NUMBER, check_depth, check_name, check_text, guarded, is_reserved, quote, symbol,
+                                  written_names)
 from symdl.parsing._unicode import (GREEK, RAISED_LETTERS, SUBSCRIPTS, SUPERSCRIPT_DIGITS, SUPERSCRIPT_MINUS,
                                     character_class, exponent, lowered)
 
@@ -43,15 +46,15 @@ from symdl.parsing._unicode import (GREEK, RAISED_LETTERS, SUBSCRIPTS, SUPERSCRI
 # record's written name (Φ), lowered indices after it (x₁, δᵢⱼ); a superscript raises (x², e⁻¹, eˣ).
 _WRITTEN_LETTERS = "".join(GREEK) + "".join(c for name in written_names() for c in name if not c.isascii())
 _NUMBER = NUMBER.replace("[+-]", "[+\\-\u2212]")
+_MINUS = character_class(SUPERSCRIPT_MINUS)
 _TOKEN = re.compile(rf"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<number>{_NUMBER})"
-                    rf"|(?P<name>(?:[A-Za-z_][A-Za-z0-9_]*|{character_class(_WRITTEN_LETTERS)}){character_class(SUBSCRIPTS)}*)"
-                    rf"|(?P<power>{character_class(SUPERSCRIPT_MINUS)}?{character_class(SUPERSCRIPT_DIGITS)}+)"
-                    rf"|(?P<raised>{character_class(SUPERSCRIPT_MINUS)}?{character_class(RAISED_LETTERS)})"
+                    rf"|(?P<name>(?:[A-Za-z_][A-Za-z0-9_]*|{character_class(_WRITTEN_LETTERS)})"
+                    rf"{character_class(SUBSCRIPTS)}*)"
+                    rf"|(?P<power>{_MINUS}?{character_class(SUPERSCRIPT_DIGITS)}+)"
+                    rf"|(?P<raised>{_MINUS}?{character_class(RAISED_LETTERS)})"
                     r"|(?P<op>\*\*|[-+*/^(),=;\[\]|\u2212\u00b7\u00d7\u221a])")
 # What symdl's own pages print, read back as its ASCII operator: a formula copied from a page parses.
 _PRINTED_OPERATORS = {"\u2212": "-", "\u00b7": "*", "\u00d7": "*"}
-_VALUE = re.compile(rf"(?P<top>[+-]?{NUMBER})(?:/(?P<bottom>{NUMBER}))?", re.ASCII)
-_SPACE = " \t\r\n"
 
 
 class Token(NamedTuple):
@@ -170,18 +173,18 @@ class _Parser(Cursor):
         Inside parentheses a lone product is returned as its factors (see ``_Factors``)."""
         terms = []
         negative, inner = self._signs(depth)
-        factors = _Factors().times(self._factor(inner))
+        factors = _Factors().times(self._term(inner))
         while self._peek().text in ("+", "-", "*", "/"):
             op = self._advance().text
             if op in ("+", "-"):
                 terms.append(self.build.product(factors, negative))
                 negative, inner = self._signs(depth)
                 negative ^= op == "-"
-                factors = _Factors().times(self._factor(inner))
+                factors = _Factors().times(self._term(inner))
             elif op == "*":
-                factors.times(self._factor(depth))
+                factors.times(self._term(depth))
             else:
-                factors.divide(self._factor(depth), self.build)
+                factors.divide(self._term(depth), self.build)
         self._refuse_juxtaposition()
         if grouped and not terms and not negative and len(factors) > 1:
             return factors
@@ -196,7 +199,7 @@ class _Parser(Cursor):
             depth = check_depth(depth + 1)
         return negative, depth
 
-    def _factor(self, depth: int) -> sp.Expr | _Factors:
+    def _term(self, depth: int) -> sp.Expr | _Factors:
         """An operand, or a number written directly before a name or a bracket and that operand, as a page
         writes a coefficient (2f3, 2(x + 1), 3x²): one factor, so x/2y is x/(2y). ``2 x`` stays refused."""
         start = self.at
@@ -252,15 +255,14 @@ class _Parser(Cursor):
     def _named(self, token: Token, depth: int) -> sp.Expr:
         """A name: a call (tanh²(x) is tanh(x)²), eˣ as exp(x), or a constant or a variable."""
         power = self._advance() if self._peek().kind == "power" and self.tokens[self.at + 1].text == "(" else None
+        if power is not None and power.text.startswith(tuple(SUPERSCRIPT_MINUS)):
+            raise ParseError(f"{quote(token.text + power.text)} would read as an inverse function; write "
+                             f"1/{token.text}(...) for a reciprocal", self.text, power.position)
         if self._peek().text == "(":
             call = self._call(token, depth)
-            if power is None:
-                return call
-            if power.text.startswith(tuple(SUPERSCRIPT_MINUS)):
-                raise ParseError(f"{quote(token.text + power.text)} would read as an inverse function; write "
-                                 f"1/{token.text}(...) for a reciprocal", self.text, power.position)
-            return self.build.power(call, self.build.number(exponent(power.text)), power.position)
-        if token.text in written_names() and not token.text.isascii() and token.text not in GREEK:  # Φ; σ is sigma
+            return call if power is None else self.build.power(call, self.build.number(exponent(power.text)),
+                                                               power.position)
+        if not token.text.isascii() and token.text not in GREEK and token.text in written_names():  # Φ; σ is sigma
             raise ParseError(f"{quote(token.text)} is a function; call it as {token.text}(...)", self.text,
                              token.position)
         if token.name == "e" and self._peek().kind == "raised":
@@ -353,65 +355,3 @@ def parse(text: str) -> sp.Expr:
 def parse_steps(text: str) -> list[tuple[str, sp.Expr]]:
     """Parse named steps ``q = x + y; f = q*z``; later steps see earlier names as plain symbols."""
     return _Parser(check_text(text, "steps"), steps=True).named_steps()
-
-
-def parse_point(text: str) -> dict[str, sp.Rational]:
-    """Parse ``x=-2,y=0.5,z=1/3`` (the command line's ``--at``) into exact values."""
-    build, point = Builder(check_text(text, "point")), {}
-    for field, position in _fields(text):
-        name_part, equals, value_part = field.partition("=")
-        if not equals:
-            raise ParseError(f"expected NAME=VALUE, found {quote(field)}", text, position)
-        name = _variable(name_part.rstrip(_SPACE), text, position)
-        if name in point:
-            raise ParseError(f"{quote(name)} is given twice", text, position)
-        value_position = position + len(name_part) + 1 + len(value_part) - len(value_part.lstrip(_SPACE))
-        point[name] = _value(value_part.strip(_SPACE), build, text, value_position)
-    return point
-
-
-def parse_names(text: str) -> list[str]:
-    """Parse ``a,b`` (the command line's ``--wrt``): valid variable names, each once."""
-    names: list[str] = []
-    for field, position in _fields(check_text(text, "list of names")):
-        name = _variable(field, text, position)
-        if name in names:
-            raise ParseError(f"{quote(name)} is listed twice", text, position)
-        names.append(name)
-    return names
-
-
-def _fields(text: str) -> Iterator[tuple[str, int]]:
-    """Comma-separated fields, stripped of whitespace, each with the position where it starts."""
-    start = 0
-    for piece in text.split(","):
-        yield piece.strip(_SPACE), start + len(piece) - len(piece.lstrip(_SPACE))
-        start += len(piece) + 1
-
-
-def _variable(name: str, text: str, position: int) -> str:
-    """A name that can stand for a variable: well-formed, allowed, not a function or constant."""
-    if not name:
-        raise ParseError("expected a name, found nothing", text, position)
-    check_name(name, text, position)
-    if not NAME.fullmatch(name):
-        raise ParseError(f"{quote(name)} is not a valid name", text, position)
-    if is_reserved(name):
-        raise ParseError(f"{quote(name)} is a function or constant, not a variable", text, position)
-    return name
-
-
-def _value(literal: str, build: Builder, text: str, position: int) -> sp.Rational:
-    """A signed decimal, or a fraction of two, exactly; nothing else is a value."""
-    match = _VALUE.fullmatch(literal)
-    if match is None:
-        raise ParseError(f"{quote(literal or 'nothing')} is not a number (write e.g. -2, 0.5, 1e-3 or 1/3)",
-                         text, position)
-    top = build.number(match["top"].lstrip("+-"))
-    top = -top if match["top"].startswith("-") else top
-    if match["bottom"] is None:
-        return top
-    bottom = build.number(match["bottom"])
-    if bottom == 0:
-        raise ParseError(f"{quote(literal)} divides by zero", text, position)
-    return top / bottom
