@@ -326,7 +326,7 @@ class _Parser(Cursor):
         token = self._peek()
         if token.kind in ("number", "name") or token.text == "(":
             before = self.tokens[self.at - 1]
-            left = before.text if before.kind != "op" else "(...)"
+            left = before.text if before.kind in ("name", "number") else "(...)"
             right = token.text if token.kind != "op" else "(...)"
             raise ParseError(f"missing operator before {quote(token.text)}: implicit multiplication is "
                              f"not allowed (write {left}*{right})", self.text, token.position)
