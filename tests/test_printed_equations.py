@@ -23,6 +23,7 @@ numbers (``tests/test_derive.py::test_every_step_is_a_true_equation`` checks eac
 from __future__ import annotations
 
 import re
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -79,7 +80,7 @@ def top_level_terms(text: str) -> list[str]:
     terms, depth, start = [], 0, 0
     for i, char in enumerate(text):
         depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and text[i:i + 3] in (" + ", " - "):
+        if depth == 0 and text[i:i + 3] in (" + ", " - ", " \u2212 "):
             terms.append(text[start:i])
             start = i + 3
     return terms + [text[start:]]
@@ -171,36 +172,65 @@ def test_every_worked_step_in_latex_is_true(solution):
             assert agrees(evaluate(formula, env), value, largest_term(formula, env)), line
 
 
-def test_every_worked_line_in_text_is_true(solution):
-    """``f1 = w0*x0 = 2*(-1) = -2`` and ``∂f8/∂f6 = ∂f8/∂f7·∂f7/∂f6 = (-0.534447)·1 = -0.534447``:
-    every piece after the name, read by ``parse`` with each name standing for its printed value,
-    gives the printed value."""
-    scalars = shown_values(solution)
+MATRIX_NOTATION = r"𝟙|ᵀ|⊙|\btr\(|\w \w"  # the ones vector, a transpose, a Hadamard or a matrix product (W1 x)
+
+
+def quantity_lines(solution) -> list[list[str]]:
+    """Each quantity's line of the text sheet, cut at `` = `` into its pieces (name, formulas, value),
+    without the bracketed reason; the title (underlined: the problem as its author wrote it, f = x + y z),
+    the notes and the derivation above are not quantities' lines."""
     labels = {q.label for q in solution.quantities.values()}
-    names = {solution.quantities[k].label: v for k, v in scalars.items()}
-    checked = 0
-    for line in solution.lines():
-        pieces = [p.strip() for p in line.replace("−", "-").split("    [")[0].split(" = ")]  # the parser's minus
-        if len(pieces) < 3 or pieces[0] not in labels:
-            continue  # a bare value, or not a quantity's line (the derivation above, the notes)
+    sheet = solution.lines()
+    titles = {line for line, under in zip(sheet, sheet[1:]) if under and set(under) == {"="}}
+    lines = [[p.strip() for p in line.split("    [")[0].split(" = ")] for line in sheet if line not in titles]
+    return [pieces for pieces in lines if len(pieces) > 1 and pieces[0] in labels]
+
+
+def test_every_worked_line_in_text_is_true(solution):
+    """``f1 = w0·x0 = 2·(−1) = −2``, ``∂f8/∂f6 = ∂f8/∂f7·∂f7/∂f6 = (−0.534447)·1 = −0.534447``: every
+    piece of a scalar quantity's line is read by ``parse`` as printed, each name standing for the value
+    the sheet prints for it (a gradient's name ∂f8/∂f7 replaced by its printed value), and gives the
+    printed value. Only an array's line (``[[0.1, …``) and a matrix form (``W1 x``, ``𝟙 u``) are left to
+    the source-data test below, and only on a network's sheet: no other piece may fail to parse."""
+    lines = quantity_lines(solution)
+    printed = {}  # a quantity's name on the sheet -> its printed value, as printed
+    for pieces in lines:
         try:
-            value = float(parse(pieces[-1]))
-        except (SymdlError, TypeError):
-            continue  # an array: the source-data test below checks it
+            last = parse(pieces[-1])
+        except SymdlError:
+            assert solution.problem.kind == "network" and pieces[-1].startswith("["), pieces
+            continue
+        if last.is_number:
+            printed[pieces[0]] = pieces[-1]
+    symbols = {n: _symbol_or_none(n) for n in printed}
+    env = {s: float(parse(printed[n])) for n, s in symbols.items() if isinstance(s, sp.Symbol)}
+    names = sorted((n for n, s in symbols.items() if not isinstance(s, sp.Symbol)), key=len, reverse=True)
+    scalar_lines = [p for p in lines if p[0] in printed and len(p) > 2]
+    matrix = sum(bool(re.search(MATRIX_NOTATION, piece)) for p in scalar_lines for piece in p[1:-1]
+                 if solution.problem.kind == "network")
+    checked = 0
+    for pieces in scalar_lines:
+        value = float(parse(pieces[-1]))
         for piece in pieces[1:-1]:
-            text = re.sub(r"∂[\w.]+/∂[\w.]+", lambda m: f"({names[m.group()]!r})" if m.group() in names else m.group(),
-                          piece).replace("·", "*")
-            try:
-                expr = parse(text)
-            except SymdlError:
-                continue  # a form the text parser does not read (a matrix product): checked below
-            if expr.free_symbols <= {sp.Symbol(k) for k in scalars} | {s for s in expr.free_symbols
-                                                                         if str(s) in scalars}:
-                env = {s: scalars[str(s)] for s in expr.free_symbols}
-                terms = max(abs(evaluate(parse(term), env)) for term in top_level_terms(text))
-                assert agrees(evaluate(expr, env), value, terms), line
-                checked += 1
-    assert checked or solution.problem.kind != "graph"
+            for name in names:  # ∂f8/∂f7, ∂params/∂c_out (local): a gradient's name, as its printed number
+                piece = piece.replace(name, f"({printed[name]})")
+            if solution.problem.kind == "network" and re.search(MATRIX_NOTATION, piece):
+                continue  # a matrix form giving a number (𝟙 u, tr(Yᵀ Y)/2): the source-data test evaluates it
+            expr = parse(piece)
+            assert expr.free_symbols <= set(env), (pieces, expr.free_symbols - set(env))
+            terms = max(abs(evaluate(parse(term), env)) for term in top_level_terms(piece))
+            assert agrees(evaluate(expr, env), value, terms), pieces
+            checked += 1
+    assert checked == sum(len(p) - 2 for p in scalar_lines) - matrix  # every piece, counted on the sheet
+    assert checked or solution.problem.kind == "network"
+
+
+def _symbol_or_none(name: str) -> sp.Expr | None:
+    """What a printed name reads as (cᵢₙ is c_in), or None where it is not an expression (∂f/∂q)."""
+    try:
+        return parse(name)
+    except SymdlError:
+        return None
 
 
 def test_every_quantity_is_its_own_step_at_the_sheet_numbers(solution):

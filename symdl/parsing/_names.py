@@ -124,6 +124,20 @@ def operator_words() -> dict[str, str]:
     return words
 
 
+def written_names() -> dict[str, str]:
+    """The names symdl's text pages call functions by, read from each record: its glyph where that is a word
+    or a letter (σ, ReLU, LeakyReLU, Φ), and the letter its LaTeX calls it by (H for the step). Like
+    ``sigma`` they stand for the op only when called, so a variable may still be named H."""
+    names = {}
+    for op in REGISTRY.values():
+        if op.function:
+            letters = re.match(r"([A-Za-z]+)\\left\(", op.latex)
+            for written in (op.glyph.split("(")[0], letters.group(1) if letters else ""):
+                if written.isalnum() and written not in (op.name, *op.spellings):
+                    names[written] = op.name
+    return names
+
+
 def resolve(name: str) -> str | None:
     """The registry op a called name stands for, if any."""
     return function_names().get(name) or call_aliases().get(name)

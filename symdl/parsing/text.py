@@ -8,46 +8,70 @@ newline ends a step like ``;``.
     steps    := step ((';' | newline) step)*          each NAME fresh, not a function
     step     := NAME '=' expr
     expr     := product (('+' | '-') product)*
-    product  := sign* factor (('*' | '/') sign* factor)*   # a leading sign negates the product
+    product  := sign* term (('*' | '/') sign* term)*      # a leading sign negates the product
+    term     := NUMBER factor | factor                     # 2f3, 2(x + 1), 3x²: the number touching it
     factor   := primary (('**' | '^') sign* factor)?       # right-assoc; -x**2 = -(x**2), x**-1
     sign     := '-' | '+'
-    primary  := NUMBER | NAME | NAME '(' [expr (',' expr)*] ')' ['[' INTEGER ']'] | '(' expr ')'
-    NUMBER   := 12 | 0.5 | .5 | 1e-3 | 2.5E+2             # exact: integers and Rationals
-    NAME     := [A-Za-z_][A-Za-z0-9_]*                   # pi, e, E are constants
+    primary  := atom POWER?                                # x², (x + 1)⁻¹, e⁻¹: touching the atom
+    atom     := NUMBER | NAME | 'e' RAISED | NAME POWER? '(' [expr (',' expr)*] ')' ['[' INTEGER ']']
+              | '(' expr ')' | '|' expr '|' | '√' primary  # eˣ = exp(x), tanh²(x) = tanh(x)², √x
+    NUMBER   := 12 | 0.5 | .5 | 1e-3 | 2.5E+2 | 1.0e−5    # exact: integers and Rationals
+    NAME     := ([A-Za-z_][A-Za-z0-9_]* | α…ω | Φ) SUB*   # pi, π, e, E are constants; x₁ is x_1, α is alpha
+    POWER    := ⁻? (⁰ … ⁹)+      RAISED := ⁻? (ᵃ … ᶻ)     SUB := ₀ … ₉ ₐ ₑ … ₓ
 
 Callable names are the registry's function ops plus the aliases in ``_names``
-(``ln``, ``Abs``, ``Max``, ``Min``, ``Heaviside``, ``sigma``...). A vector function picks its
-component with ``[i]``, counted from 1 as a course writes sᵢ: ``softmax(x1, x2, x3)[1]``,
-``log_softmax(...)[i]``, and ``cross_entropy(z1, z2, z3)[k]`` for target class k. Juxtaposition
-(``2x``, ``x y``) is refused, as are Python keywords and names starting ``__``.
-
-The command-line helpers :func:`parse_point` (``x=-2,y=1/3``) and
-:func:`parse_names` (``a,b``) live here too.
+(``ln``, ``Abs``, ``Max``, ``Min``, ``Heaviside``, ``sigma``...) and the names its records write them
+by (σ, ReLU, LeakyReLU, Φ, φ, H for the step, 0 at 0 as symdl defines it). A vector function picks
+its component with ``[i]``, counted from 1 as a course writes sᵢ: ``softmax(x1, x2, x3)[1]``,
+``log_softmax(...)[i]``, and ``cross_entropy(z1, z2, z3)[k]`` for target class k. Other
+juxtaposition (``2 x``, ``x y``, ``(x)(y)``) is refused, as are Python keywords and names starting
+``__``. So that a formula copied from a page parses, U+2212, · and × read as -, * and *.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import sympy as sp
 
 from symdl.errors import ParseError
 from symdl.parsing._build import Builder, Cursor
-from symdl.parsing._names import NAME, NUMBER, check_depth, check_name, check_text, guarded, is_reserved, quote, symbol
+from symdl.parsing._names import (NUMBER, check_depth, check_name, check_text, guarded, is_reserved, quote, symbol,
+                                  written_names)
+from symdl.parsing._unicode import (GREEK, RAISED_LETTERS, SUBSCRIPTS, SUPERSCRIPT_DIGITS, SUPERSCRIPT_MINUS,
+                                    character_class, exponent, lowered)
 
-_TOKEN = re.compile(rf"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<number>{NUMBER})"
-                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),=;\[\]\u2212\u00b7\u00d7])", re.ASCII)
+# A printed number's exponent may carry the page's minus (1.0e−5); its name may be a Greek letter or a
+# record's written name (Φ), lowered indices after it (x₁, δᵢⱼ); a superscript raises (x², e⁻¹, eˣ).
+_WRITTEN_LETTERS = "".join(GREEK) + "".join(c for name in written_names() for c in name if not c.isascii())
+_NUMBER = NUMBER.replace("[+-]", "[+\\-\u2212]")
+_MINUS = character_class(SUPERSCRIPT_MINUS)
+_TOKEN = re.compile(rf"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<number>{_NUMBER})"
+                    rf"|(?P<name>(?:[A-Za-z_][A-Za-z0-9_]*|{character_class(_WRITTEN_LETTERS)})"
+                    rf"{character_class(SUBSCRIPTS)}*)"
+                    rf"|(?P<power>{_MINUS}?{character_class(SUPERSCRIPT_DIGITS)}+)"
+                    rf"|(?P<raised>{_MINUS}?{character_class(RAISED_LETTERS)})"
+                    r"|(?P<op>\*\*|[-+*/^(),=;\[\]|\u2212\u00b7\u00d7\u221a])")
 # What symdl's own pages print, read back as its ASCII operator: a formula copied from a page parses.
 _PRINTED_OPERATORS = {"\u2212": "-", "\u00b7": "*", "\u00d7": "*"}
-_VALUE = re.compile(rf"(?P<top>[+-]?{NUMBER})(?:/(?P<bottom>{NUMBER}))?", re.ASCII)
-_SPACE = " \t\r\n"
 
 
 class Token(NamedTuple):
-    kind: str  # "number", "name", "op" or "end"
-    text: str
+    kind: str  # "number", "name", "power", "raised", "op" or "end"
+    text: str  # as written, but for an operator's and a number's minus, read as ASCII
     position: int
+
+    @property
+    def end(self) -> int:
+        return self.position + len(self.text)
+
+    @property
+    def name(self) -> str:
+        """A name token's variable name, as the printer's x_1 and alpha are written x₁ and α."""
+        base = self.text.rstrip("".join(SUBSCRIPTS))
+        index = self.text[len(base):]
+        return GREEK.get(base, base) + ("_" + lowered(index) if index else "")
 
 
 def _tokenize(text: str, steps: bool) -> list[Token]:
@@ -58,14 +82,18 @@ def _tokenize(text: str, steps: bool) -> list[Token]:
         if match is None:
             raise ParseError(f"unexpected character {quote(text[position])}", text, position)
         kind, value = match.lastgroup, match.group()
-        if kind == "name":
-            check_name(value, text, position)
-        if kind == "op":
-            value = _PRINTED_OPERATORS.get(value, value)
+        if kind in ("number", "op"):
+            value = value.replace("\u2212", "-") if kind == "number" else _PRINTED_OPERATORS.get(value, value)
         if kind == "newline" and steps:
             kind, value = "op", ";"
+        token = Token(kind, value, position)
+        if kind == "name":
+            check_name(token.name, text, position)
+        if kind in ("power", "raised") and not (tokens and tokens[-1].end == position):
+            raise ParseError(f"a superscript must follow what it raises, as in x², found {quote(value)}",
+                             text, position)
         if kind not in ("space", "newline"):
-            tokens.append(Token(kind, value, position))
+            tokens.append(token)
         position = match.end()
     tokens.append(Token("end", "", len(text)))
     return tokens
@@ -121,7 +149,7 @@ class _Parser(Cursor):
         if token.kind != "name" or self._peek().text != "=":
             raise ParseError(f"a step must start with 'name =', found {quote(token.text or 'end of input')}",
                              self.text, token.position)
-        name = token.text
+        name = token.name
         if is_reserved(name):
             raise ParseError(f"{quote(name)} is a function or constant and cannot name a step", self.text,
                              token.position)
@@ -145,18 +173,18 @@ class _Parser(Cursor):
         Inside parentheses a lone product is returned as its factors (see ``_Factors``)."""
         terms = []
         negative, inner = self._signs(depth)
-        factors = _Factors().times(self._operand(inner))
+        factors = _Factors().times(self._term(inner))
         while self._peek().text in ("+", "-", "*", "/"):
             op = self._advance().text
             if op in ("+", "-"):
                 terms.append(self.build.product(factors, negative))
                 negative, inner = self._signs(depth)
                 negative ^= op == "-"
-                factors = _Factors().times(self._operand(inner))
+                factors = _Factors().times(self._term(inner))
             elif op == "*":
-                factors.times(self._operand(depth))
+                factors.times(self._term(depth))
             else:
-                factors.divide(self._operand(depth), self.build)
+                factors.divide(self._term(depth), self.build)
         self._refuse_juxtaposition()
         if grouped and not terms and not negative and len(factors) > 1:
             return factors
@@ -170,6 +198,17 @@ class _Parser(Cursor):
             negative ^= self._advance().text == "-"
             depth = check_depth(depth + 1)
         return negative, depth
+
+    def _term(self, depth: int) -> sp.Expr | _Factors:
+        """An operand, or a number written directly before a name or a bracket and that operand, as a page
+        writes a coefficient (2f3, 2(x + 1), 3x²): one factor, so x/2y is x/(2y). ``2 x`` stays refused."""
+        start = self.at
+        operand = self._operand(depth)
+        read, after = self.tokens[start:self.at], self._peek()
+        if read[-1].kind == "number" and all(t.text in ("+", "-") for t in read[:-1]) \
+                and (after.kind == "name" or after.text == "(") and after.position == read[-1].end:
+            return _Factors().times(operand).times(self._operand(depth))
+        return operand
 
     def _operand(self, depth: int) -> sp.Expr | _Factors:
         """Signs and a power tower, read iteratively and folded from the right: -a**-b = -(a**(-b))."""
@@ -191,21 +230,59 @@ class _Parser(Cursor):
         return value
 
     def _primary(self, depth: int) -> sp.Expr | _Factors:
+        """An atom, raised by the superscript written right after it: x², (x + 1)⁻¹, e⁻¹."""
         token = self._advance()
         if token.kind == "number":
-            return self.build.number(token.text)
-        if token.kind == "name":
-            if self._peek().text == "(":
-                return self._call(token, depth)
-            return self.build.name(token.text, token.position)
-        if token.text == "(":
-            inner = self._expr(check_depth(depth + 1), grouped=True)
+            atom = self.build.number(token.text)
+        elif token.kind == "name":
+            atom = self._named(token, depth)
+        elif token.text == "(":
+            atom = self._expr(check_depth(depth + 1), grouped=True)
             self._close(token)
-            return inner
-        raise self._unexpected(token)
+        elif token.text == "\u221a":  # √x, √(x + 1): the root of the atom after it, with its own superscript
+            atom = self.build.call("sqrt", [self._whole(self._primary(check_depth(depth + 1)))], token.position)
+        elif token.text == "|":
+            inner = self._expr(check_depth(depth + 1))
+            self._close(token, "|")
+            atom = self.build.call("abs", [inner], token.position)
+        else:
+            raise self._unexpected(token)
+        if self._peek().kind == "raised":
+            raise ParseError(f"a raised letter is read only after e, as eˣ = exp(x); write x^y for a power, "
+                             f"found {quote(self._peek().text)}", self.text, self._peek().position)
+        return self._raised(atom)
+
+    def _named(self, token: Token, depth: int) -> sp.Expr:
+        """A name: a call (tanh²(x) is tanh(x)²), eˣ as exp(x), or a constant or a variable."""
+        power = self._advance() if self._peek().kind == "power" and self.tokens[self.at + 1].text == "(" else None
+        if power is not None and power.text.startswith(tuple(SUPERSCRIPT_MINUS)):
+            raise ParseError(f"{quote(token.text + power.text)} would read as an inverse function; write "
+                             f"1/{token.text}(...) for a reciprocal", self.text, power.position)
+        if self._peek().text == "(":
+            call = self._call(token, depth)
+            return call if power is None else self.build.power(call, self.build.number(exponent(power.text)),
+                                                               power.position)
+        if not token.text.isascii() and token.text not in GREEK and token.text in written_names():  # Φ; σ is sigma
+            raise ParseError(f"{quote(token.text)} is a function; call it as {token.text}(...)", self.text,
+                             token.position)
+        if token.name == "e" and self._peek().kind == "raised":
+            raised = self._advance()
+            letter = self.build.name(RAISED_LETTERS[raised.text[-1]], raised.position)
+            return self.build.call("exp", [-letter if len(raised.text) > 1 else letter], token.position)
+        return self.build.name(token.name, token.position)
+
+    def _raised(self, atom: sp.Expr | _Factors) -> sp.Expr | _Factors:
+        if self._peek().kind != "power":
+            return atom
+        power = self._advance()
+        return self.build.power(self._whole(atom), self.build.number(exponent(power.text)), power.position)
+
+    def _whole(self, atom: sp.Expr | _Factors) -> sp.Expr:
+        return self.build.product(atom) if isinstance(atom, _Factors) else atom
 
     def _call(self, name: Token, depth: int) -> sp.Expr:
-        self.build.lookup(name.text, name.position)
+        spelling = written_names().get(name.text, name.name)  # ReLU, σ, H: the op their record writes so
+        self.build.lookup(spelling, name.position)
         opener = self._advance()
         args = []
         if self._peek().text != ")":
@@ -215,7 +292,7 @@ class _Parser(Cursor):
                 args.append(self._expr(depth + 1))
         self._close(opener)
         index = self._component() if self._peek().text == "[" else None
-        return self.build.call(name.text, args, name.position, index)
+        return self.build.call(spelling, args, name.position, index)
 
     def _component(self) -> tuple[sp.Integer, int]:
         """``[i]`` after a vector function's call: a whole number, and where it was written."""
@@ -230,12 +307,13 @@ class _Parser(Cursor):
         self._advance()
         return self.build.number(token.text), token.position
 
-    def _close(self, opener: Token) -> None:
+    def _close(self, opener: Token, closer: str = ")") -> None:
         token = self._peek()
-        if token.text == ")":
+        if token.text == closer:
             self._advance()
         elif token.kind == "end":
-            raise ParseError("unbalanced parentheses: '(' is never closed", self.text, opener.position)
+            what = "parentheses" if closer == ")" else "bars"
+            raise ParseError(f"unbalanced {what}: {quote(opener.text)} is never closed", self.text, opener.position)
         else:
             raise self._unexpected(token)
 
@@ -248,7 +326,7 @@ class _Parser(Cursor):
         token = self._peek()
         if token.kind in ("number", "name") or token.text == "(":
             before = self.tokens[self.at - 1]
-            left = before.text if before.kind != "op" else "(...)"
+            left = before.text if before.kind in ("name", "number") else "(...)"
             right = token.text if token.kind != "op" else "(...)"
             raise ParseError(f"missing operator before {quote(token.text)}: implicit multiplication is "
                              f"not allowed (write {left}*{right})", self.text, token.position)
@@ -277,65 +355,3 @@ def parse(text: str) -> sp.Expr:
 def parse_steps(text: str) -> list[tuple[str, sp.Expr]]:
     """Parse named steps ``q = x + y; f = q*z``; later steps see earlier names as plain symbols."""
     return _Parser(check_text(text, "steps"), steps=True).named_steps()
-
-
-def parse_point(text: str) -> dict[str, sp.Rational]:
-    """Parse ``x=-2,y=0.5,z=1/3`` (the command line's ``--at``) into exact values."""
-    build, point = Builder(check_text(text, "point")), {}
-    for field, position in _fields(text):
-        name_part, equals, value_part = field.partition("=")
-        if not equals:
-            raise ParseError(f"expected NAME=VALUE, found {quote(field)}", text, position)
-        name = _variable(name_part.rstrip(_SPACE), text, position)
-        if name in point:
-            raise ParseError(f"{quote(name)} is given twice", text, position)
-        value_position = position + len(name_part) + 1 + len(value_part) - len(value_part.lstrip(_SPACE))
-        point[name] = _value(value_part.strip(_SPACE), build, text, value_position)
-    return point
-
-
-def parse_names(text: str) -> list[str]:
-    """Parse ``a,b`` (the command line's ``--wrt``): valid variable names, each once."""
-    names: list[str] = []
-    for field, position in _fields(check_text(text, "list of names")):
-        name = _variable(field, text, position)
-        if name in names:
-            raise ParseError(f"{quote(name)} is listed twice", text, position)
-        names.append(name)
-    return names
-
-
-def _fields(text: str) -> Iterator[tuple[str, int]]:
-    """Comma-separated fields, stripped of whitespace, each with the position where it starts."""
-    start = 0
-    for piece in text.split(","):
-        yield piece.strip(_SPACE), start + len(piece) - len(piece.lstrip(_SPACE))
-        start += len(piece) + 1
-
-
-def _variable(name: str, text: str, position: int) -> str:
-    """A name that can stand for a variable: well-formed, allowed, not a function or constant."""
-    if not name:
-        raise ParseError("expected a name, found nothing", text, position)
-    check_name(name, text, position)
-    if not NAME.fullmatch(name):
-        raise ParseError(f"{quote(name)} is not a valid name", text, position)
-    if is_reserved(name):
-        raise ParseError(f"{quote(name)} is a function or constant, not a variable", text, position)
-    return name
-
-
-def _value(literal: str, build: Builder, text: str, position: int) -> sp.Rational:
-    """A signed decimal, or a fraction of two, exactly; nothing else is a value."""
-    match = _VALUE.fullmatch(literal)
-    if match is None:
-        raise ParseError(f"{quote(literal or 'nothing')} is not a number (write e.g. -2, 0.5, 1e-3 or 1/3)",
-                         text, position)
-    top = build.number(match["top"].lstrip("+-"))
-    top = -top if match["top"].startswith("-") else top
-    if match["bottom"] is None:
-        return top
-    bottom = build.number(match["bottom"])
-    if bottom == 0:
-        raise ParseError(f"{quote(literal)} divides by zero", text, position)
-    return top / bottom
