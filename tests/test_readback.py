@@ -19,7 +19,7 @@ from symdl.ops import REGISTRY
 from symdl.parsing import parse, symbol
 from symdl.printing.text import text
 
-SYMBOLS = tuple(symbol(n) for n in ("x", "y", "x_1", "alpha", "W_hh", "s_i"))
+SYMBOLS = tuple(symbol(n) for n in ("x", "y", "x_1", "alpha", "W_hh", "s_i", "e1"))  # 2·e1: 2e1 is 20
 # a folded constant for the ops whose glyph shows one (×c, +c, (·)^c, c^(·)), and each parameter's values
 CONSTANTS = (sp.Integer(2), sp.Integer(-3), sp.Rational(1, 5), sp.Integer(3))
 
@@ -101,6 +101,13 @@ def test_parse_reads_back_every_printed_expression(expr, point_list):
 def test_a_page_formula_is_the_expression_it_writes(printed, meant):
     """Each notation on its own, against the ASCII syntax it stands for (written by hand)."""
     assert parse(printed) == parse(meant)
+
+
+def test_a_number_times_a_name_beginning_with_e_and_a_digit_is_not_a_number():
+    """The printer set 2·e1 as 2e1, which reads back as the number 20: it keeps the dot there."""
+    e1, big_e2, x = symbol("e1"), symbol("E2"), symbol("x")
+    for expr in (2 * e1, 3 * big_e2, 2 * e1 + x):
+        assert parse(text(expr)) == expr, text(expr)
 
 
 def test_the_step_is_zero_at_zero_as_symdl_defines_it():

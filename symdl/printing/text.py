@@ -27,8 +27,9 @@ from symdl.printing.text_reports import ReportText, aligned
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _RAISED_LETTERS = dict(zip("abcdefghijklmnoprstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))  # no q: Unicode has none
-# 3*x, 2*(…): a number written beside a parenthesis or a lone name (not beside a call: 2·exp(x))
-_COEFFICIENT = re.compile(r"^(\d+(?:\.\d+)?)\*(?!d/d)(?=\(|[^\W\d][\w′]*(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*)(?:\*|$|/))")
+# 3*x, 2*(…): a number written beside a parenthesis or a lone name (not beside a call: 2·exp(x), nor
+# beside e1, since 2e1 is the number 20)
+_COEFFICIENT = re.compile(r"^(\d+(?:\.\d+)?)\*(?!d/d|[eE]\d)(?=\(|[^\W\d][\w′]*(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*)(?:\*|$|/))")
 _INDENT = "   "
 _CALLS = (sp.Function, sp.Abs, sp.Max, sp.Min)  # printed name(args): no parentheses needed around them
 
