@@ -66,7 +66,7 @@ DERIVATION_FORMATS = tuple(f for f in formats.printing("derivation") if f.galler
 SHEET = formats.BY_NAME["html"]  # a solved problem file's page (its other formats: symdl solve --out)
 PLOTS = (("activations", "Activations and their derivatives", plots.activations_svg),
          ("gradient_flow", "Gradient size per layer: vanishing and exploding", plots.gradient_flow_svg),
-         ("logic_gates", "Perceptron decision boundaries: AND, OR, and XOR by two layers",
+         ("logic_gates", "Perceptron decision boundaries of the worksheets: AND, OR, and XOR by two layers",
           plots.logic_gates_svg))
 
 # made by ``python -m bench.run`` into figures/, not by the gallery: linked from the index when present
@@ -263,5 +263,6 @@ def _index_groups(files: dict[str, str | bytes], present: Iterable[str] = ()):
         ("Networks", "Tensor-valued graphs of the seed's networks, with the notes' slips named.", networks),
         ("Worksheets", "Each exercise of the notes as a problem file bundled with symdl (listed by "
                        "symdl examples), solved step by step, with the student's own numbers graded.", sheets),
-        ("Plots", "Computed with symdl's kernels and backward pass; the benchmarks by bench/run.py.", plotted),
+        ("Plots", "Computed with symdl's kernels and backward pass, the perceptrons read from their problem files; "
+                  "the benchmarks by bench/run.py.", plotted),
     ]
