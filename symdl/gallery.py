@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 import sympy as sp
+from sympy.printing.conventions import split_super_sub
 
 from symdl import examples as bundled, formats, plots, terminal, worksheet
 from symdl.backprop import backprop
@@ -24,7 +25,6 @@ from symdl.derive import derive
 from symdl.files import OutputError, probe_writable, write_all
 from symdl.parsing import parse, parse_steps, symbol
 from symdl.examples import seed_conv, seed_dense, seed_sequence
-from symdl.nn import perceptron
 from symdl.printing import html, rendering
 from symdl.printing.text import text
 
@@ -66,8 +66,8 @@ DERIVATION_FORMATS = tuple(f for f in formats.printing("derivation") if f.galler
 SHEET = formats.BY_NAME["html"]  # a solved problem file's page (its other formats: symdl solve --out)
 PLOTS = (("activations", "Activations and their derivatives", plots.activations_svg),
          ("gradient_flow", "Gradient size per layer: vanishing and exploding", plots.gradient_flow_svg),
-         ("logic_gates", "Perceptron decision boundaries: AND, OR, and XOR by two layers",
-          perceptron.decision_boundary_svg))
+         ("logic_gates", "Perceptron decision boundaries of the worksheets: AND, OR, and XOR by two layers",
+          plots.logic_gates_svg))
 
 # made by ``python -m bench.run`` into figures/, not by the gallery: linked from the index when present
 BENCH = (("bench_scaling.svg", "Benchmark: derivation time against graph size, log-log"),
@@ -173,8 +173,9 @@ def _worksheet_steps(problem_files: list[Path]) -> list[Step]:
 
 def _circuit_files(c: Circuit) -> dict[str, str | bytes]:
     result = backprop(c.source, c.at)
-    point = ", ".join(f"{text(symbol(name))} = {text(value)}" for name, value in result.point.items())
-    title = f"{c.title}: {_as_written(c.source, text(result.graph.nodes[result.output]['symbol']))} at {point}"
+    point = ", ".join(f"{text(_indexed(symbol(name)))} = {text(value)}" for name, value in result.point.items())
+    output = text(_indexed(result.graph.nodes[result.output]["symbol"]))
+    title = f"{c.title}: {_as_written(c.source, output)} at {point}"
     return {f"{c.slug}.{f.suffix}": f.producer("backprop")(result, title) for f in CIRCUIT_FORMATS}
 
 
@@ -182,7 +183,18 @@ def _as_written(source: str, output: str) -> str:
     """An expression (named ``output``) or named steps in textbook notation, for a title (not the code
     that was typed); the title's words say what it shows, so it never writes the formula twice."""
     steps = parse_steps(source) if "=" in source else [(output, parse(source))]
-    return "; ".join(f"{text(symbol(name))} = {text(expr)}" for name, expr in steps)
+    return "; ".join(f"{text(_indexed(symbol(name)))} = {text(_indexed(expr))}" for name, expr in steps)
+
+
+def _indexed(expr: sp.Expr) -> sp.Expr:
+    """Names as the pages' tables set them, a trailing number as an index (w0 as w₀, as MathML and LaTeX
+    write it), so a title and the table under it write one name alike (the text printer keeps w0, as
+    the diagrams label their nodes)."""
+    def indexed(name: str) -> str:
+        base, supers, subs = split_super_sub(name)
+        return f"{base}_{''.join(subs)}" if subs and not supers else name
+    with sp.evaluate(False):  # renamed, not rebuilt: 2(x·y + max(w, z)) stays undistributed
+        return expr.xreplace({s: sp.Symbol(indexed(s.name)) for s in expr.free_symbols if isinstance(s, sp.Symbol)})
 
 
 def _network_files(slug: str, build) -> dict[str, str | bytes]:
@@ -225,7 +237,8 @@ def _plain(value):
 
 def _index_groups(files: dict[str, str | bytes], present: Iterable[str] = ()):
     """The index's sections, each a list of (title, link, [(suffix, link)]) for the pages in ``files``:
-    a page by its own title, beside it the files of the same name in other formats."""
+    a page by its own title, beside it the files of the same name in other formats; the worksheets in
+    the course's order (as ``symdl examples`` lists them)."""
     def entry(name: str, title: Optional[str] = None):
         stem = Path(name).with_suffix("")
         also = [(Path(other).suffix[1:], other) for other in files
@@ -235,11 +248,12 @@ def _index_groups(files: dict[str, str | bytes], present: Iterable[str] = ()):
     def pages(names: Iterable[str]):
         return [entry(name) for name in names if name in files]
 
-    sheets = pages(sorted(n for n in files if n.startswith("worksheets/") and n.endswith(".html")))
+    sheets = pages(sorted((n for n in files if n.startswith("worksheets/") and n.endswith(".html")),
+                          key=lambda n: bundled.course_order(Path(n).stem)))
     sheets += [entry(n, "Every claim of the notes, checked (text)") for n in ["worksheets/check.txt"] if n in files]
     networks = pages(f"{slug}.html" for slug, _ in NETWORKS)
-    networks += [entry(n, "Convolution, pooling, batch norm, sizes and costs (JSON)") for n in ["convolution.json"]
-                 if n in files]
+    networks += [("Convolution, pooling, batch norm, sizes and costs, with the notes' slips", None, [("json", n)])
+                 for n in ["convolution.json"] if n in files]  # data, not a page: linked as its format alone
     plotted = [entry(f"{slug}.svg", title) for slug, title, _ in PLOTS if f"{slug}.svg" in files]
     plotted += [(title, name, []) for name, title in BENCH if name in present]
     return [
@@ -249,5 +263,6 @@ def _index_groups(files: dict[str, str | bytes], present: Iterable[str] = ()):
         ("Networks", "Tensor-valued graphs of the seed's networks, with the notes' slips named.", networks),
         ("Worksheets", "Each exercise of the notes as a problem file bundled with symdl (listed by "
                        "symdl examples), solved step by step, with the student's own numbers graded.", sheets),
-        ("Plots", "Computed with symdl's kernels and backward pass; the benchmarks by bench/run.py.", plotted),
+        ("Plots", "Computed with symdl's kernels and backward pass, the perceptrons read from their problem files; "
+                  "the benchmarks by bench/run.py.", plotted),
     ]

@@ -43,8 +43,19 @@ def one_line_refusal(done: subprocess.CompletedProcess, command: str) -> str:
 
 def test_the_package_folder_is_where_importlib_resources_finds_the_examples():
     assert bundled.folder().resolve() == PACKAGE_FOLDER.resolve()
-    assert bundled.names() == on_disk() and len(on_disk()) >= 26 and "sigmoid_neuron" in on_disk()
+    assert sorted(bundled.names()) == on_disk() and len(on_disk()) >= 26 and "sigmoid_neuron" in on_disk()
     assert not (ROOT / "examples").exists()  # one copy of each file, the one the wheel ships
+
+
+def test_the_examples_are_listed_in_the_order_of_the_notes():
+    """Every file has its place in the course, once; read off the seed notes: Lab 1 opens with tanh's
+    quotient rule, the perceptron comes before the computational graphs, the graphs before the
+    convolutions, those before the RNN, and masked multi-head attention is the last topic."""
+    assert sorted(bundled.COURSE) == on_disk()
+    assert bundled.names() == list(bundled.COURSE)
+    order = bundled.names().index
+    assert order("tanh_quotient_rule") == 0 and bundled.names()[-1] == "masked_multihead_attention"
+    assert order("perceptron_and") < order("square_of_sum") < order("convolution_edge") < order("rnn") < order("lstm")
 
 
 def test_pyproject_declares_every_toml_of_the_folder_as_package_data():
@@ -55,7 +66,7 @@ def test_pyproject_declares_every_toml_of_the_folder_as_package_data():
 def test_symdl_examples_lists_the_names_one_a_line(tmp_path):
     done = run("examples", cwd=tmp_path)
     assert done.returncode == 0 and done.stderr == ""
-    assert done.stdout.splitlines() == on_disk() and done.stdout.endswith("\n")
+    assert done.stdout.splitlines() == list(bundled.COURSE) and done.stdout.endswith("\n")
 
 
 def test_listing_the_examples_imports_nothing_heavy():
@@ -81,7 +92,7 @@ def test_a_toml_dropped_into_the_folder_is_an_example_without_a_code_change(tmp_
 def test_copy_writes_every_example_byte_for_byte_and_lists_the_paths(tmp_path):
     done = run("examples", "--copy", "mine", cwd=tmp_path)
     assert done.returncode == 0 and done.stderr == ""
-    assert done.stdout.splitlines() == [f"mine/{name}.toml" for name in on_disk()]
+    assert done.stdout.splitlines() == [f"mine/{name}.toml" for name in bundled.COURSE]
     for name in on_disk():
         assert (tmp_path / "mine" / f"{name}.toml").read_bytes() == (PACKAGE_FOLDER / f"{name}.toml").read_bytes()
     assert sorted(os.listdir(tmp_path / "mine")) == [f"{name}.toml" for name in on_disk()]  # no .py, no temporaries
@@ -126,6 +137,21 @@ def test_a_real_file_wins_over_a_bundled_name(tmp_path):
     assert done.returncode == 0, done.stderr
     title = tomllib.loads((PACKAGE_FOLDER / "square_of_sum.toml").read_text())["title"]
     assert json.loads(done.stdout)["title"] == title
+
+
+def test_solve_out_named_like_the_example_runs_twice(tmp_path):
+    """The first run makes the folder sigmoid_neuron/; a directory is no problem file, so the second
+    run still solves the bundled example (it failed with "sigmoid_neuron: cannot read: Is a directory")."""
+    first, second = (run("solve", "sigmoid_neuron", "--out", "sigmoid_neuron", cwd=tmp_path) for _ in range(2))
+    assert first.returncode == second.returncode == 0 and second.stderr == "", second.stderr
+    assert first.stdout == second.stdout and "sigmoid_neuron/sigmoid_neuron.html" in second.stdout.splitlines()
+
+
+def test_a_directory_that_is_no_example_is_refused_naming_both(tmp_path):
+    (tmp_path / "sigmoid_nueron").mkdir()
+    stderr = one_line_refusal(run("solve", "sigmoid_nueron", cwd=tmp_path), "solve")
+    assert "sigmoid_nueron: a directory, not a problem file, nor a bundled example" in stderr
+    assert "did you mean sigmoid_neuron" in stderr
 
 
 @pytest.mark.parametrize("argument, suggestion", [("sigmoid_nueron", "sigmoid_neuron"),

@@ -129,3 +129,34 @@ def test_an_unwritable_output_directory_is_refused_before_any_example_is_solved(
     for out in (locked, locked / "out"):
         with pytest.raises(OutputError, match="Permission denied"):
             write_gallery(out)
+
+
+def test_the_index_lists_the_worksheets_in_the_notes_order_and_data_as_a_format():
+    """By file name the list opened with "f = x + y z" (add_after_mul); the notes open with tanh's quotient
+    rule and meet the perceptron before the computational graphs. convolution.json is data, not a page:
+    its label is text and the file its "json" link."""
+    from symdl.printing import html as pages
+
+    stems = ["add_after_mul", "tanh_quotient_rule", "perceptron_and", "zz_not_in_the_course", "rnn"]
+    files = {f"worksheets/{stem}.html": pages.page(stem, []) for stem in stems}
+    files["convolution.json"] = "{}"
+    groups = {heading: items for heading, _, items in gallery._index_groups(files)}
+    assert [href for _, href, _ in groups["Worksheets"]] == [
+        f"worksheets/{stem}.html" for stem in ("tanh_quotient_rule", "perceptron_and", "add_after_mul", "rnn",
+                                               "zz_not_in_the_course")]
+    (data,) = groups["Networks"]
+    assert data[1] is None and data[2] == [("json", "convolution.json")]
+    index = pages.index("t", gallery._index_groups(files))
+    assert ("convolution.json", "json") in _links(index)
+    assert "with the notes' slips" in html.unescape(index) and not any(label.endswith("(JSON)") for _, label in _links(index))
+
+
+def test_a_circuit_title_writes_names_as_its_table_does():
+    """The node table's MathML sets w0 as w with index 0; the title wrote w0·x0 above it."""
+    (neuron,) = [c for c in SEED_CIRCUITS if c.slug == "sigmoid_neuron"]
+    page = gallery._circuit_files(neuron)["sigmoid_neuron.html"]
+    title = html.unescape(re.search(r"<h1>(.*?)</h1>", page).group(1))
+    assert "exp(−w₀·x₀ − w₁·x₁ − w₂)" in title and title.endswith("at w₀ = 2, w₁ = −3, w₂ = −3, x₀ = −1, x₁ = −2")
+    assert "<msub><mi>w</mi><mi>0</mi></msub>" in page  # the table's w₀
+    (maxgate,) = [c for c in SEED_CIRCUITS if c.slug == "max_gate"]
+    assert "f = 2(x·y + max(w, z))" in html.unescape(gallery._circuit_files(maxgate)["max_gate.html"])  # not distributed

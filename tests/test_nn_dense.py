@@ -3,8 +3,6 @@ when it is installed), the seed's 4-input example and its logic gates with the r
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -250,11 +248,3 @@ def test_separable_gates_have_no_certificate():
     assert perceptron.certificate(TRUTH_TABLES["AND"]) is None
     assert perceptron.certificate(TRUTH_TABLES["OR"]) is None
     assert perceptron.certificate((1, 0, 0, 1)) is not None  # XNOR is just as impossible
-
-
-def test_decision_boundary_svg_is_well_formed_and_deterministic():
-    svg = perceptron.decision_boundary_svg()
-    root = ET.fromstring(svg)
-    assert root.tag.endswith("svg")
-    assert svg == perceptron.decision_boundary_svg()
-    assert all(f"<!-- x1 {gate} x2 -->" in svg for gate in ("AND", "OR", "XOR"))  # the panels' titles

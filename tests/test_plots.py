@@ -1,14 +1,21 @@
-"""The gallery's plots: every legend sits where no curve and no label is, computed from matplotlib's
-own layout (the legend's box in display coordinates against each line's drawn path)."""
+"""The gallery's plots: every legend sits where no curve and no label is, every text on a canvas that
+fits a 1280 px page, computed from matplotlib's own layout (boxes in display coordinates against each
+line's drawn path); the logic gates' lines are the bundled worksheets' own."""
 
 from __future__ import annotations
+
+import re
+import tomllib
+import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
 
-from symdl import plots  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from symdl import examples as bundled, plots  # noqa: E402
 
 
 def _path(line, step: float = 1.0) -> np.ndarray:
@@ -55,13 +62,17 @@ def legend_clashes(figure) -> list[str]:
 
 @pytest.fixture(scope="module")
 def figures():
-    made = {"activations": plots.activations_figure(), "gradient_flow": plots.gradient_flow_figure()}
+    made = {"activations": plots.activations_figure(), "gradient_flow": plots.gradient_flow_figure(),
+            "logic_gates": plots.logic_gates_figure(plots.worksheet_gates())}
     yield made
     for figure in made.values():
         plots.pyplot().close(figure)
 
 
-@pytest.mark.parametrize("name", ["activations", "gradient_flow"])
+PLOTS = ["activations", "gradient_flow", "logic_gates"]
+
+
+@pytest.mark.parametrize("name", PLOTS)
 def test_no_legend_covers_a_curve_or_a_label(figures, name):
     assert legend_clashes(figures[name]) == []
 
@@ -89,3 +100,97 @@ def test_the_plots_show_what_the_engine_computes():
         assert np.allclose(relu5.get_ydata(), [5.0 ** (20 - l) for l in range(1, 11)])
     finally:
         plots.pyplot().close(figure)
+
+
+def texts_off_the_canvas(figure) -> list[str]:
+    """What is drawn off the figure's canvas (half a pixel of slack): a panel with its tick labels, axis
+    labels, title and legend (its tight box, the ticks drawn only), or a text of the figure's own."""
+    figure.canvas.draw()
+    renderer, canvas = figure.canvas.get_renderer(), figure.bbox
+    boxes = [(f"panel {axis.get_title()!r}", axis.get_tightbbox(renderer)) for axis in figure.axes]
+    boxes += [(item.get_text(), item.get_window_extent(renderer)) for item in figure.get_children()
+              if isinstance(item, Text) and item.get_visible() and item.get_text().strip()]
+    return [name for name, box in boxes
+            if box.x0 < canvas.x0 - 0.5 or box.y0 < canvas.y0 - 0.5 or box.x1 > canvas.x1 + 0.5
+            or box.y1 > canvas.y1 + 0.5]
+
+
+def svg_width_px(svg: str) -> float:
+    """The width a browser gives the SVG: its width in pt, at 96 px to 72 pt."""
+    width = ElementTree.fromstring(svg).get("width")
+    assert width.endswith("pt"), width
+    return float(width[:-2]) * 96 / 72
+
+
+@pytest.mark.parametrize("name", PLOTS)
+def test_every_plot_fits_a_1280_px_page_with_its_text_on_the_canvas(figures, name):
+    """activations.svg was five panels in a row, 1536 px: its fifth was cut off at 1280 px."""
+    figure = figures[name]
+    assert figure.get_size_inches()[0] * 96 <= 1280
+    assert texts_off_the_canvas(figure) == []
+    assert svg_width_px(plots.svg_of(figure)) <= 1280  # the file is the canvas, not a box around more
+
+
+def test_the_checks_find_a_text_off_the_canvas_and_a_page_too_wide():
+    figure = plots.pyplot().figure(figsize=(16, 3))
+    try:
+        figure.text(0.9, 0.5, "a caption that runs off the right edge")
+        assert texts_off_the_canvas(figure) == ["a caption that runs off the right edge"]
+        assert svg_width_px(plots.svg_of(figure)) == 1536
+    finally:
+        plots.pyplot().close(figure)
+
+
+def test_the_plots_own_leaky_relu_slope_is_in_its_legend(figures):
+    """The legend's α is the slope drawn: LeakyReLU(x) = αx for x < 0, by a finite difference of the curve."""
+    (axis,) = [a for a in figures["activations"].axes if a.get_title().startswith("LeakyReLU")]
+    value, derivative = axis.get_lines()[:2]
+    alpha = float(re.search(r"α = ([0-9.]+)", value.get_label()).group(1))
+    assert alpha == 0.1 and "α" in derivative.get_label()
+    x, y = value.get_data()
+    left = x < -1
+    assert np.allclose(np.diff(y[left]) / np.diff(x[left]), alpha)
+    assert np.allclose(derivative.get_ydata()[left], alpha)
+
+
+def worksheet_parameters(name: str) -> dict:
+    """A bundled problem file's parameters, read with tomllib (not symdl's loader)."""
+    network = tomllib.loads((bundled.folder() / f"{name}.toml").read_text(encoding="utf-8"))["network"]
+    return network["parameters"]
+
+
+def test_the_logic_gates_draw_the_worksheets_weights_and_biases(figures):
+    """Each drawn line is w·x + b = 0 for the worksheet's w, b (XOR: each column of W1 with b1), and, by
+    hand from the worksheets' titles, AND's is x₁ + x₂ = 1 (b = −1), OR's x₁ + x₂ = 0 (b = 0), and both
+    of XOR's hidden units (1, −1) and (−1, 1) with bias 0 lie on x₁ = x₂ (the textbook's 1.5, 0.5 and
+    ±0.5 were drawn before)."""
+    panels = {re.match(r"x₁ (\w+) x₂", a.get_title()).group(1): a for a in figures["logic_gates"].axes}
+    assert list(panels) == ["AND", "OR", "XOR"]
+    by_hand = {"AND": [(1, 1, -1)], "OR": [(1, 1, 0)], "XOR": [(1, -1, 0), (-1, 1, 0)]}
+    files = {"AND": "perceptron_and", "OR": "perceptron_or", "XOR": "perceptron_xor_two_layers"}
+    for gate, axis in panels.items():
+        p = worksheet_parameters(files[gate])
+        units = ([(*p["w"], p["b"])] if "w" in p else
+                 [(*column, bias) for column, bias in zip(np.asarray(p["W1"]).T, p["b1"])])
+        assert units == by_hand[gate]
+        lines = [line for line in axis.get_lines() if line.get_label().endswith("= 0")]
+        assert len(lines) == len(units)
+        for line, (w1, w2, b) in zip(lines, units):
+            x1, x2 = line.get_data()
+            assert len(x1) > 1 and np.allclose(w1 * np.asarray(x1) + w2 * np.asarray(x2) + b, 0)
+
+
+def test_the_logic_gates_say_the_threshold_convention(figures):
+    """The notes' g(0) = 0: inputs on a line give 0 (AND's (0, 1) and (1, 0), OR's (0, 0)); the plot says so."""
+    caption = figures["logic_gates"].get_supxlabel()
+    assert "1 for z > 0" in caption and "0 for z ≤ 0" in caption
+    gates = plots.worksheet_gates()
+    assert gates["AND"].truth_table() == (0, 0, 0, 1) and gates["OR"].truth_table() == (0, 1, 1, 1)
+    assert gates["XOR"].truth_table() == (0, 1, 1, 0)
+
+
+def test_logic_gates_svg_is_well_formed_and_deterministic():
+    svg = plots.logic_gates_svg()
+    assert ElementTree.fromstring(svg).tag.endswith("svg")
+    assert svg == plots.logic_gates_svg()
+    assert all(f"<!-- x₁ {gate} x₂" in svg for gate in ("AND", "OR", "XOR"))  # the panels' titles

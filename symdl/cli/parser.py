@@ -249,7 +249,7 @@ def completion_script(shell: str) -> str:
     (a problem FILE also as a bundled example's name) and a DIR as a directory."""
     import shtab  # only `symdl completion` needs it
     parser = build_parser()
-    problem = _problem_completion(bundled.names())
+    problem = _problem_completion(sorted(bundled.names()))  # a shell offers names alphabetically
     hints = {"FILE": shtab.FILE, "DIR": shtab.DIRECTORY}
     for command in subcommands(parser).values():
         for action in command._actions:

@@ -2,7 +2,7 @@
 
 The problem files (``*.toml`` in this folder) are package data, found with ``importlib.resources``
 wherever symdl is installed, so ``symdl solve sigmoid_neuron`` works from any directory. Every
-``.toml`` here is an example: none is listed by hand. The seed's own networks and numbers are the
+``.toml`` here is an example, found on disk; :data:`COURSE` only orders them as the notes teach them. The seed's own networks and numbers are the
 modules beside them (``seed_dense``, ``seed_conv``, ``seed_sequence``), which the gallery runs,
 and ``symmetry``, the zero-initialisation demonstration.
 
@@ -18,6 +18,17 @@ from pathlib import Path
 from symdl.errors import SymdlError
 
 SUFFIX = ".toml"
+# The order of the seed notes (Lab 1, Lab 2, the perceptron, computational graphs, vanishing and exploding
+# gradients, batch norm, convolutions, sequences, attention): how a course meets the examples. A file
+# not named here comes after these, by name.
+COURSE = (
+    "tanh_quotient_rule", "relu_definition", "leaky_relu_definition", "softmax_jacobian", "mlp_four_input",
+    "perceptron_and", "perceptron_or", "perceptron_xor_two_layers",
+    "square_of_sum", "add_after_mul", "sigmoid_neuron", "max_gate", "vanishing_sigmoid_chain", "exploding_relu_chain",
+    "batch_norm", "convolution_edge", "strided_convolution", "conv_output_sizes", "parameter_count", "max_pooling",
+    "bottleneck_cost", "rnn", "lstm", "bahdanau_attention", "self_attention", "positional_encoding",
+    "masked_multihead_attention",
+)
 
 
 class UnknownExample(SymdlError):
@@ -29,27 +40,37 @@ def folder() -> Path:
     return Path(str(resources.files(__name__)))
 
 
+def course_order(name: str) -> tuple[int, str]:
+    """A sort key: an example's place in :data:`COURSE`, then its name."""
+    return (COURSE.index(name) if name in COURSE else len(COURSE), name)
+
+
 def problem_files() -> list[Path]:
-    """Every bundled problem file, sorted by name."""
-    return sorted(folder().glob(f"*{SUFFIX}"))
+    """Every bundled problem file, in the course's order."""
+    return sorted(folder().glob(f"*{SUFFIX}"), key=lambda path: course_order(path.stem))
 
 
 def names() -> list[str]:
-    """The bundled examples' names (the file names without ``.toml``), sorted."""
+    """The bundled examples' names (the file names without ``.toml``), in the course's order."""
     return [path.stem for path in problem_files()]
 
 
-def path(name: str) -> Path:
-    """The bundled problem file called ``name``; an unknown name is refused with the closest names."""
+def path(name: str, found: str = "no such file") -> Path:
+    """The bundled problem file called ``name``; an unknown name is refused with the closest names and
+    ``found``, what is at ``name`` on disk."""
     if name in names():
         return folder() / f"{name}{SUFFIX}"
     close = difflib.get_close_matches(Path(name).stem, names(), n=3)
     hint = f"did you mean {', '.join(close)}?" if close else "`symdl examples` lists them"
-    raise UnknownExample(f"{name}: no such file, nor a bundled example ({hint})")
+    raise UnknownExample(f"{name}: {found}, nor a bundled example ({hint})")
 
 
 def locate(argument: str) -> str | Path:
-    """What a FILE argument names: the file, if one exists as given; else the bundled example of that name."""
+    """What a FILE argument names: the file, if one exists as given; else the bundled example of that name.
+    A directory is never a problem file: ``symdl solve rnn --out rnn`` makes one named like the example,
+    and a second run must still find the example."""
+    if Path(argument).is_dir():
+        return path(argument, "a directory, not a problem file")
     if Path(argument).exists():
         return argument
     return path(argument)

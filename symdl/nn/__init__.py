@@ -14,7 +14,7 @@ from symdl.nn.attention import (MultiheadAttention, additive_alignment, attend, 
 from symdl.nn.conv import AvgPool2d, BatchNorm1d, Conv2d, MaxPool2d, residual_block
 from symdl.nn.dense import MLP, Linear
 from symdl.nn.perceptron import (AND, OR, XOR_NETWORK, Perceptron, SeparabilityProof, TwoLayerPerceptron,
-                                 decision_boundary_svg, xor_is_not_linearly_separable)
+                                 xor_is_not_linearly_separable)
 from symdl.nn.recurrent import LSTMCell, RNNCell, lstm_unroll, rnn_unroll, vanishing_exploding
 from symdl.nn.state_dict import from_state_dict
 from symdl.tensor.network import Network
@@ -22,7 +22,7 @@ from symdl.tensor.network import Network
 __all__ = [
     "AND", "AvgPool2d", "BatchNorm1d", "Conv2d", "LSTMCell", "Linear", "MLP", "MaxPool2d", "MultiheadAttention",
     "Network", "OR", "Perceptron", "RNNCell", "SeparabilityProof", "TwoLayerPerceptron", "XOR_NETWORK",
-    "additive_alignment", "attend", "causal_mask", "decision_boundary_svg", "dot_alignment", "from_state_dict", "init",
+    "additive_alignment", "attend", "causal_mask", "dot_alignment", "from_state_dict", "init",
     "lstm_unroll", "positional_encoding", "residual_block", "rnn_unroll", "scaled_dot_product_attention",
     "self_attention", "vanishing_exploding", "xor_is_not_linearly_separable",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import sympy as sp
@@ -41,11 +41,14 @@ class Perceptron:
     def truth_table(self) -> tuple[int, ...]:
         return tuple(int(v) for v in self(INPUTS))
 
+    def preactivation(self, *inputs: sp.Symbol) -> sp.Expr:
+        """z = w·x + b as a SymPy expression, e.g. x1 + x2 − 3/2; its zero set is the unit's line."""
+        inputs = inputs or sp.symbols(f"x1:{len(self.weight) + 1}", real=True)
+        return sum(sp.nsimplify(w) * x for w, x in zip(self.weight, inputs)) + sp.nsimplify(self.bias)
+
     def expression(self, *inputs: sp.Symbol) -> sp.Expr:
         """The unit as a SymPy expression, e.g. Heaviside(x1 + x2 − 3/2, 0)."""
-        inputs = inputs or sp.symbols(f"x1:{len(self.weight) + 1}", real=True)
-        z = sum(sp.nsimplify(w) * x for w, x in zip(self.weight, inputs)) + sp.nsimplify(self.bias)
-        return step(z)
+        return step(self.preactivation(*inputs))
 
     @property
     def boundaries(self) -> tuple[Perceptron, ...]:
@@ -93,7 +96,16 @@ OR = Perceptron((1.0, 1.0), -0.5)
 # XOR = (x1 AND NOT x2) OR (x2 AND NOT x1).
 XOR_NETWORK = TwoLayerPerceptron((Perceptron((1.0, -1.0), -0.5), Perceptron((-1.0, 1.0), -0.5)),
                                  Perceptron((1.0, 1.0), -0.5))
-MODELS = {"AND": AND, "OR": OR, "XOR": XOR_NETWORK}  # what decision_boundary_svg draws for each gate
+
+
+def from_parameters(parameters: Mapping[str, np.ndarray]) -> Perceptron | TwoLayerPerceptron:
+    """A problem file's perceptron, by the bundled files' names: one unit (``w``, ``b``), or two layers
+    (``W1``, whose column j is hidden unit j's weights, as z = X W1 + b1 computes; ``b1``; ``w2``, ``b2``)."""
+    if "W1" in parameters:
+        hidden = tuple(Perceptron(tuple(float(v) for v in column), float(bias))
+                       for column, bias in zip(np.asarray(parameters["W1"]).T, np.asarray(parameters["b1"])))
+        return TwoLayerPerceptron(hidden, from_parameters({"w": parameters["w2"], "b": parameters["b2"]}))
+    return Perceptron(tuple(float(v) for v in np.asarray(parameters["w"])), float(parameters["b"]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,30 +172,3 @@ def xor_is_not_linearly_separable(grid: Sequence[float] = HALF_GRID) -> Separabi
     targets = TRUTH_TABLES["XOR"]
     rows, strict = _requirements(targets)
     return SeparabilityProof(len(grid) ** 3, len(search(targets, grid)), rows, strict, certificate(targets))
-
-
-def decision_boundary_svg(gates: Sequence[str] = ("AND", "OR", "XOR")) -> str:
-    """One panel per gate: its inputs (filled where the output is 1), the region where the
-    model outputs 1 shaded, and each unit's line w1 x1 + w2 x2 + b = 0. Deterministic SVG."""
-    from symdl.plots import pyplot, svg_of  # the project's one deterministic-SVG setup
-
-    plt = pyplot()
-    figure, axes = plt.subplots(1, len(gates), figsize=(3.2 * len(gates), 3.2), squeeze=False)
-    grid = np.linspace(-0.5, 1.5, 101)
-    mesh = np.stack(np.meshgrid(grid, grid), axis=-1)
-    for axis, gate in zip(axes[0], gates):
-        model, targets = MODELS[gate], np.asarray(TRUTH_TABLES[gate])
-        axis.contourf(grid, grid, model(mesh), levels=[-0.5, 0.5, 1.5], colors=["#f7f7f7", "#d9f0d3"])
-        for unit in model.boundaries:
-            (w1, w2), b = unit.weight, unit.bias
-            if w2:
-                axis.plot(grid, -(w1 * grid + b) / w2, color="#b2182b")
-            else:
-                axis.axvline(-b / w1, color="#b2182b")
-        axis.scatter(INPUTS[:, 0], INPUTS[:, 1], s=70, edgecolors="black",
-                     c=["#1b7837" if t else "white" for t in targets], zorder=3)
-        axis.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="x1", ylabel="x2", title=f"x1 {gate} x2", aspect="equal")
-    figure.tight_layout()
-    svg = svg_of(figure)
-    plt.close(figure)
-    return svg

@@ -333,9 +333,11 @@ def title_of(page_text: str) -> str:
     return html.unescape(found.group(1))
 
 
-def index(title: str, groups: Iterable[tuple[str, str, Iterable[tuple[str, str, Iterable[tuple[str, str]]]]]]) -> str:
+def index(title: str,
+          groups: Iterable[tuple[str, str, Iterable[tuple[str, Optional[str], Iterable[tuple[str, str]]]]]]) -> str:
     """A page of links: one section per (heading, description, [(label, href, [(format, href)])]), each
-    link followed by the same thing's other formats."""
+    link followed by the same thing's other formats; a label without an href (data with no page) is
+    text, its formats the links."""
     def link(label: str, href: str) -> str:
         return f'<a href="{html.escape(href)}">{escaped(label)}</a>'
 
@@ -345,7 +347,7 @@ def index(title: str, groups: Iterable[tuple[str, str, Iterable[tuple[str, str, 
         for label, href, also in links:
             others = " · ".join(link(suffix, other) for suffix, other in also)
             also_shown = f' <span class="also">({others})</span>' if others else ""
-            items.append(f"<li>{link(label, href)}{also_shown}</li>")
+            items.append(f"<li>{link(label, href) if href else escaped(label)}{also_shown}</li>")
         sections.append(f"<section>\n<h2>{escaped(heading)}</h2>\n<p>{escaped(description)}</p>\n"
                         f"<ul class=\"links\">\n" + "\n".join(items) + "\n</ul>\n</section>")
     return page(title, sections)
