@@ -426,3 +426,15 @@ def test_a_matrix_ops_jacobian_is_its_formula_not_nested_brackets():
     table = node_table(net)
     assert "[[[" not in table
     assert "[[0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]]" in table  # W, shown as given
+
+
+def test_a_chain_rule_row_writes_its_numbers_with_a_minus_sign():
+    """The worked steps' chain-rule rows are text (∂f8/∂f7·∂f7/∂f6 = (−0.534447)·1): their negative
+    numbers read (-0.534447) with a hyphen where every other number on the page has U+2212."""
+    from symdl import examples
+    from symdl.worksheet import load, solve
+
+    page = report("neuron", solve(load(examples.path("sigmoid_neuron"))))
+    cells = re.findall(r"<td>([^<]*∂[^<]*)</td>", page)
+    assert any("(−0.534447)·1" in c for c in cells), cells
+    assert not [c for c in cells if re.search(r"(?<![\w.])-\d", c)]
