@@ -144,6 +144,8 @@ class ReportText:
         summary = f"  {len(r.wrong)} of {len(r.verdicts)} claims wrong"
         if r.truncated:
             summary += f", {len(r.truncated)} truncated rather than rounded"
+        if r.carried_truncations:
+            summary += f", {len(r.carried_truncations)} carried from a truncation"
         if r.first_departures:
             summary += f"; the work first departs at {', '.join(map(label, r.first_departures))}"
         return "\n".join(lines + [summary])

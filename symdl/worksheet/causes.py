@@ -83,6 +83,16 @@ def truncations(step: Step) -> np.ndarray:
     return found
 
 
+def cut_from_used(step: Step) -> np.ndarray:
+    """Entries that are the number the student's own (wrong) inputs give, cut off instead of rounded:
+    a carried error and a truncation at once (0.148 for the 0.1488 a truncated weight gives)."""
+    found = np.zeros(step.claimed.shape, dtype=bool)
+    for i in np.ndindex(step.claimed.shape):
+        found[i] = truncated(step.claimed[i], step.replayed[i], np.asarray(step.decimals[i])) and \
+            not np.isclose(step.replayed[i], step.truth[i], rtol=1e-12, atol=0)
+    return found
+
+
 def truncation_text(step: Step, entries: np.ndarray) -> str:
     """"truncated, not rounded: 0.834" (with the entries, in an array), each number rounded as written."""
     numbers = _rounded_numbers(step, entries)
@@ -217,7 +227,7 @@ def _arithmetic(step: Step, remaining: np.ndarray) -> list[_Group]:
     if not remaining.any() or step.q.recompute is None or not np.all(np.isfinite(step.replayed[remaining])):
         return []
     found, remaining = [], remaining.copy()
-    cut = remaining & truncations(step)
+    cut = remaining & (truncations(step) | cut_from_used(step))
     if cut.any() and step.claimed.ndim:
         verb = "are" if cut.sum() > 1 else "is"
         found.append(_Group(cut, truncation_text(step, cut),

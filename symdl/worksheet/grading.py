@@ -29,7 +29,7 @@ from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse
 from symdl.printing.values import label, show_ascii
-from symdl.worksheet.causes import Step, World, decimals_written, position, replay, slip, \
+from symdl.worksheet.causes import Step, World, cut_from_used, decimals_written, position, replay, slip, \
     truncation_text, truncations, where
 from symdl.worksheet.digits import agree
 from symdl.worksheet.solution import Quantity, Solution, plain
@@ -72,8 +72,13 @@ class Report(display.Displayed):
 
     @property
     def truncated(self) -> list[Verdict]:
-        """Claims right but for truncation (a precision remark, not a wrong step)."""
-        return [v for v in self.verdicts if v.cause == "truncated"]
+        """Claims right but for their own truncation (a precision remark, not a wrong step)."""
+        return [v for v in self.verdicts if v.cause == "truncated" and not v.origins]
+
+    @property
+    def carried_truncations(self) -> list[Verdict]:
+        """Claims right for the truncated numbers they were computed from: no truncation of their own."""
+        return [v for v in self.verdicts if v.cause == "truncated" and v.origins]
 
     @property
     def first_departures(self) -> list[str]:
@@ -93,6 +98,7 @@ class Report(display.Displayed):
     def to_dict(self) -> dict:
         return {"file": self.solution.problem.path, "title": self.solution.problem.title,
                 "claims": len(self.verdicts), "wrong": len(self.wrong), "truncated": len(self.truncated),
+                "carried_truncations": len(self.carried_truncations),
                 "first_departures": self.first_departures,
                 "verdicts": [v.to_dict() for v in self.verdicts]}
 
@@ -225,10 +231,12 @@ def _numeric_verdict(solution: Solution, key: str, q: Quantity, index, claimed, 
         inputs_moved = ~np.isclose(step.replayed, truth, rtol=1e-12, atol=0)  # the student's earlier numbers differ
     own = wrong & ~(inputs_moved & agree(claimed, step.replayed, tolerance, spread=step.spread))
     cut = own & truncations(step)
-    if (own & ~cut).any():
+    cut_carried = own & ~cut & cut_from_used(step)  # wrong inputs, and the digits cut off too
+    if (own & ~cut & ~cut_carried).any():
         verdict.cause, verdict.slip = "step", slip(step, own, world)
         verdict.carried = where(wrong & ~own) if (wrong & ~own).any() else ""
-    elif (wrong & ~own).any():  # the rest is carried forward; this step only cut some digits off
+    elif (wrong & ~own).any() or cut_carried.any():  # the rest is carried forward; this step only cut digits off
+        cut |= cut_carried
         verdict.cause, verdict.slip = "carried", truncation_text(step, cut) if cut.any() else ""
     else:
         verdict.cause, verdict.slip = "truncated", truncation_text(step, cut)
