@@ -190,6 +190,36 @@ def _entry_slips(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
             carried = [step.at(replay(step.q, {**world.values, d: c}))
                        for c in _all_candidates(wrong, world.values)]
             yield f"in the step before, {label(d)}, which is not written down, {text}", _explained(step, carried)
+    yield from _left_out_factors(step, world)
+
+
+def _left_out_factors(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
+    """(slip, the entries it gives): a number the step multiplies by (its value scales the result)
+    taken as 1, in this step or, for a chain-rule product, in the step before not written down
+    (∂f9/∂f3 = 124, the 124 of ∂f9/∂f5 without the × 5 of ∂f5/∂f4)."""
+    q, values = step.q, world.values
+    before = [d for d in q.depends if d not in world.written and world.quantities[d].recompute is not None
+              and (world.named_steps or world.quantities[d].kind in ("local", "gradient"))]
+    for d in q.depends:
+        for text, _ in _factors(q, d, values):
+            yield f"the factor {text} was left out", _explained(step, [step.at(replay(q, {**values, d: 1.0}))])
+    for d in before:
+        for e_text, e in _factors(world.quantities[d], None, values):
+            without = replay(world.quantities[d], {**values, e: 1.0})
+            yield (f"in the step before, {label(d)}, which is not written down, the factor {e_text} was left out",
+                   _explained(step, [step.at(replay(q, {**values, d: without}))]))
+
+
+def _factors(q: Quantity, only: Optional[str], values: dict) -> Iterator[tuple[str, str]]:
+    """(``∂f5/∂f4 = 5``, key) for each number of the step's inputs (``only``, if given) that the step
+    scales with: doubling it doubles the result, and it is not already 1."""
+    for d in q.depends if only is None else (only,):
+        v = np.asarray(values[d], dtype=float)
+        if v.ndim or not np.isfinite(v) or np.isclose(v, 1.0) or v == 0:
+            continue
+        result, doubled = replay(q, values), replay(q, {**values, d: 2 * v})
+        if np.all(np.isfinite(result)) and np.any(result) and np.allclose(doubled, 2 * result, rtol=1e-9, atol=0):
+            yield f"{label(d)} = {show_ascii(v)}", d
 
 
 def _explained(step: Step, candidates: list[np.ndarray]) -> np.ndarray:
@@ -224,7 +254,7 @@ def _arithmetic(step: Step, remaining: np.ndarray) -> list[_Group]:
     """The entries left: those only truncated; then one arithmetic slip for all the rest (a sign or
     a decimal point that fits a few entries of many is chance), else what the step gives from the
     numbers used (nothing to add where the inputs are right: that is the correct value)."""
-    if not remaining.any() or step.q.recompute is None or not np.all(np.isfinite(step.replayed[remaining])):
+    if not remaining.any() or not np.all(np.isfinite(step.replayed[remaining])):
         return []
     found, remaining = [], remaining.copy()
     cut = remaining & (truncations(step) | cut_from_used(step))
@@ -239,14 +269,13 @@ def _arithmetic(step: Step, remaining: np.ndarray) -> list[_Group]:
     kind = next((k for k in ARITHMETIC_SLIPS if k.fits(c, r, d)), None)
     if kind is not None:
         return found + [_Group(remaining, kind.text(r, d))]
-    if np.allclose(r, step.truth[remaining]):
-        return found + [_Group(remaining, "its inputs are right",
-                               f"at {where(remaining)}, the inputs are right and no common slip gives the numbers written")]
+    right = np.allclose(r, step.truth[remaining])
+    opening = "its inputs are right, but the arithmetic gives" if right else "from the numbers used, this step gives"
     if step.claimed.ndim == 0:
-        return found + [_Group(remaining, f"from the numbers used, this step gives {show_ascii(step.replayed)}")]
-    text = "from the numbers used, this step gives " + _and(
-        [f"{show_ascii(step.replayed[i])} at {position(i)}" for i in indices(remaining)])
-    return found + [_Group(remaining, text, text)]
+        return found + [_Group(remaining, f"{opening} {show_ascii(step.replayed)}")]
+    gives = _and([f"{show_ascii(step.replayed[i])} at {position(i)}" for i in indices(remaining)])
+    among = f"the inputs are right, but the arithmetic gives {gives}" if right else f"{opening} {gives}"
+    return found + [_Group(remaining, f"{opening} {gives}", among)]
 
 
 # --- positions, one-based as a person counts --------------------------------------------------------
