@@ -191,6 +191,7 @@ def _entry_slips(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
                        for c in _all_candidates(wrong, world.values)]
             yield f"in the step before, {label(d)}, which is not written down, {text}", _explained(step, carried)
     yield from _left_out_factors(step, world)
+    yield from _flipped_terms(step, world)
 
 
 def _left_out_factors(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
@@ -208,6 +209,50 @@ def _left_out_factors(step: Step, world: World) -> Iterator[tuple[str, np.ndarra
             without = replay(world.quantities[d], {**values, e: 1.0})
             yield (f"in the step before, {label(d)}, which is not written down, the factor {e_text} was left out",
                    _explained(step, [step.at(replay(q, {**values, d: without}))]))
+
+
+MAX_TERMS = 64  # the inputs' numbers whose terms of a sum are tried one by one
+
+
+def _flipped_terms(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
+    """(slip, the entries it gives): where the step (or the step before, not written down) is a sum
+    of terms, one per number of an input (a dot product's or a convolution's products, an add's
+    operands), one term with its sign flipped or left out (6 − 9 + 0 − 8 totalled as 5: −8 added as +8)."""
+    q, values = step.q, world.values
+    steps = [("", q)] + [(f"in the step before, {label(d)}, which is not written down, ", world.quantities[d])
+                         for d in (q.depends if world.named_steps else ())
+                         if d not in world.written and world.quantities[d].recompute is not None]
+    for prefix, at in steps:
+        scalars = [d for d in at.depends if np.ndim(values[d]) == 0]
+        groups = [[(d, i) for i in np.ndindex(np.shape(values[d]))] for d in at.depends if np.ndim(values[d])]
+        terms = [t for t in (_terms(at, values, g) for g in groups + ([[(d, ()) for d in scalars]] if scalars else []))
+                 if t is not None]
+        for text, sign in (("one term of its sum has its sign flipped", 2.0), ("one term of its sum is left out", 1.0)):
+            for whole, parts in terms:
+                changed = [whole - sign * part for part in parts if np.any(part)]
+                if at is not q:
+                    changed = [replay(q, {**values, at.key: c}) for c in changed]
+                yield prefix + text, _explained(step, [step.at(c) for c in changed])
+
+
+def _terms(q: Quantity, values: dict, group: list) -> Optional[tuple[np.ndarray, list[np.ndarray]]]:
+    """The step and its terms, one per number in ``group`` (that number alone kept, the group's
+    others 0), when the step is linear in them (doubling them all doubles it) and the terms add up
+    to it; None otherwise, or when there are too many."""
+    if len(group) > MAX_TERMS:
+        return None
+    names = {d for d, _ in group}
+    zeros = {d: np.zeros(np.shape(values[d])) for d in names}
+    whole = replay(q, values)
+    doubled = replay(q, {**values, **{d: 2 * np.asarray(values[d], dtype=float) for d in names}})
+    if not np.all(np.isfinite(whole)) or not np.allclose(doubled, 2 * whole, rtol=1e-9, atol=1e-12):
+        return None
+    parts = []
+    for d, i in group:
+        one = zeros[d].copy()
+        one[i] = np.asarray(values[d], dtype=float)[i]
+        parts.append(replay(q, {**values, **zeros, d: one}))
+    return (whole, parts) if np.allclose(sum(parts), whole, rtol=1e-9, atol=1e-12) else None
 
 
 def _factors(q: Quantity, only: Optional[str], values: dict) -> Iterator[tuple[str, str]]:
