@@ -192,6 +192,7 @@ def _entry_slips(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
             yield f"in the step before, {label(d)}, which is not written down, {text}", _explained(step, carried)
     yield from _left_out_factors(step, world)
     yield from _flipped_terms(step, world)
+    yield from _another_input(step, world)
 
 
 def _left_out_factors(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
@@ -209,6 +210,31 @@ def _left_out_factors(step: Step, world: World) -> Iterator[tuple[str, np.ndarra
             without = replay(world.quantities[d], {**values, e: 1.0})
             yield (f"in the step before, {label(d)}, which is not written down, the factor {e_text} was left out",
                    _explained(step, [step.at(replay(q, {**values, d: without}))]))
+
+
+def _another_input(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
+    """(slip, the entries it gives): a step of one number whose written value is the step's at
+    another number with as many digits (tanh 1.9 written 0.716, which is tanh 0.9), where exactly one
+    such number within a few units of the right one gives it."""
+    inputs = [d for d in step.q.depends if np.ndim(world.values[d]) == 0] if step.q.recompute else \
+        [s.name for s in getattr(step.q.expr, "free_symbols", ()) if s.name in world.values]
+    if step.claimed.ndim or len(inputs) != 1 or len(step.q.depends) > 1:
+        return
+    name, x = inputs[0], float(world.values[inputs[0]])
+    unit = 10.0 ** -decimals_of(x)
+    grid = x + unit * np.arange(-round(5 / unit), round(5 / unit) + 1)
+    found = [other for other in grid[~np.isclose(grid, x)] if step.gives(np.asarray(_at(step.q, world, name, other)))]
+    if len(found) == 1:
+        other = show_ascii(np.round(found[0], decimals_of(x)))
+        yield (f"{show_ascii(step.claimed)} is its value at {label(name)} = {other}, not at {label(name)} = "
+               f"{show_ascii(x)}"), np.ones((), dtype=bool)
+
+
+def _at(q: Quantity, world: World, name: str, x: float) -> float:
+    """The step with its one input ``name`` at ``x``."""
+    if q.recompute is not None:
+        return float(replay(q, {**world.values, name: np.asarray(x)}))
+    return float(q.expr.subs({s: x for s in q.expr.free_symbols if s.name == name}).evalf())
 
 
 MAX_TERMS = 64  # the inputs' numbers whose terms of a sum are tried one by one
