@@ -222,8 +222,8 @@ def test_strided_padded_convolution():
     assert all(by_claim[c].cause == "step" for c in ("out", "out[1,1]"))
     assert [e.split(":")[0] for e in by_claim["out"].wrong_entries] == ["entry (1, 2)", "entry (2, 2)", "entry (3, 1)"]
     # the centre's sum 6 − 9 + 0 − 8 = −11, totalled as 5 = 6 − 9 + 0 + 8: the −8 added with its sign flipped
-    assert by_claim["out[1,1]"].slip == "in the step before, Y, which is not written down, one term of its sum " \
-        "has its sign flipped" and "correct: −11" in by_claim["out[1,1]"].line()
+    assert by_claim["out[1,1]"].slip == "in the step before, Y, which is not written down, one term's sign " \
+        "is flipped" and "correct: −11" in by_claim["out[1,1]"].line()
 
 
 def test_max_pooling():

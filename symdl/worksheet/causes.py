@@ -212,6 +212,10 @@ def _left_out_factors(step: Step, world: World) -> Iterator[tuple[str, np.ndarra
                    _explained(step, [step.at(replay(q, {**values, d: without}))]))
 
 
+ANOTHER_INPUT_UNITS = 20  # how many units of its last digit another input may be from the right one
+MAX_INPUT_DECIMALS = 3  # an input written with more digits is not one a student reads off wrong
+
+
 def _another_input(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
     """(slip, the entries it gives): a step of one number whose written value is the step's at
     another number with as many digits (tanh 1.9 written 0.716, which is tanh 0.9), where exactly one
@@ -221,9 +225,15 @@ def _another_input(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]
     if step.claimed.ndim or len(inputs) != 1 or len(step.q.depends) > 1:
         return
     name, x = inputs[0], float(world.values[inputs[0]])
+    seen = name in world.written or world.quantities[name].kind == "given"  # a number the student has before them
+    if not seen or not np.isfinite(x) or decimals_of(x) > MAX_INPUT_DECIMALS:
+        return
     unit = 10.0 ** -decimals_of(x)
-    grid = x + unit * np.arange(-round(5 / unit), round(5 / unit) + 1)
-    found = [other for other in grid[~np.isclose(grid, x)] if step.gives(np.asarray(_at(step.q, world, name, other)))]
+    grid = x + unit * np.arange(-ANOTHER_INPUT_UNITS, ANOTHER_INPUT_UNITS + 1)
+    at = [_at(step.q, world, name, other) for other in grid]
+    if np.allclose(np.diff(at, 2), 0, rtol=0, atol=1e-9 * max(1.0, float(np.max(np.abs(at))))):
+        return  # an affine step gives every number at some input: that names nothing
+    found = [other for other, value in zip(grid, at) if not np.isclose(other, x) and step.gives(np.asarray(value))]
     if len(found) == 1:
         other = show_ascii(np.round(found[0], decimals_of(x)))
         yield (f"{show_ascii(step.claimed)} is its value at {label(name)} = {other}, not at {label(name)} = "
@@ -253,7 +263,7 @@ def _flipped_terms(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]
         groups = [[(d, i) for i in np.ndindex(np.shape(values[d]))] for d in at.depends if np.ndim(values[d])]
         terms = [t for t in (_terms(at, values, g) for g in groups + ([[(d, ()) for d in scalars]] if scalars else []))
                  if t is not None]
-        for text, sign in (("one term of its sum has its sign flipped", 2.0), ("one term of its sum is left out", 1.0)):
+        for text, sign in (("one term's sign is flipped", 2.0), ("one term is left out", 1.0)):
             for whole, parts in terms:
                 changed = [whole - sign * part for part in parts if np.any(part)]
                 if at is not q:
