@@ -4,9 +4,11 @@ One cause for the whole claim is looked for first: a slip of the step's op (σ f
 product left out) that gives every wrong entry, or an operand swapped for another quantity, left
 out (a forgotten bias), transposed, or exchanged with the other operand, that gives the whole claim. Only when none does
 are the entries explained one group at a time: the op's slips, a slip in the step before where
-the student did not write that step down, and the arithmetic ones of :mod:`symdl.worksheet.digits`
-(a flipped sign, truncation, a decimal point). A slip is named only where it gives the number
-written; an entry nothing explains is said to be wrong, with what the step gives, and no cause.
+the student did not write that step down, the slips of any step (a factor taken as 1, a term of a
+sum flipped or left out, a one-input step taken at another number), and the arithmetic ones of
+:mod:`symdl.worksheet.digits` (a flipped sign, truncation, a decimal point). A slip is named only
+where it gives the number written; an entry nothing explains is said to be wrong, with what the
+step gives, and no cause.
 """
 
 from __future__ import annotations

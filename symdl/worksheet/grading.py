@@ -9,6 +9,9 @@ the blame goes to the earliest claim it depends on whose own step is wrong. If
 it disagrees, this step is where the work departs from the truth, and
 :mod:`symdl.worksheet.causes` says what was misapplied, where it can tell.
 
+A number written with its sign flipped may be used later with the right one; the later claims are
+graded both ways and the one that leaves fewer wrong steps is kept, saying so.
+
 A number that is right but for being cut off instead of rounded (0.8337 written
 0.833) is not a wrong step: it gets a precision remark of its own ("truncated",
 neither right nor counted among the wrong), and so does a claim whose only
