@@ -132,8 +132,10 @@ RNN_EXPECTED = {  # claim: None if right, else (cause, a word of the slip or Non
     "h1[0]": ("step", "sign is flipped", None),  # tanh(−0.1) = −0.0997 written +0.099
     "h1[1]": ("truncated", "not rounded: 0.834", None),  # 0.8337 written 0.833
     "h1[2]": ("carried", None, "z_x1"),  # tanh 0.9 = 0.716 is right for the notes' 0.9
-    "y1": ("step", None, None),
-    "z_h2": ("step", "sign", None),  # the notes use −0.099 for h1[0]
+    # the notes use −0.099 for h1[0]: y1₁ = −0.099 − 0.833 + 0.5·0.716 = −0.574, written −0.579, and
+    # (W_hh h1)₁ = 0.1·(−0.099) + 0.4·0.833 = 0.3233, written 0.3221
+    "y1": ("step", "gives -0.574 at entry 1", None),
+    "z_h2": ("step", "gives 0.3233 at entry 1", None),
     "z_x2": ("step", "inputs are right", None),  # 0.8 written 0.3
     "z2": ("carried", None, None),
 }

@@ -115,7 +115,8 @@ def test_mlp_check_flags_the_lost_sign_and_the_decimal_point():
     assert wrong(report) == {"z1[0]", "z1[2]"}
     by_claim = verdicts(report)
     # −0.24 + 0.12 + 0.08 + 0.11: x₃w₁₃'s lost sign gives 0.07, not the 0.06 written, so no one slip is named
-    assert by_claim["z1[0]"].cause == "step" and by_claim["z1[0]"].slip == "its inputs are right"
+    assert by_claim["z1[0]"].cause == "step" and by_claim["z1[0]"].slip == \
+        "its inputs are right, but the arithmetic gives -0.09"
     assert by_claim["z1[2]"].cause == "step" and "decimal" in by_claim["z1[2]"].slip
     for claim in ("z1[1]", "a1", "z2", "a2"):
         assert by_claim[claim].right
@@ -203,8 +204,9 @@ def test_edge_check_flags_the_table_cells_that_disagree_with_the_sums():
     assert wrong(report) == {"edges[3,3]", "edges[0,1]"}
     by_claim = verdicts(report)
     assert by_claim["edges"].right  # the sixteen worked sums
-    for claim in ("edges[3,3]", "edges[0,1]"):
-        assert by_claim[claim].cause == "step" and by_claim[claim].slip == "its inputs are right"
+    for claim, right in (("edges[3,3]", -16), ("edges[0,1]", -4)):
+        assert by_claim[claim].cause == "step"
+        assert by_claim[claim].slip == f"its inputs are right, but the arithmetic gives {right}"
     assert sum(v.right for v in report.verdicts) == 14
 
 
@@ -219,8 +221,9 @@ def test_strided_padded_convolution():
     by_claim = verdicts(report)
     assert all(by_claim[c].cause == "step" for c in ("out", "out[1,1]"))
     assert [e.split(":")[0] for e in by_claim["out"].wrong_entries] == ["entry (1, 2)", "entry (2, 2)", "entry (3, 1)"]
-    # the centre's sum 6 − 9 + 0 − 8 = −11, totalled as 5: no slip of the formula gives 5, its inputs are right
-    assert by_claim["out[1,1]"].slip == "its inputs are right" and "correct: −11" in by_claim["out[1,1]"].line()
+    # the centre's sum 6 − 9 + 0 − 8 = −11, totalled as 5 = 6 − 9 + 0 + 8: the −8 added with its sign flipped
+    assert by_claim["out[1,1]"].slip == "in the step before, Y, which is not written down, one term's sign " \
+        "is flipped" and "correct: −11" in by_claim["out[1,1]"].line()
 
 
 def test_max_pooling():

@@ -95,7 +95,7 @@ def test_different_causes_are_told_entry_by_entry_with_one_based_positions():
     v = by_claim(graded(product(A, B, "[[-9, 16], [40, 51]]")))["P"]
     assert v.slip == ("at entry (1, 1), one product of the dot product has its sign flipped; "
                       "at entry (1, 2), one product of the dot product is left out; "
-                      "at entries (2, 1) and (2, 2), the inputs are right and no common slip gives the numbers written")
+                      "the inputs are right, but the arithmetic gives 43 at entry (2, 1) and 50 at entry (2, 2)")
     assert v.wrong_entries == ("entry (1, 1): -9 (correct 19)", "entry (1, 2): 16 (correct 22)",
                                "entry (2, 1): 40 (correct 43)", "entry (2, 2): 51 (correct 50)")
 
@@ -111,8 +111,8 @@ def test_the_notes_rnn_product_gets_three_diagnoses():
     v = by_claim(graded(text))["P"]
     assert v.slip == ("at entry (1, 1), one product of the dot product has its sign flipped; "
                       "at entries (1, 3) and (2, 3), one product of the dot product is left out; "
-                      "at entries (1, 2), (2, 1) and (2, 2), the inputs are right and no common slip gives "
-                      "the numbers written")
+                      "the inputs are right, but the arithmetic gives 0.05 at entry (1, 2), -0.075 at entry (2, 1) "
+                      "and 0.4 at entry (2, 2)")  # 0.4 − 0.3 − 0.05; 0.05 − 0.1 − 0.025; 0.2 + 0.15 + 0.05
 
 
 def test_a_transposed_operand_explains_the_whole_claim():
@@ -165,11 +165,11 @@ def test_an_output_size_without_its_plus_one_is_named():
 
 def test_a_number_no_slip_gives_is_wrong_without_a_made_up_cause():
     v = by_claim(graded(SIZES + "valid = 7\n"))["valid"]  # 4 is right; 7 is no slip of 6 − 3 + 1
-    assert v.slip == "its inputs are right" and "arithmetic" not in v.line()
+    assert v.slip == "its inputs are right, but the arithmetic gives 4"  # 6 − 3 + 1, and no cause made up
     # (f − 1)/2 = 1; the notes' 2 is (n − f + 1)/2, which no rule of this one step gives: a piece of the
     # formula (f − 1) is not a step of its own, so no slip "in the step before" is made up for it
     p = by_claim(graded(SIZES.replace('output = "valid"', 'output = "p_same"') + "p_same = 2\n"))["p_same"]
-    assert p.slip == "its inputs are right"
+    assert p.slip == "its inputs are right, but the arithmetic gives 1"  # (3 − 1)/2
 
 
 def test_a_slip_in_a_step_not_written_down_is_named_there():
@@ -281,5 +281,5 @@ inputs = ["W", "x"]
 Wx = [0.833, 3.0]
 """
     v = by_claim(graded(text))["Wx"]
-    assert v.cause == "step" and v.slip == ("entry 1 is truncated, not rounded (0.834); at entry 2, the inputs are "
-                                            "right and no common slip gives the numbers written")
+    assert v.cause == "step" and v.slip == ("entry 1 is truncated, not rounded (0.834); the inputs are right, "
+                                            "but the arithmetic gives 2 at entry 2")

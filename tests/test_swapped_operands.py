@@ -74,7 +74,8 @@ def test_lstm_gate_swap_names_the_gate():
 
 def test_lstm_unrelated_wrong_number_names_no_cause():
     v = graded(LSTM_NETWORK + "[claims]\nz_hi = [0.07, 0.09]\n")["z_hi"]  # W_hi h0 = [0.02, 0.005] by hand
-    assert v.cause == "step" and v.slip == "its inputs are right"
+    assert v.cause == "step" and v.slip == ("its inputs are right, but the arithmetic gives 0.02 at entry 1 "
+                                            "and 0.005 at entry 2")
 
 
 def test_mlp_wrong_weight_matrix_is_named():
@@ -95,7 +96,7 @@ def test_mlp_left_out_activation_is_told_as_such_not_as_a_swap():
 
 def test_mlp_unrelated_and_right_claims_are_not_swaps():
     v = graded(MLP + "z2 = [3.0, 7.0]\n")["z2"]
-    assert v.slip == "its inputs are right"  # W2 h = [2, 6]: nothing turns it into [3, 7]
+    assert v.slip == "its inputs are right, but the arithmetic gives 2 at entry 1 and 6 at entry 2"  # W2 h = [2, 6]
     right = graded(MLP + "z2 = [2.0, 6.0]\n")["z2"]
     assert right.right and right.slip == ""
 

@@ -47,7 +47,8 @@ def seed_rnn() -> SeedExample:
         "W_xh x1 = [−0.1, 1.2, 1.9]: the notes' third entry 0.9 should be 0.1 + 0.9·2 = 1.9, "
         "so h1[2] = tanh 1.9 = 0.956, not 0.716.",
         "h1[0] = tanh(−0.1) = −0.0997 is negative; the notes write 0.099 and only later use −0.099.",
-        "y1 = W_yh h1 = [−0.455, −0.111]; with their own h1 the first entry is −0.574, not −0.579.",
+        "y1 = W_yh h1 = [−0.455, −0.111]; with their own h1, h1[0] taken as the −0.099 they use, "
+        "the first entry is −0.574, not −0.579.",
         "W_xh x2 = [−0.8, −0.6, 0.8] (0.1·(−1) + 0.9·1 = 0.8, not 0.3).",
         "The notes stop at the pre-activation of h2 and never apply tanh; h2 = [−0.443, −0.138, 0.718].",
         "Their side product W_yh W_hh is [[0.325, 0.05, −0.1], [−0.075, 0.4, 0]].",

@@ -124,6 +124,9 @@ class ReportText:
         why = {"step": "this step is wrong", "given": "the given data is misread",
                "carried": f"carried forward from {', '.join(map(label, v.origins))}; "
                           "the step itself is right for the numbers used"}[v.cause]
+        if v.used:
+            why = why.replace("this step is wrong", f"this step is wrong, with {v.used} (as it is used)") \
+                .replace("the numbers used", f"the numbers used, with {v.used}")
         text = f"  ✗ {label(v.claim)} = {claimed}   correct: {correct}. {why[0].upper()}{why[1:]}"
         if v.slip:
             text += f" ({v.slip})" if v.cause == "carried" else f": {v.slip}"
@@ -144,6 +147,8 @@ class ReportText:
         summary = f"  {len(r.wrong)} of {len(r.verdicts)} claims wrong"
         if r.truncated:
             summary += f", {len(r.truncated)} truncated rather than rounded"
+        if r.carried_truncations:
+            summary += f", {len(r.carried_truncations)} carried from a truncation"
         if r.first_departures:
             summary += f"; the work first departs at {', '.join(map(label, r.first_departures))}"
         return "\n".join(lines + [summary])

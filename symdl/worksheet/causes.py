@@ -4,9 +4,11 @@ One cause for the whole claim is looked for first: a slip of the step's op (σ f
 product left out) that gives every wrong entry, or an operand swapped for another quantity, left
 out (a forgotten bias), transposed, or exchanged with the other operand, that gives the whole claim. Only when none does
 are the entries explained one group at a time: the op's slips, a slip in the step before where
-the student did not write that step down, and the arithmetic ones of :mod:`symdl.worksheet.digits`
-(a flipped sign, truncation, a decimal point). A slip is named only where it gives the number
-written; an entry nothing explains is said to be wrong, with what the step gives, and no cause.
+the student did not write that step down, the slips of any step (a factor taken as 1, a term of a
+sum flipped or left out, a one-input step taken at another number), and the arithmetic ones of
+:mod:`symdl.worksheet.digits` (a flipped sign, truncation, a decimal point). A slip is named only
+where it gives the number written; an entry nothing explains is said to be wrong, with what the
+step gives, and no cause.
 """
 
 from __future__ import annotations
@@ -80,6 +82,16 @@ def truncations(step: Step) -> np.ndarray:
         for value, spread in ((step.replayed[i], np.asarray(step.spread)[i]), (step.truth[i], 0.0)):
             found[i] |= truncated(step.claimed[i], value, decimals) and bool(
                 agree(rounded(value, decimals), step.truth[i], tolerance, spread=spread))
+    return found
+
+
+def cut_from_used(step: Step) -> np.ndarray:
+    """Entries that are the number the student's own (wrong) inputs give, cut off instead of rounded:
+    a carried error and a truncation at once (0.148 for the 0.1488 a truncated weight gives)."""
+    found = np.zeros(step.claimed.shape, dtype=bool)
+    for i in np.ndindex(step.claimed.shape):
+        found[i] = truncated(step.claimed[i], step.replayed[i], np.asarray(step.decimals[i])) and \
+            not np.isclose(step.replayed[i], step.truth[i], rtol=1e-12, atol=0)
     return found
 
 
@@ -180,6 +192,117 @@ def _entry_slips(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
             carried = [step.at(replay(step.q, {**world.values, d: c}))
                        for c in _all_candidates(wrong, world.values)]
             yield f"in the step before, {label(d)}, which is not written down, {text}", _explained(step, carried)
+    yield from _left_out_factors(step, world)
+    yield from _flipped_terms(step, world)
+    yield from _another_input(step, world)
+
+
+def _left_out_factors(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
+    """(slip, the entries it gives): a number the step multiplies by (its value scales the result)
+    taken as 1, in this step or, for a chain-rule product, in the step before not written down
+    (∂f9/∂f3 = 124, the 124 of ∂f9/∂f5 without the × 5 of ∂f5/∂f4)."""
+    q, values = step.q, world.values
+    before = [d for d in q.depends if d not in world.written and world.quantities[d].recompute is not None
+              and (world.named_steps or world.quantities[d].kind in ("local", "gradient"))]
+    for d in q.depends:
+        for text, _ in _factors(q, d, values):
+            yield f"the factor {text} was left out", _explained(step, [step.at(replay(q, {**values, d: 1.0}))])
+    for d in before:
+        for e_text, e in _factors(world.quantities[d], None, values):
+            without = replay(world.quantities[d], {**values, e: 1.0})
+            yield (f"in the step before, {label(d)}, which is not written down, the factor {e_text} was left out",
+                   _explained(step, [step.at(replay(q, {**values, d: without}))]))
+
+
+ANOTHER_INPUT_UNITS = 20  # how many units of its last digit another input may be from the right one
+MAX_INPUT_DECIMALS = 3  # an input written with more digits is not one a student reads off wrong
+
+
+def _another_input(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
+    """(slip, the entries it gives): a step of one number whose written value is the step's at
+    another number with as many digits (tanh 1.9 written 0.716, which is tanh 0.9), where exactly one
+    such number within a few units of the right one gives it."""
+    inputs = [d for d in step.q.depends if np.ndim(world.values[d]) == 0] if step.q.recompute else \
+        [s.name for s in getattr(step.q.expr, "free_symbols", ()) if s.name in world.values]
+    if step.claimed.ndim or len(inputs) != 1 or len(step.q.depends) > 1:
+        return
+    name, x = inputs[0], float(world.values[inputs[0]])
+    seen = name in world.written or world.quantities[name].kind == "given"  # a number the student has before them
+    if not seen or not np.isfinite(x) or decimals_of(x) > MAX_INPUT_DECIMALS:
+        return
+    unit = 10.0 ** -decimals_of(x)
+    grid = x + unit * np.arange(-ANOTHER_INPUT_UNITS, ANOTHER_INPUT_UNITS + 1)
+    at = [_at(step.q, world, name, other) for other in grid]
+    if np.allclose(np.diff(at, 2), 0, rtol=0, atol=1e-9 * max(1.0, float(np.max(np.abs(at))))):
+        return  # an affine step gives every number at some input: that names nothing
+    found = [other for other, value in zip(grid, at) if not np.isclose(other, x) and step.gives(np.asarray(value))]
+    if len(found) == 1:
+        other = show_ascii(np.round(found[0], decimals_of(x)))
+        yield (f"{show_ascii(step.claimed)} is its value at {label(name)} = {other}, not at {label(name)} = "
+               f"{show_ascii(x)}"), np.ones((), dtype=bool)
+
+
+def _at(q: Quantity, world: World, name: str, x: float) -> float:
+    """The step with its one input ``name`` at ``x``."""
+    if q.recompute is not None:
+        return float(replay(q, {**world.values, name: np.asarray(x)}))
+    return float(q.expr.subs({s: x for s in q.expr.free_symbols if s.name == name}).evalf())
+
+
+MAX_TERMS = 64  # the inputs' numbers whose terms of a sum are tried one by one
+
+
+def _flipped_terms(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
+    """(slip, the entries it gives): where the step (or the step before, not written down) is a sum
+    of terms, one per number of an input (a dot product's or a convolution's products, an add's
+    operands), one term with its sign flipped or left out (6 − 9 + 0 − 8 totalled as 5: −8 added as +8)."""
+    q, values = step.q, world.values
+    steps = [("", q)] + [(f"in the step before, {label(d)}, which is not written down, ", world.quantities[d])
+                         for d in (q.depends if world.named_steps else ())
+                         if d not in world.written and world.quantities[d].recompute is not None]
+    for prefix, at in steps:
+        scalars = [d for d in at.depends if np.ndim(values[d]) == 0]
+        groups = [[(d, i) for i in np.ndindex(np.shape(values[d]))] for d in at.depends if np.ndim(values[d])]
+        terms = [t for t in (_terms(at, values, g) for g in groups + ([[(d, ()) for d in scalars]] if scalars else []))
+                 if t is not None]
+        for text, sign in (("one term's sign is flipped", 2.0), ("one term is left out", 1.0)):
+            for whole, parts in terms:
+                changed = [whole - sign * part for part in parts if np.any(part)]
+                if at is not q:
+                    changed = [replay(q, {**values, at.key: c}) for c in changed]
+                yield prefix + text, _explained(step, [step.at(c) for c in changed])
+
+
+def _terms(q: Quantity, values: dict, group: list) -> Optional[tuple[np.ndarray, list[np.ndarray]]]:
+    """The step and its terms, one per number in ``group`` (that number alone kept, the group's
+    others 0), when the step is linear in them (doubling them all doubles it) and the terms add up
+    to it; None otherwise, or when there are too many."""
+    if len(group) > MAX_TERMS:
+        return None
+    names = {d for d, _ in group}
+    zeros = {d: np.zeros(np.shape(values[d])) for d in names}
+    whole = replay(q, values)
+    doubled = replay(q, {**values, **{d: 2 * np.asarray(values[d], dtype=float) for d in names}})
+    if not np.all(np.isfinite(whole)) or not np.allclose(doubled, 2 * whole, rtol=1e-9, atol=1e-12):
+        return None
+    parts = []
+    for d, i in group:
+        one = zeros[d].copy()
+        one[i] = np.asarray(values[d], dtype=float)[i]
+        parts.append(replay(q, {**values, **zeros, d: one}))
+    return (whole, parts) if np.allclose(sum(parts), whole, rtol=1e-9, atol=1e-12) else None
+
+
+def _factors(q: Quantity, only: Optional[str], values: dict) -> Iterator[tuple[str, str]]:
+    """(``∂f5/∂f4 = 5``, key) for each number of the step's inputs (``only``, if given) that the step
+    scales with: doubling it doubles the result, and it is not already 1."""
+    for d in q.depends if only is None else (only,):
+        v = np.asarray(values[d], dtype=float)
+        if v.ndim or not np.isfinite(v) or np.isclose(v, 1.0) or v == 0:
+            continue
+        result, doubled = replay(q, values), replay(q, {**values, d: 2 * v})
+        if np.all(np.isfinite(result)) and np.any(result) and np.allclose(doubled, 2 * result, rtol=1e-9, atol=0):
+            yield f"{label(d)} = {show_ascii(v)}", d
 
 
 def _explained(step: Step, candidates: list[np.ndarray]) -> np.ndarray:
@@ -214,10 +337,10 @@ def _arithmetic(step: Step, remaining: np.ndarray) -> list[_Group]:
     """The entries left: those only truncated; then one arithmetic slip for all the rest (a sign or
     a decimal point that fits a few entries of many is chance), else what the step gives from the
     numbers used (nothing to add where the inputs are right: that is the correct value)."""
-    if not remaining.any() or step.q.recompute is None or not np.all(np.isfinite(step.replayed[remaining])):
+    if not remaining.any() or not np.all(np.isfinite(step.replayed[remaining])):
         return []
     found, remaining = [], remaining.copy()
-    cut = remaining & truncations(step)
+    cut = remaining & (truncations(step) | cut_from_used(step))
     if cut.any() and step.claimed.ndim:
         verb = "are" if cut.sum() > 1 else "is"
         found.append(_Group(cut, truncation_text(step, cut),
@@ -229,14 +352,13 @@ def _arithmetic(step: Step, remaining: np.ndarray) -> list[_Group]:
     kind = next((k for k in ARITHMETIC_SLIPS if k.fits(c, r, d)), None)
     if kind is not None:
         return found + [_Group(remaining, kind.text(r, d))]
-    if np.allclose(r, step.truth[remaining]):
-        return found + [_Group(remaining, "its inputs are right",
-                               f"at {where(remaining)}, the inputs are right and no common slip gives the numbers written")]
+    right = np.allclose(r, step.truth[remaining])
+    opening = "its inputs are right, but the arithmetic gives" if right else "from the numbers used, this step gives"
     if step.claimed.ndim == 0:
-        return found + [_Group(remaining, f"from the numbers used, this step gives {show_ascii(step.replayed)}")]
-    text = "from the numbers used, this step gives " + _and(
-        [f"{show_ascii(step.replayed[i])} at {position(i)}" for i in indices(remaining)])
-    return found + [_Group(remaining, text, text)]
+        return found + [_Group(remaining, f"{opening} {show_ascii(step.replayed)}")]
+    gives = _and([f"{show_ascii(step.replayed[i])} at {position(i)}" for i in indices(remaining)])
+    among = f"the inputs are right, but the arithmetic gives {gives}" if right else f"{opening} {gives}"
+    return found + [_Group(remaining, f"{opening} {gives}", among)]
 
 
 # --- positions, one-based as a person counts --------------------------------------------------------

@@ -9,6 +9,9 @@ the blame goes to the earliest claim it depends on whose own step is wrong. If
 it disagrees, this step is where the work departs from the truth, and
 :mod:`symdl.worksheet.causes` says what was misapplied, where it can tell.
 
+A number written with its sign flipped may be used later with the right one; the later claims are
+graded both ways and the one that leaves fewer wrong steps is kept, saying so.
+
 A number that is right but for being cut off instead of rounded (0.8337 written
 0.833) is not a wrong step: it gets a precision remark of its own ("truncated",
 neither right nor counted among the wrong), and so does a claim whose only
@@ -29,9 +32,9 @@ from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse
 from symdl.printing.values import label, show_ascii
-from symdl.worksheet.causes import Step, World, decimals_written, position, replay, slip, \
+from symdl.worksheet.causes import Step, World, cut_from_used, decimals_written, position, replay, slip, \
     truncation_text, truncations, where
-from symdl.worksheet.digits import agree
+from symdl.worksheet.digits import ARITHMETIC_SLIPS, agree
 from symdl.worksheet.solution import Quantity, Solution, plain
 
 _CLAIM_KEY = re.compile(r"(?P<quantity>.+?)(?:\[(?P<index>[0-9]+(?:\s*,\s*[0-9]+)*)\])?")
@@ -50,6 +53,9 @@ class Verdict:
     slip: str = ""  # what was misapplied, where that can be told
     wrong_entries: tuple[str, ...] = ()  # for arrays, one-based: "entry (1, 1): 0.66 (correct 0.224664)"
     carried: str = ""  # a wrong step's entries that are right for the numbers used ("entry 2"); origins, theirs
+    used: str = ""  # numbers taken as the student used them, not as written ("(h1)₁ as −0.099")
+    sign_flipped: bool = dataclasses.field(default=False, repr=False)  # the claim is the truth with its sign flipped
+    departing: int = dataclasses.field(default=0, repr=False)  # entries whose own step is wrong
 
     def line(self) -> str:
         """The verdict as the check report writes it: ✓ or ✗, the claim, the exact value, why."""
@@ -58,7 +64,7 @@ class Verdict:
     def to_dict(self) -> dict:
         return {"claim": self.claim, "claimed": plain(self.claimed), "correct": plain(self.correct),
                 "right": self.right, "cause": self.cause, "origins": list(self.origins), "slip": self.slip,
-                "wrong_entries": list(self.wrong_entries), "carried": self.carried}
+                "wrong_entries": list(self.wrong_entries), "carried": self.carried, "used": self.used}
 
 
 @dataclasses.dataclass
@@ -72,8 +78,13 @@ class Report(display.Displayed):
 
     @property
     def truncated(self) -> list[Verdict]:
-        """Claims right but for truncation (a precision remark, not a wrong step)."""
-        return [v for v in self.verdicts if v.cause == "truncated"]
+        """Claims right but for their own truncation (a precision remark, not a wrong step)."""
+        return [v for v in self.verdicts if v.cause == "truncated" and not v.origins]
+
+    @property
+    def carried_truncations(self) -> list[Verdict]:
+        """Claims right for the truncated numbers they were computed from: no truncation of their own."""
+        return [v for v in self.verdicts if v.cause == "truncated" and v.origins]
 
     @property
     def first_departures(self) -> list[str]:
@@ -93,6 +104,7 @@ class Report(display.Displayed):
     def to_dict(self) -> dict:
         return {"file": self.solution.problem.path, "title": self.solution.problem.title,
                 "claims": len(self.verdicts), "wrong": len(self.wrong), "truncated": len(self.truncated),
+                "carried_truncations": len(self.carried_truncations),
                 "first_departures": self.first_departures,
                 "verdicts": [v.to_dict() for v in self.verdicts]}
 
@@ -109,6 +121,7 @@ def check(solution: Solution) -> Report:
             verdicts[key] = _formula_verdict(solution, key, q, claimed)
         else:
             verdicts[key] = _numeric_verdict(solution, key, q, index, claimed, student)
+    _used_with_its_sign(solution, claims, verdicts)
     by_quantity: dict[str, list[Verdict]] = {}
     for key, (quantity, _), _ in claims:
         by_quantity.setdefault(quantity, []).append(verdicts[key])
@@ -128,6 +141,26 @@ def check(solution: Solution) -> Report:
                 verdict.right, verdict.cause, verdict.wrong_entries = True, "", ()
                 verdict.slip = "right for the rounded numbers it was computed from"
     return Report(solution, list(verdicts.values()))
+
+
+def _used_with_its_sign(solution: Solution, claims, verdicts: dict[str, Verdict]) -> None:
+    """A number written with its sign flipped is often used later with the right one (tanh(−0.1)
+    written 0.099, then −0.099 in W_yh h₁). The later claims are graded again with it so; where that
+    leaves fewer entries whose own step is wrong, that is what the student used, and the verdict says so."""
+    flipped = {key: -np.asarray(claimed, dtype=float) for key, _, claimed in claims if verdicts[key].sign_flipped}
+    if not flipped:
+        return
+    other = _student_world(solution, [(key, parsed, flipped.get(key, claimed)) for key, parsed, claimed in claims])
+    used = ", ".join(f"{label(key)} as {show_ascii(value)}" for key, value in flipped.items())
+    adopted = False
+    for key, (quantity, index), claimed in claims:
+        if key in flipped or isinstance(claimed, str) or verdicts[key].right:
+            continue
+        again = _numeric_verdict(solution, key, solution.quantities[quantity], index, claimed, other)
+        if again.departing < verdicts[key].departing:
+            verdicts[key], again.used, adopted = again, used, True
+    for key in flipped if adopted else ():
+        verdicts[key].slip += f"; it is used afterwards as {show_ascii(flipped[key])}"
 
 
 # --- the student's world ---------------------------------------------------------------------------
@@ -225,10 +258,15 @@ def _numeric_verdict(solution: Solution, key: str, q: Quantity, index, claimed, 
         inputs_moved = ~np.isclose(step.replayed, truth, rtol=1e-12, atol=0)  # the student's earlier numbers differ
     own = wrong & ~(inputs_moved & agree(claimed, step.replayed, tolerance, spread=step.spread))
     cut = own & truncations(step)
-    if (own & ~cut).any():
+    cut_carried = own & ~cut & cut_from_used(step)  # wrong inputs, and the digits cut off too
+    verdict.departing = int((own & ~cut & ~cut_carried).sum())
+    verdict.sign_flipped = bool(np.all(claimed != 0)) and any(
+        k.fits(claimed, truth, step.decimals) for k in ARITHMETIC_SLIPS if k.name.startswith("sign"))
+    if (own & ~cut & ~cut_carried).any():
         verdict.cause, verdict.slip = "step", slip(step, own, world)
         verdict.carried = where(wrong & ~own) if (wrong & ~own).any() else ""
-    elif (wrong & ~own).any():  # the rest is carried forward; this step only cut some digits off
+    elif (wrong & ~own).any() or cut_carried.any():  # the rest is carried forward; this step only cut digits off
+        cut |= cut_carried
         verdict.cause, verdict.slip = "carried", truncation_text(step, cut) if cut.any() else ""
     else:
         verdict.cause, verdict.slip = "truncated", truncation_text(step, cut)
@@ -304,7 +342,8 @@ def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verd
             departures = [v.claim for v in claimed if v.cause in ("step", "given")]
             departed += departures
             cut += [v.claim for v in claimed if v.cause == "truncated" and not v.origins]
-            if not departures and (not claimed or any(v.cause == "carried" or v.origins for v in claimed)):
+            if not claimed or any(v.cause == "carried" for v in claimed) or \
+                    (not departures and any(v.origins for v in claimed)):  # an entry carried on: walk past it
                 stack.append(dependency)
     order = {key: position for position, key in enumerate(solution.quantities)}
     return tuple(tuple(sorted(found, key=lambda claim: order[_CLAIM_KEY.fullmatch(claim).group("quantity").strip()]))
