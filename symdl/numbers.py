@@ -19,17 +19,25 @@ MINUS = "\u2212"  # the minus sign; a hyphen is not one
 def format_value(value) -> str:
     """Six significant digits, trailing zeros dropped, a whole number in full (−4, 0.731059, 15500,
     1.5e+20; 1.00000e+476 or 1.00000e-400 beyond a float's range); a small array in full at four
-    digits, a large one by its shape."""
+    digits, one of rank 3 or more without its length-1 axes and with its shape, a large one by its
+    shape and range (never by its shape alone)."""
     if isinstance(value, sp.Number) and not value.is_zero and float(value) in (0, math.inf, -math.inf):
         return str(sp.Float(value, 6))
     if isinstance(value, np.ndarray):
         if value.size == 1:
             return format_value(value.item())
+        if 1 in value.shape and value.ndim > 2:  # a 1×1×2×2 kernel as its 2×2 matrix, its shape after it
+            return f"{format_value(np.squeeze(value))} ({size_text(value.shape)})"
         if value.size > SMALL_ARRAY:
-            return f"array of shape {value.shape}"
+            return f"{size_text(value.shape)} array, entries from {number_text(value.min())} to {number_text(value.max())}"
         entries = {"float_kind": lambda v: number_text(v, 4)}  # [2, 1, 0.1], not NumPy's [2. , 1. , 0.1]
         return " ".join(np.array2string(value.astype(float), separator=", ", formatter=entries).split())
     return number_text(float(value))
+
+
+def size_text(shape: tuple[int, ...]) -> str:
+    """2×4×2×4, as a textbook states a size."""
+    return "×".join(map(str, shape))
 
 
 def number_text(value: float, digits: int = 6) -> str:

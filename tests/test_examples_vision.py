@@ -181,11 +181,11 @@ def test_batch_norm():
     mu, var = np.mean(z), np.var(z)
     z_hat = (z - mu) / np.sqrt(var + 1e-5)
     assert (mu, var) == (7.0, 5.0)
-    assert float(value(solution, "mu")) == mu and float(value(solution, "var")) == var
-    np.testing.assert_allclose(value(solution, "z_hat"), z_hat, rtol=1e-12)
+    assert float(value(solution, "mu")) == mu and float(value(solution, "sigma__2")) == var
+    np.testing.assert_allclose(value(solution, "zhat"), z_hat, rtol=1e-12)
     np.testing.assert_allclose(value(solution, "y"), z_hat, rtol=1e-12)  # γ = 1, β = 0
     np.testing.assert_allclose(value(solution, "bn")[:, 0], z_hat, rtol=1e-9)
-    assert not report.wrong and {v.claim for v in report.verdicts} == {"mu", "var"}
+    assert not report.wrong and {v.claim for v in report.verdicts} == {"mu", "sigma__2"}
 
 
 # --- convolution and pooling ----------------------------------------------------------------------
