@@ -8,6 +8,7 @@ LaTeX table and a page.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import sympy as sp
@@ -26,13 +27,22 @@ def format_value(value) -> str:
     if isinstance(value, np.ndarray):
         if value.size == 1:
             return format_value(value.item())
-        if 1 in value.shape and value.ndim > 2:  # a 1×1×2×2 kernel as its 2×2 matrix, its shape after it
-            return f"{format_value(np.squeeze(value))} ({size_text(value.shape)})"
+        matrix, shape = squeezed(value)
+        if shape:
+            return f"{format_value(matrix)}{shape}"
         if value.size > SMALL_ARRAY:
             return f"{size_text(value.shape)} array, entries from {number_text(value.min())} to {number_text(value.max())}"
         entries = {"float_kind": lambda v: number_text(v, 4)}  # [2, 1, 0.1], not NumPy's [2. , 1. , 0.1]
         return " ".join(np.array2string(value.astype(float), separator=", ", formatter=entries).split())
     return number_text(float(value))
+
+
+def squeezed(value: np.ndarray) -> tuple[np.ndarray, str]:
+    """A 1×1×2×2 kernel as its 2×2 matrix and " (1×1×2×2)", its shape to say after it; an array of rank 2
+    or less, one with no length-1 axis or one number, as it is and ""."""
+    if value.ndim > 2 and 1 in value.shape and value.size > 1:
+        return np.squeeze(value), f" ({size_text(value.shape)})"
+    return value, ""
 
 
 def size_text(shape: tuple[int, ...]) -> str:
@@ -50,9 +60,20 @@ def number_text(value: float, digits: int = 6) -> str:
     return f"{value:.{digits}g}"
 
 
+_POWER_OF_TEN = re.compile(r"(?<![\d.])1e([+-])0*(\d+)")  # 1e-05, a written constant such as ε, not 2.5e-07
+SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def shown(value) -> str:
-    """:func:`format_value` with a true minus sign (−4, not -4) and ∞ for infinity, for text a person reads."""
-    return format_value(value).replace("-", MINUS).replace("inf", "∞")
+    """:func:`format_value` with a true minus sign (−4, not -4), ∞ for infinity and a power of ten as
+    one (ε = 10⁻⁵, not 1e−05), for text a person reads."""
+    text = _POWER_OF_TEN.sub(_power, format_value(value))
+    return text.replace("-", MINUS).replace("inf", "∞")
+
+
+def _power(match: re.Match) -> str:
+    sign = "⁻" if match.group(1) == "-" else ""
+    return "10" + sign + match.group(2).translate(SUPERSCRIPT_DIGITS)
 
 
 def short(x: float) -> str:

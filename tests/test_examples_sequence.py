@@ -265,7 +265,7 @@ def test_positional_encoding_numbers_by_numpy():
     for pos in range(3):
         for column in range(4):
             close(s[f"PE_{pos}_{column}"], pe[pos, column])
-        close(s[f"th_{pos}_1"], pos / 10)
+        close(s[f"theta_{pos}_1"], pos / 10)
     close(s["dPE_1_0/dpos1"], np.cos(1.0))
     close(s["dPE_1_1/dpos1"], -np.sin(1.0))
     # what the notes computed: a calculator in degree mode

@@ -255,7 +255,7 @@ def test_parameter_count():
     _, solution, report = worked("parameter_count")
     k, c_in, c_out = 3, 3, 10
     assert float(value(solution, "params")) == (k * k * c_in + 1) * c_out == 280
-    assert float(value(solution, "per_filter")) == 27 and float(value(solution, "weights")) == 270
+    assert float(value(solution, "filter")) == 27 and float(value(solution, "weights")) == 270
     assert not report.wrong and len(report.verdicts) == 3
 
 
