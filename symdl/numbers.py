@@ -31,7 +31,8 @@ def format_value(value) -> str:
         if shape:
             return f"{format_value(matrix)}{shape}"
         if value.size > SMALL_ARRAY:
-            return f"{size_text(value.shape)} array, entries from {number_text(value.min())} to {number_text(value.max())}"
+            low, high = number_text(value.min()), number_text(value.max())
+            return f"{size_text(value.shape)} array, entries from {low} to {high}"
         entries = {"float_kind": lambda v: number_text(v, 4)}  # [2, 1, 0.1], not NumPy's [2. , 1. , 0.1]
         return " ".join(np.array2string(value.astype(float), separator=", ", formatter=entries).split())
     return number_text(float(value))

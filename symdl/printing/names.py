@@ -6,6 +6,7 @@ and MathML printers and a worksheet's labels read names alike."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Optional
 
 _SUBSCRIPTS = dict(zip("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
@@ -43,7 +44,7 @@ def _subscripted(name: str, lower: bool) -> str:
     lowers h and i but not f or g, and W_hi beside W_hf would read as two conventions."""
     base, _, index = name.partition("_")
     base, accent = accented(base)
-    base = GREEK.get(base, base) + (HAT if accent else "")
+    base = unicodedata.normalize("NFC", GREEK.get(base, base) + (HAT if accent else ""))  # ẑ as one character
     if not index:
         return base
     indices = index.split("_")  # PE_1_0: two indices, PE₁,₀ as a textbook writes PE_{1,0}, in labels too

@@ -8,8 +8,8 @@ after a change (a printer or the worksheet asking). Its nodes follow the node sc
 scalar graphs follow too (the table in :mod:`symdl.schema`): ``value`` and ``grad`` are
 NumPy arrays of the node's ``shape``, ``symbol`` a matrix symbol
 (:func:`symdl.tensor.symbolic.tensor_symbol`), ``expr`` the value as a matrix expression of
-the operands' symbols (``W x``, σ(z); a transpose node's own as Kᵀ, so Q Kᵀ, not Q KT), ``grad_form`` ∂output/∂node as the sum of its
-consumers' VJP forms (after ``backward``); an op is a tensor record (``tensor`` True) or a
+the operands' symbols (``W x``, σ(z); a transpose node's own as Kᵀ, so Q Kᵀ, not Q KT), ``grad_form``
+∂output/∂node as the sum of its consumers' VJP forms (after ``backward``); an op is a tensor record (``tensor`` True) or a
 unary scalar op of :mod:`symdl.ops` applied element-wise, ``params`` its keywords;
 and on an edge u → v: ``local`` the Jacobian ∂v/∂u as a matrix expression (``W`` for W x,
 ``diag(a ⊙ (1 − a))`` for σ), or where it is no matrix the map it applies, g ↦ its VJP;
