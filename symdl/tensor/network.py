@@ -204,7 +204,7 @@ class Network(display.Displayed):
         for node, data in nodes(data=True):
             if data["kind"] == "op":
                 self._annotate_op(graph, node, data, [reads[i] for i in data["inputs"]])
-                if data["op"] == "transpose" and symbolic.is_matrix(data["expr"]):
+                if isinstance(data["expr"], sp.Transpose):  # a transpose node: its value is Kᵀ itself
                     reads[node] = data["expr"]
         for node, data in nodes(data=True):
             if "grad" in data and node != self.output:
