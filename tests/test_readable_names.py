@@ -18,7 +18,7 @@ from symdl.printing.text import text
 from symdl.printing.values import label, show
 from symdl.tensor import registry
 from symdl.tensor.network import Network
-from symdl.worksheet import load
+from symdl.worksheet import load, solve
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -94,3 +94,14 @@ def test_the_lstm_weight_w_xf_is_a_parameter_on_the_worksheet_and_the_gallery_pa
     assert "W_xf" in problem.spec["parameters"]
     network = seed_sequence.seed_lstm().network
     assert network.graph.nodes["W_xf"]["kind"] == "parameter"
+
+
+# a value that is only a size: "2×4×2×4", "(2, 4, 2, 4)", "array of shape (2, 4)"
+SIZE_ONLY = re.compile(r"= (?:\d+(?:×\d+)+|\(\d+(?:, \d+)+\)|array of shape .*)$")
+
+
+def test_no_row_of_any_example_is_a_value_by_its_size_alone():
+    for path in bundled.problem_files():
+        page = text(solve(load(str(path))))
+        rows = [line for line in page.splitlines() if SIZE_ONLY.search(line.split("    [")[0])]
+        assert rows == [], path.stem
