@@ -8,6 +8,7 @@ LaTeX table and a page.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import sympy as sp
@@ -19,17 +20,35 @@ MINUS = "\u2212"  # the minus sign; a hyphen is not one
 def format_value(value) -> str:
     """Six significant digits, trailing zeros dropped, a whole number in full (−4, 0.731059, 15500,
     1.5e+20; 1.00000e+476 or 1.00000e-400 beyond a float's range); a small array in full at four
-    digits, a large one by its shape."""
+    digits, one of rank 3 or more without its length-1 axes and with its shape, a large one by its
+    shape and range (never by its shape alone)."""
     if isinstance(value, sp.Number) and not value.is_zero and float(value) in (0, math.inf, -math.inf):
         return str(sp.Float(value, 6))
     if isinstance(value, np.ndarray):
         if value.size == 1:
             return format_value(value.item())
+        matrix, shape = squeezed(value)
+        if shape:
+            return f"{format_value(matrix)}{shape}"
         if value.size > SMALL_ARRAY:
-            return f"array of shape {value.shape}"
+            low, high = number_text(value.min()), number_text(value.max())
+            return f"{size_text(value.shape)} array, entries from {low} to {high}"
         entries = {"float_kind": lambda v: number_text(v, 4)}  # [2, 1, 0.1], not NumPy's [2. , 1. , 0.1]
         return " ".join(np.array2string(value.astype(float), separator=", ", formatter=entries).split())
     return number_text(float(value))
+
+
+def squeezed(value: np.ndarray) -> tuple[np.ndarray, str]:
+    """A 1×1×2×2 kernel as its 2×2 matrix and " (1×1×2×2)", its shape to say after it; an array of rank 2
+    or less, one with no length-1 axis or one number, as it is and ""."""
+    if value.ndim > 2 and 1 in value.shape and value.size > 1:
+        return np.squeeze(value), f" ({size_text(value.shape)})"
+    return value, ""
+
+
+def size_text(shape: tuple[int, ...]) -> str:
+    """2×4×2×4, as a textbook states a size."""
+    return "×".join(map(str, shape))
 
 
 def number_text(value: float, digits: int = 6) -> str:
@@ -42,9 +61,20 @@ def number_text(value: float, digits: int = 6) -> str:
     return f"{value:.{digits}g}"
 
 
+_POWER_OF_TEN = re.compile(r"(?<![\d.])1e([+-])0*(\d+)")  # 1e-05, a written constant such as ε, not 2.5e-07
+SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def shown(value) -> str:
-    """:func:`format_value` with a true minus sign (−4, not -4) and ∞ for infinity, for text a person reads."""
-    return format_value(value).replace("-", MINUS).replace("inf", "∞")
+    """:func:`format_value` with a true minus sign (−4, not -4), ∞ for infinity and a power of ten as
+    one (ε = 10⁻⁵, not 1e−05), for text a person reads."""
+    text = _POWER_OF_TEN.sub(_power, format_value(value))
+    return text.replace("-", MINUS).replace("inf", "∞")
+
+
+def _power(match: re.Match) -> str:
+    sign = "⁻" if match.group(1) == "-" else ""
+    return "10" + sign + match.group(2).translate(SUPERSCRIPT_DIGITS)
 
 
 def short(x: float) -> str:

@@ -221,11 +221,11 @@ def test_self_attention_numbers_by_numpy():
     z = weights @ V
     for row in (0, 1):
         n = row + 1
-        close(s[f"prod{n}"], Q[row] * K)
-        close(s[f"QKT{n}"], (Q @ K.T)[row])
-        close(s[f"scaled{n}"], scores[row])
+        close(s[f"P{n}"], Q[row] * K)
+        close(s[f"s{n}"], (Q @ K.T)[row])
+        close(s[f"e{n}"], scores[row])
         close(s[f"w{n}"], weights[row])
-        close(s[f"WV{n}"], weights[row][:, None] * V)
+        close(s[f"U{n}"], weights[row][:, None] * V)
         close(s[f"z{n}"], z[row])
     assert np.round(Q @ K.T, 5).tolist() == [[0.91121, 0.8037], [1.41568, 1.258]]
     assert np.round(weights, 4).tolist() == [[0.5134, 0.4866], [0.5197, 0.4803]]
@@ -233,20 +233,20 @@ def test_self_attention_numbers_by_numpy():
 
 
 SELF_ATTENTION_EXPECTED = {
-    "prod1": ("step", "inputs are right", None),  # 0.60669 written 0.60664, 0.0954 → 0.0959, 0.0396 → 0.0376
-    "QKT1": ("step", None, None),  # the notes' own products add to 0.8022, not 0.8017
-    "scaled1": ("carried", None, "QKT1"),
+    "P1": ("step", "inputs are right", None),  # 0.60669 written 0.60664, 0.0954 → 0.0959, 0.0396 → 0.0376
+    "s1": ("step", None, None),  # the notes' own products add to 0.8022, not 0.8017
+    "e1": ("carried", None, "s1"),
     "w1": ("truncated", "not rounded: 0.49 at entry 2", None),  # softmax of their own scores: 0.486321 cut to 0.48
-    "WV1": ("step", None, None),  # 0.48 · 0.72 = 0.3456 written 0.84
+    "U1": ("step", None, None),  # 0.48 · 0.72 = 0.3456 written 0.84
     "z1": ("step", None, None),  # 0.5878 written 0.2628; 0.19 + 0.84 ≠ 0.53
-    "prod2": ("step", "inputs are right", None),  # 0.045 written 0.45, 0.1386 written 0.1316
-    "QKT2": ("step", None, None),  # the notes' products add to 1.656, written 1.251
-    "scaled2": ("step", None, None),  # 1.41155/2 is written 0.70775 (digits swapped), 0.6255 cut to 0.62
+    "P2": ("step", "inputs are right", None),  # 0.045 written 0.45, 0.1386 written 0.1316
+    "s2": ("step", None, None),  # the notes' products add to 1.656, written 1.251
+    "e2": ("step", None, None),  # 1.41155/2 is written 0.70775 (digits swapped), 0.6255 cut to 0.62
     "w2": ("step", None, None),  # 1.8/3.81 = 0.472, but e^0.62 = 1.86
-    "WV2[0,0]": ("carried", None, None),  # 0.52 · 0.36: four digits from a two-digit weight
-    "WV2[0,1]": ("carried", None, None),
-    "WV2[0,2]": None,
-    "WV2[0,3]": ("carried", None, None),
+    "U2[0,0]": ("carried", None, None),  # 0.52 · 0.36: four digits from a two-digit weight
+    "U2[0,1]": ("carried", None, None),
+    "U2[0,2]": None,
+    "U2[0,3]": ("carried", None, None),
     "z2": ("step", None, None),  # v₂ weighted by 0.4, 0.128 written 0.0128
 }
 
@@ -267,7 +267,7 @@ def test_positional_encoding_numbers_by_numpy():
     for pos in range(3):
         for column in range(4):
             close(s[f"PE_{pos}_{column}"], pe[pos, column])
-        close(s[f"th_{pos}_1"], pos / 10)
+        close(s[f"theta_{pos}_1"], pos / 10)
     close(s["dPE_1_0/dpos1"], np.cos(1.0))
     close(s["dPE_1_1/dpos1"], -np.sin(1.0))
     # what the notes computed: a calculator in degree mode
@@ -276,8 +276,8 @@ def test_positional_encoding_numbers_by_numpy():
 
 PE_EXPECTED = {
     **{f"PE_0_{column}": None for column in range(4)},
-    "th_1_1": None,
-    "th_2_1": None,
+    "theta_1_1": None,
+    "theta_2_1": None,
     "PE_1_0": ("step", "degrees", None),
     "PE_1_1": ("step", "degrees", None),
     "PE_1_2": ("step", "degrees", None),

@@ -182,11 +182,11 @@ def test_batch_norm():
     mu, var = np.mean(z), np.var(z)
     z_hat = (z - mu) / np.sqrt(var + 1e-5)
     assert (mu, var) == (7.0, 5.0)
-    assert float(value(solution, "mu")) == mu and float(value(solution, "var")) == var
-    np.testing.assert_allclose(value(solution, "z_hat"), z_hat, rtol=1e-12)
+    assert float(value(solution, "mu")) == mu and float(value(solution, "sigma__2")) == var
+    np.testing.assert_allclose(value(solution, "zhat"), z_hat, rtol=1e-12)
     np.testing.assert_allclose(value(solution, "y"), z_hat, rtol=1e-12)  # γ = 1, β = 0
     np.testing.assert_allclose(value(solution, "bn")[:, 0], z_hat, rtol=1e-9)
-    assert not report.wrong and {v.claim for v in report.verdicts} == {"mu", "var"}
+    assert not report.wrong and {v.claim for v in report.verdicts} == {"mu", "sigma__2"}
 
 
 # --- convolution and pooling ----------------------------------------------------------------------
@@ -258,7 +258,7 @@ def test_parameter_count():
     _, solution, report = worked("parameter_count")
     k, c_in, c_out = 3, 3, 10
     assert float(value(solution, "params")) == (k * k * c_in + 1) * c_out == 280
-    assert float(value(solution, "per_filter")) == 27 and float(value(solution, "weights")) == 270
+    assert float(value(solution, "filter")) == 27 and float(value(solution, "weights")) == 270
     assert not report.wrong and len(report.verdicts) == 3
 
 

@@ -44,7 +44,7 @@ def close(actual, expected):
 
 def test_the_file_is_the_size_its_notes_say():
     assert LEAVES["X"].shape == (3, 4) and LEAVES["W_Q"].shape == (4, 4)
-    assert "3 tokens, d_model = 4, 2 heads" in PROBLEM.notes
+    assert "3 tokens, model width d = 4, 2 heads" in PROBLEM.notes
     assert VALUES["A1"].shape == VALUES["A2"].shape == (3, 3)
 
 

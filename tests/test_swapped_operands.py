@@ -68,7 +68,7 @@ def test_notes_lstm_weight_matrix_swap_is_named():
 def test_lstm_gate_swap_names_the_gate():
     """i ⊙ g worked as f ⊙ g: the forget gate where the input gate belongs."""
     n = lstm_numbers()
-    v = graded(LSTM_NETWORK + f"[claims]\ni_g = {listed(n['f'] * n['g'])}\n")["i_g"]
+    v = graded(LSTM_NETWORK + f"[claims]\nb = {listed(n['f'] * n['g'])}\n")["b"]
     assert v.cause == "step" and v.slip == "used f where i belongs"
 
 

@@ -26,6 +26,10 @@ def read_back(text: str) -> list[float]:
 @given(small_arrays)
 def test_an_array_for_a_person_has_minus_signs_and_its_own_numbers(array):
     shown = show(array)
+    size = "×".join(map(str, array.shape))
+    stated = array.ndim > 2 and 1 in array.shape and array.size > 1  # 1×2×3: its 2×3 matrix, then its shape
+    assert shown.endswith(f" ({size})") == stated
+    shown = shown.removesuffix(f" ({size})")
     assert "-" not in shown
     assert shown.count("−") == sum(1 for token in NUMBER.findall(shown) for sign in token if sign == "−")
     np.testing.assert_allclose(read_back(shown), array.ravel(), rtol=5e-6, atol=0)  # six significant digits

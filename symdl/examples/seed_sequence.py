@@ -32,7 +32,7 @@ RNN_INPUTS = _arrays({"x1": [1, 2], "x2": [-1, 1]})
 
 
 def seed_rnn() -> SeedExample:
-    """Two steps of h_t = tanh(W_hh h_{t−1} + W_xh x_t), y_t = W_yh h_t, from h_0 = 0 (no biases)."""
+    """Two steps of hₜ = tanh(W_hh hₜ₋₁ + W_xh xₜ), yₜ = W_yh hₜ, from h₀ = 0 (no biases)."""
     net = Network()
     cell = RNNCell(2, 3, bias=False, weight_ih=RNN_WEIGHTS["W_xh"], weight_hh=RNN_WEIGHTS["W_hh"], layout="columns")
     rnn_unroll(net, cell, [RNN_INPUTS["x1"], RNN_INPUTS["x2"]], weight_yh=RNN_WEIGHTS["W_yh"])
@@ -45,9 +45,9 @@ def seed_rnn() -> SeedExample:
     })
     remarks = (
         "W_xh x1 = [−0.1, 1.2, 1.9]: the notes' third entry 0.9 should be 0.1 + 0.9·2 = 1.9, "
-        "so h1[2] = tanh 1.9 = 0.956, not 0.716.",
-        "h1[0] = tanh(−0.1) = −0.0997 is negative; the notes write 0.099 and only later use −0.099.",
-        "y1 = W_yh h1 = [−0.455, −0.111]; with their own h1, h1[0] taken as the −0.099 they use, "
+        "so (h1)₃ = tanh 1.9 = 0.956, not 0.716.",
+        "(h1)₁ = tanh(−0.1) = −0.0997 is negative; the notes write 0.099 and only later use −0.099.",
+        "y1 = W_yh h1 = [−0.455, −0.111]; with their own h1, (h1)₁ taken as the −0.099 they use, "
         "the first entry is −0.574, not −0.579.",
         "W_xh x2 = [−0.8, −0.6, 0.8] (0.1·(−1) + 0.9·1 = 0.8, not 0.3).",
         "The notes stop at the pre-activation of h2 and never apply tanh; h2 = [−0.443, −0.138, 0.718].",
@@ -74,7 +74,7 @@ PYTORCH_LSTM_NAMES = ("Names as in the notes, x for the input: W_xi, W_xf, W_xg,
 
 
 def seed_lstm() -> SeedExample:
-    """One LSTM step at x_t = [0.5, −0.1], h_{t−1} = [0, 0.1]: the gates, c_t and h_t the notes ask for."""
+    """One LSTM step at xₜ = [0.5, −0.1], hₜ₋₁ = [0, 0.1]: the gates, cₜ and hₜ the notes ask for."""
     net = Network()
     cell = LSTMCell.from_gates(LSTM_WEIGHTS["x"], LSTM_WEIGHTS["h"], bias=False, layout="columns")
     lstm_unroll(net, cell, [LSTM_INPUTS["x1"]], h0=LSTM_INPUTS["h0"], c0=LSTM_INPUTS["c0"])
@@ -83,15 +83,15 @@ def seed_lstm() -> SeedExample:
     notes = _arrays({"i1.z": [0.225, 0.17], "i1": [0.56, 0.54], "o1.z": [0.13, -0.122], "o1": [0.53, 0.43],
                      "g1.z": [-0.35, 0.125], "g1": [-0.311, 0.13]})
     remarks = (
-        "Assumed: the notes give no c_{t−1}, so c_0 = 0 (then f_t cannot affect c_1), and no W_xf, so W_xf = 0; "
+        "Assumed: the notes give no cₜ₋₁, so c₀ = 0 (then fₜ cannot affect c₁), and no W_xf, so W_xf = 0; "
         "the unlabelled matrix [[−0.4, 0.2], [0.3, 0.3]] is taken as W_hf.",
-        "i_t: the notes use W_ho in place of W_hi ('wrong calculation') and (−0.3)(−0.1) = −0.03; "
-        "right: W_hi h + W_xi x = [0.30, 0.195], i_t = [0.574, 0.549].",
-        "o_t: W_ho h = [0.005, −0.02], not [0.005, −0.002]; pre-activation [0.13, −0.14], o_t = [0.532, 0.465] "
-        "(σ(−0.122) would be 0.470, not 0.43: e^0.122 = 1.13, not 1.29).",
-        "g_t: h_{t−1} = [0, 0.1] (the notes flip it to −0.1) and −0.01 − 0.29 = −0.30, not −0.35; "
-        "right: pre-activation [−0.28, 0.135], g_t = [−0.273, 0.134]; tanh(−0.35) = −0.336, not −0.311.",
-        "The notes stop before c_t and h_t: c_1 = i ⊙ g = [−0.157, 0.074], h_1 = o ⊙ tanh(c_1) = [−0.083, 0.034].",
+        "iₜ: the notes use W_ho in place of W_hi ('wrong calculation') and (−0.3)(−0.1) = −0.03; "
+        "right: W_hi h + W_xi x = [0.30, 0.195], iₜ = [0.574, 0.549].",
+        "oₜ: W_ho h = [0.005, −0.02], not [0.005, −0.002]; pre-activation [0.13, −0.14], oₜ = [0.532, 0.465] "
+        "(σ(−0.122) would be 0.470, not 0.43: exp(0.122) = 1.13, not 1.29).",
+        "gₜ: hₜ₋₁ = [0, 0.1] (the notes flip it to −0.1) and −0.01 − 0.29 = −0.30, not −0.35; "
+        "right: pre-activation [−0.28, 0.135], gₜ = [−0.273, 0.134]; tanh(−0.35) = −0.336, not −0.311.",
+        "The notes stop before cₜ and hₜ: c₁ = i ⊙ g = [−0.157, 0.074], h₁ = o ⊙ tanh(c₁) = [−0.083, 0.034].",
         PYTORCH_LSTM_NAMES,
     )
     return SeedExample("LSTM, one step", values, notes, remarks, net)
@@ -103,7 +103,7 @@ BAHDANAU = _arrays({"h": [[1, 0, 1], [0, 1, 1], [1, 1, 0]], "s": [[1, 0, 1]]})
 
 
 def seed_bahdanau() -> SeedExample:
-    """Dot scores e_i = sᵀ h_i, α = softmax(e), c = Σ α_i h_i; plus additive scores with W_s = W_h = I, v = 1."""
+    """Dot scores eᵢ = sᵀ hᵢ, α = softmax(e), c = Σᵢ αᵢ hᵢ; plus additive scores with W_s = W_h = I, v = 1."""
     net = Network()
     scores = dot_alignment(net, BAHDANAU["s"], BAHDANAU["h"], name="e")
     alpha, context = attend(net, scores, "h", name="c")
@@ -114,7 +114,7 @@ def seed_bahdanau() -> SeedExample:
               "c_add": net.value(context_add).ravel()}
     notes = _arrays({"e": [2, 1, 1], "α": [0.57, 0.21, 0.21], "c": [0.99]})
     remarks = (
-        "The context is a vector, c = Σ α_i h_i = [0.788, 0.424, 0.788]; the notes add the weights "
+        "The context is a vector, c = Σᵢ αᵢ hᵢ = [0.788, 0.424, 0.788]; the notes add the weights "
         "(0.57 + 0.21 + 0.21 = 0.99), which always sum to 1 (0.99 is rounding).",
         "α = [0.5761, 0.2119, 0.2119]; the notes' denominator writes exp of vectors, exp(1, 0, 1) + …, "
         "where it means exp of the scores 2, 1, 1.",
@@ -167,7 +167,7 @@ def seed_positional_encoding() -> SeedExample:
         "Angles are radians: sin 1 = 0.841 and cos 1 = 0.540; the notes' 0.017 and 0.999 are sin 1° and cos 1° "
         "(a calculator in degree mode), likewise 0.0017 = sin 0.1°.",
         "Position 2: sin 2 = 0.909 (sin 2° would be 0.035, not 0.039), cos 2 = −0.416, sin 0.2 = 0.199 and "
-        "cos 0.2 = 0.980 (the notes divide by 1.73 where 100^{2/4} = 10 belongs, and give 0.0006).",
+        "cos 0.2 = 0.980 (the notes divide by 1.73 where 100²ᐟ⁴ = 10 belongs, and give 0.0006).",
         "The notes use n = 100 for a small example; the Transformer paper uses n = 10000 (PE_10000).",
     )
     return SeedExample("Sinusoidal positional encoding", values, notes, remarks)

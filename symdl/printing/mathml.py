@@ -18,7 +18,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from symdl.printing.names import gradient_parts
+from symdl.printing.names import accented, gradient_parts
 from symdl.printing.order import positive_first
 from symdl.printing.texsafe import TWO_LETTER_GREEK, strip_controls
 from symdl.printing.text import function_name
@@ -52,7 +52,8 @@ class SafeMathML(MathMLPresentationPrinter):
         return terms if (order or self._settings.get("order")) == "none" else positive_first(terms)
 
     def _print_Symbol(self, sym: sp.Symbol, style: str = "plain"):
-        """As SymPy prints it, but a two-letter subscript is two indices: W_xi is W with x and i, not W_ξ;
+        """As SymPy prints it, but a two-letter subscript is two indices: W_xi is W with x and i, not W_ξ,
+        and PE_1_0 is PE with 1,0;
         a gradient's symbol ∂L/∂W as the fraction it names."""
         parts = gradient_parts(sym.name)
         if parts is not None:
@@ -64,14 +65,30 @@ class SafeMathML(MathMLPresentationPrinter):
                 fraction.appendChild(row)
             return fraction
         name, supers, subs = self._split_super_sub(sym.name)
-        if supers or not any(sub in TWO_LETTER_GREEK for sub in subs) or style != "plain":
+        letter, hatted = accented(name)
+        if hatted:
+            return self._hatted(sp.Symbol(letter + sym.name[len(name):]), style)
+        numbered = len(subs) > 1 and all(sub.isdigit() for sub in subs)  # PE_1_0 as PE₁,₀, not PE₁ ₀
+        if supers or not (numbered or any(sub in TWO_LETTER_GREEK for sub in subs)) or style != "plain":
             return super()._print_Symbol(sym, style=style)
         node = self.dom.createElement("msub")
         node.appendChild(super()._print_Symbol(sp.Symbol(name)))
-        node.appendChild(self._identifier(" ".join(subs)))
+        node.appendChild(self._identifier(("," if numbered else " ").join(subs)))
         return node
 
     _print_MatrixSymbol = _print_Symbol
+
+    def _hatted(self, sym: sp.Symbol, style: str):
+        """``sym`` with a circumflex over its letter (zhat as ẑ, as SymPy's LaTeX writes \\hat{z})."""
+        node = self._print_Symbol(sym, style=style)
+        letter = node if node.tagName == "mi" else node.firstChild
+        accent = self.dom.createElement("mover")
+        accent.setAttribute("accent", "true")
+        if letter is not node:
+            node.replaceChild(accent, letter)
+        accent.appendChild(letter)
+        accent.appendChild(self._operator("^"))
+        return node if letter is not node else accent
 
     def _print_Identity(self, e):
         """I, as the text and LaTeX printers write it (SymPy's MathML writes a double-struck 𝕀); 1 for 1×1."""

@@ -1,10 +1,12 @@
 """How a name is written for a person: alpha as α, a number's x_1 as x₁ where Unicode can lower the
-index; a gradient's symbol ∂L/∂W split into its parts. A leaf module, so the text printer, the LaTeX
+index, sigma__2 as σ² (SymPy's mark for a superscript), zhat as ẑ (SymPy's accent suffix); a gradient's
+symbol ∂L/∂W split into its parts. A leaf module, so the text printer, the LaTeX
 and MathML printers and a worksheet's labels read names alike."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Optional
 
 _SUBSCRIPTS = dict(zip("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
@@ -12,6 +14,8 @@ SUBSCRIPT = str.maketrans(_SUBSCRIPTS)
 GREEK = {name: chr(0x3B1 + i) for i, name in enumerate(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lamda mu nu xi omicron pi rho sigmaf sigma tau "
     "upsilon phi chi psi omega".split())}
+SUPERSCRIPT = str.maketrans(dict(zip("0123456789T", "⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ")))
+HAT = "\u0302"  # COMBINING CIRCUMFLEX ACCENT: z + HAT is ẑ
 
 
 def lowerable(index: str) -> bool:
@@ -20,15 +24,34 @@ def lowerable(index: str) -> bool:
 
 
 def written(name: str, lower: bool = True) -> str:
+    """``name`` with its superscript after ``__`` raised (sigma__2 as σ², K1__T as K1ᵀ), the rest as
+    :func:`_subscripted` writes it."""
+    name, _, power = name.partition("__")
+    return _subscripted(name, lower) + power.translate(SUPERSCRIPT)
+
+
+def accented(base: str) -> tuple[str, bool]:
+    """(z, True) for zhat or (mu, True) for muhat, a letter with SymPy's hat suffix; (base, False) otherwise."""
+    letter = base[:-3]
+    hatted = base.endswith("hat") and (len(letter) == 1 or letter in GREEK)
+    return (letter, True) if hatted else (base, False)
+
+
+def _subscripted(name: str, lower: bool) -> str:
     """``name`` as a textbook sets it: a Greek letter's name as the letter and, with ``lower``, an index
-    after one underscore lowered (s_i as sᵢ, x_1 as x₁). A name whose index Unicode cannot lower (W_Q)
+    after an underscore lowered (s_i as sᵢ, x_1 as x₁, PE_1_0 as PE₁,₀). A name whose index Unicode cannot lower (W_Q)
     stays as it is. A matrix's or a quantity's name keeps its index as written (``lower`` False): Unicode
     lowers h and i but not f or g, and W_hi beside W_hf would read as two conventions."""
     base, _, index = name.partition("_")
-    base = GREEK.get(base, base)
+    base, accent = accented(base)
+    base = unicodedata.normalize("NFC", GREEK.get(base, base) + (HAT if accent else ""))  # ẑ as one character
     if not index:
         return base
-    return base + index.translate(SUBSCRIPT) if lower and lowerable(index) else f"{base}_{index}"
+    indices = index.split("_")  # PE_1_0: two indices, PE₁,₀ as a textbook writes PE_{1,0}, in labels too
+    numbered = len(indices) > 1 and all(i.isdigit() for i in indices)
+    if (lower or numbered) and all(map(lowerable, indices)):
+        return base + ",".join(i.translate(SUBSCRIPT) for i in indices)
+    return f"{base}_{index}"
 
 
 _GRADIENT = re.compile(r"∂([^∂/]+)/∂([^∂/]+)")

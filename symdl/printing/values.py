@@ -13,7 +13,7 @@ import re
 import numpy as np
 import sympy as sp
 
-from symdl.numbers import MINUS, format_value, number_text
+from symdl.numbers import MINUS, format_value, number_text, squeezed
 from symdl.printing.names import written
 
 SHOWN_IN_FULL = 400  # a worksheet prints whole arrays up to this many entries (a 20×20 feature map)
@@ -40,11 +40,14 @@ def label(key: str) -> str:
 
 
 def show(value) -> str:
-    """A formula as text, a number to six digits, an array in full (rows on their own lines), as a
+    """A formula as text, a number to six digits, an array in full (rows on their own lines; one of rank 3
+    or more without its length-1 axes, its shape after it), as a
     person reads it: every minus sign of a number U+2212 (−0.5, 1e−06), a masked score −∞. A formula
     stays as typed."""
-    text = show_ascii(value)
-    return text if isinstance(value, (sp.Basic, str)) else text.replace("-", MINUS).replace("inf", "∞")
+    if isinstance(value, (sp.Basic, str)):
+        return str(value)
+    array, shape = squeezed(np.asarray(value, dtype=float))  # a 1×1×3×3 kernel as its matrix, then its shape
+    return show_ascii(array).replace("-", MINUS).replace("inf", "∞") + shape
 
 
 def show_ascii(value) -> str:

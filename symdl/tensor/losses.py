@@ -52,7 +52,8 @@ def _half_sse_vjp(g, out, a, y):
 
 
 register(TensorOp("half_sse", _half_sse, _half_sse_vjp, symbolic_of(_half_sse), "½SSE",
-                  "With L = ½ Σ (a − y)² the gradient on the prediction is just the error a − y.",
+                  "With L = ½ Σ (a − y)² the gradient on the prediction a is just the error a − y, "
+                  "and on the target y its negative, y − a.",
                   value_form=forms.half_sse_value, vjp_form=forms.half_sse_vjp))
 
 
@@ -68,8 +69,9 @@ def _mse_vjp(g, out, a, y, reduction="mean"):
 
 
 register(TensorOp("mse", _mse, _mse_vjp, symbolic_of(_mse), "MSE",
-                  "PyTorch's mean squared error: the gradient on the prediction is 2(a − y)/n, n the number "
-                  "of terms (n = 1 with reduction=\"sum\"); half_sse is the notes' ½ Σ (a − y)²."))
+                  "PyTorch's mean squared error: the gradient on the prediction a is 2(a − y)/n and on the "
+                  "target y its negative, n the number of terms (n = 1 with reduction=\"sum\"); half_sse is the "
+                  "notes' ½ Σ (a − y)²."))
 
 
 def _clamped_log(p):

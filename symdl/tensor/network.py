@@ -8,8 +8,8 @@ after a change (a printer or the worksheet asking). Its nodes follow the node sc
 scalar graphs follow too (the table in :mod:`symdl.schema`): ``value`` and ``grad`` are
 NumPy arrays of the node's ``shape``, ``symbol`` a matrix symbol
 (:func:`symdl.tensor.symbolic.tensor_symbol`), ``expr`` the value as a matrix expression of
-the operands' symbols (``W x``, σ(z)), ``grad_form`` ∂output/∂node as the sum of its
-consumers' VJP forms (after ``backward``); an op is a tensor record (``tensor`` True) or a
+the operands' symbols (``W x``, σ(z); a transpose node's own as Kᵀ, so Q Kᵀ, not Q KT), ``grad_form``
+∂output/∂node as the sum of its consumers' VJP forms (after ``backward``); an op is a tensor record (``tensor`` True) or a
 unary scalar op of :mod:`symdl.ops` applied element-wise, ``params`` its keywords;
 and on an edge u → v: ``local`` the Jacobian ∂v/∂u as a matrix expression (``W`` for W x,
 ``diag(a ⊙ (1 − a))`` for σ), or where it is no matrix the map it applies, g ↦ its VJP;
@@ -200,16 +200,20 @@ class Network(display.Displayed):
             data["symbol"] = symbolic.tensor_symbol(node, data["shape"])
             if data["kind"] != "op":
                 data["flat"] = data["symbol"]
+        reads = {node: data["symbol"] for node, data in nodes(data=True)}
         for node, data in nodes(data=True):
             if data["kind"] == "op":
-                self._annotate_op(graph, node, data)
+                self._annotate_op(graph, node, data, [reads[i] for i in data["inputs"]])
+                if isinstance(data["expr"], sp.Transpose):  # a transpose node: its value is Kᵀ itself
+                    reads[node] = data["expr"]
         for node, data in nodes(data=True):
             if "grad" in data and node != self.output:
                 data["grad_form"] = sp.Add(*(graph.edges[node, c]["vjp"] for c in graph.successors(node)
                                              if "grad" in nodes[c]))
 
-    def _annotate_op(self, graph: graphs.Graph, node: str, data: dict) -> None:
-        operands = [graph.nodes[i]["symbol"] for i in data["inputs"]]
+    def _annotate_op(self, graph: graphs.Graph, node: str, data: dict, operands: list) -> None:
+        """The op's forms in terms of ``operands``, its operands as later formulas read them: a transpose
+        node as Kᵀ, so that a formula never shows its name, and its transpose reads K again."""
         out = data["symbol"]
         data["expr"] = value_form(data, operands)
         upstream = (sp.Integer(1) if node == self.output
