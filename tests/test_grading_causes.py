@@ -12,10 +12,9 @@ from symdl.cli import main
 from symdl.printing.audit import audit_html
 from symdl.printing.html import report as html_report
 from symdl.printing.latex import latex
-from symdl.worksheet import check
 from symdl.worksheet.causes import position, where
-from symdl.worksheet.problem import loads
-from symdl.worksheet.solvers import solve
+
+from grading_checks import by_claim, graded
 
 NEURON = """title = "f = exp(x) + 1"
 [graph]
@@ -23,14 +22,6 @@ steps = "u = exp(x); f = u + 1"
 at = { x = -1 }
 [claims]
 """
-
-
-def graded(text: str):
-    return check(solve(loads(text, "test.toml")))
-
-
-def by_claim(report) -> dict:
-    return {v.claim: v for v in report.verdicts}
 
 
 # --- truncation is a precision remark ---------------------------------------------------------------

@@ -8,22 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from symdl.worksheet import check, load
-from symdl.worksheet.problem import loads
 from symdl.worksheet.solvers import solve
+
+from grading_checks import by_claim, graded
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "symdl" / "examples"
 
 
-def graded(text: str):
-    return check(solve(loads(text, "test.toml")))
-
-
 def example(name: str) -> dict:
     return {v.claim: v for v in check(solve(load(EXAMPLES / f"{name}.toml"))).verdicts}
-
-
-def by_claim(report) -> dict:
-    return {v.claim: v for v in report.verdicts}
 
 
 # --- truncations: one's own, and one carried on -----------------------------------------------------

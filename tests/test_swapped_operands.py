@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from symdl import examples as bundled
-from symdl.worksheet import check, load, loads, solve
+from symdl.worksheet import check, load, solve
+
+from grading_checks import claims_of
 
 LSTM = (bundled.folder() / "lstm.toml").read_text(encoding="utf-8")
 LSTM_NETWORK = LSTM[:LSTM.index("[claims]")]  # the bundled network, without the notes' claims
@@ -38,10 +40,6 @@ h = [0.0, 2.0]
 """
 
 
-def graded(text: str) -> dict:
-    return {v.claim: v for v in check(solve(loads(text, "test.toml"))).verdicts}
-
-
 def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
@@ -68,36 +66,36 @@ def test_notes_lstm_weight_matrix_swap_is_named():
 def test_lstm_gate_swap_names_the_gate():
     """i ⊙ g worked as f ⊙ g: the forget gate where the input gate belongs."""
     n = lstm_numbers()
-    v = graded(LSTM_NETWORK + f"[claims]\nb = {listed(n['f'] * n['g'])}\n")["b"]
+    v = claims_of(LSTM_NETWORK + f"[claims]\nb = {listed(n['f'] * n['g'])}\n")["b"]
     assert v.cause == "step" and v.slip == "used f where i belongs"
 
 
 def test_lstm_unrelated_wrong_number_names_no_cause():
-    v = graded(LSTM_NETWORK + "[claims]\nz_hi = [0.07, 0.09]\n")["z_hi"]  # W_hi h0 = [0.02, 0.005] by hand
+    v = claims_of(LSTM_NETWORK + "[claims]\nz_hi = [0.07, 0.09]\n")["z_hi"]  # W_hi h0 = [0.02, 0.005] by hand
     assert v.cause == "step" and v.slip == ("its inputs are right, but the arithmetic gives 0.02 at entry 1 "
                                             "and 0.005 at entry 2")
 
 
 def test_mlp_wrong_weight_matrix_is_named():
-    v = graded(MLP + "z2 = [-2.0, 0.5]\n")  # W1 h = [0.5·0 − 1·2, 1.5·0 + 0.25·2]
+    v = claims_of(MLP + "z2 = [-2.0, 0.5]\n")  # W1 h = [0.5·0 − 1·2, 1.5·0 + 0.25·2]
     assert v["z1"].right and v["h"].right and not v["z1"].slip and not v["h"].slip
     assert v["z2"].cause == "step" and v["z2"].slip == "used W1 where W2 belongs"
 
 
 def test_mlp_input_in_place_of_the_activation_is_named():
-    v = graded(MLP + "z2 = [4.0, 5.5]\n")["z2"]  # W2 x = [2 + 2, −0.5 + 6]
+    v = claims_of(MLP + "z2 = [4.0, 5.5]\n")["z2"]  # W2 x = [2 + 2, −0.5 + 6]
     assert v.slip == "used x where h belongs"
 
 
 def test_mlp_left_out_activation_is_told_as_such_not_as_a_swap():
-    v = graded(MLP + "z2 = [-1.0, 6.75]\n")["z2"]  # W2 z1 = [−3 + 2, 0.75 + 6]: the ReLU skipped
+    v = claims_of(MLP + "z2 = [-1.0, 6.75]\n")["z2"]  # W2 z1 = [−3 + 2, 0.75 + 6]: the ReLU skipped
     assert "left out" in v.slip and "used" not in v.slip
 
 
 def test_mlp_unrelated_and_right_claims_are_not_swaps():
-    v = graded(MLP + "z2 = [3.0, 7.0]\n")["z2"]
+    v = claims_of(MLP + "z2 = [3.0, 7.0]\n")["z2"]
     assert v.slip == "its inputs are right, but the arithmetic gives 2 at entry 1 and 6 at entry 2"  # W2 h = [2, 6]
-    right = graded(MLP + "z2 = [2.0, 6.0]\n")["z2"]
+    right = claims_of(MLP + "z2 = [2.0, 6.0]\n")["z2"]
     assert right.right and right.slip == ""
 
 
@@ -107,7 +105,7 @@ def test_attention_key_projection_with_the_value_weights_is_named():
     X = np.array([[-0.5, 0.9, -0.6, -0.6], [-0.3, -0.5, 0.3, -0.8], [0.8, 0.7, -1.0, 0.1]])
     W_V = np.array([[0.8, 0.5, 0.2, 0.4], [0.1, 0.1, 0.8, -0.4], [-0.6, 0.9, 0.9, 0.0], [0.6, 0.5, 0.9, -0.8]])
     claimed = "[" + ", ".join(listed(row) for row in X @ W_V) + "]"
-    v = graded(network.split("[report]")[0] + f"[claims]\nK = {claimed}\n")["K"]
+    v = claims_of(network.split("[report]")[0] + f"[claims]\nK = {claimed}\n")["K"]
     assert v.cause == "step" and v.slip == "used W_V where W_K belongs"
 
 
