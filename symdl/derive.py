@@ -53,6 +53,8 @@ def _derive(expr: Expr, wrt: sp.Symbol, explain: bool) -> Derivation:
     _check_size(expr)
     tree: list[Step] = []
     start, fired = apply_rules(expr, TEXTBOOK)
+    if fired and explain and _written_out(start, expr, wrt):
+        return as_read(_from_definition(expr, start, wrt, tree))
     if fired:
         names = ", ".join(dict.fromkeys(fired))
         tree.append(Step(expr, start, "recognise", f"Recognise the textbook form ({names}).",
@@ -63,6 +65,22 @@ def _derive(expr: Expr, wrt: sp.Symbol, explain: bool) -> Derivation:
     if root.lhs == Derivative(start, wrt) and (root.result if root.result is not None else root.rhs) != result:
         tree[-1] = dataclasses.replace(root, result=result)
     return as_read(Derivation(expr, wrt, tree, result))
+
+
+def _written_out(start: Expr, written: Expr, wrt: sp.Symbol) -> bool:
+    """Whether the input is one function's exponential definition at the variable itself, as a course
+    writes tanh(x) = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ) to derive tanh′: then the page works from the definition."""
+    return start.args == (wrt,) and ops.by_head(type(start)) is not None and start.rewrite(sp.exp) == written
+
+
+def _from_definition(written: Expr, start: Expr, wrt: sp.Symbol, tree: list[Step]) -> Derivation:
+    """The input's own rules first (quotient, chain), then the result written in terms of the function
+    it defines — never the known derivative first with its proof beneath it, which reads as circular."""
+    raw = _Differentiator(wrt, tree, False, _fresh_symbol(written, wrt)).diff(written)
+    result = _tidy(ops.by_head(type(start)).local(start, start.args, None)[0])
+    tree.append(Step(raw, result, "canonical form", "Written in terms of the function the input defines.",
+                     parts=((start, written),)))
+    return Derivation(written, wrt, tree, result)
 
 
 def _definitions(start: Expr, written: Expr) -> tuple[tuple[Expr, Expr], ...]:

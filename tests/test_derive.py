@@ -122,8 +122,8 @@ def test_every_step_is_a_true_equation(expr, wrt):
     derivation = derive(expr, wrt)
     steps_hold(derivation)
     root = derivation.tree[-1]  # after the "recognise" step, if there is one
-    if derivation.tree[0].rule != "recognise":
-        assert root.lhs == Derivative(expr, wrt)
+    if derivation.tree[0].rule != "recognise":  # a definition's page opens with its own derivative
+        assert derivation.tree[0].lhs == Derivative(expr, wrt)
     assert (root.rhs if root.result is None else root.result) == derivation.result
 
 
@@ -166,9 +166,19 @@ def test_without_explanation_the_known_derivative_stands_alone():
     assert [s.rule for s in steps] == ["known derivative"]
 
 
-def test_exponential_input_is_recognised_first():
-    steps = derive((exp(x) - exp(-x)) / (exp(x) + exp(-x)), x).steps
-    assert steps[0].rule == "recognise" and steps[0].rhs == tanh(x)
+def test_a_definition_is_differentiated_first_and_recognised_last():
+    """The input tanh's definition: the quotient rule on it, then 1 − tanh²(x) — not the known derivative
+    stated first with its proof beneath (circular on a page titled "by the quotient rule")."""
+    written = (exp(x) - exp(-x)) / (exp(x) + exp(-x))
+    first, last = derive(written, x).tree
+    assert first.rule == "quotient rule" and first.lhs == Derivative(written, x)
+    assert last.rule == "canonical form" and last.rhs == 1 - tanh(x) ** 2 and dict(last.parts) == {tanh(x): written}
+    assert sp.simplify(last.lhs - written.diff(x)) == 0  # the quotient rule's result, before it is recognised
+
+
+def test_an_exponential_form_inside_a_larger_input_is_recognised_first():
+    steps = derive(x * (exp(x) - exp(-x)) / (exp(x) + exp(-x)), x).steps
+    assert steps[0].rule == "recognise" and steps[0].rhs == x * tanh(x)
 
 
 def test_chain_rule_for_an_inner_expression():
