@@ -47,7 +47,7 @@ def _normal_density(x: Expr) -> Expr:
 
 
 register(Op("sigmoid", None, lambda o, a, c: (o * (1 - o),),
-            "σ", r"\sigma\left({0}\right)", "The sigmoid gate's local gradient is out·(1 − out).",
+            "σ", r"\sigma\left({0}\right)", "The sigmoid's derivative is σ(x)(1 − σ(x)): the gate's output times one minus it.",
             lambda x, const=None: numeric.sigmoid(x), function=True, call_spellings=("sigma",),
             torch=lambda torch: torch.sigmoid, elementary=lambda x: 1 / (1 + sp.exp(-x)),
             exact=lambda x: {S.Zero: S.Half, S.Infinity: S.One, S.NegativeInfinity: S.Zero}.get(x),
@@ -171,7 +171,7 @@ register(Op("log1p", None, lambda o, a, c: (1 / (1 + a[0]),),
             tex_name=r"\operatorname{log1p}"))
 register(Op("hypot", None, lambda o, a, c: (a[0] / o, a[1] / o),
             "hypot", r"\operatorname{{hypot}}\left({0}, {1}\right)",
-            "The hypot gate's local gradients are x/out and y/out.",
+            "The hypot gate's local gradients are x/√(x² + y²) and y/√(x² + y²): each input over the output.",
             lambda x, y, const=None: np.hypot(x, y), arity=2, function=True, torch=lambda torch: torch.hypot,
             elementary=lambda x, y: sp.sqrt(x**2 + y**2), sign="nonnegative", tex_name=r"\operatorname{hypot}"))
 register(Op("logaddexp", None, lambda o, a, c: (function("sigmoid")(a[0] - a[1]), function("sigmoid")(a[1] - a[0])),

@@ -54,10 +54,11 @@ register(Op("shift", lambda a, c: a[0] + c, lambda o, a, c: (S.One,),
             lambda x, const=None: x + const,
             slips=(Slip("its constant term was left out", forward=lambda a, c: a[0]),)))
 register(Op("div", lambda a, c: a[0] / a[1], lambda o, a, c: (1 / a[1], -o / a[1]),
-            "÷", r"\frac{{{0}}}{{{1}}}", "A divide gate sends upstream/b to the numerator and −out/b times upstream to the denominator.",
+            "÷", r"\frac{{{0}}}{{{1}}}",
+            "A divide gate a/b sends the upstream gradient times 1/b to the numerator and times −a/b² to the denominator.",
             lambda x, y, const=None: x / y, arity=2))
 register(Op("reciprocal", lambda a, c: 1 / a[0], lambda o, a, c: (-o**2,),
-            "1/(·)", r"\frac{{1}}{{{0}}}", "The 1/x gate's local gradient is −1/x² = −out².",
+            "1/(·)", r"\frac{{1}}{{{0}}}", "The reciprocal's derivative is −1/x²: minus the gate's output squared.",
             lambda x, const=None: 1 / x,
             slips=(Slip("the minus sign of d(1/x)/dx = −1/x² was dropped", local=lambda o, a, c: (o**2,)),
                    Slip("d(1/x)/dx is −1/x², not −1/x", local=lambda o, a, c: (-o,)))))
@@ -69,10 +70,10 @@ register(Op("powc", lambda a, c: a[0] ** c, lambda o, a, c: (c * a[0] ** (c - 1)
                    Slip("the power rule keeps the factor n: n·xⁿ⁻¹, not xⁿ⁻¹",
                         local=lambda o, a, c: (a[0] ** (c - 1),)))))
 register(Op("expc", lambda a, c: c ** a[0], lambda o, a, c: (o * sp.log(c),),
-            "{c}^(·)", "{c}^{{{0}}}", "A constant to the power x has local gradient out·ln c.",
+            "{c}^(·)", "{c}^{{{0}}}", "A constant to the power x has derivative cˣ·ln c: the gate's output times ln c.",
             lambda x, const=None: const ** x))
 register(Op("pow", lambda a, c: a[0] ** a[1], lambda o, a, c: (a[1] * a[0] ** (a[1] - 1), o * sp.log(a[0])),
-            "^", "{{{0}}}^{{{1}}}", "x^y: the base gets y·x^(y−1), the exponent gets out·ln x.",
+            "^", "{{{0}}}^{{{1}}}", "x^y: the base gets y·x^(y−1), the exponent x^y·ln x (the gate's output times ln x).",
             lambda x, y, const=None: x ** y, arity=2))
 
 # --- elementary functions ---------------------------------------------------
@@ -83,7 +84,7 @@ register(Op("log", lambda a, c: sp.log(a[0]), lambda o, a, c: (1 / a[0],),
             "log", r"\log\left({0}\right)", "The log gate's local gradient is 1/x.",
             lambda x, const=None: np.log(x), head=sp.log, function=True, torch=lambda torch: torch.log, spellings=("ln",)))
 register(Op("sqrt", lambda a, c: sp.sqrt(a[0]), lambda o, a, c: (1 / (2 * o),),
-            "√", r"\sqrt{{{0}}}", "The square-root gate's local gradient is 1/(2·out).",
+            "√", r"\sqrt{{{0}}}", "The square root's derivative is 1/(2√x): one over twice the gate's output.",
             lambda x, const=None: np.sqrt(x), function=True))
 register(Op("abs", lambda a, c: sp.Abs(a[0]), lambda o, a, c: (sp.sign(a[0]),),
             "|·|", r"\left|{0}\right|", "The abs gate passes the gradient with the sign of its input (0 at 0).",
@@ -99,7 +100,7 @@ register(Op("cos", lambda a, c: sp.cos(a[0]), lambda o, a, c: (-sp.sin(a[0]),),
             slips=(Slip("cos was evaluated in degrees; the argument is in radians",
                         forward=lambda a, c: sp.cos(a[0] * sp.pi / 180)),)))
 register(Op("tanh", lambda a, c: sp.tanh(a[0]), lambda o, a, c: (1 - o**2,),
-            "tanh", r"\tanh\left({0}\right)", "The tanh gate's local gradient is 1 − out².",
+            "tanh", r"\tanh\left({0}\right)", "The tanh derivative is 1 − tanh²(x): one minus the gate's output squared.",
             lambda x, const=None: np.tanh(x), head=sp.tanh, function=True, torch=lambda torch: torch.tanh,
             slips=(Slip("used tanh itself instead of 1 − tanh²", local=lambda o, a, c: (o,)),
                    Slip("used 1 − x² on the input instead of 1 − tanh²(x)", local=lambda o, a, c: (1 - a[0]**2,)),
