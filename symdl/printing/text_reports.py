@@ -61,6 +61,29 @@ def gradcheck_summary(g) -> str:
     return "; ".join(parts)
 
 
+def _departures(r) -> str:
+    """"; the work first goes wrong at z_hi, and 2 later claims carry that error forward; 6 other steps
+    go wrong on their own, and 1 more claim carries their errors forward": the one place a TA marks
+    first, how much of the rest follows from it, and how much does not."""
+    if not r.first_departure:
+        return ""
+    carried, others = len(r.carried_from_first), len(r.first_departures) - 1
+    rest = len(r.wrong) - len(r.first_departures) - carried
+    text = f"; the work first goes wrong at {label(r.first_departure)}"
+    if carried:
+        text += f", and {_count(carried, 'later claim', 'carries', 'carry')} that error forward"
+    if others:
+        text += f"; {_count(others, 'other step', 'goes', 'go')} wrong on {'its' if others == 1 else 'their'} own"
+    if others and rest:
+        text += f", and {_count(rest, 'more claim', 'carries', 'carry')} {'its error' if others == 1 else 'their errors'} forward"
+    return text
+
+
+def _count(n: int, noun: str, one: str, many: str) -> str:
+    """``2 later claims carry``: the number, the noun and the verb agreeing with it."""
+    return f"{n} {noun} {one}" if n == 1 else f"{n} {noun}s {many}"
+
+
 class ReportText:
     """The text printer's methods for Solution, Report, Verdict and GradcheckResult."""
 
@@ -139,7 +162,7 @@ class ReportText:
         return minus_signs("\n".join([text + "."] + entries))
 
     def _print_Report(self, r) -> str:
-        """The file and title, a verdict per claim, and the tally with where the work first departs."""
+        """The file and title, a verdict per claim, and the tally with where the work first goes wrong."""
         problem = r.solution.problem
         lines = [f"{problem.path} — {problem.title}"] + [self._print(v) for v in r.verdicts]
         if not r.verdicts:
@@ -149,9 +172,7 @@ class ReportText:
             summary += f", {len(r.truncated)} truncated rather than rounded"
         if r.carried_truncations:
             summary += f", {len(r.carried_truncations)} carried from a truncation"
-        if r.first_departures:
-            summary += f"; the work first departs at {', '.join(map(label, r.first_departures))}"
-        return "\n".join(lines + [summary])
+        return "\n".join(lines + [summary + _departures(r)])
 
     def _print_GradcheckResult(self, g) -> str:
         """A table, one row per check, and the summary."""

@@ -88,8 +88,23 @@ class Report(display.Displayed):
 
     @property
     def first_departures(self) -> list[str]:
-        """The claims where the work departs from the truth (not those merely carrying an error)."""
+        """The claims where the work departs from the truth (not those merely carrying an error), in
+        the order the work does them."""
         return [v.claim for v in self.wrong if v.cause in ("step", "given")]
+
+    @property
+    def first_departure(self) -> str:
+        """The claim where the work first goes wrong: the earliest step of the work (the first claimed,
+        among claims of one quantity) whose own step departs; "" if none does."""
+        order = list(self.solution.quantities)
+        first = min(enumerate(self.first_departures), default=None,
+                    key=lambda item: (order.index(_claimed_quantity(item[1])), item[0]))
+        return first[1] if first else ""
+
+    @property
+    def carried_from_first(self) -> list[str]:
+        """The later claims wrong only by carrying the first departure's error forward."""
+        return [v.claim for v in self.wrong if v.cause == "carried" and self.first_departure in v.origins]
 
     def lines(self) -> list[str]:
         """The check report, a line per claim (a wrong array's entries beneath it), then the tally."""
@@ -105,7 +120,8 @@ class Report(display.Displayed):
         return {"file": self.solution.problem.path, "title": self.solution.problem.title,
                 "claims": len(self.verdicts), "wrong": len(self.wrong), "truncated": len(self.truncated),
                 "carried_truncations": len(self.carried_truncations),
-                "first_departures": self.first_departures,
+                "first_departures": self.first_departures, "first_departure": self.first_departure,
+                "carried_from_first": self.carried_from_first,
                 "verdicts": [v.to_dict() for v in self.verdicts]}
 
 
@@ -346,5 +362,9 @@ def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verd
                     (not departures and any(v.origins for v in claimed)):  # an entry carried on: walk past it
                 stack.append(dependency)
     order = {key: position for position, key in enumerate(solution.quantities)}
-    return tuple(tuple(sorted(found, key=lambda claim: order[_CLAIM_KEY.fullmatch(claim).group("quantity").strip()]))
-                 for found in (departed, cut))
+    return tuple(tuple(sorted(found, key=lambda claim: order[_claimed_quantity(claim)])) for found in (departed, cut))
+
+
+def _claimed_quantity(claim: str) -> str:
+    """The quantity a claim's key names (``h1`` of ``h1[0]``)."""
+    return _CLAIM_KEY.fullmatch(claim).group("quantity").strip()
