@@ -40,6 +40,18 @@ def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
+def rules_stated_once(quantities) -> dict[str, str]:
+    """Each quantity's rule on the row where it is first said, "" on the later rows of that rule: a
+    table that says "An add hands the upstream gradient to both inputs" twenty times buries the rules
+    that differ. ``quantities`` are the rows as the page prints them, in order."""
+    seen: set[str] = set()
+    stated = {}
+    for q in quantities:
+        stated[q.key] = "" if q.rule in seen else q.rule
+        seen.add(q.rule)
+    return stated
+
+
 def gradcheck_cells(c) -> list[str]:
     """One check (a :class:`symdl.gradcheck.Check`) as the cells of its table row."""
     point = ", ".join(f"{n}={v:.6g}" for n, v in c.point.items())
@@ -91,20 +103,22 @@ class ReportText:
     PROSE = frozenset({"Solution", "Report", "Verdict"})
 
     def _print_Solution(self, s) -> str:
-        """The worked solution, one step per line: label = formula = value, and the rule."""
+        """The worked solution, one step per line: label = formula = value, and the rule where it is
+        first used."""
         problem = s.problem
         lines = [problem.title, "=" * len(problem.title)]
         if problem.source:
             lines.append(f"source: {problem.source}")
         if isinstance(s.work, Derivation):
             lines += ["", self.doprint(s.work)]
-        for q in s.quantities.values():
-            if q.kind == "local" and np.ndim(q.value) > 2:
-                continue  # a Jacobian of a matrix op: a claim may name it, but printed it helps no one
+        # a Jacobian of a matrix op: a claim may name it, but printed it helps no one
+        printed = [q for q in s.quantities.values() if not (q.kind == "local" and np.ndim(q.value) > 2)]
+        rules = rules_stated_once(q for q in printed if q.kind != "value")
+        for q in printed:
             value = show(q.value)
             formula = (self._worked(q, s.quantities) or minus_signs(q.formula)).removesuffix(f" = {value}")
             shown = q.label if q.kind == "given" or formula in ("", value) else f"{q.label} = {formula}"
-            lines.append(f"{shown} = {value}" + (f"    [{q.rule}]" if q.rule and q.kind != "value" else ""))
+            lines.append(f"{shown} = {value}" + (f"    [{rules[q.key]}]" if rules.get(q.key) else ""))
         if problem.notes:
             lines += ["", problem.notes]
         return "\n".join(lines)
