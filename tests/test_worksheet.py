@@ -396,3 +396,37 @@ def test_a_rule_shared_by_many_rows_is_said_once_on_the_page():
     assert page.index("∂z_i/∂z_hi =") < page.index("An add hands") < page.index("∂z_i/∂z_xi =")
     html = html_report("lstm", solve(load(EXAMPLES / "lstm.toml")))
     assert html.count("An add hands the upstream gradient to both inputs") == 1
+
+
+# --- a size calculation is worked by its values only -------------------------------------------------
+SIZES = """title = "one layer's output size"
+gradients = false
+[graph]
+steps = "d = n + 2*p - f; n1 = floor(d/s) + 1"
+at = { n = 7, p = 1, f = 3, s = 2 }
+[claims]
+"""
+
+
+def test_a_size_calculation_has_no_gradient_rows_and_says_why():
+    # (7 + 2 − 3)/2 = 3, floor 3, + 1 = 4
+    s = problem(SIZES + "n1 = 4\n")
+    assert {q.kind for q in s.quantities.values()} == {"given", "value"}
+    assert float(s.quantities["n1"].value) == 4
+    page = str(s)
+    assert "∂" not in page and "Values only: a size or count calculation has no gradient" in page
+    assert "Values only" in html_report("sizes", s)
+    assert check(s).lines()[-1] == "  0 of 1 claims wrong"
+
+
+def test_a_gradient_claimed_of_a_size_calculation_is_refused():
+    with pytest.raises(ProblemError, match="no quantity 'dn1/dn'"):
+        check(problem(SIZES + '"dn1/dn" = 0\n'))
+    with pytest.raises(ProblemError, match="'gradients' is true or false"):
+        loads(SIZES.replace("gradients = false", 'gradients = "no"'), "test.toml")
+
+
+@pytest.mark.parametrize("name", ["conv_output_sizes", "parameter_count", "bottleneck_cost"])
+def test_the_bundled_size_and_count_examples_are_values_only(name):
+    s = solve(load(EXAMPLES / f"{name}.toml"))
+    assert s.values_only and all(q.kind in ("given", "value") for q in s.quantities.values())

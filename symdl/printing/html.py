@@ -183,7 +183,8 @@ class HtmlPrinter:
             formula = inline(mathml(q.expr)) if q.expr is not None and not symbolic else escaped(minus_signs(q.formula))
             value = inline(mathml(q.value)) if symbolic else escaped(number(q.value))
             rows.append([escaped(q.label), formula, value, escaped(rules[q.key])])
-        sections.append(f"<section>\n<h2>Worked steps</h2>\n{table('steps', STEP_COLUMNS, rows)}\n</section>")
+        values_only = f"\n<p>{escaped(s.values_only)}</p>" if s.values_only else ""
+        sections.append(f"<section>\n<h2>Worked steps</h2>{values_only}\n{table('steps', STEP_COLUMNS, rows)}\n</section>")
         sections += self._remarks([problem.notes] if problem.notes else [])
         if self.claims is not None and self.claims.verdicts:
             sections.append(self._claims(self.claims))
