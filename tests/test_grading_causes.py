@@ -12,7 +12,7 @@ from symdl.cli import main
 from symdl.printing.audit import audit_html
 from symdl.printing.html import report as html_report
 from symdl.printing.latex import latex
-from symdl.worksheet.causes import position, where
+from symdl.worksheet.steps import position, where
 
 from grading_checks import by_claim, graded
 

@@ -32,10 +32,10 @@ from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse
 from symdl.printing.values import label, show_ascii
-from symdl.worksheet.causes import Step, World, cut_from_used, decimals_written, position, replay, slip, \
-    truncation_text, truncations, where
+from symdl.worksheet.causes import cut_from_used, slip, truncation_text, truncations
 from symdl.worksheet.digits import ARITHMETIC_SLIPS, agree
 from symdl.worksheet.solution import Quantity, Solution, plain
+from symdl.worksheet.steps import Step, World, decimals_written, position, replay, where
 
 _CLAIM_KEY = re.compile(r"(?P<quantity>.+?)(?:\[(?P<index>[0-9]+(?:\s*,\s*[0-9]+)*)\])?")
 
