@@ -412,6 +412,7 @@ def test_a_size_calculation_has_no_gradient_rows_and_says_why():
     # (7 + 2 − 3)/2 = 3, floor 3, + 1 = 4
     s = problem(SIZES + "n1 = 4\n")
     assert {q.kind for q in s.quantities.values()} == {"given", "value"}
+    assert all(q.rule == "" for q in s.quantities.values() if q.kind == "value")  # an op's rule is its gradient's
     assert float(s.quantities["n1"].value) == 4
     page = str(s)
     assert "∂" not in page and "Values only: a size or count calculation has no gradient" in page
