@@ -396,6 +396,8 @@ def test_a_rule_shared_by_many_rows_is_said_once_on_the_page():
     assert page.index("∂z_i/∂z_hi =") < page.index("An add hands") < page.index("∂z_i/∂z_xi =")
     html = html_report("lstm", solve(load(EXAMPLES / "lstm.toml")))
     assert html.count("An add hands the upstream gradient to both inputs") == 1
+    # beside the gradient it is about, not the forward value z_i = z_hi + z_xi
+    assert html.index("∂z_i/∂z_hi") < html.index("An add hands") < html.index("∂z_i/∂z_xi")
 
 
 # --- a size calculation is worked by its values only -------------------------------------------------

@@ -177,12 +177,12 @@ class HtmlPrinter:
         sections += self._circuit()
         if type(work).__name__ == "Derivation":
             sections.append(self.doprint(work))
-        rows, rules = [], rules_stated_once(s.quantities.values())
+        rows, rules = [], rules_stated_once(q for q in s.quantities.values() if q.kind != "value")
         for q in s.quantities.values():
             symbolic = isinstance(q.value, sp.Basic)
             formula = inline(mathml(q.expr)) if q.expr is not None and not symbolic else escaped(minus_signs(q.formula))
             value = inline(mathml(q.value)) if symbolic else escaped(number(q.value))
-            rows.append([escaped(q.label), formula, value, escaped(rules[q.key])])
+            rows.append([escaped(q.label), formula, value, escaped(rules.get(q.key, ""))])
         values_only = f"\n<p>{escaped(s.values_only)}</p>" if s.values_only else ""
         sections.append(f"<section>\n<h2>Worked steps</h2>{values_only}\n{table('steps', STEP_COLUMNS, rows)}\n</section>")
         sections += self._remarks([problem.notes] if problem.notes else [])

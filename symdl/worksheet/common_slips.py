@@ -16,7 +16,7 @@ import numpy as np
 from symdl.printing.values import label, show_ascii
 from symdl.worksheet.digits import decimals_of
 from symdl.worksheet.solution import Quantity
-from symdl.worksheet.steps import Step, World, explained, replay
+from symdl.worksheet.steps import UNDEFINED, Step, World, explained, replay
 
 
 def left_out_factors(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
@@ -57,11 +57,21 @@ def another_input(step: Step, world: World) -> Iterator[tuple[str, np.ndarray]]:
     at = [_at(step.q, world, name, other) for other in grid]
     if np.allclose(np.diff(at, 2), 0, rtol=0, atol=1e-9 * max(1.0, float(np.max(np.abs(at))))):
         return  # an affine step gives every number at some input: that names nothing
-    found = [other for other, value in zip(grid, at) if not np.isclose(other, x) and step.gives(np.asarray(value))]
+    odd = _odd(step.q, world, name, x)
+    found = [other for other, value in zip(grid, at) if not np.isclose(other, x) and step.gives(np.asarray(value))
+             and not (odd and np.isclose(other, -x))]
     if len(found) == 1:
         other = show_ascii(np.round(found[0], decimals_of(x)))
         yield (f"{show_ascii(step.claimed)} is its value at {label(name)} = {other}, not at {label(name)} = "
                f"{show_ascii(x)}"), np.ones((), dtype=bool)
+
+
+def _odd(q: Quantity, world: World, name: str, x: float) -> bool:
+    """Whether the step at −x is minus the step at x (tanh): its value there is a flipped sign, named as such."""
+    try:
+        return bool(np.isclose(_at(q, world, name, -x), -_at(q, world, name, x)))
+    except UNDEFINED:
+        return False
 
 
 def _at(q: Quantity, world: World, name: str, x: float) -> float:
