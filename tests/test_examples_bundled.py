@@ -8,6 +8,7 @@ import importlib
 import json
 import os
 import pkgutil
+import re
 import shutil
 import subprocess
 import sys
@@ -18,11 +19,23 @@ import pytest
 
 from symdl import examples as bundled
 from symdl.cli import main
+from symdl.errors import SymdlError
+from symdl.worksheet.problem import load
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_FOLDER = ROOT / "symdl" / "examples"  # where the repository keeps them: the independent listing
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 HEAVY = ("sympy", "numpy", "scipy", "networkx", "matplotlib")
+# the order the seed notes teach them in, read off the notes (Lab 1, Lab 2, the perceptron, computational
+# graphs, vanishing and exploding gradients, batch norm, convolutions, sequences, attention)
+NOTES_ORDER = (
+    "tanh_quotient_rule", "relu_definition", "leaky_relu_definition", "softmax_jacobian", "mlp_four_input",
+    "perceptron_and", "perceptron_or", "perceptron_xor_two_layers",
+    "square_of_sum", "add_after_mul", "sigmoid_neuron", "max_gate", "vanishing_sigmoid_chain", "exploding_relu_chain",
+    "batch_norm", "convolution_edge", "strided_convolution", "conv_output_sizes", "parameter_count", "max_pooling",
+    "bottleneck_cost", "rnn", "lstm", "bahdanau_attention", "self_attention", "positional_encoding",
+    "masked_multihead_attention",
+)
 
 
 def run(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -51,11 +64,42 @@ def test_the_examples_are_listed_in_the_order_of_the_notes():
     """Every file has its place in the course, once; read off the seed notes: Lab 1 opens with tanh's
     quotient rule, the perceptron comes before the computational graphs, the graphs before the
     convolutions, those before the RNN, and masked multi-head attention is the last topic."""
-    assert sorted(bundled.COURSE) == on_disk()
-    assert bundled.names() == list(bundled.COURSE)
+    assert sorted(NOTES_ORDER) == on_disk()
+    assert bundled.names() == list(NOTES_ORDER)
     order = bundled.names().index
     assert order("tanh_quotient_rule") == 0 and bundled.names()[-1] == "masked_multihead_attention"
     assert order("perceptron_and") < order("square_of_sum") < order("convolution_edge") < order("rnn") < order("lstm")
+
+
+def test_each_file_carries_its_own_distinct_place_in_the_course():
+    """The order is the files' ``course`` numbers (what the problem loader reads), not a list kept in code."""
+    courses = [tomllib.loads((PACKAGE_FOLDER / f"{name}.toml").read_text())["course"] for name in NOTES_ORDER]
+    assert courses == sorted(courses) and len(set(courses)) == len(courses)
+    assert [load(PACKAGE_FOLDER / f"{name}.toml").course for name in NOTES_ORDER] == courses
+    assert not hasattr(bundled, "COURSE")
+
+
+def test_a_new_file_goes_where_its_course_number_puts_it(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "examples"
+    shutil.copytree(PACKAGE_FOLDER, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    rnn = tomllib.loads((PACKAGE_FOLDER / "rnn.toml").read_text())["course"]
+    lstm = tomllib.loads((PACKAGE_FOLDER / "lstm.toml").read_text())["course"]
+    text = (PACKAGE_FOLDER / "square_of_sum.toml").read_text()
+    (folder / "gru.toml").write_text(re.sub(r"(?m)^course = [0-9]+$", f"course = {(rnn + lstm) // 2}", text))
+    (folder / "aaa_unplaced.toml").write_text(re.sub(r"(?m)^course = [0-9]+\n", "", text))
+    monkeypatch.setattr(bundled, "folder", lambda: folder)
+    assert main(["examples"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[listed.index("rnn") + 1] == "gru" and listed[-1] == "aaa_unplaced"
+
+
+def test_the_loader_refuses_a_course_that_is_not_a_whole_number(tmp_path):
+    text = (PACKAGE_FOLDER / "square_of_sum.toml").read_text()
+    for bad in ('"third"', "2.5", "-1", "true"):
+        file = tmp_path / "bad.toml"
+        file.write_text(re.sub(r"(?m)^course = [0-9]+$", f"course = {bad}", text))
+        with pytest.raises(SymdlError, match="'course'"):
+            load(file)
 
 
 def test_pyproject_declares_every_toml_of_the_folder_as_package_data():
@@ -66,7 +110,7 @@ def test_pyproject_declares_every_toml_of_the_folder_as_package_data():
 def test_symdl_examples_lists_the_names_one_a_line(tmp_path):
     done = run("examples", cwd=tmp_path)
     assert done.returncode == 0 and done.stderr == ""
-    assert done.stdout.splitlines() == list(bundled.COURSE) and done.stdout.endswith("\n")
+    assert done.stdout.splitlines() == list(NOTES_ORDER) and done.stdout.endswith("\n")
 
 
 def test_listing_the_examples_imports_nothing_heavy():
@@ -92,7 +136,7 @@ def test_a_toml_dropped_into_the_folder_is_an_example_without_a_code_change(tmp_
 def test_copy_writes_every_example_byte_for_byte_and_lists_the_paths(tmp_path):
     done = run("examples", "--copy", "mine", cwd=tmp_path)
     assert done.returncode == 0 and done.stderr == ""
-    assert done.stdout.splitlines() == [f"mine/{name}.toml" for name in bundled.COURSE]
+    assert done.stdout.splitlines() == [f"mine/{name}.toml" for name in NOTES_ORDER]
     for name in on_disk():
         assert (tmp_path / "mine" / f"{name}.toml").read_bytes() == (PACKAGE_FOLDER / f"{name}.toml").read_bytes()
     assert sorted(os.listdir(tmp_path / "mine")) == [f"{name}.toml" for name in on_disk()]  # no .py, no temporaries

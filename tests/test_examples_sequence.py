@@ -141,6 +141,17 @@ RNN_EXPECTED = {  # claim: None if right, else (cause, a word of the slip or Non
 }
 
 
+def test_rnn_a_sign_written_flipped_but_used_right_is_not_blamed_downstream():
+    """The notes write tanh(−0.1) = −0.0997 as +0.099 but use −0.099, which is only truncated: y1₂ =
+    0.5·(−0.099) + 0.5·0.833 − 0.5·0.716 = 0.009 differs from the truth through (h1)₃ = tanh 0.9 alone, the
+    0.9 of z_x1 (0.1 + 0.9·2 = 1.9); so do (W_hh h1)₂ = −0.2·(−0.099) + 0.3·0.833 + 0.2·0.716 = 0.4129 and
+    (W_hh h1)₃ = 0.05·(−0.099) − 0.1·0.833 + 0.2·0.716 = 0.055."""
+    found = verdicts("rnn.toml")
+    for claim, entries in (("y1", "entry 2 is"), ("z_h2", "entries 2 and 3 are")):
+        assert found[claim].origins == ("z_x1",), found[claim].line()
+        assert f"{entries} carried forward from z_x1." in found[claim].line()
+
+
 # --- LSTM --------------------------------------------------------------------------------------------
 def test_lstm_numbers_by_numpy():
     s = quantities("lstm.toml")

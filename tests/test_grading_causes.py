@@ -12,7 +12,7 @@ from symdl.cli import main
 from symdl.printing.audit import audit_html
 from symdl.printing.html import report as html_report
 from symdl.printing.latex import latex
-from symdl.worksheet.causes import position, where
+from symdl.worksheet.steps import position, where
 
 from grading_checks import by_claim, graded
 
@@ -274,3 +274,20 @@ Wx = [0.833, 3.0]
     v = by_claim(graded(text))["Wx"]
     assert v.cause == "step" and v.slip == ("entry 1 is truncated, not rounded (0.834); the inputs are right, "
                                             "but the arithmetic gives 2 at entry 2")
+
+
+def test_a_flipped_sign_used_right_afterwards_is_not_an_origin_of_what_follows():
+    # tanh(−0.1) = −0.099668 written 0.099; a = 2·1 = 2 written 3; w = 3u + a = 3·(−0.099) + 3 = 2.703,
+    # right for u used as −0.099 (only truncated) and the wrong a: carried from a alone. tanh is odd,
+    # so "its value at x = 0.1" is the flipped sign, named as that.
+    found = by_claim(graded("""title = "t"
+[graph]
+steps = "u = tanh(x); a = 2*y; w = 3*u + a"
+at = { x = -0.1, y = 1 }
+[claims]
+u = 0.099
+a = 3
+w = 2.703
+"""))
+    assert found["u"].slip.startswith("the sign is flipped")
+    assert found["w"].cause == "carried" and found["w"].origins == ("a",)

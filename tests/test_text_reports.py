@@ -165,7 +165,7 @@ def test_a_report_prints_its_file_its_verdicts_and_the_tally():
     expected = ["sheets/two-step.toml — a two-step product",
                 "  ✓ q = −6   (exact: −6)",
                 "  ✗ ∂q/∂x = −3   correct: 3. This step is wrong: the sign is flipped.",
-                "  1 of 2 claims wrong; the work first departs at ∂q/∂x"]
+                "  1 of 2 claims wrong; the work first goes wrong at ∂q/∂x"]
     assert text(report) == str(report) == "\n".join(expected)
     assert report.lines() == expected
 

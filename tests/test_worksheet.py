@@ -18,6 +18,7 @@ from hypothesis import given, strategies as st
 
 from symdl import examples as bundled
 from symdl.cli import main
+from symdl.printing.html import report as html_report
 from symdl.worksheet import ProblemError, check, load, loads, solve
 from symdl.worksheet.variants import variants
 
@@ -349,3 +350,86 @@ def test_a_slip_with_no_real_value_at_the_point_is_left_out(tmp_path):
     solution = solve(load(path))
     assert float(solution.quantities["df/dx"].value) == 1.0
     assert float(solution.quantities["f"].value) == 0.0
+
+
+# --- rules: the broadcast sentence only where an input is broadcast, each rule said once ------------
+BIAS = """title = "a bias added to every row"
+[network.inputs]
+X = [[1.0, 2.0], [3.0, 4.0]]
+[network.parameters]
+w = [0.5, -1.0]
+v = [1.0, 1.0]
+b = 0.25
+[[network.ops]]
+name = "Xw"
+op = "matmul"
+inputs = ["X", "w"]
+[[network.ops]]
+name = "z"
+op = "add"
+inputs = ["Xw", "b"]
+[[network.ops]]
+name = "u"
+op = "add"
+inputs = ["Xw", "v"]
+"""
+
+
+def test_the_broadcast_sentence_stands_only_beside_a_broadcast_input():
+    s = problem(BIAS).quantities
+    # b is one number added to both rows of X w (shape (2,)): its gradient is summed; X w and v are
+    # both of shape (2,), as is u = X w + v, so nothing is broadcast there
+    assert "broadcast" in s["dz/db"].rule and "summed" in s["dz/db"].rule and "broadcast" in s["z"].rule
+    assert "broadcast" not in s["dz/dXw"].rule
+    assert all("broadcast" not in s[key].rule for key in ("u", "du/dXw", "du/dv"))
+    assert s["du/dv"].rule.startswith("An add hands the upstream gradient to both inputs")
+
+
+def test_a_rule_shared_by_many_rows_is_said_once_on_the_page():
+    # the LSTM's eight pre-activations are each a sum of two vectors of one shape (z = W_h h + W_x x):
+    # sixteen local gradients of an add, sixteen of a matrix product, one rule sentence each
+    page = str(solve(load(EXAMPLES / "lstm.toml")))
+    assert page.count("An add hands the upstream gradient to both inputs") == 1
+    assert page.count("For Y = A B the left factor's gradient") == 1
+    assert "broadcast" not in page
+    # said where the add is first differentiated
+    assert page.index("∂z_i/∂z_hi =") < page.index("An add hands") < page.index("∂z_i/∂z_xi =")
+    html = html_report("lstm", solve(load(EXAMPLES / "lstm.toml")))
+    assert html.count("An add hands the upstream gradient to both inputs") == 1
+    # beside the gradient it is about, not the forward value z_i = z_hi + z_xi
+    assert html.index("∂z_i/∂z_hi") < html.index("An add hands") < html.index("∂z_i/∂z_xi")
+
+
+# --- a size calculation is worked by its values only -------------------------------------------------
+SIZES = """title = "one layer's output size"
+gradients = false
+[graph]
+steps = "d = n + 2*p - f; n1 = floor(d/s) + 1"
+at = { n = 7, p = 1, f = 3, s = 2 }
+[claims]
+"""
+
+
+def test_a_size_calculation_has_no_gradient_rows_and_says_why():
+    # (7 + 2 − 3)/2 = 3, floor 3, + 1 = 4
+    s = problem(SIZES + "n1 = 4\n")
+    assert {q.kind for q in s.quantities.values()} == {"given", "value"}
+    assert all(q.rule == "" for q in s.quantities.values() if q.kind == "value")  # an op's rule is its gradient's
+    assert float(s.quantities["n1"].value) == 4
+    page = str(s)
+    assert "∂" not in page and "Values only: a size or count calculation has no gradient" in page
+    assert "Values only" in html_report("sizes", s)
+    assert check(s).lines()[-1] == "  0 of 1 claims wrong"
+
+
+def test_a_gradient_claimed_of_a_size_calculation_is_refused():
+    with pytest.raises(ProblemError, match="no quantity 'dn1/dn'"):
+        check(problem(SIZES + '"dn1/dn" = 0\n'))
+    with pytest.raises(ProblemError, match="'gradients' is true or false"):
+        loads(SIZES.replace("gradients = false", 'gradients = "no"'), "test.toml")
+
+
+@pytest.mark.parametrize("name", ["conv_output_sizes", "parameter_count", "bottleneck_cost"])
+def test_the_bundled_size_and_count_examples_are_values_only(name):
+    s = solve(load(EXAMPLES / f"{name}.toml"))
+    assert s.values_only and all(q.kind in ("given", "value") for q in s.quantities.values())

@@ -2,8 +2,9 @@
 
 The problem files (``*.toml`` in this folder) are package data, found with ``importlib.resources``
 wherever symdl is installed, so ``symdl solve sigmoid_neuron`` works from any directory. Every
-``.toml`` here is an example, found on disk; :data:`COURSE` only orders them as the notes teach them. The seed's own networks and numbers are the
-modules beside them (``seed_dense``, ``seed_conv``, ``seed_sequence``), which the gallery runs,
+``.toml`` here is an example, found on disk, and says where the course meets it (``course = N``, a
+number read by :func:`course_order`), so adding an example touches no list here. The seed's own networks
+and numbers are the modules beside them (``seed_dense``, ``seed_conv``, ``seed_sequence``), which the gallery runs,
 and ``symmetry``, the zero-initialisation demonstration.
 
 This module imports nothing heavy: the command line resolves names with it before any work starts.
@@ -12,23 +13,18 @@ This module imports nothing heavy: the command line resolves names with it befor
 from __future__ import annotations
 
 import difflib
+import math
+import tomllib
 from importlib import resources
 from pathlib import Path
 
 from symdl.errors import SymdlError
 
 SUFFIX = ".toml"
-# The order of the seed notes (Lab 1, Lab 2, the perceptron, computational graphs, vanishing and exploding
-# gradients, batch norm, convolutions, sequences, attention): how a course meets the examples. A file
-# not named here comes after these, by name.
-COURSE = (
-    "tanh_quotient_rule", "relu_definition", "leaky_relu_definition", "softmax_jacobian", "mlp_four_input",
-    "perceptron_and", "perceptron_or", "perceptron_xor_two_layers",
-    "square_of_sum", "add_after_mul", "sigmoid_neuron", "max_gate", "vanishing_sigmoid_chain", "exploding_relu_chain",
-    "batch_norm", "convolution_edge", "strided_convolution", "conv_output_sizes", "parameter_count", "max_pooling",
-    "bottleneck_cost", "rnn", "lstm", "bahdanau_attention", "self_attention", "positional_encoding",
-    "masked_multihead_attention",
-)
+# ``course = N`` in each file orders the examples as the seed notes teach them (Lab 1, Lab 2, the
+# perceptron, computational graphs, vanishing and exploding gradients, batch norm, convolutions,
+# sequences, attention); the numbers go in tens, so a new example slots in between two. A file
+# without one comes after these, by name.
 
 
 class UnknownExample(SymdlError):
@@ -40,9 +36,19 @@ def folder() -> Path:
     return Path(str(resources.files(__name__)))
 
 
-def course_order(name: str) -> tuple[int, str]:
-    """A sort key: an example's place in :data:`COURSE`, then its name."""
-    return (COURSE.index(name) if name in COURSE else len(COURSE), name)
+def course_order(name: str) -> tuple[float, str]:
+    """A sort key: the example's ``course`` number (after every numbered one, if it has none), then its name."""
+    return (_course(name), name)
+
+
+def _course(name: str) -> float:
+    """The ``course`` number of the bundled file ``name`` (the problem loader checks it is one); none
+    for a name that is not bundled or a file that does not read, which the loader reports when it is used."""
+    try:
+        course = tomllib.loads((folder() / f"{name}{SUFFIX}").read_text(encoding="utf-8")).get("course")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return math.inf
+    return course if isinstance(course, int) and not isinstance(course, bool) else math.inf
 
 
 def problem_files() -> list[Path]:

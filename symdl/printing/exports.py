@@ -93,6 +93,11 @@ def _drawable(solution) -> bool:
     return not isinstance(solution.work, Derivation)
 
 
+def _drawn(solution, circuit: dict) -> dict:
+    """The circuit's options; a values-only problem's circuit shows no gradients."""
+    return {**circuit, "local": False, "grad": False} if solution.values_only else circuit
+
+
 def worksheet_txt(s, report, **circuit) -> str:
     return "\n".join(s.lines() + ([""] + report.lines() if report.verdicts else [])) + "\n"
 
@@ -102,23 +107,23 @@ def worksheet_json(s, report, **circuit) -> str:
 
 
 def worksheet_tex(s, report, **circuit) -> str:
-    return latex(s, report=report, tikz=tikz(s.work, **circuit) if _drawable(s) else None)
+    return latex(s, report=report, tikz=tikz(s.work, **_drawn(s, circuit)) if _drawable(s) else None)
 
 
 def worksheet_fragment(s, report, **circuit) -> str:
-    return latex(s, fragment=True, report=report, tikz=tikz(s.work, **circuit) if _drawable(s) else None)
+    return latex(s, fragment=True, report=report, tikz=tikz(s.work, **_drawn(s, circuit)) if _drawable(s) else None)
 
 
 def worksheet_tikz(s, report, **circuit) -> Optional[str]:
-    return tikz(s.work, **circuit) if _drawable(s) else None
+    return tikz(s.work, **_drawn(s, circuit)) if _drawable(s) else None
 
 
 def worksheet_svg(s, report, **circuit) -> Optional[str]:
-    return rendering.svg(s.work, **circuit) if _drawable(s) else None
+    return rendering.svg(s.work, **_drawn(s, circuit)) if _drawable(s) else None
 
 
 def worksheet_html(s, report, **circuit) -> str:
-    svg = rendering.svg(s.work, inline=True, **circuit) if _drawable(s) else None
+    svg = rendering.svg(s.work, inline=True, **_drawn(s, circuit)) if _drawable(s) else None
     return html.report(s.problem.title, s, svg=svg, claims=report)
 
 

@@ -22,7 +22,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.numbers import shown as number
 from symdl.printing.mathml import block, escaped, inline, mathml
-from symdl.printing.text_reports import GRADCHECK_COLUMNS, gradcheck_cells, minus_signs
+from symdl.printing.text_reports import GRADCHECK_COLUMNS, gradcheck_cells, minus_signs, rules_stated_once
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
@@ -177,13 +177,14 @@ class HtmlPrinter:
         sections += self._circuit()
         if type(work).__name__ == "Derivation":
             sections.append(self.doprint(work))
-        rows = []
+        rows, rules = [], rules_stated_once(q for q in s.quantities.values() if q.kind != "value")
         for q in s.quantities.values():
             symbolic = isinstance(q.value, sp.Basic)
             formula = inline(mathml(q.expr)) if q.expr is not None and not symbolic else escaped(minus_signs(q.formula))
             value = inline(mathml(q.value)) if symbolic else escaped(number(q.value))
-            rows.append([escaped(q.label), formula, value, escaped(q.rule)])
-        sections.append(f"<section>\n<h2>Worked steps</h2>\n{table('steps', STEP_COLUMNS, rows)}\n</section>")
+            rows.append([escaped(q.label), formula, value, escaped(rules.get(q.key, ""))])
+        values_only = f"\n<p>{escaped(s.values_only)}</p>" if s.values_only else ""
+        sections.append(f"<section>\n<h2>Worked steps</h2>{values_only}\n{table('steps', STEP_COLUMNS, rows)}\n</section>")
         sections += self._remarks([problem.notes] if problem.notes else [])
         if self.claims is not None and self.claims.verdicts:
             sections.append(self._claims(self.claims))

@@ -47,7 +47,9 @@ class WorksheetLatex:
         given = {q.key: q.value for q in solution.quantities.values() if q.kind == "given"}
         if given:
             body.append(_given(given, quantity_name))  # a sentence that begins "Given": no heading to repeat it
-        if isinstance(work, Backprop):
+        if isinstance(work, Backprop) and solution.values_only:
+            body += [*self._circuit(), tex_escape(solution.values_only)]
+        elif isinstance(work, Backprop):
             body += [*self._circuit(), self._heading("Backward pass"), backprop_tables(work)]
         else:  # a network (its circuit shows summaries, its table every array) or a derivation
             body.append(self._print(work))

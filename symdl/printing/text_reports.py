@@ -40,6 +40,18 @@ def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
+def rules_stated_once(quantities) -> dict[str, str]:
+    """Each quantity's rule on the row where it is first said, "" on the later rows of that rule: a
+    table that says "An add hands the upstream gradient to both inputs" twenty times buries the rules
+    that differ. ``quantities`` are the rows as the page prints them, in order."""
+    seen: set[str] = set()
+    stated = {}
+    for q in quantities:
+        stated[q.key] = "" if q.rule in seen else q.rule
+        seen.add(q.rule)
+    return stated
+
+
 def gradcheck_cells(c) -> list[str]:
     """One check (a :class:`symdl.gradcheck.Check`) as the cells of its table row."""
     point = ", ".join(f"{n}={v:.6g}" for n, v in c.point.items())
@@ -61,6 +73,29 @@ def gradcheck_summary(g) -> str:
     return "; ".join(parts)
 
 
+def _departures(r) -> str:
+    """"; the work first goes wrong at z_hi, and 2 later claims carry that error forward; 6 other steps
+    go wrong on their own, and 1 more claim carries their errors forward": the one place a TA marks
+    first, how much of the rest follows from it, and how much does not."""
+    if not r.first_departure:
+        return ""
+    carried, others = len(r.carried_from_first), len(r.first_departures) - 1
+    rest = len(r.wrong) - len(r.first_departures) - carried
+    text = f"; the work first goes wrong at {label(r.first_departure)}"
+    if carried:
+        text += f", and {_count(carried, 'later claim', 'carries', 'carry')} that error forward"
+    if others:
+        text += f"; {_count(others, 'other step', 'goes', 'go')} wrong on {'its' if others == 1 else 'their'} own"
+    if others and rest:
+        text += f", and {_count(rest, 'more claim', 'carries', 'carry')} {'its error' if others == 1 else 'their errors'} forward"
+    return text
+
+
+def _count(n: int, noun: str, one: str, many: str) -> str:
+    """``2 later claims carry``: the number, the noun and the verb agreeing with it."""
+    return f"{n} {noun} {one}" if n == 1 else f"{n} {noun}s {many}"
+
+
 class ReportText:
     """The text printer's methods for Solution, Report, Verdict and GradcheckResult."""
 
@@ -68,20 +103,23 @@ class ReportText:
     PROSE = frozenset({"Solution", "Report", "Verdict"})
 
     def _print_Solution(self, s) -> str:
-        """The worked solution, one step per line: label = formula = value, and the rule."""
+        """The worked solution, one step per line: label = formula = value, and the rule where it is
+        first used."""
         problem = s.problem
         lines = [problem.title, "=" * len(problem.title)]
         if problem.source:
             lines.append(f"source: {problem.source}")
         if isinstance(s.work, Derivation):
             lines += ["", self.doprint(s.work)]
-        for q in s.quantities.values():
-            if q.kind == "local" and np.ndim(q.value) > 2:
-                continue  # a Jacobian of a matrix op: a claim may name it, but printed it helps no one
+        # a Jacobian of a matrix op: a claim may name it, but printed it helps no one
+        printed = [q for q in s.quantities.values() if not (q.kind == "local" and np.ndim(q.value) > 2)]
+        rules = rules_stated_once(q for q in printed if q.kind != "value")
+        for q in printed:
             value = show(q.value)
             formula = (self._worked(q, s.quantities) or minus_signs(q.formula)).removesuffix(f" = {value}")
             shown = q.label if q.kind == "given" or formula in ("", value) else f"{q.label} = {formula}"
-            lines.append(f"{shown} = {value}" + (f"    [{q.rule}]" if q.rule and q.kind != "value" else ""))
+            lines.append(f"{shown} = {value}" + (f"    [{rules[q.key]}]" if rules.get(q.key) else ""))
+        lines += ["", s.values_only] if s.values_only else []
         if problem.notes:
             lines += ["", problem.notes]
         return "\n".join(lines)
@@ -139,7 +177,7 @@ class ReportText:
         return minus_signs("\n".join([text + "."] + entries))
 
     def _print_Report(self, r) -> str:
-        """The file and title, a verdict per claim, and the tally with where the work first departs."""
+        """The file and title, a verdict per claim, and the tally with where the work first goes wrong."""
         problem = r.solution.problem
         lines = [f"{problem.path} — {problem.title}"] + [self._print(v) for v in r.verdicts]
         if not r.verdicts:
@@ -149,9 +187,7 @@ class ReportText:
             summary += f", {len(r.truncated)} truncated rather than rounded"
         if r.carried_truncations:
             summary += f", {len(r.carried_truncations)} carried from a truncation"
-        if r.first_departures:
-            summary += f"; the work first departs at {', '.join(map(label, r.first_departures))}"
-        return "\n".join(lines + [summary])
+        return "\n".join(lines + [summary + _departures(r)])
 
     def _print_GradcheckResult(self, g) -> str:
         """A table, one row per check, and the summary."""

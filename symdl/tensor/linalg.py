@@ -131,13 +131,14 @@ register(TensorOp("matmul", _matmul, _matmul_vjp, symbolic_of(_matmul), "@",
                   value_form=forms.matmul_value, vjp_form=forms.matmul_vjp))
 register(TensorOp("add", np.add, lambda g, out, a, b: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)),
                   symbolic_of(np.add), "+",
-                  "An add hands the upstream gradient to both inputs; a broadcast input, such as a bias "
-                  "added to every row, receives it summed over the rows it was copied to.",
+                  "An add hands the upstream gradient to both inputs.",
+                  broadcast_rule="A broadcast input, such as a bias added to every row, receives it summed over "
+                  "the rows it was copied to.",
                   value_form=forms.add_value, vjp_form=forms.add_vjp))
 register(TensorOp("sub", np.subtract, lambda g, out, a, b: (unbroadcast(g, a.shape), -unbroadcast(g, b.shape)),
                   symbolic_of(np.subtract), "−",
-                  "A subtract passes the gradient to its first input and its negative to the second, "
-                  "summed over broadcast axes.",
+                  "A subtract passes the gradient to its first input and its negative to the second.",
+                  broadcast_rule="A broadcast input receives it summed over the axes it was copied along.",
                   value_form=forms.sub_value, vjp_form=forms.sub_vjp))
 register(TensorOp("hadamard", np.multiply,
                   lambda g, out, a, b: (unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)),

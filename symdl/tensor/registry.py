@@ -43,6 +43,7 @@ class TensorOp:
     symbolic: Callable[..., sp.Matrix]
     glyph: str
     rule: str
+    broadcast_rule: str = ""  # said beside ``rule`` only where an input is broadcast (a bias added to every row)
     slips: tuple[Slip, ...] = ()  # classic mistakes, for grading; ``extra`` is the op's keyword parameters
     value_form: Optional[Callable[..., sp.Basic]] = None  # value_form(*operands, **params)
     vjp_form: Optional[Callable[..., Sequence[sp.Basic]]] = None  # vjp_form(g, out, *operands, **params)

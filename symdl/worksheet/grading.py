@@ -32,10 +32,10 @@ from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
 from symdl.parsing import parse
 from symdl.printing.values import label, show_ascii
-from symdl.worksheet.causes import Step, World, cut_from_used, decimals_written, position, replay, slip, \
-    truncation_text, truncations, where
+from symdl.worksheet.causes import cut_from_used, slip, truncation_text, truncations
 from symdl.worksheet.digits import ARITHMETIC_SLIPS, agree
 from symdl.worksheet.solution import Quantity, Solution, plain
+from symdl.worksheet.steps import Step, World, decimals_written, position, replay, where
 
 _CLAIM_KEY = re.compile(r"(?P<quantity>.+?)(?:\[(?P<index>[0-9]+(?:\s*,\s*[0-9]+)*)\])?")
 
@@ -88,8 +88,23 @@ class Report(display.Displayed):
 
     @property
     def first_departures(self) -> list[str]:
-        """The claims where the work departs from the truth (not those merely carrying an error)."""
+        """The claims where the work departs from the truth (not those merely carrying an error), in
+        the order the work does them."""
         return [v.claim for v in self.wrong if v.cause in ("step", "given")]
+
+    @property
+    def first_departure(self) -> str:
+        """The claim where the work first goes wrong: the earliest step of the work (the first claimed,
+        among claims of one quantity) whose own step departs; "" if none does."""
+        order = list(self.solution.quantities)
+        first = min(enumerate(self.first_departures), default=None,
+                    key=lambda item: (order.index(_claimed_quantity(item[1])), item[0]))
+        return first[1] if first else ""
+
+    @property
+    def carried_from_first(self) -> list[str]:
+        """The later claims wrong only by carrying the first departure's error forward."""
+        return [v.claim for v in self.wrong if v.cause == "carried" and self.first_departure in v.origins]
 
     def lines(self) -> list[str]:
         """The check report, a line per claim (a wrong array's entries beneath it), then the tally."""
@@ -105,7 +120,8 @@ class Report(display.Displayed):
         return {"file": self.solution.problem.path, "title": self.solution.problem.title,
                 "claims": len(self.verdicts), "wrong": len(self.wrong), "truncated": len(self.truncated),
                 "carried_truncations": len(self.carried_truncations),
-                "first_departures": self.first_departures,
+                "first_departures": self.first_departures, "first_departure": self.first_departure,
+                "carried_from_first": self.carried_from_first,
                 "verdicts": [v.to_dict() for v in self.verdicts]}
 
 
@@ -121,18 +137,18 @@ def check(solution: Solution) -> Report:
             verdicts[key] = _formula_verdict(solution, key, q, claimed)
         else:
             verdicts[key] = _numeric_verdict(solution, key, q, index, claimed, student)
-    _used_with_its_sign(solution, claims, verdicts)
+    restored = _used_with_its_sign(solution, claims, verdicts)
     by_quantity: dict[str, list[Verdict]] = {}
     for key, (quantity, _), _ in claims:
         by_quantity.setdefault(quantity, []).append(verdicts[key])
     for key, (quantity, _), _ in claims:
         verdict = verdicts[key]
         if verdict.cause == "step" and verdict.carried:
-            departures, cut = _origins(solution, quantity, by_quantity)
+            departures, cut = _origins(solution, quantity, by_quantity, restored)
             verdict.origins = departures or cut
             verdict.carried = verdict.carried if verdict.origins else ""
         if verdict.cause == "carried":
-            departures, cut = _origins(solution, quantity, by_quantity)
+            departures, cut = _origins(solution, quantity, by_quantity, restored)
             if departures:
                 verdict.origins = departures
             elif cut:  # only a truncation was carried: a precision remark, as the truncation itself is
@@ -143,13 +159,15 @@ def check(solution: Solution) -> Report:
     return Report(solution, list(verdicts.values()))
 
 
-def _used_with_its_sign(solution: Solution, claims, verdicts: dict[str, Verdict]) -> None:
+def _used_with_its_sign(solution: Solution, claims, verdicts: dict[str, Verdict]) -> dict[str, Verdict]:
     """A number written with its sign flipped is often used later with the right one (tanh(−0.1)
     written 0.099, then −0.099 in W_yh h₁). The later claims are graded again with it so; where that
-    leaves fewer entries whose own step is wrong, that is what the student used, and the verdict says so."""
+    leaves fewer entries whose own step is wrong, that is what the student used, and the verdict says so.
+    Returns, for each number so used, the verdict of it as used (right, or only truncated: −0.099 for
+    −0.0997), which is what the later claims carry from it, not the flipped sign."""
     flipped = {key: -np.asarray(claimed, dtype=float) for key, _, claimed in claims if verdicts[key].sign_flipped}
     if not flipped:
-        return
+        return {}
     other = _student_world(solution, [(key, parsed, flipped.get(key, claimed)) for key, parsed, claimed in claims])
     used = ", ".join(f"{label(key)} as {show_ascii(value)}" for key, value in flipped.items())
     adopted = False
@@ -161,6 +179,9 @@ def _used_with_its_sign(solution: Solution, claims, verdicts: dict[str, Verdict]
             verdicts[key], again.used, adopted = again, used, True
     for key in flipped if adopted else ():
         verdicts[key].slip += f"; it is used afterwards as {show_ascii(flipped[key])}"
+    parsed = {key: quantity_index for key, quantity_index, _ in claims}
+    return {key: _numeric_verdict(solution, key, solution.quantities[parsed[key][0]], parsed[key][1], value, other)
+            for key, value in flipped.items()} if adopted else {}
 
 
 # --- the student's world ---------------------------------------------------------------------------
@@ -327,18 +348,20 @@ def _equivalent(a: sp.Expr, b: sp.Expr, samples: int = 7) -> bool:
     return checked > 0
 
 
-def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verdict]]) -> tuple[tuple, tuple]:
+def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verdict]],
+             restored: dict[str, Verdict]) -> tuple[tuple, tuple]:
     """Where a carried error comes from: walking back through the dependencies, the nearest claims
     whose own step departs from the truth, and those that only truncated. The walk goes on through
     unclaimed quantities and carried claims, and stops at claims judged right (their rounding is
-    the student's due)."""
+    the student's due). A number written with a flipped sign but used with the right one counts as
+    it was used (``restored``): what follows carries its truncation at most, never the sign."""
     departed, cut, seen, stack = [], [], set(), [quantity]
     while stack:
         for dependency in solution.quantities[stack.pop()].depends:
             if dependency in seen:
                 continue
             seen.add(dependency)
-            claimed = by_quantity.get(dependency, [])
+            claimed = [restored.get(v.claim, v) for v in by_quantity.get(dependency, [])]
             departures = [v.claim for v in claimed if v.cause in ("step", "given")]
             departed += departures
             cut += [v.claim for v in claimed if v.cause == "truncated" and not v.origins]
@@ -346,5 +369,9 @@ def _origins(solution: Solution, quantity: str, by_quantity: dict[str, list[Verd
                     (not departures and any(v.origins for v in claimed)):  # an entry carried on: walk past it
                 stack.append(dependency)
     order = {key: position for position, key in enumerate(solution.quantities)}
-    return tuple(tuple(sorted(found, key=lambda claim: order[_CLAIM_KEY.fullmatch(claim).group("quantity").strip()]))
-                 for found in (departed, cut))
+    return tuple(tuple(sorted(found, key=lambda claim: order[_claimed_quantity(claim)])) for found in (departed, cut))
+
+
+def _claimed_quantity(claim: str) -> str:
+    """The quantity a claim's key names (``h1`` of ``h1[0]``)."""
+    return _CLAIM_KEY.fullmatch(claim).group("quantity").strip()

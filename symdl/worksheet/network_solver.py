@@ -85,10 +85,19 @@ def _network_value(g: nx.DiGraph, node: str, earlier: list[str]) -> Quantity:
     slips = tuple((slip.text, wrong_forward(slip, data)) for slip in record.slips if slip.forward)
     slips += _skipped_steps(g, node)
     form = data["expr"]  # its matrix form (X W_Q), or the record's words and mathematics (X ∗ W, stride 2)
-    return Quantity(node, "value", data["value"], formula=text(form), expr=form, rule=record.rule,
+    return Quantity(node, "value", data["value"], formula=text(form), expr=form, rule=_rule(g, node, data["inputs"]),
                     depends=tuple(dict.fromkeys(data["inputs"])),
                     recompute=lambda env: _forward(data, _operands(data, env)), slips=slips,
                     swaps=_swapped_operands(g, data, earlier))
+
+
+def _rule(g: nx.DiGraph, node: str, inputs) -> str:
+    """The op's rule, with what becomes of a broadcast input only where one of ``inputs`` is broadcast
+    (a bias added to every row), not on every add of two vectors of one shape."""
+    data = g.nodes[node]
+    record = _record(data)
+    broadcast = data["tensor"] and any(np.shape(g.nodes[i]["value"]) != np.shape(data["value"]) for i in inputs)
+    return f"{record.rule} {record.broadcast_rule}" if broadcast and record.broadcast_rule else record.rule
 
 
 def _record(data: dict):
@@ -193,7 +202,7 @@ def _network_local(net: networks.Network, u: str, node: str) -> Quantity:
         elif slip.local:  # an element-wise op: its Jacobian is diagonal
             slips.append((slip.text, _elementwise_local_slip(slip, data, node)))
     return Quantity(f"d{node}/d{u}", "local", net.jacobian(node, u),
-                    rule=record.rule, depends=tuple(dict.fromkeys(data["inputs"])) + (node,),
+                    rule=_rule(net.graph, node, [u]), depends=tuple(dict.fromkeys(data["inputs"])) + (node,),
                     recompute=recompute, slips=tuple(slips))
 
 

@@ -37,7 +37,7 @@ MAX_ARRAY_ELEMENTS = 10_000
 MAX_CLAIMS = 1_000
 MAX_DIMENSIONS = 32  # nesting of a claim's lists (NumPy allows 64)
 
-_TOP_KEYS = {"title", "source", "notes", "tolerance", "claims", "report", "variants", *KINDS}
+_TOP_KEYS = {"title", "source", "course", "gradients", "notes", "tolerance", "claims", "report", "variants", *KINDS}
 _KIND_KEYS = {
     "graph": {"expression", "steps", "at", "output", "granularity"},
     "network": {"inputs", "parameters", "constants", "ops", "output"},
@@ -109,6 +109,8 @@ class Problem:
     report: Optional[tuple[str, ...]] = None
     variants: Variants = Variants(None)
     source: str = ""
+    course: Optional[int] = None  # the problem's place in the course, for listing the bundled examples
+    gradients: bool = True  # False: a size or count calculation, worked and graded by its values only
     notes: str = ""
     text: str = ""  # the file's text, for error locations
 
@@ -161,7 +163,8 @@ class _Validator:
         return Problem(
             path=self.path, text=self.text, kind=kind, spec=spec,
             title=self.string(data, "title", (), required=True),
-            source=self.string(data, "source", ()), notes=self.string(data, "notes", ()),
+            source=self.string(data, "source", ()), course=self.course(data),
+            gradients=self.gradients(data), notes=self.string(data, "notes", ()),
             tolerance=self.tolerance(data), decimals=self.decimals(data), claims=self.claims(data),
             report=self.report(data), variants=self.variants(data),
         )
@@ -243,6 +246,20 @@ class _Validator:
             return {}
         return {key: decimals_written(value) for key, value in claims.items()
                 if not isinstance(value, str) and _all_leaves(value) and _nesting(value) <= MAX_DIMENSIONS}
+
+    def course(self, data: dict) -> Optional[int]:
+        """Where the course meets the problem (the bundled examples are listed by it)."""
+        value = data.get("course")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise self.fail("'course' is the problem's place in the course: a whole number, 0 or more", "course")
+        return value
+
+    def gradients(self, data: dict) -> bool:
+        """False for a calculation with no gradient to ask for (a layer's output size, a parameter count)."""
+        value = data.get("gradients", True)
+        if not isinstance(value, bool):
+            raise self.fail("'gradients' is true or false: false for a size or count calculation", "gradients")
+        return value
 
     def tolerance(self, data: dict) -> Optional[float]:
         if "tolerance" not in data:

@@ -62,6 +62,14 @@ class Solution(display.Displayed):
             raise self.problem.error(f"no quantity {key!r} in this problem; known: {known}", "claims", key)
         return self.quantities[key]
 
+    @property
+    def values_only(self) -> str:
+        """What the page says where the file asks for no gradients, else ""."""
+        if self.problem.gradients:
+            return ""
+        return ("Values only: a size or count calculation has no gradient a course asks for, so none is worked "
+                "out or drawn (the file says gradients = false).")
+
     def reported(self) -> list[Quantity]:
         """What the answer key shows: the file's [report] list, else every worked quantity."""
         if self.problem.report is not None:

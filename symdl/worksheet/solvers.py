@@ -10,6 +10,8 @@ from the op registry, so grading never re-implements an op.
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy as sp
 
 from symdl import ops
@@ -26,11 +28,21 @@ from symdl.worksheet.solution import Quantity, Solution
 def solve(problem: Problem) -> Solution:
     """Build and evaluate what the problem describes; every error names the file and key."""
     try:
-        return _SOLVERS[problem.kind](problem)
+        solution = _SOLVERS[problem.kind](problem)
     except SymdlError as error:
         if str(error).startswith(problem.path):
             raise
         raise problem.error(str(error), problem.kind) from None
+    if not problem.gradients:
+        solution.quantities = _values_only(solution.quantities)
+    return solution
+
+
+def _values_only(quantities: dict[str, Quantity]) -> dict[str, Quantity]:
+    """The givens and values of a size or count calculation, which has no gradient a course asks for
+    (∂n₃/∂n₀ = 0 says nothing); a gate's rule is its gradient's, so the values keep none."""
+    return {k: q if q.kind == "given" else dataclasses.replace(q, rule="")
+            for k, q in quantities.items() if q.kind in ("given", "value")}
 
 
 # --- derivatives ---------------------------------------------------------------------------------
