@@ -141,7 +141,7 @@ def test_a_misread_given_and_a_formula_claim():
     given_wrong = Verdict("x", np.array(2.0), np.array(-2.0), False, cause="given")
     assert given_wrong.line() == "  ✗ x = 2   correct: −2. The given data is misread."
     formula = Verdict("d/dx", "exp(-x)*(1 - x)", symdl.parse("1 - x"), False, cause="step")
-    assert formula.line() == "  ✗ ∂/∂x = (1 − x)·e⁻ˣ   correct: 1 − x. This step is wrong."  # formulas in textbook notation
+    assert formula.line() == "  ✗ df/dx = (1 − x)·e⁻ˣ   correct: 1 − x. This step is wrong."  # formulas in textbook notation
 
 
 @settings(max_examples=200, deadline=None)

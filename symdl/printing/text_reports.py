@@ -115,7 +115,7 @@ class ReportText:
         printed = [q for q in s.quantities.values() if not (q.kind == "local" and np.ndim(q.value) > 2)]
         rules = rules_stated_once(q for q in printed if q.kind != "value")
         for q in printed:
-            value = show(q.value)
+            value = self.doprint(q.value) if isinstance(q.value, sp.Basic) else show(q.value)  # f(x), df/dx
             formula = (self._worked(q, s.quantities) or minus_signs(q.formula)).removesuffix(f" = {value}")
             shown = q.label if q.kind == "given" or formula in ("", value) else f"{q.label} = {formula}"
             lines.append(f"{shown} = {value}" + (f"    [{rules[q.key]}]" if rules.get(q.key) else ""))

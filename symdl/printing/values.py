@@ -33,6 +33,8 @@ def label(key: str) -> str:
         position = ",".join(str(int(i) + 1) for i in indexed.group(2).split(",")).translate(_SUBSCRIPT_DIGITS)
         return f"({base}){position}" if "/" in base or base[-1].isdigit() else base + position  # (h1)₁, not h1₁
     key, space, note = key.partition(" (")  # a key's note, "df/dq (local)", stays as written
+    if key.startswith("d/d"):  # a derivative problem's derivative of f(x), as a function: df/dx
+        return f"df/d{written(key[3:], lower=False)}" + space + note
     if "/" in key and key.startswith("d"):
         top, bottom = key.split("/", 1)
         return f"∂{written(top[1:], lower=False)}/∂{written(bottom[1:], lower=False)}" + space + note
