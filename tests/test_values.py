@@ -95,7 +95,7 @@ def test_a_box_states_a_value_as_a_person_writes_it(value, line):
 def test_a_page_leaves_an_arrays_entries_to_the_table_and_writes_the_same_in_tex():
     w = np.array([[0.3, 0.4], [0.0, 0.0]])
     assert value_text(w, narrow=True) == "∈ ℝ²ˣ²  ‖·‖ = 0.5"
-    assert value_text(w, narrow=True, notation=TEX) == r"\in \mathbb{R}^{2\times 2}\ \ \|\cdot\| = 0.5"
+    assert value_text(w, narrow=True, notation=TEX) == r"\in \mathbb{R}^{2\times 2}\ \ \|{\cdot}\| = 0.5"
     assert value_text(np.array([[0.5], [-0.1]]), notation=TEX) == "= [0.5, -0.1]^{\\top}"
     assert "masked" in value_text(np.array([-np.inf, 1.0, 2.0]), notation=TEX)
 

@@ -83,7 +83,7 @@ class Notation:
     member: str
     norm: str
     rest: str  # the norm of the entries that are not masked
-    masked: str
+    masked: str  # "{size}: {count} masked"
     transposed: str
     gap: str  # between the parts of a line
     dots: str
@@ -95,11 +95,11 @@ def _three_digits_tex(x: float) -> str:
 
 TEXT = Notation(shown, lambda x: short(x).replace("inf", "∞"),
                 lambda shape: "ℝ" + size_text(shape).translate(SUPERSCRIPT_DIGITS).replace("×", "ˣ"),
-                size_text, "∈", "‖·‖", "‖rest‖", " masked", "ᵀ", "  ", "…")
+                size_text, "∈", "‖·‖", "‖rest‖", "{size}: {count} masked", "ᵀ", "  ", "…")
 TEX = Notation(tex_number, _three_digits_tex,
                lambda shape: r"\mathbb{R}^{%s}" % r"\times ".join(map(str, shape)),
-               lambda shape: r"{\times}".join(map(str, shape)), r"\in", r"\|\cdot\|", r"\|\mathrm{rest}\|",
-               r"\ \text{masked}", r"^{\top}", r"\ \ ", r"\dots")
+               lambda shape: r"{\times}".join(map(str, shape)), r"\in", r"\|{\cdot}\|", r"\|\mathrm{rest}\|",
+               r"{size}\colon {count}\ \text{{masked}}", r"^{\top}", r"\ \ ", r"\dots")
 SUMMARY_ENTRIES = 2  # entries of an array a box shows before "…"
 
 
@@ -121,7 +121,8 @@ def value_text(value, narrow: bool = False, notation: Notation = TEXT) -> str:
     masked = np.isneginf(array)
     if masked.any():
         rest = n.entry(float(np.linalg.norm(array[~masked])))
-        return f"{n.size(array.shape)}: {int(masked.sum())}{n.masked}, {n.rest} = {rest}{entries}"
+        count = n.masked.format(size=n.size(array.shape), count=int(masked.sum()))
+        return f"{count}, {n.rest} = {rest}{entries}"
     if not array.any():
         return f"= 0 {n.member} {n.reals(array.shape)}"
     return f"{n.member} {n.reals(array.shape)}{n.gap}{n.norm} = {n.entry(float(np.linalg.norm(array)))}{entries}"
