@@ -92,11 +92,13 @@ SIMPLE_DENOMINATOR = 16  # a gate's constant p/q with q at most this is written 
 def constant_text(value) -> str:
     """A gate's constant as its glyph writes it, the same for a scalar gate (SymPy's 1/2) and a tensor
     gate (NumPy's 0.5): ½, ⅓, 2/7, a decimal where it ends (2.5, 0.1), the root of one as a person
-    writes it (1/√2 for attention's scale by 1/√d), any other to three digits; a true minus sign."""
+    writes it (1/√2 for attention's scale by 1/√d), any other to three digits; a SymPy rational
+    exactly (1/17); a true minus sign."""
     x = float(value)
     if not math.isfinite(x):  # a constant beyond a float's range, as SymPy holds it
         return str(value).replace("-", MINUS)
-    sign, exact, square = MINUS if x < 0 else "", _simple(abs(x)), _simple(x * x)
+    exact = fractions.Fraction(abs(int(value.p)), int(value.q)) if isinstance(value, sp.Rational) else _simple(abs(x))
+    sign, square = MINUS if x < 0 else "", _simple(x * x)
     if exact is not None:
         p, q = exact.numerator, exact.denominator
         return sign + (_VULGAR.get((p, q)) or (number_text(abs(x)) if _decimal_ends(q) else f"{p}/{q}"))
