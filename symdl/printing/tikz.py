@@ -278,7 +278,6 @@ def _name(v: scene.View, node: str) -> str:
 
 
 def _node(v: scene.View, node: str, node_id: str, layout: _Layout, options: scene.Options) -> str:
-    data = v.graph.nodes[node]
     box = layout.boxes.get(f"cluster_{node_id}")
     if box is None:
         raise SymdlError(f"the Graphviz layout has no box for node {node!r}")
