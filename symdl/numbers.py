@@ -7,8 +7,10 @@ LaTeX table and a page.
 
 from __future__ import annotations
 
+import fractions
 import math
 import re
+from typing import Optional
 
 import numpy as np
 import sympy as sp
@@ -81,3 +83,41 @@ def short(x: float) -> str:
     """Three significant digits, true minus, a negative zero as 0: a circuit's summary of an array is
     for reading, the table beside it holds the rest."""
     return "0" if x == 0 else f"{x:.3g}".replace("-", MINUS)
+
+
+_VULGAR = {(1, 2): "½", (1, 3): "⅓", (2, 3): "⅔", (1, 4): "¼", (3, 4): "¾", (1, 6): "⅙", (1, 8): "⅛"}
+SIMPLE_DENOMINATOR = 16  # a gate's constant p/q with q at most this is written as the fraction
+
+
+def constant_text(value) -> str:
+    """A gate's constant as its glyph writes it, the same for a scalar gate (SymPy's 1/2) and a tensor
+    gate (NumPy's 0.5): ½, ⅓, 2/7, a decimal where it ends (2.5, 0.1), the root of one as a person
+    writes it (1/√2 for attention's scale by 1/√d), any other to three digits; a SymPy rational
+    exactly (1/17); a true minus sign."""
+    x = float(value)
+    if not math.isfinite(x):  # a constant beyond a float's range, as SymPy holds it
+        return str(value).replace("-", MINUS)
+    exact = fractions.Fraction(abs(int(value.p)), int(value.q)) if isinstance(value, sp.Rational) else _simple(abs(x))
+    sign, square = MINUS if x < 0 else "", _simple(x * x)
+    if exact is not None:
+        p, q = exact.numerator, exact.denominator
+        return sign + (_VULGAR.get((p, q)) or (number_text(abs(x)) if _decimal_ends(q) else f"{p}/{q}"))
+    if square is not None and square.numerator == 1:
+        return f"{sign}1/√{square.denominator}"
+    if square is not None and square.denominator == 1:
+        return f"{sign}√{square.numerator}"
+    return short(x)
+
+
+def _decimal_ends(q: int) -> bool:
+    """Whether 1/q is a decimal that ends (q = 2ᵃ5ᵇ): 2.5 stays 2.5, 2/7 is a fraction."""
+    for prime in (2, 5):
+        while q % prime == 0:
+            q //= prime
+    return q == 1
+
+
+def _simple(x: float) -> Optional[fractions.Fraction]:
+    """``x`` as p/q with q ≤ :data:`SIMPLE_DENOMINATOR`, if it is one (to a float's rounding)."""
+    exact = fractions.Fraction(x).limit_denominator(SIMPLE_DENOMINATOR)
+    return exact if exact and math.isclose(float(exact), x, rel_tol=1e-12) else None

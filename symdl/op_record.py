@@ -17,6 +17,7 @@ import numpy as np
 import sympy as sp
 
 from symdl.errors import SymdlError
+from symdl.numbers import constant_text
 from symdl.registry import Registry, Slip
 from symdl.sympy_function import function_class
 
@@ -82,9 +83,11 @@ class Op:
             object.__setattr__(self, "forward", lambda args, const: self.head(*self._full(args, const)))
 
     def label(self, const: Optional[Expr] = None) -> str:
-        """The glyph with its constant filled in, e.g. ``+1``, ``×−1`` or ``(·)²``; without one (a parameter
-        given as an input) the placeholder is left out: ``LeakyReLU``."""
-        return _raised(self.glyph.format(c=_short(const))) if const is not None else self.glyph.replace("({c})", "")
+        """The glyph with its constant filled in, e.g. ``+1``, ``−1`` (a shift by −1, not ``+−1``), ``×½``
+        or ``(·)²``; without one (a parameter given as an input) the placeholder is left out: ``LeakyReLU``."""
+        if const is None:
+            return self.glyph.replace("({c})", "")
+        return _raised(self.glyph.format(c=constant_text(const))).replace("+−", "−")
 
     @property
     def indexed(self) -> bool:
@@ -98,7 +101,7 @@ class Op:
             return self.latex.format(", ".join(operands), c=c)
         if self.arity is None and len(operands) > 2:  # n-ary: fold the binary form left to right
             return self.latex.format(self.tex(operands[:-1], const), operands[-1], c=c)
-        return self.latex.format(*operands, c=c)
+        return self.latex.format(*operands, c=c).replace("+ -", "- ")  # x - 1, not x + -1
 
     @property
     def flat(self) -> bool:
@@ -151,10 +154,6 @@ register = REGISTRY.register
 def function(name: str) -> type:
     """The SymPy class of a registered function op (σ for the softplus record's derivative)."""
     return REGISTRY[name].head
-
-
-def _short(value: Expr) -> str:
-    return str(value).replace(" ", "").replace("-", "−")  # a minus sign, not a hyphen
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")

@@ -89,7 +89,7 @@ def test_an_op_shown_alone_names_no_variable_and_keeps_its_operand_place(gallery
     graph with an input x, the input squared). In every gallery page an op that writes its operand
     writes a place-holder, never x, and none starts with a postfix mark."""
     ops = {op for text in gallery_pages.values() for op in _op_cells(text)}
-    assert {"(·)ᵀ", "(·)²", "1/(·)", "@", "+", "σ"} <= ops, ops
+    assert {"(·)ᵀ", "(·)²", "1/(·)", "·", "+", "σ"} <= ops, ops
     assert not [op for op in ops if re.search(r"(?<![A-Za-z])x(?![A-Za-z])", op)], ops
     assert not [op for op in ops if unicodedata.category(op[0]) in ("Lm", "No")], ops
 

@@ -77,7 +77,8 @@ def test_labels_fill_in_the_constant():
     assert ops.get("scale").label(sp.Integer(-1)) == "×−1"  # U+2212, a minus sign
     assert ops.get("powc").label(sp.Integer(2)) == "(·)²"  # as a textbook writes a power
     assert ops.get("powc").label(sp.Integer(12)) == "(·)¹²"
-    assert ops.get("powc").label(sp.Rational(-1, 2)) == "(·)^(−1/2)"  # no superscript slash in Unicode
+    assert ops.get("powc").label(sp.Rational(-1, 2)) == "(·)^(−½)"  # no superscript slash in Unicode
+    assert ops.get("powc").label(sp.Rational(-2, 17)) == "(·)^(−2/17)"
     assert ops.get("expc").label(sp.Integer(2)) == "2^(·)"
 
 
@@ -104,12 +105,13 @@ def test_floor_parses_builds_a_gate_and_passes_no_gradient():
 
 def test_a_tensor_gate_shows_its_constant_and_its_operand_place():
     """A network's scale gate wrote ×c, whatever c was, and its transpose a bare ᵀ beside Wᵀ: the glyph
-    every printer asks ops.glyph for holds the scale's own constant (1/√2 to three digits, 0.707) and
+    every printer asks ops.glyph for holds the scale's own constant (1/√2, as a scalar gate writes it) and
     marks the transposed operand's place."""
     import math
 
     import symdl.tensor.linalg  # noqa: F401  (registers scale and transpose)
     scale = {"op": "scale", "tensor": True, "params": {"c": 1 / math.sqrt(2)}, "const": None}
-    assert ops.glyph(scale) == "×0.707"
+    assert ops.glyph(scale) == "×1/√2"
     assert ops.glyph({"op": "transpose", "tensor": True, "params": {}, "const": None}) == "(·)ᵀ"
-    assert ops.glyph({"op": "leaky_relu", "const": sp.Rational(1, 100)}) == "LeakyReLU(1/100)"  # a rational constant stays exact
+    assert ops.glyph({"op": "leaky_relu", "const": sp.Rational(1, 100)}) == "LeakyReLU(0.01)"  # a rational constant stays exact
+    assert ops.glyph({"op": "leaky_relu", "const": sp.Rational(1, 17)}) == "LeakyReLU(1/17)"

@@ -28,10 +28,10 @@ import graphviz
 from symdl import graph as graphs
 from symdl import ops
 from symdl.printing.scene import (GRAD_COLOUR, VALUE_COLOUR, Options, Source, View, breaks_box, edges,
-                                  extra_lines, is_leaf, legend_rows, local_lines, local_parts, node_ids,
-                                  number, shown_grad, shown_value, title, value_beside_name,
-                                  value_lines, view)
+                                  extra_lines, is_leaf, legend_rows, local_lines, local_parts, name, node_ids,
+                                  partial, shown_grad, shown_value, title, value_beside_name, view)
 from symdl.printing.texsafe import strip_controls
+from symdl.printing.values import value_text
 
 #: Graphviz sizes a box by its own table of a font's widths (no fontconfig in the embedded engine); the
 #: browser draws the text in whatever font it has. Courier's table is 0.6 em a character, the width of
@@ -57,11 +57,11 @@ def describe(source: Source, depth: Optional[int] = None) -> tuple[str, dict[str
     for node in graphs.topological_order(v.graph):
         data = v.graph.nodes[node]
         what = _what(data)
-        shown = f" = {number(data['value'])}" if v.annotated and "value" in data else ""
-        titles[ids[node]] = strip_controls(f"{node}: {what}{shown}")
-        (leaves if is_leaf(data) else gates).append(node if is_leaf(data) else f"{node} ({what})")
+        shown = f" {value_text(data['value'])}" if v.annotated and "value" in data else ""
+        titles[ids[node]] = strip_controls(f"{name(v, node)}: {what}{shown}")
+        (leaves if is_leaf(data) else gates).append(name(v, node) if is_leaf(data) else f"{name(v, node)} ({what})")
     named = ", ".join(gates[:SUMMARY_GATES]) + (f" and {len(gates) - SUMMARY_GATES} more" if len(gates) > SUMMARY_GATES else "")
-    summary = (f"Computational graph of {v.output}: {len(leaves)} leaves ({', '.join(leaves[:SUMMARY_GATES])}"
+    summary = (f"Computational graph of {name(v, v.output)}: {len(leaves)} leaves ({', '.join(leaves[:SUMMARY_GATES])}"
                f"{', …' if len(leaves) > SUMMARY_GATES else ''}) and {len(gates)} gates: {named}.")
     return strip_controls(summary), titles
 
@@ -75,11 +75,12 @@ def _what(data: dict) -> str:
 
 
 def _box_label(name: Optional[str], value, narrow: bool) -> str:
-    """``name = value`` (or ``= value`` without a name) as a DOT label, broken where it is long."""
-    lines = value_lines(value, narrow)
-    lines[0] = f"= {lines[0]}"
-    if name is not None:
-        lines = [name, *lines] if breaks_box(name, value, narrow) else [f"{name} {lines[0]}", *lines[1:]]
+    """``name = value`` or ``name ∈ ℝ²ˣ² …`` (the value alone without a name) as a DOT label, broken
+    where it is long."""
+    line = value_text(value, narrow)
+    if name is None:
+        return label_text(line)
+    lines = [name, line] if breaks_box(name, value, narrow) else [f"{name} {line}"]
     return "\n".join(label_text(line) for line in lines)  # a newline breaks a Graphviz label; no escape needed
 
 
@@ -116,13 +117,13 @@ def _add_node(dot: graphviz.Digraph, v: View, node: str, dot_id: str, options: O
     value, grad = shown_value(v, node, options), shown_grad(v, node, options)
     label = label_text(title(v, node)) + "".join(f"\n{label_text(line)}" for line in extra_lines(data))
     with dot.subgraph(name=f"cluster_{dot_id}") as box:
-        box.attr(label=_box_label(f"∂{v.output}/∂{data.get('primary', node)}", grad, options.narrow) if grad is not None else "",
+        box.attr(label=_box_label(partial(v, v.output, node), grad, options.narrow) if grad is not None else "",
                  fontcolor=GRAD_COLOUR, labelloc="b", style="dashed,rounded" if data.get("continued") else "rounded",
                  margin="6", peripheries="0" if is_leaf(data) and not data.get("continued") else "1",
                  penwidth="2" if node == v.output or data["kind"] == "block" else "1")
         node_attrs = {"fontcolor": "#555555"} if data["kind"] == "constant" else {}
         if value_beside_name(v, node, options):  # one colour per label: the TikZ page colours the value
-            box.node(dot_id, label=label_text(f"{title(v, node)} = {value_lines(value, narrow=True)[0]}"))
+            box.node(dot_id, label=label_text(f"{title(v, node)} {value_text(value, narrow=True)}"))
             return
         if value is None:
             box.node(dot_id, label=label, **node_attrs)

@@ -2,8 +2,9 @@
 
 A :class:`View` is the graph to draw; :class:`Options` say which numbers it carries. From them come
 each box's title, value and gradient (``shown_*``), each wire's local gradient and where a long
-label breaks (:func:`local_lines`, :func:`breaks_box`), an array's short :func:`summary`, and the
-legend's rows: both printers read these, so the SVG and the PDF say the same things.
+label breaks (:func:`local_lines`, :func:`breaks_box`), and the legend's rows (a value's line itself,
+``∈ ℝ²ˣ²  ‖·‖ = 0.304``, is :func:`symdl.printing.values.value_text`): both printers read these, so
+the SVG and the PDF say the same things.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import sympy as sp
 from symdl import graph as graphs
 from symdl import ops
 from symdl.backprop import Backprop
-from symdl.numbers import MINUS, short, shown
+from symdl.numbers import MINUS, shown
 from symdl.errors import SymdlError
 from symdl.printing import layers
 from symdl.printing.text import text
+from symdl.printing.values import value_text
 
 VALUE_COLOUR = "#1b7837"  # dark green: forward values
 GRAD_COLOUR = "#b2182b"  # dark red: gradients, global and local
@@ -95,72 +97,13 @@ def edges(graph: nx.DiGraph) -> list[tuple[str, str]]:
             for u in dict.fromkeys(graph.nodes[node]["inputs"]) if graph.has_edge(u, node)]
 
 
-def number(value) -> str:
-    """A number to six significant digits with a true minus sign (−4, not -4); an array as its
-    :func:`summary`, so a label stays one short line (the full arrays go in a table)."""
-    if isinstance(value, np.ndarray) and value.size != 1:
-        return summary(value)
-    return shown(value)
-
-
-SUMMARY_ENTRIES = 2  # entries of an array a label shows before "…"
-
-
-@dataclasses.dataclass(frozen=True)
-class Summary:
-    """What a circuit label says about an array (torchview's idea): its shape, and its entries,
-    or where there are more than :data:`SUMMARY_ENTRIES` its norm and the first few; the full
-    array goes in the table below the circuit. Each printer writes it in its own notation."""
-
-    shape: tuple[int, ...]
-    entries: tuple[float, ...]
-    norm: Optional[float]  # None: every entry is shown
-    zeros: bool
-
-    @property
-    def whole_vector(self) -> bool:
-        """A vector with every entry shown: its length is plain to see, so no printer writes it (and
-        "= 2 [0.5, −0.1]" would read as the number 2); [0, 0] too, as any short vector."""
-        return self.norm is None and len(self.shape) == 1
-
-
-def summarise(array: np.ndarray) -> Summary:
-    shown = tuple(float(x) for x in array.ravel()[:SUMMARY_ENTRIES])
-    norm = float(np.linalg.norm(array)) if array.size > SUMMARY_ENTRIES else None
-    return Summary(tuple(array.shape), shown, norm, not array.any())
-
-
-def summary(array: np.ndarray) -> str:
-    """``[0.5, −0.1]``, ``2×1 [0.5, −0.1]``, ``3×4 ‖·‖=0.346 [0.1, 0.1, …]``, ``3 zeros``."""
-    return summary_lines(array, narrow=False)[0]
-
-
-def summary_lines(array: np.ndarray, narrow: bool) -> list[str]:
-    """:func:`summary` as the lines a box shows it on: narrow (on a page), an array too big to show
-    whole by its shape and norm alone, as a textbook figure does; its entries are in the table below."""
-    s = summarise(array)
-    shape = "×".join(str(n) for n in s.shape)
-    entries = ", ".join(short(x) for x in s.entries)
-    if s.zeros and not s.whole_vector:
-        return [f"{shape} zeros"]
-    if s.norm is None:
-        return [f"[{entries}]" if s.whole_vector else f"{shape} [{entries}]"]
-    norm = f"{shape} ‖·‖={short(s.norm)}"
-    return [norm] if narrow else [f"{norm} [{entries}, …]"]
-
-
 BOX_LINE = 16  # characters; a longer ``∂f/∂x = value`` line in a box puts the value on a line of its own
-
-
-def value_lines(value, narrow: bool) -> list[str]:
-    """A number, or an array's summary on the lines it takes (:func:`summary_lines`)."""
-    return summary_lines(value, narrow) if isinstance(value, np.ndarray) and value.size != 1 else [number(value)]
 
 
 def breaks_box(name: str, value, narrow: bool) -> bool:
     """Whether a narrow box writes ``name`` (``∂f/∂x0``) on a line of its own, ``= value`` below it,
     so that a long line does not widen the box and its rank; both printers break the same boxes."""
-    return narrow and len(f"{name} = {value_lines(value, narrow)[0]}") > BOX_LINE
+    return narrow and len(f"{name} {value_text(value, narrow)}") > BOX_LINE
 
 
 def value_beside_name(v: View, node: str, options: Options) -> bool:
@@ -169,8 +112,7 @@ def value_beside_name(v: View, node: str, options: Options) -> bool:
     value = shown_value(v, node, options)
     if not options.narrow or value is None or not is_leaf(v.graph.nodes[node]):
         return False
-    lines = value_lines(value, narrow=True)
-    return len(lines) == 1 and len(f"{title(v, node)} = {lines[0]}") <= BOX_LINE
+    return len(f"{title(v, node)} {value_text(value, narrow=True)}") <= BOX_LINE
 
 
 
@@ -206,23 +148,38 @@ def shown_local(v: View, u: str, w: str, options: Options) -> tuple[Optional[sp.
     return symbolic, value
 
 
+def name(v: View, node: str) -> str:
+    """A node's name as a person reads it, its symbol as the text printer writes it (γ for ``gamma``,
+    ẑ for ``zhat``), as the TikZ printer sets the same symbol in TeX: every label naming a node (a
+    title, ∂f/∂x on a wire or under a box) uses it, never the node's id. The output may be in
+    another row (``whole``) or inside a layer block."""
+    graph = next(g for g in (v.graph, v.whole, v.graph.graph.get("collapsed_from")) if g is not None and node in g)
+    symbol = graph.nodes[node].get("symbol")
+    return node if symbol is None else text(symbol)
+
+
+def partial(v: View, top: str, bottom: str) -> str:
+    """``∂f/∂x`` in the nodes' names: a wire's local gradient, a box's global one."""
+    return f"∂{name(v, top)}/∂{name(v, bottom)}"
+
+
 def title(v: View, node: str) -> str:
-    """A node's plain-text title: ``q  +`` for a gate, ``fc1  [@ +]`` for a layer, the name for a leaf."""
+    """A node's plain-text title: ``q  +`` for a gate, ``fc1  [· +]`` for a layer, the name for a leaf."""
     data = v.graph.nodes[node]
-    if data.get("continued"):
-        return node
+    if data["kind"] == "constant":
+        return node.replace("-", MINUS)
+    if data.get("continued") or data["kind"] not in ("op", "block"):
+        return name(v, node)
     if data["kind"] == "op":
-        return f"{node}  {ops.glyph(data)}"
-    if data["kind"] == "block":
-        return f"{node}  [{block_ops(data)}]"
-    return node.replace("-", MINUS) if data["kind"] == "constant" else node
+        return f"{name(v, node)}  {ops.glyph(data)}"
+    return f"{node}  [{block_ops(data)}]"  # a layer by its own name (fc1), not its output's
 
 
 BLOCK_OPS = 6  # a layer block lists this many op glyphs; a bigger one, how many ops of which kinds
 
 
 def block_ops(data: dict) -> str:
-    """A layer block's ops as a title says them: ``@ + σ``, or ``18 ops: @ + σ tanh ⊙``."""
+    """A layer block's ops as a title says them: ``· + σ``, or ``18 ops: · + σ tanh ⊙``."""
     if len(data["ops"]) <= BLOCK_OPS:
         return " ".join(data["ops"])
     return f"{len(data['ops'])} ops: {' '.join(dict.fromkeys(data['ops']))}"
@@ -234,7 +191,7 @@ def legend_rows(v: View, options: Options) -> list[tuple[str, str, str]]:
     if any(shown_value(v, n, options) is not None for n in v.graph):
         rows.append(("legend_value", "forward value", VALUE_COLOUR))
     if any(shown_grad(v, n, options) is not None for n in v.graph):
-        rows.append(("legend_grad", f"global gradient ∂{v.output}/∂node", GRAD_COLOUR))
+        rows.append(("legend_grad", f"global gradient ∂{name(v, v.output)}/∂node", GRAD_COLOUR))
     if any(shown_local(v, u, w, options) != (None, None) for u, w in v.graph.edges):
         rows.append(("legend_local", "local gradient (on an edge)", GRAD_COLOUR))
     return rows
@@ -249,11 +206,11 @@ def local_parts(v: View, u: str, w: str, options: Options) -> dict[str, str]:
     symbolic, value = shown_local(v, u, w, options)
     if symbolic is None and value is None:
         return {}
-    parts = {"partial": f"∂{w}/∂{u}"}
+    parts = {"partial": partial(v, w, u)}
     if symbolic is not None:
         parts["symbolic"] = str(symbolic).replace("-", MINUS) if symbolic.is_Number else text(symbolic)
     if value is not None:
-        parts["value"] = number(value)
+        parts["value"] = shown(value)
     return parts
 
 

@@ -169,6 +169,10 @@ class _SafeLatexPrinter(LatexPrinter):
         inner = self._print(front) if front.is_MatMul else self.parenthesize(front, PRECEDENCE["Mul"], strict=False)
         return rf"{inner} \mathbf{{1}}"  # a product needs no parentheses to be multiplied once more
 
+    def _print_HadamardProduct(self, e: sp.HadamardProduct) -> str:
+        """A ⊙ B, as the text and diagram glyphs write the element-wise product (SymPy writes A ∘ B)."""
+        return r" \odot ".join(self.parenthesize(arg, PRECEDENCE["Pow"], strict=True) for arg in e.args)
+
     def _print_Identity(self, e) -> str:
         """I, but 1 for the 1×1 identity that a product of two numbers' shapes makes (the text printer's too)."""
         return "I" if e.rows > 1 else "1"

@@ -21,7 +21,6 @@ import re
 from typing import Optional
 
 import networkx as nx
-import numpy as np
 
 from symdl import graph as graphs
 from symdl import ops
@@ -31,6 +30,7 @@ from symdl.printing.latex_layout import TEXT_BLOCK
 from symdl.printing.latex_layout import width as layout_width
 from symdl.printing.rendering import embedded_only, render
 from symdl.printing.texsafe import is_safe, latex_of, tex_escape, tex_number
+from symdl.printing.values import TEX, value_text
 
 VALUE = "symdlvalue"
 GRAD = "symdlgrad"
@@ -278,7 +278,6 @@ def _name(v: scene.View, node: str) -> str:
 
 
 def _node(v: scene.View, node: str, node_id: str, layout: _Layout, options: scene.Options) -> str:
-    data = v.graph.nodes[node]
     box = layout.boxes.get(f"cluster_{node_id}")
     if box is None:
         raise SymdlError(f"the Graphviz layout has no box for node {node!r}")
@@ -286,12 +285,12 @@ def _node(v: scene.View, node: str, node_id: str, layout: _Layout, options: scen
     rows, style = _title_rows(v, node, room=x1 - x0)
     value, grad = scene.shown_value(v, node, options), scene.shown_grad(v, node, options)
     if scene.value_beside_name(v, node, options):
-        rows[0] += rf" \textcolor{{{VALUE}}}{{$= {_number(value)}$}}"
+        rows[0] += rf" \textcolor{{{VALUE}}}{{${value_text(value, True, TEX)}$}}"
     elif value is not None:
         rows += _coloured(VALUE, None, value)
     if grad is not None:
         partial = rf"\partial {_name(v, v.output)}/\partial {_name(v, node)}"
-        rows += _coloured(GRAD, (partial, f"∂{v.output}/∂{data.get('primary', node)}"), grad)
+        rows += _coloured(GRAD, (partial, scene.partial(v, v.output, node)), grad)
     size = f"minimum width={x1 - x0:.2f}bp, minimum height={y1 - y0:.2f}bp"
     return (rf"\node[{style}, {size}] ({node_id}) at {_xy(((x0 + x1) / 2, (y0 + y1) / 2))} "
             "{" + "".join(row + _line_break(row) for row in rows[:-1]) + rows[-1] + "};")
@@ -357,35 +356,16 @@ def _local_label(v: scene.View, u: str, w: str, options: scene.Options) -> Optio
     symbolic, value = scene.shown_local(v, u, w, options)
     parts = {"partial": rf"\partial {_name(v, w)}/\partial {_name(v, u)}",
              "symbolic": None if symbolic is None else latex_of(symbolic),
-             "value": None if value is None else _number(value)}
+             "value": None if value is None else tex_number(value)}
     lines = [f"${'= ' if i else ''}{' = '.join(parts[k] for k in kinds)}$"
              for i, kinds in enumerate(scene.local_lines(v, u, w, options))]
     return r"\\ ".join(lines) if lines else None
 
 
-def _number(value) -> str:
-    """A number as ``tex_number`` writes it; an array as :func:`symdl.printing.scene.summary` says it."""
-    return r"\ ".join(_number_lines(value))
-
-
-def _number_lines(value) -> list[str]:
-    """The lines :func:`symdl.printing.scene.summary_lines` gives on a page, in math (``2{\\times}1\\ [0.5, -0.1]``)."""
-    if not isinstance(value, np.ndarray) or value.size == 1:
-        return [tex_number(value)]
-    s = scene.summarise(value)
-    shape = r"{\times}".join(str(n) for n in s.shape)
-    entries = ", ".join(tex_number(float(f"{x:.3g}")) for x in s.entries)
-    if s.zeros and not s.whole_vector:
-        return [rf"{shape}\ \mathrm{{zeros}}"]
-    if s.norm is None:
-        return [f"[{entries}]" if s.whole_vector else rf"{shape}\ [{entries}]"]
-    return [rf"{shape}\ \|\cdot\| = {tex_number(float(f'{s.norm:.3g}'))}"]  # its entries: the table below
-
-
 def _coloured(colour: str, name: Optional[tuple[str, str]], value) -> list[str]:
     """A box's value or gradient line(s) in its colour: ``= value``, or ``name = value`` with the name
     (TeX, and the plain text that decides the break) on a line of its own where the DOT box breaks it."""
-    lines = [f"= {line}" if i == 0 else line for i, line in enumerate(_number_lines(value))]
+    lines = [value_text(value, True, TEX)]
     if name is not None:
         tex, plain = name
         lines = [tex, *lines] if scene.breaks_box(plain, value, narrow=True) else [f"{tex} {lines[0]}", *lines[1:]]

@@ -1,20 +1,25 @@
 """How a worksheet writes a quantity: its name (∂f/∂x for the key ``df/dx``) and its value (a whole
 number in full, any other to six digits, an array in full up to a 20×20 feature map), with the
-minus sign U+2212 for a person and ASCII for JSON.
+minus sign U+2212 for a person and ASCII for JSON; and how a circuit's box states a value in a
+line (:func:`value_text`: ``= −4``, ``∈ ℝ²ˣ²  ‖·‖ = 0.304  [0.1, 0.2, …]``), in text and in TeX.
 
 A leaf module: the worksheet models use it for the strings their JSON carries (a verdict's wrong
-entries, a slip's numbers), the text printer for its pages, and it imports neither.
+entries, a slip's numbers), the text printer for its pages, the circuit printers for their boxes,
+and it imports none of them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from typing import Callable
 
 import numpy as np
 import sympy as sp
 
-from symdl.numbers import MINUS, format_value, number_text, squeezed
+from symdl.numbers import MINUS, SUPERSCRIPT_DIGITS, format_value, number_text, short, shown, size_text, squeezed
 from symdl.printing.names import written
+from symdl.printing.texsafe import tex_number
 
 SHOWN_IN_FULL = 400  # a worksheet prints whole arrays up to this many entries (a 20×20 feature map)
 
@@ -66,3 +71,60 @@ def show_ascii(value) -> str:
                            formatter={"float_kind": number_text})
     return text if array.ndim > 1 else " ".join(text.split())
 
+
+
+@dataclasses.dataclass(frozen=True)
+class Notation:
+    """The glyphs a box's value line is written in: plain text (a browser's SVG, a screen reader's
+    title) or TeX math (a page), so both say the same thing."""
+
+    scalar: Callable[[object], str]  # a number in full (six digits)
+    entry: Callable[[float], str]  # an entry or a norm, to three digits: the table below has the rest
+    reals: Callable[[tuple[int, ...]], str]  # the set an array of this shape lies in
+    size: Callable[[tuple[int, ...]], str]
+    member: str
+    norm: str
+    rest: str  # the norm of the entries that are not masked
+    masked: str  # "{size}: {count} masked"
+    transposed: str
+    gap: str  # between the parts of a line
+    dots: str
+
+
+def _three_digits_tex(x: float) -> str:
+    return tex_number(float(f"{x:.3g}"))
+
+
+TEXT = Notation(shown, lambda x: short(x).replace("inf", "∞"),
+                lambda shape: "ℝ" + size_text(shape).translate(SUPERSCRIPT_DIGITS).replace("×", "ˣ"),
+                size_text, "∈", "‖·‖", "‖rest‖", "{size}: {count} masked", "ᵀ", "  ", "…")
+TEX = Notation(tex_number, _three_digits_tex,
+               lambda shape: r"\mathbb{R}^{%s}" % r"\times ".join(map(str, shape)),
+               lambda shape: r"{\times}".join(map(str, shape)), r"\in", r"\|{\cdot}\|", r"\|\mathrm{rest}\|",
+               r"{size}\colon {count}\ \text{{masked}}", r"^{\top}", r"\ \ ", r"\dots")
+SUMMARY_ENTRIES = 2  # entries of an array a box shows before "…"
+
+
+def value_text(value, narrow: bool = False, notation: Notation = TEXT) -> str:
+    """A box's value with its relation, as a person writes it: ``= −4``; a short vector whole,
+    ``= [0.5, −0.1]`` (a column ``[0.5, −0.1]ᵀ``); a zero array ``= 0 ∈ ℝ²ˣ²``; any other array by the
+    set it lies in, its Frobenius norm and its first entries, ``∈ ℝ²ˣ²  ‖·‖ = 0.304  [0.1, 0.2, …]``;
+    a masked one (−∞ entries) ``3×3: 3 masked, ‖rest‖ = 1.38  [0.24, −∞, …]``. Narrow (on a page) an
+    array's entries are left out: the table below the circuit holds them."""
+    n = notation
+    array = np.asarray(value, dtype=float) if isinstance(value, np.ndarray) else None
+    if array is None or array.size == 1:
+        return f"= {n.scalar(value if array is None else array.item())}"
+    shown_entries = [n.entry(float(x)) for x in array.ravel()[:SUMMARY_ENTRIES]]
+    if array.size <= SUMMARY_ENTRIES and sum(d > 1 for d in array.shape) == 1:  # a short vector, whole
+        column = array.ndim == 2 and array.shape[1] == 1
+        return f"= [{', '.join(shown_entries)}]{n.transposed if column else ''}"
+    entries = "" if narrow else f"{n.gap}[{', '.join(shown_entries)}, {n.dots}]"
+    masked = np.isneginf(array)
+    if masked.any():
+        rest = n.entry(float(np.linalg.norm(array[~masked])))
+        count = n.masked.format(size=n.size(array.shape), count=int(masked.sum()))
+        return f"{count}, {n.rest} = {rest}{entries}"
+    if not array.any():
+        return f"= 0 {n.member} {n.reals(array.shape)}"
+    return f"{n.member} {n.reals(array.shape)}{n.gap}{n.norm} = {n.entry(float(np.linalg.norm(array)))}{entries}"

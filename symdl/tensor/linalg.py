@@ -121,7 +121,7 @@ def _matmul_terms(a: Array, b: Array) -> list[Array]:
     return [np.reshape(np.outer(rows[:, k], cols[k, :]), shape) for k in range(rows.shape[1])]
 
 
-register(TensorOp("matmul", _matmul, _matmul_vjp, symbolic_of(_matmul), "@",
+register(TensorOp("matmul", _matmul, _matmul_vjp, symbolic_of(_matmul), "·",
                   "For Y = A B the left factor's gradient is the upstream gradient times Bᵀ; "
                   "the right factor's is Aᵀ times the upstream gradient.",
                   slips=(Slip("one product of the dot product has its sign flipped",

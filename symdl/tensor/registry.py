@@ -26,7 +26,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import sympy as sp
 
-from symdl.numbers import short
+from symdl.numbers import constant_text
 from symdl.registry import Registry, Slip
 
 Array = np.ndarray
@@ -52,8 +52,9 @@ class TensorOp:
     written: Optional[Callable[..., sp.Basic]] = None
 
     def label(self, const=None) -> str:
-        """The diagram glyph with its constant filled in (``×0.707`` for a scale by 1/√2), else ``c``."""
-        return self.glyph.format(c=short(const)) if const is not None else self.glyph.replace("{c}", "c")
+        """The diagram glyph with its constant filled in (``×1/√2``, ``×½``, as a scalar gate writes
+        it), else ``c``."""
+        return self.glyph.format(c=constant_text(const)) if const is not None else self.glyph.replace("{c}", "c")
 
     def tex(self, operands: Sequence[str], const=None) -> str:
         name = self.name.replace("_", r"\_")  # half_sse, not half with a subscript sse

@@ -26,6 +26,7 @@ from sympy.printing.precedence import PRECEDENCE
 from symdl import ops
 from symdl.errors import SymdlError
 from symdl.kernels import LAMBDIFY_MODULES
+from symdl.tensor import registry as tensor_ops
 
 Form = sp.Basic
 
@@ -69,12 +70,16 @@ def opaque_vjps(op_name: str, upstream: Form, operands: Sequence[Form]) -> list[
 
 @functools.lru_cache(maxsize=None)
 def _transposed_jacobian(op_name: str, position: int) -> type:
-    """The undefined function ``op_vjp<position>`` with printers for (∂op/∂operand)ᵀ g."""
+    """The undefined function ``op_vjp<position>`` with printers for (∂op/∂operand)ᵀ g, the op by its
+    diagram glyph where that is one word (∂BN/∂γ, as the box is titled; not ∂batch_norm1d/∂γ)."""
+    record = tensor_ops.TENSOR_REGISTRY.get(op_name)  # dict.get: a scalar op applied to a rank-3 array has none
+    shown = record.glyph if record is not None and " " not in record.glyph else op_name
+
     def text(self, printer) -> str:
-        return f"(∂{op_name}/∂{printer._print(self.args[1 + position])})ᵀ {printer._print(self.args[0])}"
+        return f"(∂{shown}/∂{printer._print(self.args[1 + position])})ᵀ {printer._print(self.args[0])}"
 
     def latex(self, printer) -> str:
-        return (rf"\left(\frac{{\partial \operatorname{{{op_name}}}}}{{\partial {printer._print(self.args[1 + position])}}}"
+        return (rf"\left(\frac{{\partial \operatorname{{{shown}}}}}{{\partial {printer._print(self.args[1 + position])}}}"
                 rf"\right)^{{\top}} {printer._print(self.args[0])}")
 
     def mathml(self, printer):
@@ -86,7 +91,7 @@ def _transposed_jacobian(op_name: str, position: int) -> type:
             for child in children:
                 node.appendChild(child)
             return node
-        fraction = element("mfrac", element("mrow", element("mo", text="∂"), element("mi", text=op_name)),
+        fraction = element("mfrac", element("mrow", element("mo", text="∂"), element("mi", text=shown)),
                            element("mrow", element("mo", text="∂"), printer._print(self.args[1 + position])))
         transposed = element("msup", element("mrow", element("mo", text="("), fraction, element("mo", text=")")),
                              element("mi", text="T"))
