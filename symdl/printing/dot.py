@@ -58,10 +58,11 @@ def describe(source: Source, depth: Optional[int] = None) -> tuple[str, dict[str
         data = v.graph.nodes[node]
         what = _what(data)
         shown = f" = {number(data['value'])}" if v.annotated and "value" in data else ""
-        titles[ids[node]] = strip_controls(f"{node}: {what}{shown}")
-        (leaves if is_leaf(data) else gates).append(node if is_leaf(data) else f"{node} ({what})")
+        name = v.name(node)
+        titles[ids[node]] = strip_controls(f"{name}: {what}{shown}")
+        (leaves if is_leaf(data) else gates).append(name if is_leaf(data) else f"{name} ({what})")
     named = ", ".join(gates[:SUMMARY_GATES]) + (f" and {len(gates) - SUMMARY_GATES} more" if len(gates) > SUMMARY_GATES else "")
-    summary = (f"Computational graph of {v.output}: {len(leaves)} leaves ({', '.join(leaves[:SUMMARY_GATES])}"
+    summary = (f"Computational graph of {v.name(v.output)}: {len(leaves)} leaves ({', '.join(leaves[:SUMMARY_GATES])}"
                f"{', …' if len(leaves) > SUMMARY_GATES else ''}) and {len(gates)} gates: {named}.")
     return strip_controls(summary), titles
 
@@ -116,7 +117,7 @@ def _add_node(dot: graphviz.Digraph, v: View, node: str, dot_id: str, options: O
     value, grad = shown_value(v, node, options), shown_grad(v, node, options)
     label = label_text(title(v, node)) + "".join(f"\n{label_text(line)}" for line in extra_lines(data))
     with dot.subgraph(name=f"cluster_{dot_id}") as box:
-        box.attr(label=_box_label(f"∂{v.output}/∂{data.get('primary', node)}", grad, options.narrow) if grad is not None else "",
+        box.attr(label=_box_label(f"∂{v.name(v.output)}/∂{v.name(node)}", grad, options.narrow) if grad is not None else "",
                  fontcolor=GRAD_COLOUR, labelloc="b", style="dashed,rounded" if data.get("continued") else "rounded",
                  margin="6", peripheries="0" if is_leaf(data) and not data.get("continued") else "1",
                  penwidth="2" if node == v.output or data["kind"] == "block" else "1")

@@ -21,6 +21,7 @@ from symdl.backprop import Backprop
 from symdl.numbers import MINUS, short, shown
 from symdl.errors import SymdlError
 from symdl.printing import layers
+from symdl.printing.names import node_symbol
 from symdl.printing.text import text
 
 VALUE_COLOUR = "#1b7837"  # dark green: forward values
@@ -57,6 +58,15 @@ class View:
     output: str
     annotated: bool
     whole: Optional[nx.DiGraph] = None
+
+    def symbol(self, node: str) -> sp.Basic:
+        """The symbol ``node`` is written by (:func:`symdl.printing.names.node_symbol`), also for the
+        output drawn in another row and a node inside a layer block."""
+        return node_symbol(node, self.graph, self.whole)
+
+    def name(self, node: str) -> str:
+        """``node`` as a person reads it in a label: its symbol as the text printer writes it (θ₀,₁, c₁, z_hi)."""
+        return text(self.symbol(node))
 
     def ids(self) -> dict[str, str]:
         """The DOT ids of the whole graph's nodes, so a node has one id in every row it is drawn in."""
@@ -207,15 +217,13 @@ def shown_local(v: View, u: str, w: str, options: Options) -> tuple[Optional[sp.
 
 
 def title(v: View, node: str) -> str:
-    """A node's plain-text title: ``q  +`` for a gate, ``fc1  [@ +]`` for a layer, the name for a leaf."""
-    data = v.graph.nodes[node]
-    if data.get("continued"):
-        return node
-    if data["kind"] == "op":
-        return f"{node}  {ops.glyph(data)}"
-    if data["kind"] == "block":
-        return f"{node}  [{block_ops(data)}]"
-    return node.replace("-", MINUS) if data["kind"] == "constant" else node
+    """A node's plain-text title: ``q  +`` for a gate, ``z₁  [@ +]`` for a layer, the name for a leaf."""
+    data, name = v.graph.nodes[node], v.name(node)
+    if data["kind"] == "op" and not data.get("continued"):
+        return f"{name}  {ops.glyph(data)}"
+    if data["kind"] == "block" and not data.get("continued"):
+        return f"{name}  [{block_ops(data)}]"
+    return name
 
 
 BLOCK_OPS = 6  # a layer block lists this many op glyphs; a bigger one, how many ops of which kinds
@@ -234,7 +242,7 @@ def legend_rows(v: View, options: Options) -> list[tuple[str, str, str]]:
     if any(shown_value(v, n, options) is not None for n in v.graph):
         rows.append(("legend_value", "forward value", VALUE_COLOUR))
     if any(shown_grad(v, n, options) is not None for n in v.graph):
-        rows.append(("legend_grad", f"global gradient ∂{v.output}/∂node", GRAD_COLOUR))
+        rows.append(("legend_grad", f"global gradient ∂{v.name(v.output)}/∂node", GRAD_COLOUR))
     if any(shown_local(v, u, w, options) != (None, None) for u, w in v.graph.edges):
         rows.append(("legend_local", "local gradient (on an edge)", GRAD_COLOUR))
     return rows
@@ -249,7 +257,7 @@ def local_parts(v: View, u: str, w: str, options: Options) -> dict[str, str]:
     symbolic, value = shown_local(v, u, w, options)
     if symbolic is None and value is None:
         return {}
-    parts = {"partial": f"∂{w}/∂{u}"}
+    parts = {"partial": f"∂{v.name(w)}/∂{v.name(u)}"}
     if symbolic is not None:
         parts["symbolic"] = str(symbolic).replace("-", MINUS) if symbolic.is_Number else text(symbolic)
     if value is not None:
@@ -277,10 +285,10 @@ HOLDS_PER_LINE = 2  # a layer's parameters per line of its box, so a big layer's
 
 def extra_lines(data: dict) -> list[str]:
     """What a box says under its title: for a node continued from another part, which part; for a
-    layer block, its own parameters by shape (``fc1.weight 3×4, fc1.bias 3``)."""
+    layer block, its own parameters by shape (``W₁ 3×4, b₁ 3``)."""
     if data.get("continued"):
         return [f"from part {data['continued']}"]
-    shapes = [f"{name} {'×'.join(map(str, shape)) or 'scalar'}" for name, shape in data.get("holds", ())]
+    shapes = [f"{text(symbol)} {'×'.join(map(str, shape)) or 'scalar'}" for symbol, shape in data.get("holds", ())]
     return [", ".join(shapes[i:i + HOLDS_PER_LINE]) for i in range(0, len(shapes), HOLDS_PER_LINE)]
 
 
