@@ -139,7 +139,8 @@ def pages() -> dict[str, tuple[str, set[str]]]:
 
 
 def test_no_label_title_or_cell_shows_a_dotted_id_or_an_ascii_greek_name(pages):
-    """A layer names its nodes c₁, z_hi, a = f ⊙ c₀, not c1.kept; a scalar graph's μ, θ₀,₁, γ as letters."""
+    """A layer names its nodes c₁, z_hi, a = f ⊙ c₀, not c1.kept; a scalar graph's μ, θ₀,₁, γ as
+    letters."""
     bad = {}
     for name, (page, ids) in pages.items():
         dotted = {i for i in ids if "." in i}
@@ -157,7 +158,8 @@ def test_the_lstm_page_names_its_nodes_as_the_worksheet_does(pages):
     formulas = {text(graph.nodes[n]["symbol"]): text(graph.nodes[n]["expr"]) for n in graph
                 if graph.nodes[n]["kind"] == "op"}
     assert {k: formulas[k] for k in ("z_hi", "i", "a", "b", "c₁", "m", "h₁")} == {
-        "z_hi": "W_hi h₀", "i": "σ(zᵢ)", "a": "f ⊙ c₀", "b": "i ⊙ g", "c₁": "a + b", "m": "tanh(c₁)", "h₁": "o ⊙ m"}
+        "z_hi": "W_hi h₀", "i": "σ(zᵢ)", "a": "f ⊙ c₀", "b": "i ⊙ g", "c₁": "a + b", "m": "tanh(c₁)",
+        "h₁": "o ⊙ m"}
     titles = _read(pages["lstm"][0])
     assert "c₁: + gate = 2×1 [−0.157, 0.0736]" in titles  # i ⊙ g by NumPy: [0.574·(−0.273), 0.549·0.134]
 
@@ -182,6 +184,8 @@ def test_two_layers_asking_for_one_name_keep_the_second_by_its_id():
     net.apply("tanh", "x", name="b.z", shown="z_1")
     assert (net.shown("a.z"), net.shown("b.z")) == ("z_1", "b.z")
     assert text(net.graph.nodes["a.z"]["symbol"]) == "z₁" and text(net.graph.nodes["x"]["symbol"]) == "x₁"
+    net.apply("relu", "x", name="z_1")  # a later node whose id is that name takes it: one symbol per name
+    assert (net.shown("a.z"), net.shown("z_1")) == ("a.z", "z_1")
 
 
 def test_a_gradient_of_a_transpose_is_parenthesised_not_raised_twice():

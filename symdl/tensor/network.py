@@ -7,7 +7,8 @@ NumPy work only. The symbolic side is built when ``Network.graph`` is first read
 after a change (a printer or the worksheet asking). Its nodes follow the node schema
 scalar graphs follow too (the table in :mod:`symdl.schema`): ``value`` and ``grad`` are
 NumPy arrays of the node's ``shape``, ``symbol`` a matrix symbol
-(:func:`symdl.tensor.symbolic.tensor_symbol`), ``expr`` the value as a matrix expression of
+(:func:`symdl.tensor.symbolic.tensor_symbol`) named as a person reads the node (:meth:`Network.shown`),
+``expr`` the value as a matrix expression of
 the operands' symbols (``W x``, σ(z); a transpose node's own as Kᵀ, so Q Kᵀ, not Q KT), ``grad_form``
 ∂output/∂node as the sum of its consumers' VJP forms (after ``backward``); an op is a tensor record (``tensor`` True) or a
 unary scalar op of :mod:`symdl.ops` applied element-wise, ``params`` its keywords;
@@ -117,6 +118,7 @@ class Network(display.Displayed):
         if name in self._nodes:
             raise SymdlError(f"the network already has a node named {name!r}")
         self._nodes[name] = data
+        self._shown = {node: other for node, other in self._shown.items() if other != name}  # an id is its own name
         if shown is not None and shown != name and shown not in self._nodes and shown not in self._shown.values():
             self._shown[name] = shown  # a name taken already (two layers' z_1) leaves the node its id
         self._graph = None
@@ -226,9 +228,9 @@ class Network(display.Displayed):
         node as Kᵀ, so that a formula never shows its name, and its transpose reads K again."""
         out = data["symbol"]
         data["expr"] = value_form(data, operands)
+        top = self.shown(self.output) if self.output else "L"
         upstream = (sp.Integer(1) if node == self.output
-                    else symbolic.tensor_symbol(f"∂{self.shown(self.output) if self.output else 'L'}/∂{self.shown(node)}",
-                                                data["shape"]))
+                    else symbolic.tensor_symbol(f"∂{top}/∂{self.shown(node)}", data["shape"]))
         vjps = vjp_forms(data, upstream, out, operands)
         for u in dict.fromkeys(data["inputs"]):
             edge = graph.edges[u, node]
