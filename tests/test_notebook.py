@@ -43,7 +43,7 @@ CELLS = {
     "solution": ("solution", ["<h2>Worked steps</h2>", "<svg", "A two-input sigmoid neuron"]),
     "report": ("check(solution)", ["The claims, checked", "✗", "claims wrong"]),
     "gradcheck": ("gradcheck('tanh(x)*y', points=3, seed=1)", ["central difference", "<td>pass</td>", "6 checks"]),
-    "network": ("seed_mlp().network", ["<svg", '<table class="nodes">', "fc1.weight"]),
+    "network": ("seed_mlp().network", ["<svg", '<table class="nodes">', "W₁: parameter"]),  # fc1.weight, read as W₁
     "backprop": ("backprop('(x + y)*z', at={'x': -2, 'y': 5, 'z': -4})", ["<svg", '<table class="nodes">']),
     "kernel": ("kernel('sigmoid(x)*y')", ["<pre>", "def kernel(x, y):", "kernel(x, y) → (value, {∂/∂x, ∂/∂y})"]),
     "derivation": ("derive(parse('tanh(x)'), parse('x'))", ["<details", "Derivative with respect to"]),

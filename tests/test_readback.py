@@ -15,6 +15,7 @@ import sympy as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from symdl.errors import LimitError
 from symdl.ops import REGISTRY
 from symdl.parsing import parse, symbol
 from symdl.printing.text import text
@@ -72,7 +73,10 @@ def test_parse_reads_back_every_printed_expression(expr, point_list):
     vectors = tuple(op.head for op in REGISTRY.values() if op.indexed)
     assume(not any(isinstance(power.base, vectors) for power in expr.atoms(sp.Pow)))
     printed = text(expr)
-    again = parse(printed)
+    try:
+        again = parse(printed)
+    except LimitError:  # x^100000, 1e−2171472410: past the parser's limits, refused by design (test_hostile)
+        assume(False)
     if again == expr:
         return
     compared = 0
@@ -125,7 +129,7 @@ def test_the_step_is_zero_at_zero_as_symdl_defines_it():
     ("2x y", "'y'", 3, "implicit multiplication"),
     ("x\u1d40", r"'\u1d40'", 1, "unexpected character"),
     ("√", "end of input", 1, "unexpected end"),
-    ("ς", r"'\u03c2'", 0, "unexpected character"),
+    ("ϕ", r"'\u03d5'", 0, "unexpected character"),  # the phi symbol: symdl writes φ, and reads only what it writes
 ])
 def test_printed_notation_errors_say_where(source, token, position, message):
     """One line, the offending token (escaped, as every message shows non-ASCII) and its position."""
@@ -134,3 +138,14 @@ def test_printed_notation_errors_say_where(source, token, position, message):
         parse(source)
     error = caught.value
     assert message in str(error) and token in str(error) and error.position == position, str(error)
+
+
+@pytest.mark.parametrize("letter", "αβγδεζηθικλμνξορςστυφχψω")  # every small Greek letter but π (a constant)
+def test_every_greek_letter_the_printer_writes_reads_back(letter):
+    """The letter reads as a name, which prints as the letter again; with an index (α₁) too, and in a sum.
+    ς (final sigma, varsigma as LaTeX calls it) was the one the printer wrote and the parser refused."""
+    name = parse(letter)
+    assert name.is_Symbol and text(name) == letter
+    indexed = parse(f"{letter}₁ + 2·{letter}")
+    assert indexed == symbol(f"{name.name}_1") + 2 * name
+    assert text(indexed) in (f"{letter}₁ + 2{letter}", f"2{letter} + {letter}₁")

@@ -23,8 +23,8 @@ from symdl.tensor.symbolic import LinearMap, evaluate
 
 def _env(net: Network) -> dict:
     g = net.graph
-    env = {n: d["value"] for n, d in g.nodes(data=True)}
-    env.update({f"∂{net.output}/∂{n}": d["grad"] for n, d in g.nodes(data=True) if "grad" in d})
+    env = {net.shown(n): d["value"] for n, d in g.nodes(data=True)}  # a form names a node as a person reads it
+    env.update({f"∂{net.shown(net.output)}/∂{net.shown(n)}": d["grad"] for n, d in g.nodes(data=True) if "grad" in d})
     return env
 
 

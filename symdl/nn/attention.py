@@ -17,7 +17,8 @@ from typing import Optional
 
 import numpy as np
 
-from symdl.nn.recurrent import ArrayLike, NodeOrValue, checked_weight, join_name
+from symdl.nn.naming import indexed, join_name, transposed
+from symdl.nn.recurrent import ArrayLike, NodeOrValue, checked_weight
 from symdl.nn.state_dict import LoadsStateDict
 from symdl.tensor.network import Network
 
@@ -25,10 +26,16 @@ Array = np.ndarray
 
 
 def _node(net: Network, value: NodeOrValue, name: str, kind: str) -> str:
-    """A node name unchanged, or a value added as a (row-convention, 2-D) leaf called ``name``."""
+    """A node name unchanged, or a value added as a (row-convention, 2-D) leaf called ``name``, read
+    without its layer's prefix (``mha.X`` as X)."""
     if isinstance(value, str):
         return value
-    return getattr(net, kind)(name, np.atleast_2d(np.asarray(value, dtype=float)))
+    return getattr(net, kind)(name, np.atleast_2d(np.asarray(value, dtype=float)), shown=name.rpartition(".")[2])
+
+
+def _transpose(net: Network, node: str, name: str) -> str:
+    """``node``ᵀ, read as its operand's name raised (sᵀ, W_hᵀ)."""
+    return net.apply("transpose", node, name=name, shown=transposed(net.shown(node)))
 
 
 # --- alignment and context (Bahdanau) -------------------------------------------------------------
@@ -36,7 +43,7 @@ def _node(net: Network, value: NodeOrValue, name: str, kind: str) -> str:
 def dot_alignment(net: Network, s: NodeOrValue, h: NodeOrValue, name: str = "e") -> str:
     """Scores e_i = sᵀ h_i (T × 1) for a decoder state ``s`` (1 × d) and encoder states ``h`` (T × d, one per row)."""
     s, h = _node(net, s, "s", "input"), _node(net, h, "h", "input")
-    return net.apply("matmul", h, net.apply("transpose", s, name=f"{s}ᵀ"), name=name)
+    return net.apply("matmul", h, _transpose(net, s, f"{s}ᵀ"), name=name)
 
 
 def additive_alignment(net: Network, s: NodeOrValue, h: NodeOrValue, w_s: NodeOrValue, w_h: NodeOrValue,
@@ -44,21 +51,24 @@ def additive_alignment(net: Network, s: NodeOrValue, h: NodeOrValue, w_s: NodeOr
     """Bahdanau's scores e_i = vᵀ tanh(W_s s + W_h h_i): a one-hidden-layer net scores each pair.
 
     ``w_s`` is (a × d_s), ``w_h`` (a × d_h), ``v`` (a × 1); with rows this is tanh(s W_sᵀ + H W_hᵀ) v,
-    the decoder term broadcast over the T encoder rows.
+    the decoder term broadcast over the T encoder rows. Read as u_s = s W_sᵀ, u_h = H W_hᵀ,
+    u = u_h + u_s and r = tanh(u), e = r v.
     """
     s, h = _node(net, s, "s", "input"), _node(net, h, "h", "input")
     w_s, w_h = _node(net, w_s, "W_s", "parameter"), _node(net, w_h, "W_h", "parameter")
     v = v if isinstance(v, str) else net.parameter("v", np.reshape(v, (-1, 1)))
-    from_s = net.apply("matmul", s, net.apply("transpose", w_s, name=f"{w_s}ᵀ"), name=f"{name}.s")
-    from_h = net.apply("matmul", h, net.apply("transpose", w_h, name=f"{w_h}ᵀ"), name=f"{name}.h")
-    hidden = net.apply("tanh", net.apply("add", from_h, from_s, name=f"{name}.z"), name=f"{name}.tanh")
+    from_s = net.apply("matmul", s, _transpose(net, w_s, f"{w_s}ᵀ"), name=f"{name}.s", shown="u_s")
+    from_h = net.apply("matmul", h, _transpose(net, w_h, f"{w_h}ᵀ"), name=f"{name}.h", shown="u_h")
+    hidden = net.apply("tanh", net.apply("add", from_h, from_s, name=f"{name}.z", shown="u"), name=f"{name}.tanh",
+                       shown="r")
     return net.apply("matmul", hidden, v, name=name)
 
 
 def attend(net: Network, scores: str, h: str, name: str = "c") -> tuple[str, str]:
-    """α = softmax(e) over the T positions and the context c = Σ α_i h_i (1 × d); returns (α, c)."""
-    alpha = net.apply("softmax", scores, axis=0, name=f"{name}.α")
-    return alpha, net.apply("matmul", net.apply("transpose", alpha, name=f"{name}.αᵀ"), h, name=name)
+    """α = softmax(e) over the T positions and the context c = Σ α_i h_i (1 × d); returns (α, c). α carries
+    the index of the context's name (α_add for c_add)."""
+    alpha = net.apply("softmax", scores, axis=0, name=f"{name}.α", shown=indexed("alpha", name.partition("_")[2]))
+    return alpha, net.apply("matmul", _transpose(net, alpha, f"{name}.αᵀ"), h, name=name)
 
 
 # --- scaled dot-product and self-attention --------------------------------------------------------
@@ -69,20 +79,22 @@ def causal_mask(length: int, source: Optional[int] = None) -> Array:
 
 
 def scaled_dot_product_attention(net: Network, q: str, k: str, v: str, mask: Optional[Array] = None,
-                                 name: str = "attn") -> str:
+                                 name: str = "attn", index: str = "") -> str:
     """softmax(Q Kᵀ / √d_k) V for Q (L × d_k), K (S × d_k), V (S × d_v); the weights are node ``name.weights``,
     and ``mask`` (L × S, True = blocked) sends blocked scores to −∞ first.
 
     Dividing by √d_k keeps the scores' variance near 1 when q and k have unit-variance
-    entries, so the softmax does not saturate as d_k grows.
+    entries, so the softmax does not saturate as d_k grows. Read as P = Q Kᵀ, S = P/√d_k (S_M masked)
+    and A = softmax(S), each with ``index`` (a head's number) as its subscript.
     """
     d_k = net.value(k).shape[-1]
-    scores = net.apply("matmul", q, net.apply("transpose", k, name=f"{name}.Kᵀ"), name=f"{name}.QKᵀ")
-    scaled = net.apply("scale", scores, c=1 / math.sqrt(d_k), name=f"{name}.scores")
+    scores = net.apply("matmul", q, _transpose(net, k, f"{name}.Kᵀ"), name=f"{name}.QKᵀ", shown=indexed("P", index))
+    scaled = net.apply("scale", scores, c=1 / math.sqrt(d_k), name=f"{name}.scores", shown=indexed("S", index))
     if mask is not None:
-        scaled = net.apply("mask", scaled, mask=np.asarray(mask, dtype=bool), name=f"{name}.masked")
-    weights = net.apply("softmax", scaled, axis=-1, name=f"{name}.weights")
-    return net.apply("matmul", weights, v, name=name)
+        scaled = net.apply("mask", scaled, mask=np.asarray(mask, dtype=bool), name=f"{name}.masked",
+                           shown=indexed("S", "M" + index))
+    weights = net.apply("softmax", scaled, axis=-1, name=f"{name}.weights", shown=indexed("A", index))
+    return net.apply("matmul", weights, v, name=name, shown=indexed("Z", index) if index else None)
 
 
 def self_attention(net: Network, x: NodeOrValue, w_q: NodeOrValue, w_k: NodeOrValue, w_v: NodeOrValue,
@@ -93,8 +105,8 @@ def self_attention(net: Network, x: NodeOrValue, w_q: NodeOrValue, w_k: NodeOrVa
     PyTorch's layers store the transpose and compute X Wᵀ (see :class:`MultiheadAttention`).
     """
     x = _node(net, x, "X", "input")
-    projected = [net.apply("matmul", x, _node(net, w, f"W_{role}", "parameter"), name=f"{name}.{role.lower()}")
-                 for role, w in (("Q", w_q), ("K", w_k), ("V", w_v))]
+    projected = [net.apply("matmul", x, _node(net, w, f"W_{role}", "parameter"), name=f"{name}.{role.lower()}",
+                           shown=role) for role, w in (("Q", w_q), ("K", w_k), ("V", w_v))]
     return scaled_dot_product_attention(net, *projected, mask=mask, name=name)
 
 
@@ -163,13 +175,13 @@ class MultiheadAttention(LoadsStateDict):
         for j in range(self.num_heads):
             head = join_name(prefix, f"head{j}")
             q, k, v = (self._project(net, x, role, j, head) for role, x in enumerate((q_in, k_in, v_in)))
-            heads.append(scaled_dot_product_attention(net, q, k, v, mask=mask, name=head))
+            heads.append(scaled_dot_product_attention(net, q, k, v, mask=mask, name=head, index=str(j + 1)))
         joined = heads[0] if len(heads) == 1 else net.apply("concat", *heads, axis=1,
-                                                            name=join_name(prefix, "concat"))
-        w_o = net.parameter(join_name(prefix, "W_o"), self.out_proj_weight)
+                                                            name=join_name(prefix, "concat"), shown="H")
+        w_o = net.parameter(join_name(prefix, "W_o"), self.out_proj_weight, shown="W_o")
         b_o = None if self.out_proj_bias is None else net.parameter(join_name(prefix, "b_o"),
-                                                                     self.out_proj_bias.reshape(1, -1))
-        return _linear_rows(net, joined, w_o, b_o, join_name(prefix, "out"))
+                                                                     self.out_proj_bias.reshape(1, -1), shown="b_o")
+        return _linear_rows(net, joined, w_o, b_o, join_name(prefix, "out"), "Y")
 
     def stacked_gradients(self, grads: dict[str, Array], prefix: str = "mha") -> dict[str, Array]:
         """The per-head gradients put back in PyTorch's layout: ``in_proj_weight``, ``out_proj.weight``, biases."""
@@ -182,19 +194,24 @@ class MultiheadAttention(LoadsStateDict):
         return stacked
 
     def _project(self, net: Network, x: str, role: int, head: int, name: str) -> str:
-        """Head ``head``'s query (role 0), key (1) or value (2): its rows of ``in_proj_weight`` applied to x."""
-        letter = "qkv"[role]
+        """Head ``head``'s query (role 0), key (1) or value (2): its rows of ``in_proj_weight`` applied to x,
+        read as Q_1 = X W_q1ᵀ + b_q1 for head 1's query."""
+        letter, number = "qkv"[role], str(head + 1)
         start = role * self.embed_dim + head * self.head_dim
         rows = slice(start, start + self.head_dim)
-        w = net.parameter(f"{name}.W_{letter}", self.in_proj_weight[rows])
+        w = net.parameter(f"{name}.W_{letter}", self.in_proj_weight[rows], shown=f"W_{letter}{number}")
         b = None if self.in_proj_bias is None else net.parameter(f"{name}.b_{letter}",
-                                                                  self.in_proj_bias[rows].reshape(1, -1))
-        return _linear_rows(net, x, w, b, f"{name}.{letter}")
+                                                                  self.in_proj_bias[rows].reshape(1, -1),
+                                                                  shown=f"b_{letter}{number}")
+        return _linear_rows(net, x, w, b, f"{name}.{letter}", indexed(letter.upper(), number))
 
 
-def _linear_rows(net: Network, x: str, w: str, b: Optional[str], name: str) -> str:
-    """PyTorch's ``Linear`` on rows: X Wᵀ (+ b broadcast over the rows)."""
-    w_t = net.apply("transpose", w, name=f"{w}ᵀ")
-    product = net.apply("matmul", x, w_t, name=name if b is None else f"{name}.XWᵀ")
-    return product if b is None else net.apply("add", product, b, name=name)
+def _linear_rows(net: Network, x: str, w: str, b: Optional[str], name: str, shown: str) -> str:
+    """PyTorch's ``Linear`` on rows: X Wᵀ (+ b broadcast over the rows), read as ``shown`` (its product
+    before the bias as p_ and the same index, p_Q1 for Q_1)."""
+    w_t = _transpose(net, w, f"{w}ᵀ")
+    if b is None:
+        return net.apply("matmul", x, w_t, name=name, shown=shown)
+    product = net.apply("matmul", x, w_t, name=f"{name}.XWᵀ", shown="p_" + shown.replace("_", ""))
+    return net.apply("add", product, b, name=name, shown=shown)
 

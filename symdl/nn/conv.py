@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Optional, Union
 import numpy as np
 
 from symdl.errors import SymdlError
+from symdl.nn.naming import indexed, layer_index
 from symdl.nn.state_dict import LoadsStateDict
 
 if TYPE_CHECKING:
@@ -55,10 +56,13 @@ class Conv2d(LoadsStateDict):
             raise SymdlError("Conv2d got a bias_value but bias=False")
 
     def __call__(self, net: Network, x: str, name: str = "conv") -> str:
-        inputs = [x, net.parameter(f"{name}.weight", self.weight)]
+        """Z = X ∗ W + b, read as W₁, b₁ and Z₁ where ``name`` ends in 1 (conv1), W_s for a shortcut."""
+        k = "s" if name.endswith("shortcut") else layer_index(name)
+        inputs = [x, net.parameter(f"{name}.weight", self.weight, shown=indexed("W", k))]
         if self.bias is not None:
-            inputs.append(net.parameter(f"{name}.bias", self.bias))
-        return net.apply("conv2d", *inputs, name=name, stride=self.stride, padding=self.padding)
+            inputs.append(net.parameter(f"{name}.bias", self.bias, shown=indexed("b", k)))
+        return net.apply("conv2d", *inputs, name=name, stride=self.stride, padding=self.padding,
+                         shown=indexed("Z", k))
 
 
 class _Pool2d:
@@ -101,8 +105,8 @@ class BatchNorm1d(LoadsStateDict):
         self.beta = np.zeros(num_features) if beta is None else np.array(beta, dtype=float).reshape(num_features)
 
     def __call__(self, net: Network, x: str, name: str = "bn") -> str:
-        gamma = net.parameter(f"{name}.weight", self.gamma)
-        beta = net.parameter(f"{name}.bias", self.beta)
+        gamma = net.parameter(f"{name}.weight", self.gamma, shown=indexed("gamma", layer_index(name)))
+        beta = net.parameter(f"{name}.bias", self.beta, shown=indexed("beta", layer_index(name)))
         return net.apply("batch_norm1d", x, gamma, beta, name=name, eps=self.eps)
 
 
@@ -114,16 +118,16 @@ def residual_block(net: Network, a: str, in_channels: int, out_channels: Optiona
     connection is a plain add. If the channel count changes, a[l] goes through a 1×1
     convolution W_s first (a learnt projection, the notes' W·a[l] aside), so the shapes
     agree. Nodes: ``name.conv1``, ``name.a1``, ``name.conv2`` (= z[l+2]), optionally
-    ``name.shortcut``, ``name.sum`` and the output ``name``.
+    ``name.shortcut``, ``name.sum`` and the output ``name``, read as Z₁, A₁, Z₂, Z_s, S and A₂.
     """
     out_channels = in_channels if out_channels is None else out_channels
     first = Conv2d(in_channels, out_channels, kernel_size, padding="same", seed=seed)
     second = Conv2d(out_channels, out_channels, kernel_size, padding="same", seed=seed + 1)
-    hidden = net.apply("relu", first(net, a, name=f"{name}.conv1"), name=f"{name}.a1")
+    hidden = net.apply("relu", first(net, a, name=f"{name}.conv1"), name=f"{name}.a1", shown="A_1")
     z = second(net, hidden, name=f"{name}.conv2")
     if out_channels != in_channels:
         a = Conv2d(in_channels, out_channels, 1, bias=False, seed=seed + 2)(net, a, name=f"{name}.shortcut")
-    return net.apply("relu", net.apply("add", z, a, name=f"{name}.sum"), name=name)
+    return net.apply("relu", net.apply("add", z, a, name=f"{name}.sum", shown="S"), name=name, shown="A_2")
 
 
 __all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d", "residual_block"]

@@ -18,6 +18,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from symdl.nn.init import INITIALISERS
+from symdl.nn.naming import indexed, join_name, layer_index, transposed
 from symdl.nn.state_dict import LoadsStateDict
 from symdl.tensor.network import Network
 
@@ -31,10 +32,6 @@ def _given(value: Optional[ArrayLike], shape: tuple[int, ...], what: str) -> Opt
     if array.shape != shape:
         raise ValueError(f"{what} must have shape {shape} (PyTorch's layout), not {array.shape}")
     return array
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
 
 
 class Linear(LoadsStateDict):
@@ -57,15 +54,17 @@ class Linear(LoadsStateDict):
         self.bias = np.zeros(out_features) if given_bias is None else given_bias
 
     def __call__(self, net: Network, x: str, name: str = "fc1") -> str:
-        """Add ``name.weight``, ``name.bias`` and the affine map of node ``x``; return node ``name``."""
-        w = net.parameter(_join(name, "weight"), self.weight)
-        b = net.parameter(_join(name, "bias"), self.bias)
+        """Add ``name.weight``, ``name.bias`` and the affine map of node ``x``; return node ``name``. They
+        read as W₁, b₁ and z₁ = p₁ + b₁, p₁ = W₁ x, the index the number ``name`` ends in."""
+        k = layer_index(name)
+        w = net.parameter(join_name(name, "weight"), self.weight, shown=indexed("W", k))
+        b = net.parameter(join_name(name, "bias"), self.bias, shown=indexed("b", k))
         if net.value(x).ndim == 1:
-            product = net.apply("matmul", w, x, name=_join(name, "Wx"))
+            product = net.apply("matmul", w, x, name=join_name(name, "Wx"), shown=indexed("p", k))
         else:
-            wt = net.apply("transpose", w, name=_join(name, "weightᵀ"))
-            product = net.apply("matmul", x, wt, name=_join(name, "xWᵀ"))
-        return net.apply("add", product, b, name=name)
+            wt = net.apply("transpose", w, name=join_name(name, "weightᵀ"), shown=transposed(net.shown(w)))
+            product = net.apply("matmul", x, wt, name=join_name(name, "xWᵀ"), shown=indexed("p", k))
+        return net.apply("add", product, b, name=name, shown=indexed("z", k))
 
     def __repr__(self) -> str:
         return f"Linear(in_features={self.in_features}, out_features={self.out_features})"
@@ -95,12 +94,12 @@ class MLP:
                        for i, (m, n, w, b) in enumerate(zip(sizes[:-1], sizes[1:], weights, biases))]
 
     def __call__(self, net: Network, x: str, name: str = "mlp") -> str:
-        """Layer i's affine output is node ``name.fc{i}``, its activation ``name.a{i}``."""
+        """Layer i's affine output is node ``name.fc{i}`` (read z_i), its activation ``name.a{i}`` (a_i)."""
         h = x
         for i, layer in enumerate(self.layers, start=1):
-            z = layer(net, h, name=_join(name, f"fc{i}"))
+            z = layer(net, h, name=join_name(name, f"fc{i}"))
             act = self.activation if i < len(self.layers) else self.output_activation
-            h = z if act is None else net.apply(act, z, name=_join(name, f"a{i}"))
+            h = z if act is None else net.apply(act, z, name=join_name(name, f"a{i}"), shown=indexed("a", str(i)))
         return h
 
     def __repr__(self) -> str:

@@ -27,6 +27,7 @@ from typing import NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
+from symdl.nn.naming import indexed, join_name, transposed
 from symdl.nn.state_dict import LoadsStateDict
 from symdl.tensor.network import Network
 
@@ -40,11 +41,6 @@ GATE_ACTIVATION = {"i": "sigmoid", "f": "sigmoid", "g": "tanh", "o": "sigmoid"}
 LAYOUTS = ("rows", "columns")  # PyTorch's (B, features), or the seed's (features, B)
 
 
-def join_name(prefix: str, name: str) -> str:
-    """``prefix.name``, or just ``name``: prefixes keep two layers' nodes apart in one network."""
-    return f"{prefix}.{name}" if prefix else name
-
-
 def _batch_shaped(value: NodeOrValue, layout: str) -> Array:
     """A 1-D vector becomes one row (B = 1) or the column the seed writes; 2-D arrays pass unchanged."""
     array = np.asarray(value, dtype=float)
@@ -53,11 +49,13 @@ def _batch_shaped(value: NodeOrValue, layout: str) -> Array:
     return array.reshape(1, -1) if layout == "rows" else array.reshape(-1, 1)
 
 
-def as_node(net: Network, value: NodeOrValue, name: str, kind: str = "input", layout: str = "columns") -> str:
-    """A node name unchanged, or a value added to ``net`` as an input (or parameter) called ``name``."""
+def as_node(net: Network, value: NodeOrValue, name: str, kind: str = "input", layout: str = "columns",
+            shown: Optional[str] = None) -> str:
+    """A node name unchanged, or a value added to ``net`` as an input (or parameter) called ``name``,
+    read as ``shown``."""
     if isinstance(value, str):
         return value
-    return getattr(net, kind)(name, _batch_shaped(value, layout))
+    return getattr(net, kind)(name, _batch_shaped(value, layout), shown=shown)
 
 
 def checked_layout(layout: str) -> str:
@@ -83,7 +81,8 @@ def checked_weight(given: Optional[ArrayLike], shape: tuple[int, ...], default: 
 
 def _input_nodes(net: Network, xs: Sequence[NodeOrValue], prefix: str, layout: str) -> tuple[list[str], int]:
     """The inputs as nodes ``x1…xT`` (names pass through) and the batch size B they carry."""
-    nodes = [as_node(net, x, join_name(prefix, f"x{t}"), layout=layout) for t, x in enumerate(xs, start=1)]
+    nodes = [as_node(net, x, join_name(prefix, f"x{t}"), layout=layout, shown=indexed("x", str(t)))
+             for t, x in enumerate(xs, start=1)]
     return nodes, net.value(nodes[0]).shape[0 if layout == "rows" else 1] if nodes else 1
 
 
@@ -97,14 +96,17 @@ def _uniform(rng: np.random.Generator, hidden_size: int, shape: tuple[int, ...])
     return rng.uniform(-bound, bound, size=shape)
 
 
-def _affine(net: Network, w: str, x: str, b: Optional[str], name: str, layout: str = "columns") -> str:
-    """``W x (+ b)`` on columns, ``x Wᵀ (+ b)`` on rows: one matmul, and a broadcast add when there is a bias."""
-    product_name = name if b is None else f"{name}.Wx"
+def _affine(net: Network, w: str, x: str, b: Optional[str], name: str, layout: str = "columns",
+            index: str = "", letter: str = "z") -> str:
+    """``W x (+ b)`` on columns, ``x Wᵀ (+ b)`` on rows: one matmul, and a broadcast add when there is a bias;
+    read as z_index (``letter``), its product before the bias as p_index (z_x1 = p_x1 + b_xh)."""
+    product_name, product_shown = (name, indexed(letter, index)) if b is None else (f"{name}.Wx", indexed("p", index))
     if layout == "rows":
-        product = net.apply("matmul", x, net.apply("transpose", w, name=f"{name}.Wᵀ"), name=product_name)
+        w_t = net.apply("transpose", w, name=f"{name}.Wᵀ", shown=transposed(net.shown(w)))
+        product = net.apply("matmul", x, w_t, name=product_name, shown=product_shown)
     else:
-        product = net.apply("matmul", w, x, name=product_name)
-    return product if b is None else net.apply("add", product, b, name=name)
+        product = net.apply("matmul", w, x, name=product_name, shown=product_shown)
+    return product if b is None else net.apply("add", product, b, name=name, shown=indexed(letter, index))
 
 
 # --- RNNCell ------------------------------------------------------------------------------------
@@ -136,16 +138,17 @@ class RNNCell(LoadsStateDict):
     def parameters(self, net: Network, prefix: str = "") -> dict[str, Optional[str]]:
         """Add the weights to ``net`` once, as parameter nodes every time step shares."""
         values = {"W_xh": self.weight_ih, "W_hh": self.weight_hh, "b_xh": self.bias_ih, "b_hh": self.bias_hh}
-        return {k: None if v is None else net.parameter(join_name(prefix, k), v) for k, v in values.items()}
+        return {k: None if v is None else net.parameter(join_name(prefix, k), v, shown=k) for k, v in values.items()}
 
     def step(self, net: Network, params: dict[str, Optional[str]], x: str, h: str, t: Union[int, str],
              prefix: str = "") -> str:
-        """One step at time ``t``: the node ``h{t}``, with ``h{t}.z`` its pre-activation."""
+        """One step at time ``t``: the node ``h{t}``, with ``h{t}.z`` its pre-activation, read as the seed
+        writes them: h_t = tanh(z_t), z_t = z_xt + z_ht, z_xt = W_xh x_t, z_ht = W_hh h_{t−1}."""
         name = join_name(prefix, f"h{t}")
-        from_x = _affine(net, params["W_xh"], x, params["b_xh"], f"{name}.xh", self.layout)
-        from_h = _affine(net, params["W_hh"], h, params["b_hh"], f"{name}.hh", self.layout)
-        z = net.apply("add", from_x, from_h, name=f"{name}.z")
-        return net.apply(self.nonlinearity, z, name=name)
+        from_x = _affine(net, params["W_xh"], x, params["b_xh"], f"{name}.xh", self.layout, f"x{t}")
+        from_h = _affine(net, params["W_hh"], h, params["b_hh"], f"{name}.hh", self.layout, f"h{t}")
+        z = net.apply("add", from_x, from_h, name=f"{name}.z", shown=indexed("z", str(t)))
+        return net.apply(self.nonlinearity, z, name=name, shown=indexed("h", str(t)))
 
     def local_jacobian(self, net: Network, h: str) -> Array:
         """∂h_t/∂h_{t−1} = diag(f′(z_t)) W_hh, read off the values the graph already holds (B = 1)."""
@@ -170,15 +173,16 @@ def rnn_unroll(net: Network, cell: RNNCell, xs: Sequence[NodeOrValue], h0: Optio
     """
     params = cell.parameters(net, prefix)
     if weight_yh is not None:
-        params["W_yh"] = as_node(net, weight_yh, join_name(prefix, "W_yh"), "parameter")
+        params["W_yh"] = as_node(net, weight_yh, join_name(prefix, "W_yh"), "parameter", shown="W_yh")
     x_nodes, batch = _input_nodes(net, xs, prefix, cell.layout)
     zeros = np.zeros(_state_shape(cell.hidden_size, batch, cell.layout))
-    hs = [as_node(net, zeros if h0 is None else h0, join_name(prefix, "h0"), layout=cell.layout)]
+    hs = [as_node(net, zeros if h0 is None else h0, join_name(prefix, "h0"), layout=cell.layout, shown="h_0")]
     ys = []
     for t, x in enumerate(x_nodes, start=1):
         hs.append(cell.step(net, params, x, hs[-1], t, prefix))
         if weight_yh is not None:
-            ys.append(_affine(net, params["W_yh"], hs[-1], None, join_name(prefix, f"y{t}"), cell.layout))
+            ys.append(_affine(net, params["W_yh"], hs[-1], None, join_name(prefix, f"y{t}"), cell.layout,
+                              str(t), letter="y"))
     return RNNUnrolled(hs, ys, params)
 
 
@@ -263,10 +267,10 @@ class LSTMCell(LoadsStateDict):
         for gate in GATES:
             for source, weight, bias in (("x", self.weight_ih, self.bias_ih), ("h", self.weight_hh, self.bias_hh)):
                 params[f"W_{source}{gate}"] = net.parameter(join_name(prefix, f"W_{source}{gate}"),
-                                                            self.gate_block(weight, gate))
+                                                            self.gate_block(weight, gate), shown=f"W_{source}{gate}")
                 block = self.gate_block(bias, gate)
                 params[f"b_{source}{gate}"] = None if block is None else net.parameter(
-                    join_name(prefix, f"b_{source}{gate}"), block)
+                    join_name(prefix, f"b_{source}{gate}"), block, shown=f"b_{source}{gate}")
         return params
 
     def stacked_gradients(self, grads: dict[str, Array], params: dict[str, Optional[str]]) -> dict[str, Array]:
@@ -281,21 +285,29 @@ class LSTMCell(LoadsStateDict):
         return stacked
 
     def step(self, net: Network, params: dict[str, Optional[str]], x: str, h: str, c: str,
-             t: Union[int, str], prefix: str = "") -> tuple[str, str]:
-        """One step at time ``t``: nodes ``i{t}``, ``f{t}``, ``g{t}``, ``o{t}``, ``c{t}``, ``h{t}``; returns (h_t, c_t)."""
+             t: Union[int, str], prefix: str = "", timed: bool = True) -> tuple[str, str]:
+        """One step at time ``t``: nodes ``i{t}``, ``f{t}``, ``g{t}``, ``o{t}``, ``c{t}``, ``h{t}``; returns (h_t, c_t).
+
+        They read as the seed writes them: z_hi = W_hi h₀, z_i = z_hi + z_xi, i = σ(z_i), a = f ⊙ c₀,
+        b = i ⊙ g, c₁ = a + b, m = tanh(c₁), h₁ = o ⊙ m; ``timed``, the step's own names carry t (i_1, z_hi1),
+        so that two steps' gates read apart.
+        """
+        step = str(t) if timed else ""
         gates = {}
         for gate in GATES:
             name = join_name(prefix, f"{gate}{t}")
-            from_x = _affine(net, params[f"W_x{gate}"], x, params[f"b_x{gate}"], f"{name}.xh", self.layout)
-            from_h = _affine(net, params[f"W_h{gate}"], h, params[f"b_h{gate}"], f"{name}.hh", self.layout)
-            z = net.apply("add", from_x, from_h, name=f"{name}.z")
-            gates[gate] = net.apply(GATE_ACTIVATION[gate], z, name=name)
+            from_x = _affine(net, params[f"W_x{gate}"], x, params[f"b_x{gate}"], f"{name}.xh", self.layout,
+                             f"x{gate}{step}")
+            from_h = _affine(net, params[f"W_h{gate}"], h, params[f"b_h{gate}"], f"{name}.hh", self.layout,
+                             f"h{gate}{step}")
+            z = net.apply("add", from_x, from_h, name=f"{name}.z", shown=indexed("z", gate + step))
+            gates[gate] = net.apply(GATE_ACTIVATION[gate], z, name=name, shown=indexed(gate, step))
         c_name, h_name = join_name(prefix, f"c{t}"), join_name(prefix, f"h{t}")
-        kept = net.apply("hadamard", gates["f"], c, name=f"{c_name}.kept")
-        written = net.apply("hadamard", gates["i"], gates["g"], name=f"{c_name}.written")
-        c_new = net.apply("add", kept, written, name=c_name)
-        squashed = net.apply("tanh", c_new, name=f"{c_name}.tanh")
-        return net.apply("hadamard", gates["o"], squashed, name=h_name), c_new
+        kept = net.apply("hadamard", gates["f"], c, name=f"{c_name}.kept", shown=indexed("a", step))
+        written = net.apply("hadamard", gates["i"], gates["g"], name=f"{c_name}.written", shown=indexed("b", step))
+        c_new = net.apply("add", kept, written, name=c_name, shown=indexed("c", str(t)))
+        squashed = net.apply("tanh", c_new, name=f"{c_name}.tanh", shown=indexed("m", step))
+        return net.apply("hadamard", gates["o"], squashed, name=h_name, shown=indexed("h", str(t))), c_new
 
 
 class LSTMUnrolled(NamedTuple):
@@ -312,10 +324,10 @@ def lstm_unroll(net: Network, cell: LSTMCell, xs: Sequence[NodeOrValue], h0: Opt
     params = cell.parameters(net, prefix)
     x_nodes, batch = _input_nodes(net, xs, prefix, cell.layout)
     zeros = np.zeros(_state_shape(cell.hidden_size, batch, cell.layout))
-    hs = [as_node(net, zeros if h0 is None else h0, join_name(prefix, "h0"), layout=cell.layout)]
-    cs = [as_node(net, zeros if c0 is None else c0, join_name(prefix, "c0"), layout=cell.layout)]
+    hs = [as_node(net, zeros if h0 is None else h0, join_name(prefix, "h0"), layout=cell.layout, shown="h_0")]
+    cs = [as_node(net, zeros if c0 is None else c0, join_name(prefix, "c0"), layout=cell.layout, shown="c_0")]
     for t, x in enumerate(x_nodes, start=1):
-        h, c = cell.step(net, params, x, hs[-1], cs[-1], t, prefix)
+        h, c = cell.step(net, params, x, hs[-1], cs[-1], t, prefix, timed=len(x_nodes) > 1)
         hs.append(h)
         cs.append(c)
     return LSTMUnrolled(hs, cs, params)

@@ -28,7 +28,7 @@ import graphviz
 from symdl import graph as graphs
 from symdl import ops
 from symdl.printing.scene import (GRAD_COLOUR, VALUE_COLOUR, Options, Source, View, breaks_box, edges,
-                                  extra_lines, is_leaf, legend_rows, local_lines, local_parts, name, node_ids,
+                                  extra_lines, is_leaf, legend_rows, local_lines, local_parts, node_ids,
                                   partial, shown_grad, shown_value, title, value_beside_name, view)
 from symdl.printing.texsafe import strip_controls
 from symdl.printing.values import value_text
@@ -58,10 +58,11 @@ def describe(source: Source, depth: Optional[int] = None) -> tuple[str, dict[str
         data = v.graph.nodes[node]
         what = _what(data)
         shown = f" {value_text(data['value'])}" if v.annotated and "value" in data else ""
-        titles[ids[node]] = strip_controls(f"{name(v, node)}: {what}{shown}")
-        (leaves if is_leaf(data) else gates).append(name(v, node) if is_leaf(data) else f"{name(v, node)} ({what})")
+        name = v.name(node)
+        titles[ids[node]] = strip_controls(f"{name}: {what}{shown}")
+        (leaves if is_leaf(data) else gates).append(name if is_leaf(data) else f"{name} ({what})")
     named = ", ".join(gates[:SUMMARY_GATES]) + (f" and {len(gates) - SUMMARY_GATES} more" if len(gates) > SUMMARY_GATES else "")
-    summary = (f"Computational graph of {name(v, v.output)}: {len(leaves)} leaves ({', '.join(leaves[:SUMMARY_GATES])}"
+    summary = (f"Computational graph of {v.name(v.output)}: {len(leaves)} leaves ({', '.join(leaves[:SUMMARY_GATES])}"
                f"{', …' if len(leaves) > SUMMARY_GATES else ''}) and {len(gates)} gates: {named}.")
     return strip_controls(summary), titles
 

@@ -12,7 +12,7 @@ A block node has ``kind`` ``"block"`` and the keys a printer reads from a node:
 ``members``   the nodes it holds, in topological order
 ``inputs``    the nodes outside it that feed it, in the order they are first used
 ``ops``       the op labels of its members (``@``, ``+``, ``σ``), in order
-``params``    its parameters and constants, as (name, shape)
+``holds``     its parameters and constants, as (symbol, shape): a printer writes their names
 ``primary``   the member whose value and gradient it shows (the layer's output)
 ``value``     ``grad``, ``shape``, ``symbol``: those of ``primary``
 ============  ================================================================
@@ -79,7 +79,7 @@ def _block(graph: nx.DiGraph, name: str, members: list[str], where: dict[str, st
     feeding = [i for m in op_members for i in graph.nodes[m]["inputs"] if i not in inside]
     block = {"kind": "block", "members": tuple(members), "inputs": tuple(dict.fromkeys(where.get(i, i) for i in feeding)),
              "ops": tuple(ops.glyph(graph.nodes[m]) for m in op_members),
-             "holds": tuple((m, graph.nodes[m]["shape"]) for m in members if m not in op_members),
+             "holds": tuple((graph.nodes[m]["symbol"], graph.nodes[m]["shape"]) for m in members if m not in op_members),
              "primary": primary, "shape": data["shape"], "symbol": data["symbol"], "value": data["value"]}
     if "grad" in data:
         block["grad"] = data["grad"]

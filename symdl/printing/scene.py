@@ -22,6 +22,7 @@ from symdl.backprop import Backprop
 from symdl.numbers import MINUS, shown
 from symdl.errors import SymdlError
 from symdl.printing import layers
+from symdl.printing.names import node_symbol
 from symdl.printing.text import text
 from symdl.printing.values import value_text
 
@@ -59,6 +60,15 @@ class View:
     output: str
     annotated: bool
     whole: Optional[nx.DiGraph] = None
+
+    def symbol(self, node: str) -> sp.Basic:
+        """The symbol ``node`` is written by (:func:`symdl.printing.names.node_symbol`), also for the
+        output drawn in another row and a node inside a layer block."""
+        return node_symbol(node, self.graph, self.whole)
+
+    def name(self, node: str) -> str:
+        """``node`` as a person reads it in a label: its symbol as the text printer writes it (θ₀,₁, c₁, z_hi)."""
+        return text(self.symbol(node))
 
     def ids(self) -> dict[str, str]:
         """The DOT ids of the whole graph's nodes, so a node has one id in every row it is drawn in."""
@@ -148,31 +158,19 @@ def shown_local(v: View, u: str, w: str, options: Options) -> tuple[Optional[sp.
     return symbolic, value
 
 
-def name(v: View, node: str) -> str:
-    """A node's name as a person reads it, its symbol as the text printer writes it (γ for ``gamma``,
-    ẑ for ``zhat``), as the TikZ printer sets the same symbol in TeX: every label naming a node (a
-    title, ∂f/∂x on a wire or under a box) uses it, never the node's id. The output may be in
-    another row (``whole``) or inside a layer block."""
-    graph = next(g for g in (v.graph, v.whole, v.graph.graph.get("collapsed_from")) if g is not None and node in g)
-    symbol = graph.nodes[node].get("symbol")
-    return node if symbol is None else text(symbol)
-
-
 def partial(v: View, top: str, bottom: str) -> str:
     """``∂f/∂x`` in the nodes' names: a wire's local gradient, a box's global one."""
-    return f"∂{name(v, top)}/∂{name(v, bottom)}"
+    return f"∂{v.name(top)}/∂{v.name(bottom)}"
 
 
 def title(v: View, node: str) -> str:
-    """A node's plain-text title: ``q  +`` for a gate, ``fc1  [· +]`` for a layer, the name for a leaf."""
-    data = v.graph.nodes[node]
-    if data["kind"] == "constant":
-        return node.replace("-", MINUS)
-    if data.get("continued") or data["kind"] not in ("op", "block"):
-        return name(v, node)
-    if data["kind"] == "op":
-        return f"{name(v, node)}  {ops.glyph(data)}"
-    return f"{node}  [{block_ops(data)}]"  # a layer by its own name (fc1), not its output's
+    """A node's plain-text title: ``q  +`` for a gate, ``z₁  [@ +]`` for a layer, the name for a leaf."""
+    data, name = v.graph.nodes[node], v.name(node)
+    if data["kind"] == "op" and not data.get("continued"):
+        return f"{name}  {ops.glyph(data)}"
+    if data["kind"] == "block" and not data.get("continued"):
+        return f"{name}  [{block_ops(data)}]"
+    return name
 
 
 BLOCK_OPS = 6  # a layer block lists this many op glyphs; a bigger one, how many ops of which kinds
@@ -191,7 +189,7 @@ def legend_rows(v: View, options: Options) -> list[tuple[str, str, str]]:
     if any(shown_value(v, n, options) is not None for n in v.graph):
         rows.append(("legend_value", "forward value", VALUE_COLOUR))
     if any(shown_grad(v, n, options) is not None for n in v.graph):
-        rows.append(("legend_grad", f"global gradient ∂{name(v, v.output)}/∂node", GRAD_COLOUR))
+        rows.append(("legend_grad", f"global gradient ∂{v.name(v.output)}/∂node", GRAD_COLOUR))
     if any(shown_local(v, u, w, options) != (None, None) for u, w in v.graph.edges):
         rows.append(("legend_local", "local gradient (on an edge)", GRAD_COLOUR))
     return rows
@@ -234,10 +232,10 @@ HOLDS_PER_LINE = 2  # a layer's parameters per line of its box, so a big layer's
 
 def extra_lines(data: dict) -> list[str]:
     """What a box says under its title: for a node continued from another part, which part; for a
-    layer block, its own parameters by shape (``fc1.weight 3×4, fc1.bias 3``)."""
+    layer block, its own parameters by shape (``W₁ 3×4, b₁ 3``)."""
     if data.get("continued"):
         return [f"from part {data['continued']}"]
-    shapes = [f"{name} {'×'.join(map(str, shape)) or 'scalar'}" for name, shape in data.get("holds", ())]
+    shapes = [f"{text(symbol)} {'×'.join(map(str, shape)) or 'scalar'}" for symbol, shape in data.get("holds", ())]
     return [", ".join(shapes[i:i + HOLDS_PER_LINE]) for i in range(0, len(shapes), HOLDS_PER_LINE)]
 
 

@@ -235,7 +235,9 @@ class TextPrinter(ReportText, StrPrinter):
         return f"{base}^⊙({self._print(e.exp)})"
 
     def _print_Transpose(self, e) -> str:
-        return f"{self.parenthesize(e.arg, PRECEDENCE['Pow'], strict=False)}ᵀ"
+        """Aᵀ; (∂L/∂Kᵀ)ᵀ in parentheses, a gradient's name or one already raised (Kᵀᵀ would read as one ᵀ too many)."""
+        arg = self.parenthesize(e.arg, PRECEDENCE["Pow"], strict=False)
+        return f"({arg})ᵀ" if arg.endswith("ᵀ") or "/" in arg and not arg.startswith("(") else f"{arg}ᵀ"
 
     def _print_OneMatrix(self, e) -> str:
         return "1"

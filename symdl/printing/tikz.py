@@ -273,8 +273,7 @@ def _xy(point: tuple[float, float]) -> str:
 
 def _name(v: scene.View, node: str) -> str:
     """A node's symbol in TeX; the output may be in another part (``whole``) or inside a layer block."""
-    graph = next(g for g in (v.graph, v.whole, v.graph.graph.get("collapsed_from")) if g is not None and node in g)
-    return latex_of(graph.nodes[node]["symbol"])
+    return latex_of(v.symbol(node))
 
 
 def _node(v: scene.View, node: str, node_id: str, layout: _Layout, options: scene.Options) -> str:
@@ -312,7 +311,7 @@ def _title_rows(v: scene.View, node: str, room: Optional[float] = None) -> tuple
     if data.get("continued"):
         return [f"${_name(v, node)}$", *scene.extra_lines(data)], "symdl continued"
     if data["kind"] == "block":
-        rows = [rf"\textbf{{{tex_escape(node)}}}\ [{tex_escape(scene.block_ops(data))}]"]
+        rows = [rf"$\mathbf{{{_name(v, node)}}}$\ [{tex_escape(scene.block_ops(data))}]"]
         return rows + [tex_escape(line) for line in scene.extra_lines(data)], "symdl block"
     if data["kind"] != "op":
         return [f"${_name(v, node)}$"], "symdl leaf"

@@ -7,7 +7,8 @@ NumPy work only. The symbolic side is built when ``Network.graph`` is first read
 after a change (a printer or the worksheet asking). Its nodes follow the node schema
 scalar graphs follow too (the table in :mod:`symdl.schema`): ``value`` and ``grad`` are
 NumPy arrays of the node's ``shape``, ``symbol`` a matrix symbol
-(:func:`symdl.tensor.symbolic.tensor_symbol`), ``expr`` the value as a matrix expression of
+(:func:`symdl.tensor.symbolic.tensor_symbol`) named as a person reads the node (:meth:`Network.shown`),
+``expr`` the value as a matrix expression of
 the operands' symbols (``W x``, σ(z); a transpose node's own as Kᵀ, so Q Kᵀ, not Q KT), ``grad_form``
 ∂output/∂node as the sum of its consumers' VJP forms (after ``backward``); an op is a tensor record (``tensor`` True) or a
 unary scalar op of :mod:`symdl.ops` applied element-wise, ``params`` its keywords;
@@ -73,6 +74,7 @@ class Network(display.Displayed):
     def __init__(self) -> None:
         self._nodes: dict[str, dict] = {}  # node data in the order added (operands first: a topological order)
         self._ops = 0  # op nodes added, for the default names
+        self._shown: dict[str, str] = {}  # node → the name its layer gave it to be read by (see ``shown``)
         self._grads: dict[str, np.ndarray] = {}  # from the last backward: node → ∂output/∂node
         self._graph: Optional[graphs.Graph] = None  # the networkx graph with symbolic forms, built when read
         self.output: Optional[str] = None  # set by backward; printers then show values and gradients
@@ -98,29 +100,39 @@ class Network(display.Displayed):
         return self._graph
 
     # --- leaves -------------------------------------------------------------------------
-    def input(self, name: str, value) -> str:
-        return self._leaf(name, value, "input")
+    def input(self, name: str, value, shown: Optional[str] = None) -> str:
+        return self._leaf(name, value, "input", shown)
 
-    def parameter(self, name: str, value) -> str:
-        return self._leaf(name, value, "parameter")
+    def parameter(self, name: str, value, shown: Optional[str] = None) -> str:
+        return self._leaf(name, value, "parameter", shown)
 
-    def constant(self, name: str, value) -> str:
-        return self._leaf(name, value, "constant")
+    def constant(self, name: str, value, shown: Optional[str] = None) -> str:
+        return self._leaf(name, value, "constant", shown)
 
-    def _leaf(self, name: str, value, kind: str) -> str:
+    def _leaf(self, name: str, value, kind: str, shown: Optional[str]) -> str:
         array = np.array(value, dtype=float)
-        self._add(name, kind=kind, value=array, shape=array.shape)
+        self._add(name, shown, kind=kind, value=array, shape=array.shape)
         return name
 
-    def _add(self, name: str, **data) -> None:
+    def _add(self, name: str, shown: Optional[str], **data) -> None:
         if name in self._nodes:
             raise SymdlError(f"the network already has a node named {name!r}")
         self._nodes[name] = data
+        self._shown = {node: other for node, other in self._shown.items() if other != name}  # an id is its own name
+        if shown is not None and shown != name and shown not in self._nodes and shown not in self._shown.values():
+            self._shown[name] = shown  # a name taken already (two layers' z_1) leaves the node its id
         self._graph = None
 
+    def shown(self, node: str) -> str:
+        """The name a person reads for ``node``, which its symbol carries into every printer: the one the
+        layer that built it gave (c_1 for ``c1``, z_hi for ``i1.hh``), else the node's id."""
+        return self._shown.get(node, node)
+
     # --- ops ------------------------------------------------------------------------------
-    def apply(self, op_name: str, *inputs: str, name: Optional[str] = None, **params) -> str:
-        """Add ``op_name(*inputs, **params)`` as a node named ``name`` (default ``q1, q2, …``)."""
+    def apply(self, op_name: str, *inputs: str, name: Optional[str] = None, shown: Optional[str] = None,
+              **params) -> str:
+        """Add ``op_name(*inputs, **params)`` as a node named ``name`` (default ``q1, q2, …``), read as
+        ``shown`` where that is given (see :meth:`shown`)."""
         try:
             values = [self._nodes[n]["value"] for n in inputs]
         except KeyError as missing:
@@ -132,7 +144,7 @@ class Network(display.Displayed):
         else:
             op_name = _scalar_op_name(op_name)
             const, value = self._elementwise_forward(op_name, values, params)
-        self._add(name, kind="op", op=op_name, tensor=record is not None, inputs=inputs, params=params,
+        self._add(name, shown, kind="op", op=op_name, tensor=record is not None, inputs=inputs, params=params,
                   const=const, value=value, shape=value.shape)
         self._ops += 1
         return name
@@ -197,7 +209,7 @@ class Network(display.Displayed):
         """Symbols, value forms, edge Jacobians and VJP forms, and the gradients' forms, on ``graph``."""
         nodes = graph.nodes
         for node, data in nodes(data=True):
-            data["symbol"] = symbolic.tensor_symbol(node, data["shape"])
+            data["symbol"] = symbolic.tensor_symbol(self.shown(node), data["shape"])
             if data["kind"] != "op":
                 data["flat"] = data["symbol"]
         reads = {node: data["symbol"] for node, data in nodes(data=True)}
@@ -216,8 +228,9 @@ class Network(display.Displayed):
         node as Kᵀ, so that a formula never shows its name, and its transpose reads K again."""
         out = data["symbol"]
         data["expr"] = value_form(data, operands)
+        top = self.shown(self.output) if self.output else "L"
         upstream = (sp.Integer(1) if node == self.output
-                    else symbolic.tensor_symbol(f"∂{self.output or 'L'}/∂{node}", data["shape"]))
+                    else symbolic.tensor_symbol(f"∂{top}/∂{self.shown(node)}", data["shape"]))
         vjps = vjp_forms(data, upstream, out, operands)
         for u in dict.fromkeys(data["inputs"]):
             edge = graph.edges[u, node]
