@@ -253,7 +253,9 @@ def test_names_and_steps_typeset_as_mathematics():
 
     assert latex_of(2 * sp.Symbol("pm")) == "2 \\mathrm{pm}" and latex_of(sp.Symbol("w0")) == "w_{0}"
     assert latex_of(sp.Symbol("alpha")) == "\\alpha" and latex_of(sp.tanh(sp.Symbol("x")) ** 2).startswith("\\tanh^{2}")
-    assert latex_of(sp.Heaviside(sp.Symbol("w") - sp.Symbol("z"))) == "H\\left(w - z\\right)"
+    w, z = sp.symbols("w z")
+    assert latex_of(sp.Heaviside(w - z, 0)) == "H\\left(w - z\\right)"  # 0 at 0, as ReLU′
+    assert latex_of(sp.Heaviside(w - z)) == "H\\left(w - z, \\frac{1}{2}\\right)"  # max's, ½ at a tie
     assert quantity_name("f(x)") == "f\\left(x\\right)" and quantity_name("d/dx") == "\\frac{df}{dx}"
 
 

@@ -20,6 +20,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from symdl.numbers import SMALL_ARRAY, format_value
 from symdl.printing.names import gradient_parts
+from symdl.printing.notation import heaviside_arguments
 from symdl.printing.order import positive_first
 
 PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -156,8 +157,9 @@ class _SafeLatexPrinter(LatexPrinter):
         return tex
 
     def _print_Heaviside(self, e: sp.Heaviside, exp=None) -> str:
-        """H(x), as the text and HTML printers write the step (SymPy writes θ(x))."""
-        tex = rf"H\left({self._print(e.args[0])}\right)"
+        """H(x) or H(x, c), as the text and HTML printers write the step (SymPy writes θ(x)); see
+        :func:`symdl.printing.notation.heaviside_arguments`."""
+        tex = rf"H\left({', '.join(self._print(a) for a in heaviside_arguments(e))}\right)"
         return tex if exp is None else rf"{tex}^{{{exp}}}"
 
     def _print_MatMul(self, e: sp.MatMul) -> str:
