@@ -225,9 +225,19 @@ class SafeMathML(MathMLPresentationPrinter):
         return power
 
     def _print_MatMul(self, e):
-        """A matrix product with each ⊙ or sum factor in parentheses: (p ⊙ v) 𝟙, never p ⊙ v 𝟙."""
+        """A matrix product with each ⊙ or sum factor in parentheses: (p ⊙ v) 𝟙, never p ⊙ v 𝟙; a fraction's
+        denominator under the product, S/2, as SymPy writes a number's x/2."""
         coefficient, factors = e.as_coeff_matrices()
+        numerator, denominator = coefficient.as_numer_denom()
         mrow = self.dom.createElement("mrow")
+        if denominator != 1:
+            if numerator < 0:
+                mrow.appendChild(self._operator("-"))
+            fraction = self.dom.createElement("mfrac")
+            fraction.appendChild(self._print(sp.MatMul(abs(numerator), *factors)))
+            fraction.appendChild(self._print(denominator))
+            mrow.appendChild(fraction)
+            return mrow
         if coefficient == -1:
             mrow.appendChild(self._operator("-"))
         elif coefficient != 1:

@@ -247,14 +247,18 @@ class TextPrinter(_Numbers, ReportText, StrPrinter):
         return " ⊙ ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in factors)
 
     def _print_MatMul(self, e) -> str:
+        """W x, 2·W, and a fraction's denominator last, S/2 and √2·S/2, as a number's x/2 is written."""
         coefficient, factors = e.as_coeff_matrices()
         text = " ".join("𝟙" if isinstance(f, sp.OneMatrix) else self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
                         for f in factors)  # a product with the ones vector sums: Σ as 𝟙, not a bare 1
-        if coefficient == 1:
+        numerator, denominator = coefficient.as_numer_denom()
+        if denominator != 1:
+            text = f"{text if len(factors) == 1 else f'({text})'}/{self._atom(denominator)}"
+        if numerator == 1:
             return text
-        if coefficient == -1:
+        if numerator == -1:
             return f"-{text}"
-        return f"{self._print(coefficient)}·{text}"
+        return f"{self._print(numerator)}·{text}"
 
     def _print_HadamardPower(self, e) -> str:
         base = self.parenthesize(e.base, PRECEDENCE["Mul"], strict=False)
