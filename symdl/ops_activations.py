@@ -130,7 +130,7 @@ register(Op("step", None, lambda o, a, c: (S.Zero,),
             params=(Param("at_zero", S.Zero, "a number (the step's value at 0)", variable=False),),
             spellings=("heaviside", "Heaviside"), kinks=sign_of_argument,
             torch=lambda torch: lambda x, at_zero: torch.where(x == 0, at_zero, (x > 0).to(x.dtype)),
-            meaning="= 1 for x > 0, 0 otherwise"))
+            meaning="= 1 for x > 0, 0 otherwise; H(x, c) is c at x = 0 and H(x) elsewhere"))
 
 register(Op("max", lambda a, c: Max(*a), lambda o, a, c: tuple(_route(a, i, True) for i in range(len(a))),
             "max", r"\max\left({0}, {1}\right)", "A max gate routes the whole gradient to its larger input; the others get zero.",

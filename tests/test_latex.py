@@ -253,7 +253,9 @@ def test_names_and_steps_typeset_as_mathematics():
 
     assert latex_of(2 * sp.Symbol("pm")) == "2 \\mathrm{pm}" and latex_of(sp.Symbol("w0")) == "w_{0}"
     assert latex_of(sp.Symbol("alpha")) == "\\alpha" and latex_of(sp.tanh(sp.Symbol("x")) ** 2).startswith("\\tanh^{2}")
-    assert latex_of(sp.Heaviside(sp.Symbol("w") - sp.Symbol("z"))) == "H\\left(w - z\\right)"
+    w, z = sp.symbols("w z")
+    assert latex_of(sp.Heaviside(w - z, 0)) == "H\\left(w - z\\right)"  # 0 at 0, as ReLU′
+    assert latex_of(sp.Heaviside(w - z)) == "H\\left(w - z, \\frac{1}{2}\\right)"  # max's, ½ at a tie
     assert quantity_name("f(x)") == "f\\left(x\\right)" and quantity_name("d/dx") == "\\frac{df}{dx}"
 
 
@@ -273,3 +275,56 @@ def test_a_two_letter_subscript_is_two_indices_not_a_greek_letter():
     assert latex_of(sp.Symbol("W_xi")) == "W_{xi}"
     assert latex_of(sp.MatrixSymbol("W_xi", 2, 2)) == "W_{xi}"
     assert latex_of(sp.Symbol("x_alpha")) == r"x_{\alpha}"
+
+
+# --- one notation in every printer: a component's index, a scale by ½, a slice --------------------------
+def _every_format(expr: sp.Basic) -> tuple[str, str, str]:
+    from symdl.printing.mathml import mathml
+    from symdl.printing.texsafe import latex_of
+    from symdl.printing.text import text
+    return text(expr), latex_of(expr), mathml(expr)
+
+
+def test_a_component_is_an_index_in_every_format():
+    """cross_entropy(x, y)₂²: the class index 2 is a subscript, the power over it, never a third argument."""
+    from symdl.functions import cross_entropy
+
+    x, y = sp.symbols("x y")
+    printed, tex, mathml = _every_format(y * cross_entropy(x, y, 2) ** 2)
+    assert printed == "y·cross_entropy(x, y)₂²"
+    assert tex == r"y \operatorname{CE}\left(x, y\right)_{2}^{2}"
+    assert "<msubsup>" in mathml and mathml.endswith("<mn>2</mn><mn>2</mn></msubsup></mrow>")
+    assert ", 2" not in printed and ", 2" not in tex and "<mo>,</mo><mn>2</mn>" not in mathml
+
+
+@pytest.mark.parametrize("coefficient, matrix", [(sp.Rational(1, 2), False), (sp.Rational(1, 2), True),
+                                                 (sp.Rational(-3, 4), True), (sp.sqrt(2) / 2, True)])
+def test_a_scale_by_a_fraction_is_written_one_way_in_every_format(coefficient, matrix):
+    """x/2 for a number and S/2 for a matrix, as one page shows both (an attention score's √2/2 scale
+    beside a scalar's ½): the denominator last in text, under the bar in LaTeX and MathML."""
+    s = sp.MatrixSymbol("S", 2, 2) if matrix else sp.Symbol("S")
+    printed, tex, mathml = _every_format(coefficient * s)
+    top, bottom = sp.fraction(coefficient)
+    assert printed.endswith(f"S/{sp.sstr(bottom).replace('sqrt(2)', '√2')}") and "0.5" not in printed
+    assert re.fullmatch(r"(- )?\\frac\{(.+ )?S\}\{" + re.escape(str(bottom)) + r"\}", tex), tex
+    assert f"</mrow><mn>{bottom}</mn></mfrac>" in mathml or f"<mi>S</mi><mn>{bottom}</mn></mfrac>" in mathml
+    assert (printed.startswith("−") == tex.startswith("-") == ("&#8722;" in mathml) == (top < 0))
+
+
+def test_a_slice_is_one_based_and_alike_in_every_format():
+    """Q[:, 1–2], head 1's columns counted from 1: the LaTeX and MathML forms give the same bounds as the
+    text and none is a Python slice (Q[:, :2], 0:2)."""
+    from symdl import examples
+    from symdl.worksheet import load, solve
+
+    path = next(p for p in examples.problem_files() if p.stem == "masked_multihead_attention")
+    sheet = solve(load(str(path)))
+    checked = 0
+    for key in ("Q1", "Q2", "K1", "V2", "dL/dQ", "dL/dV"):
+        printed, tex, mathml = _every_format(sheet.quantities[key].expr)
+        bounds = re.findall(r"(\d)–(\d)", printed)
+        assert bounds and bounds == re.findall(r"(\d)\\text\{--\}(\d)", tex) == re.findall(r"(\d)&#8211;(\d)", mathml)
+        for shown in (printed, tex, mathml):
+            assert not re.search(r"\d:|:\d|\b0–", shown), (key, shown)
+        checked += 1
+    assert checked == 6

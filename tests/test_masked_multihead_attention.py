@@ -156,7 +156,7 @@ def test_a_later_token_never_changes_an_earlier_output(seed):
 def test_the_students_slips_are_found_and_named():
     v = {verdict.claim: verdict for verdict in check(SOLUTION).verdicts}
     assert v["Q"].right and v["S1"].right
-    assert v["Z1"].cause == "step" and "Z1 = √2/2·S1 was left out" in v["Z1"].slip  # no 1/√d_k
+    assert v["Z1"].cause == "step" and "Z1 = √2·S1/2 was left out" in v["Z1"].slip  # no 1/√d_k
     assert v["M1"].cause == "carried" and v["M1"].origins == ("Z1",)  # its −inf entries agree with −inf
     assert [e.split(":")[0] for e in v["M1"].wrong_entries] == ["entry (1, 1)", "entry (2, 1)", "entry (2, 2)",
                                                           "entry (3, 1)", "entry (3, 2)", "entry (3, 3)"]

@@ -112,9 +112,16 @@ def node_table(tex: str):
     return nodes
 
 
-@pytest.mark.parametrize("circuit", SEED_CIRCUITS, ids=[c.slug for c in SEED_CIRCUITS])
-def test_every_gallery_table_equation_is_true(circuit):
-    tex = latex_tables.backprop_tables(backprop(circuit.source, circuit.at))  # the tables of the gallery's .tex
+# max at a tie routes half the gradient to each input, H(0, 1/2) = 1/2: a step printed as H(x − y), which
+# the page defines as 0 at 0, would be a false equation there
+TIES = {"max_tie": ("max(x, y)", {"x": 1.5, "y": 1.5}), "max_gate_tie": ("2*(x*y + max(z, w))",
+                                                                       {"x": 3, "y": -4, "z": 2, "w": 2})}
+TABLES = {**{c.slug: (c.source, c.at) for c in SEED_CIRCUITS}, **TIES}
+
+
+@pytest.mark.parametrize("source, at", TABLES.values(), ids=TABLES)
+def test_every_gallery_table_equation_is_true(source, at):
+    tex = latex_tables.backprop_tables(backprop(source, at))  # the tables of the gallery's .tex
     nodes = node_table(tex)
     env = {symbol: value for symbol, value, *_ in nodes.values()}
     checked = 0
@@ -148,9 +155,18 @@ def shown_values(solution) -> dict:
             if not isinstance(q.value, sp.Basic) and np.size(q.value) == 1}
 
 
-@pytest.fixture(scope="module", params=EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def solution(request):
-    return solve(load(str(request.param)))
+MAX_GATE_AT_A_TIE = "max_gate_tie"  # the max_gate example with w = z, its inputs tied
+
+
+@pytest.fixture(scope="module", params=[*EXAMPLES, MAX_GATE_AT_A_TIE], ids=[p.stem for p in EXAMPLES] + [MAX_GATE_AT_A_TIE])
+def solution(request, tmp_path_factory):
+    if request.param != MAX_GATE_AT_A_TIE:
+        return solve(load(str(request.param)))
+    source = next(p for p in EXAMPLES if p.stem == "max_gate").read_text()
+    assert "z = 2, w = -1" in source
+    tied = tmp_path_factory.mktemp("tie") / f"{MAX_GATE_AT_A_TIE}.toml"
+    tied.write_text(source.replace("z = 2, w = -1", "z = 2, w = 2"))
+    return solve(load(str(tied)))
 
 
 def test_every_worked_step_in_latex_is_true(solution):

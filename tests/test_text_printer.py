@@ -7,9 +7,10 @@ import re
 import pytest
 import sympy as sp
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symdl.derive import derive
-from symdl.functions import leaky_relu, relu, sigmoid
+from symdl.functions import cross_entropy, leaky_relu, relu, sigmoid, softmax
 from symdl.parsing import parse
 from symdl.printing.text import text
 from strategies import SYMBOLS, X, expressions, points
@@ -30,6 +31,13 @@ x, y = X, SYMBOLS[1]
     (sp.Derivative(sp.Symbol("s_i"), sp.Symbol("x_j")), "∂sᵢ/∂xⱼ"),
     (sp.Derivative(sp.log(sp.Symbol("s_i")), sp.Symbol("x_j")), "∂/∂xⱼ log(sᵢ)"),
     (sp.Heaviside(x, 0), "H(x)"),
+    (sp.Heaviside(x - y), "H(x − y, 1/2)"),  # max's step, ½ at a tie: H(x − y) would say 0
+    (sp.Heaviside(x, 1), "H(x, 1)"),
+    (sp.Heaviside(x, 0) ** 2, "H(x)²"),
+    (softmax(x, y, 1), "softmax(x, y)₁"),  # the component as an index, not a third argument
+    (cross_entropy(x, y, 2) ** 2, "cross_entropy(x, y)₂²"),
+    (y * softmax(x, y, 2) ** 3, "y·softmax(x, y)₂³"),
+    (softmax(x, y, sp.Symbol("i")), "softmax(x, y)ᵢ"),
     (sp.sqrt(x), "√x"),
     (sp.sqrt(x + 1), "√(x + 1)"),
     (x ** -2, "1/x²"),
@@ -100,6 +108,38 @@ def test_every_printed_expression_reads_back_as_itself(expr, point):
     original = complex(sp.N(expr.xreplace(at), 20))
     rebuilt = complex(sp.N(again.xreplace({sp.Symbol(s.name, real=True): v for s, v in at.items()}), 20))
     assert rebuilt == pytest.approx(original, rel=1e-9, abs=1e-12), (printed, read_back(printed))
+
+
+def read_component(printed: str) -> str:
+    """An indexed op's component as expression text: softmax(x, y)₂ as softmax(x, y)[2]."""
+    return re.sub(r"\)([₀-₉]+)", lambda m: ")[" + "".join(_SUB[c] for c in m.group(1)) + "]", printed)
+
+
+@settings(max_examples=60, deadline=None)
+@given(expressions, st.sampled_from([softmax, cross_entropy]), st.integers(1, 2), st.integers(1, 3), points)
+def test_a_component_reads_back_as_itself_raised_and_multiplied(factor, op, index, power, point):
+    """softmax(x, y)ᵢ, its power and a product with it: the index read as the component (not an argument)
+    and the exponent as the component's power give the value of the expression printed."""
+    expr = factor * op(x, y, index) ** power
+    printed = text(expr)
+    again = parse(read_back(read_component(printed)))
+    at = dict(zip(SYMBOLS, point))
+    original = complex(sp.N(expr.xreplace(at), 20))
+    rebuilt = complex(sp.N(again.xreplace({sp.Symbol(s.name, real=True): v for s, v in at.items()}), 20))
+    assert rebuilt == pytest.approx(original, rel=1e-9, abs=1e-12), (printed, read_component(printed))
+
+
+@settings(max_examples=60, deadline=None)
+@given(expressions, st.sampled_from([sp.S.Zero, sp.S.Half, sp.S.One]), points)
+def test_a_step_reads_back_with_its_value_at_zero(inner, at_zero, point):
+    """H(u) and H(u, c), read back by symdl's parser, are the step printed for every u, 0 included
+    (max splits a tie with c = 1/2: printed as H(u) it would read as 0 there)."""
+    tie = dict(zip(SYMBOLS, (point[0], point[0], point[2])))  # x = y: max(x, y)'s tie, H(x − y, 1/2) = 1/2
+    for u, at in ((inner, dict(zip(SYMBOLS, point))), (inner * (x - y), tie)):
+        step = sp.Heaviside(u, at_zero)
+        again = parse(read_back(text(step)))
+        rebuilt = again.xreplace({sp.Symbol(s.name, real=True): v for s, v in at.items()})
+        assert complex(sp.N(rebuilt, 20)) == pytest.approx(complex(sp.N(step.xreplace(at), 20))), text(step)
 
 
 @pytest.mark.parametrize("source, wrt", [("tanh(x)", "x"), ("sigmoid(w*x + b)", "w"), ("x**x", "x"),

@@ -13,7 +13,7 @@ newline ends a step like ``;``.
     factor   := primary (('**' | '^') sign* factor)?       # right-assoc; -x**2 = -(x**2), x**-1
     sign     := '-' | '+'
     primary  := atom POWER?                                # x², (x + 1)⁻¹, e⁻¹: touching the atom
-    atom     := NUMBER | NAME | 'e' RAISED | NAME POWER? '(' [expr (',' expr)*] ')' ['[' INTEGER ']']
+    atom     := NUMBER | NAME | 'e' RAISED | NAME POWER? '(' [expr (',' expr)*] ')' ['[' INTEGER ']' | (₀ … ₉)+]
               | '(' expr ')' | '|' expr '|' | '√' primary  # eˣ = exp(x), tanh²(x) = tanh(x)², √x
     NUMBER   := 12 | 0.5 | .5 | 1e-3 | 2.5E+2 | 1.0e−5    # exact: integers and Rationals
     NAME     := ([A-Za-z_][A-Za-z0-9_]* | α…ω | Φ) SUB*   # pi, π, e, E are constants; x₁ is x_1, α is alpha
@@ -47,11 +47,13 @@ from symdl.parsing._unicode import (GREEK, RAISED_LETTERS, SUBSCRIPTS, SUPERSCRI
 _WRITTEN_LETTERS = "".join(GREEK) + "".join(c for name in written_names() for c in name if not c.isascii())
 _NUMBER = NUMBER.replace("[+-]", "[+\\-\u2212]")
 _MINUS = character_class(SUPERSCRIPT_MINUS)
+_SUBSCRIPT_DIGITS = {c: plain for c, plain in SUBSCRIPTS.items() if plain.isdigit()}
 _TOKEN = re.compile(rf"(?P<space>[ \t\r]+)|(?P<newline>\n)|(?P<number>{_NUMBER})"
                     rf"|(?P<name>(?:[A-Za-z_][A-Za-z0-9_]*|{character_class(_WRITTEN_LETTERS)})"
                     rf"{character_class(SUBSCRIPTS)}*)"
                     rf"|(?P<power>{_MINUS}?{character_class(SUPERSCRIPT_DIGITS)}+)"
                     rf"|(?P<raised>{_MINUS}?{character_class(RAISED_LETTERS)})"
+                    rf"|(?P<index>{character_class(_SUBSCRIPT_DIGITS)}+)"  # softmax(x1, x2)₁, as printed
                     r"|(?P<op>\*\*|[-+*/^(),=;\[\]|\u2212\u00b7\u00d7\u221a])")
 # What symdl's own pages print, read back as its ASCII operator: a formula copied from a page parses.
 _PRINTED_OPERATORS = {"\u2212": "-", "\u00b7": "*", "\u00d7": "*"}
@@ -292,6 +294,9 @@ class _Parser(Cursor):
                 args.append(self._expr(depth + 1))
         self._close(opener)
         index = self._component() if self._peek().text == "[" else None
+        if self._peek().kind == "index":  # the component as the text printer writes it: softmax(x1, x2)₁
+            lowered_index = self._advance()
+            index = self.build.number(lowered(lowered_index.text)), lowered_index.position
         return self.build.call(spelling, args, name.position, index)
 
     def _component(self) -> tuple[sp.Integer, int]:

@@ -242,7 +242,7 @@ def _specials(d) -> list[tuple[sp.Expr, str]]:
         elif isinstance(node, sp.Function):
             op = ops.by_head(type(node)) or ops.REGISTRY.get(type(node).__name__)
             if op is not None and op.meaning:
-                found.setdefault(op.name, (type(node)(_X), op.meaning))
+                found.setdefault(op.name, (type(node)(_X, *(p.default for p in op.params)), op.meaning))  # as defined
     return list(found.values())
 
 

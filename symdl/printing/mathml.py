@@ -19,10 +19,12 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from symdl.printing.names import accented, gradient_parts
+from symdl.printing.notation import heaviside_arguments
 from symdl.printing.order import positive_first
 from symdl.printing.texsafe import TWO_LETTER_GREEK, strip_controls
 from symdl.printing.text import function_name
 from symdl.printing.text import text as text_of
+from symdl.sympy_function import IndexedFunction
 
 # What SymPy's MathML writes that a textbook does not: double-struck ⅆ and ⅇ, a hyphen for minus.
 # SymPy also writes the matrix of ones as "&#x1D7D9" without its closing ";", which would print raw.
@@ -114,9 +116,10 @@ class SafeMathML(MathMLPresentationPrinter):
         return self._applied(mrow)
 
     def _print_Heaviside(self, e):
+        """H(x) or H(x, c), as :func:`symdl.printing.notation.heaviside_arguments` says."""
         mrow = self.dom.createElement("mrow")
         mrow.appendChild(self._identifier("H"))
-        mrow.appendChild(self._paren_comma_separated(e.args[0]))
+        mrow.appendChild(self._paren_comma_separated(*heaviside_arguments(e)))
         return self._applied(mrow)
 
     def _print_Piecewise(self, e: sp.Piecewise):
@@ -160,10 +163,17 @@ class SafeMathML(MathMLPresentationPrinter):
         return _fenced(super().parenthesize(item, level, strict))
 
     def _print_Pow(self, e: sp.Pow):
-        """tanh²(x), as textbooks write a function's power: the exponent on the name."""
+        """tanh²(x), as textbooks write a function's power: the exponent on the name; an indexed op's
+        component softmax(x)₁² with the exponent over its index, the square of the component."""
         base, exponent = e.args
+        if exponent.is_Integer and exponent > 0 and isinstance(base, IndexedFunction):
+            component = self._print(base)  # an msub: the function applied, and its index
+            power = self.dom.createElement("msubsup")
+            for part in (*component.childNodes, self._print(exponent)):
+                power.appendChild(part)
+            return power
         if exponent.is_Integer and exponent > 0 and isinstance(base, sp.Function) \
-                and not isinstance(base, (AppliedUndef, sp.Abs)):
+                and not isinstance(base, (AppliedUndef, sp.Abs, sp.Heaviside)):
             mrow = self._print(base)
             power = self.dom.createElement("msup")
             name = mrow.firstChild
@@ -215,9 +225,19 @@ class SafeMathML(MathMLPresentationPrinter):
         return power
 
     def _print_MatMul(self, e):
-        """A matrix product with each ⊙ or sum factor in parentheses: (p ⊙ v) 𝟙, never p ⊙ v 𝟙."""
+        """A matrix product with each ⊙ or sum factor in parentheses: (p ⊙ v) 𝟙, never p ⊙ v 𝟙; a fraction's
+        denominator under the product, S/2, as SymPy writes a number's x/2."""
         coefficient, factors = e.as_coeff_matrices()
+        numerator, denominator = coefficient.as_numer_denom()
         mrow = self.dom.createElement("mrow")
+        if denominator != 1:
+            if numerator < 0:
+                mrow.appendChild(self._operator("-"))
+            fraction = self.dom.createElement("mfrac")
+            fraction.appendChild(self._print(sp.MatMul(abs(numerator), *factors)))
+            fraction.appendChild(self._print(denominator))
+            mrow.appendChild(fraction)
+            return mrow
         if coefficient == -1:
             mrow.appendChild(self._operator("-"))
         elif coefficient != 1:

@@ -20,6 +20,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from symdl.numbers import SMALL_ARRAY, format_value
 from symdl.printing.names import gradient_parts
+from symdl.printing.notation import heaviside_arguments
 from symdl.printing.order import positive_first
 
 PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -156,12 +157,21 @@ class _SafeLatexPrinter(LatexPrinter):
         return tex
 
     def _print_Heaviside(self, e: sp.Heaviside, exp=None) -> str:
-        """H(x), as the text and HTML printers write the step (SymPy writes θ(x))."""
-        tex = rf"H\left({self._print(e.args[0])}\right)"
+        """H(x) or H(x, c), as the text and HTML printers write the step (SymPy writes θ(x)); see
+        :func:`symdl.printing.notation.heaviside_arguments`."""
+        tex = rf"H\left({', '.join(self._print(a) for a in heaviside_arguments(e))}\right)"
         return tex if exp is None else rf"{tex}^{{{exp}}}"
 
     def _print_MatMul(self, e: sp.MatMul) -> str:
-        """A product ending in the ones vector sums each row: the vector as a bold 1, not a bare 1."""
+        """A product ending in the ones vector sums each row: the vector as a bold 1, not a bare 1; a
+        fraction's denominator under the product, \\frac{S}{2}, as a number's \\frac{x}{2} is written."""
+        coefficient, factors = e.as_coeff_matrices()
+        numerator, denominator = coefficient.as_numer_denom()
+        if denominator != 1:
+            unit = abs(numerator) == 1  # SymPy would print the 1 of 1·S
+            top = self._print(factors[0] if unit and len(factors) == 1 else
+                              sp.MatMul(*(() if unit else (abs(numerator),)), *factors))
+            return ("- " if numerator < 0 else "") + rf"\frac{{{top}}}{{{self._print(denominator)}}}"
         *rest, last = e.args
         if not isinstance(last, sp.OneMatrix) or not rest:
             return super()._print_MatMul(e)

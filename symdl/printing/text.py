@@ -21,9 +21,11 @@ from sympy.printing.str import StrPrinter
 from symdl import graph as graphs
 from symdl import ops
 from symdl.numbers import format_value, shown
-from symdl.printing.names import written
+from symdl.printing.names import SUBSCRIPT, lowerable, written
+from symdl.printing.notation import heaviside_arguments
 from symdl.printing.order import positive_first
 from symdl.printing.text_reports import ReportText, aligned
+from symdl.sympy_function import IndexedFunction
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _RAISED_LETTERS = dict(zip("abcdefghijklmnoprstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))  # no q: Unicode has none
@@ -38,7 +40,18 @@ _HYPHEN_AS_MINUS = re.compile(r"(?<![A-Za-z])-|-(?![A-Za-z])")
 _LETTER_TIMES_GROUP = re.compile(r"(?<![\w′])([^\W\d_][₀-₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ]*)·\(")  # a lone letter, then ·(
 
 
-class TextPrinter(ReportText, StrPrinter):
+class _Numbers:
+    """A str printer's ``numbers`` setting, {symbol: value}: each such symbol printed as its number, in
+    parentheses where negative, so that a worked step's formula reads again with its operands' values."""
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        if expr in self._settings["numbers"]:
+            number = self._number(self._settings["numbers"][expr])
+            return f"({number})" if number.startswith(("-", "−")) else number
+        return self._name(expr)
+
+
+class TextPrinter(_Numbers, ReportText, StrPrinter):
     """SymPy's str printer with the notation of a mathematics textbook."""
 
     printmethod = "_sympystr"  # the hook of SymPy's str printer, which tensor forms define (diag, v ↦ v xᵀ)
@@ -68,13 +81,25 @@ class TextPrinter(ReportText, StrPrinter):
         rest = [t for t in terms if t is not number]
         return rest[:first] + [number] + rest[first:]
 
-    def _print_Symbol(self, expr: sp.Symbol) -> str:
+    def _print(self, expr, **kwargs) -> str:
+        """An indexed op's component as a textbook writes it, softmax(x1, x2)₁, before the expression text
+        softmax(x1, x2)[1] that its class gives SymPy's str printer (and symdl's parser reads back)."""
+        return self._component(expr) if isinstance(expr, IndexedFunction) else super()._print(expr, **kwargs)
+
+    def _component(self, expr: IndexedFunction, power: str = "") -> str:
+        """``softmax(x1, x2, x3)ᵢ``, raised after the index (sᵢ² is the square of the component); an
+        index Unicode cannot lower in parentheses after an underscore: softmax(x)_(k + 1)."""
+        *arguments, index = expr.args
+        name, shown = function_name(expr), self._print(index)
+        lowered = shown.translate(SUBSCRIPT) if lowerable(shown) else f"_({shown})"
+        return f"{name}({', '.join(self._argument(a) for a in arguments)}){lowered}{power}"
+
+    def _name(self, expr: sp.Symbol) -> str:
         """x_1 as x₁, s_i as sᵢ, delta_ij as δᵢⱼ: a subscript that Unicode can lower, a Greek letter by its
         name. x1 stays x1: a diagram's node is named so, and its gradients must name it alike."""
-        if expr in self._settings["numbers"]:
-            number = shown(self._settings["numbers"][expr])
-            return f"({number})" if number.startswith("−") else number
         return written(expr.name)
+
+    _number = staticmethod(shown)
 
     def _argument(self, expr: sp.Expr) -> str:
         """A call's argument: a number standing for a symbol without the parentheses its minus takes
@@ -82,7 +107,7 @@ class TextPrinter(ReportText, StrPrinter):
         printed = self._print(expr)
         return printed[1:-1] if expr in self._settings["numbers"] and printed.startswith("(") else printed
 
-    _print_Dummy = _print_Symbol
+    _print_Dummy = _Numbers._print_Symbol
 
     def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
         """alpha as α; W_hi stays W_hi (its index as written: see :func:`symdl.printing.names.written`)."""
@@ -120,7 +145,9 @@ class TextPrinter(ReportText, StrPrinter):
             return "1/" + self._atom(base ** -exponent)
         if base is sp.E:
             return "e" + self._superscript(exponent)
-        if exponent.is_Integer and isinstance(base, sp.Function) and not isinstance(base, (AppliedUndef, sp.Abs)):
+        if exponent.is_Integer and isinstance(base, IndexedFunction):
+            return self._component(base, self._superscript(exponent))
+        if exponent.is_Integer and isinstance(base, sp.Function) and not isinstance(base, (AppliedUndef, sp.Abs, sp.Heaviside)):
             name, arguments = self._function_parts(base)
             return f"{name}{str(exponent).translate(_SUPERSCRIPT)}({arguments})"
         if base in self._settings["numbers"]:  # 2², (−3)², (0.731059)²: 0.731059² would read as digits raised
@@ -165,7 +192,8 @@ class TextPrinter(ReportText, StrPrinter):
         return function_name(expr), ", ".join(self._argument(a) for a in expr.args)
 
     def _print_Heaviside(self, expr) -> str:
-        return f"H({self._argument(expr.args[0])})"
+        """H(u) or H(u, c), as :func:`symdl.printing.notation.heaviside_arguments` says."""
+        return f"H({', '.join(self._argument(a) for a in heaviside_arguments(expr))})"
 
     def _print_Abs(self, expr) -> str:
         """|x|; abs(…) around an argument that holds bars of its own, which ||x| − 1| would make ambiguous."""
@@ -219,14 +247,18 @@ class TextPrinter(ReportText, StrPrinter):
         return " ⊙ ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in factors)
 
     def _print_MatMul(self, e) -> str:
+        """W x, 2·W, and a fraction's denominator last, S/2 and √2·S/2, as a number's x/2 is written."""
         coefficient, factors = e.as_coeff_matrices()
         text = " ".join("𝟙" if isinstance(f, sp.OneMatrix) else self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
                         for f in factors)  # a product with the ones vector sums: Σ as 𝟙, not a bare 1
-        if coefficient == 1:
+        numerator, denominator = coefficient.as_numer_denom()
+        if denominator != 1:
+            text = f"{text if len(factors) == 1 else f'({text})'}/{self._atom(denominator)}"
+        if numerator == 1:
             return text
-        if coefficient == -1:
+        if numerator == -1:
             return f"-{text}"
-        return f"{self._print(coefficient)}·{text}"
+        return f"{self._print(numerator)}·{text}"
 
     def _print_HadamardPower(self, e) -> str:
         base = self.parenthesize(e.base, PRECEDENCE["Mul"], strict=False)
@@ -308,6 +340,15 @@ class TextPrinter(ReportText, StrPrinter):
         if step.result is not None:  # the left side restated: a line read alone is a true equation
             lines.append(f"{body}{self._print(step.lhs)} = {self._print(step.result)}")
         return lines
+
+
+class ExpressionText(_Numbers, StrPrinter):
+    """SymPy's expression text, in ASCII (which symdl's parser reads back), with the text printer's
+    ``numbers`` setting: the worked formulas a worksheet's JSON carries, x*y = 3*(-4)."""
+
+    _default_settings = {**StrPrinter._default_settings, "numbers": {}}
+    _name = StrPrinter._print_Symbol
+    _number = staticmethod(format_value)
 
 
 def _is_component(var: sp.Expr) -> bool:

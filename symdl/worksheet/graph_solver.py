@@ -13,13 +13,13 @@ from typing import Mapping, Optional
 import networkx as nx
 import numpy as np
 import sympy as sp
-from sympy.printing.str import StrPrinter
 
 from symdl import graph as graphs
 from symdl import ops
 from symdl.backprop import backprop
 from symdl.numbers import format_value
 from symdl.errors import SymdlError
+from symdl.printing.text import ExpressionText
 from symdl.printing.values import label
 from symdl.worksheet.problem import Problem
 from symdl.worksheet.solution import Env, Quantity, Solution
@@ -74,21 +74,10 @@ def _candidates_at(exprs, names):
     return lambda env: [_evaluate(e, env, names) for e in exprs]
 
 
-class _ValuePrinter(StrPrinter):
-    """Prints an expression with each symbol replaced by a number, keeping the symbols' order."""
-
-    def __init__(self, values: Mapping[sp.Symbol, str]):
-        super().__init__()
-        self.values = values
-
-    def _print_Symbol(self, s: sp.Symbol) -> str:
-        return self.values.get(s, s.name)
-
-
 def _with_numbers(expr: sp.Expr, g: nx.DiGraph, names: Mapping[sp.Symbol, str]) -> str:
-    """``x + q = (-2) + (-20)``: the formula, then the same with each operand's value."""
-    shown = {s: _parenthesised(g.nodes[n]["value"]) for s, n in names.items()}
-    return f"{expr} = {_ValuePrinter(shown).doprint(expr)}" if shown else str(expr)
+    """``x + q = (-2) + (-20)``: the formula, then the same with each operand's value, as the JSON carries it."""
+    numbers = {s: g.nodes[n]["value"] for s, n in names.items()}
+    return f"{expr} = {ExpressionText({'numbers': numbers}).doprint(expr)}" if numbers else str(expr)
 
 
 def _parenthesised(value) -> str:
