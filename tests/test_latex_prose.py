@@ -28,6 +28,7 @@ from test_latex import assert_balanced
     ("x = −2, y = 5", "$x = -2$, $y = 5$"),
     ("the sum 12.8 is right", "the sum 12.8 is right"),  # a number alone is text
     ("its window 1 3 2 / 8 3 5", r"its window 1 3 2 / 8 3 5"),  # numbers side by side: not a product
+    ("x = −∞, mask [0 −∞; 0 0]", r"$x = -\infty$, mask [0 \ensuremath{-}\ensuremath{\infty}; 0 0]"),
     ("σ² = 5", r"$\sigma ^{2} = 5$"),
     ("k·k·C_in", r"$k\cdot k\cdot C_{\mathrm{in}}$"),
     ("boolean attn_mask", r"boolean \texttt{attn\_mask}"),

@@ -27,7 +27,7 @@ _TOKEN = re.compile(
     rf"(?P<size>\d+x\d+|(?<=\w)'s\b)"  # '1x1 Convolution', a size with the letter x; the output's: text
     r"|(?P<code>[A-Za-z]\w*(?:\.[A-Za-z]\w+)+|[A-Za-z]{2,}[A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)"  # nn.Linear, attn_mask
     rf"|(?P<word>[A-Za-z{_GREEK}∂][A-Za-z0-9{_GREEK}]*(?:{_INDEX})*)"
-    r"|(?P<number>(?:(?<![\w)\]])−)?(?:\d+(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?))"  # −2 signed: 1 0 −1 is three numbers
+    r"|(?P<number>(?:(?<![\w)\]])−)?(?:\d+(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?|∞))"  # −2 signed: 1 0 −1 is three numbers
     rf"|(?P<index>{_INDEX})"
     rf"|(?P<op>[{_OPERATORS}])"
     r"|(?P<open>[(\[{])|(?P<close>[)\]}])|(?P<space>\s+)|(?P<other>.)", re.S)
@@ -215,7 +215,7 @@ def _math_token(kind: str, value: str, applied: bool = False) -> str:
     if value == ",":
         return r",\allowbreak "  # a long list in a sentence may end a line after a comma, as text would
     if kind == "number":
-        return value.replace(",", "{,}").replace("−", "-")  # 120,422,400: a digit group's comma, no space after it
+        return value.replace(",", "{,}").replace("−", "-").replace("∞", r"\infty ")  # 120,422,400: a digit group's comma, no space after it
     if kind == "word":
         return _name(value, applied)
     if kind == "index":
