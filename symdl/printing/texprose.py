@@ -147,9 +147,10 @@ def _is_gap(item) -> bool:
     return not isinstance(item, _Group) and item[0] == "space" or item == ("other", ",")
 
 
-def _render(items: list, applied: bool = False) -> str:
-    """Text and math runs: a run is formula tokens and the gaps between them, with one strong token."""
-    strengths = [("gap" if _is_gap(item) and item != ("other", ",") else _strength(items, i, applied))
+def _render(items: list) -> str:
+    """Text and math runs: a run is formula tokens and the spaces between them, with one strong token
+    (a comma outside brackets ends a run: $x = 1$, $y = 2$)."""
+    strengths = ["gap" if not isinstance(item, _Group) and item[0] == "space" else _strength(items, i)
                  for i, item in enumerate(items)]
     out, i = [], 0
     while i < len(items):
