@@ -82,7 +82,7 @@ class WorksheetLatex:
             if sheet.answers:
                 body.append(layout.aligned([f"{quantity_name(q.key)} &= {_quantity_value(q.value)}" for q in wanted]))
             else:
-                body.append("Find " + ", ".join(f"${quantity_name(q.key)}$" for q in wanted) + ".")
+                body.append(_find([f"${quantity_name(q.key)}$" for q in wanted]))
         return "\n".join(body)
 
     def _title_ExerciseSheet(self, sheet: ExerciseSheet) -> str:
@@ -103,6 +103,12 @@ def quantity_name(key: str) -> str:
         top, bottom = key[1:].split("/d", 1)
         return f"\\frac{{\\partial {latex_of(symbol(top))}}}{{\\partial {latex_of(symbol(bottom))}}}{suffix}"
     return latex_of(symbol(key)) + suffix
+
+
+def _find(names: list[str]) -> str:
+    """"Find the value of out.", not "Find out.": a name set upright reads as a word."""
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"Find the value{'s' if len(names) > 1 else ''} of {listed}."
 
 
 def _verdict(v) -> str:
