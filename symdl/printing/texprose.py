@@ -54,9 +54,11 @@ def prose_tex(text: str) -> str:
 
 
 def prose_paragraph(text: str) -> str:
-    """``text`` as a paragraph of its own; a formula cannot break where a word can, so the paragraph may
-    stretch its spaces a little more (``\\emergencystretch``) before a line runs into the margin."""
-    return f"{{\\emergencystretch=3em {prose_tex(text)}\\par}}"
+    """``text`` as a paragraph of its own. A formula cannot break where a word can: rather than squeeze
+    a long one's spaces to nothing (28×28×192 set solid), the paragraph keeps math spacing from shrinking
+    and may stretch its spaces a little more (``\\emergencystretch``) before a line runs into the margin."""
+    return (f"{{\\emergencystretch=3em \\medmuskip=4mu plus 2mu \\thickmuskip=5mu plus 5mu "
+            f"{prose_tex(text)}\\par}}")
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
