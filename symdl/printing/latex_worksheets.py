@@ -22,6 +22,7 @@ from symdl.derivation import Derivation
 from symdl.parsing import symbol
 from symdl.printing import latex_layout as layout
 from symdl.printing.latex_tables import backprop_tables, node_name
+from symdl.printing.texprose import prose_paragraph, prose_tex
 from symdl.printing.texsafe import latex_of, tex_escape, tex_number
 
 
@@ -43,7 +44,7 @@ class WorksheetLatex:
         """What is given, the circuit, the backward-pass tables or the derivation, every worked step,
         and the student's claims checked (the ``report`` setting)."""
         problem, work = solution.problem, solution.work
-        body = [tex_escape(f"Source: {problem.source}")] if problem.source else []
+        body = [prose_paragraph(f"Source: {problem.source}")] if problem.source else []
         given = {q.key: q.value for q in solution.quantities.values() if q.kind == "given"}
         if given:
             body.append(_given(given, quantity_name))  # a sentence that begins "Given": no heading to repeat it
@@ -55,18 +56,18 @@ class WorksheetLatex:
             body.append(self._print(work))
         body += [self._heading("Worked steps"), worksheet_steps(solution)]
         if problem.notes:
-            body.append(tex_escape(problem.notes))
+            body.append(prose_paragraph(problem.notes))
         if self._settings["report"] is not None:
             body.append(self._print(self._settings["report"]))
         return "\n".join(body)
 
     def _title_Solution(self, solution) -> str:
-        return tex_escape(solution.problem.title)
+        return prose_tex(solution.problem.title)
 
     def _print_Report(self, report) -> str:
         if not report.verdicts:
             return ""
-        items = "\n".join(f"\\item {tex_escape(v.line().strip())}" for v in report.verdicts)
+        items = "\n".join(map(_verdict, report.verdicts))
         claims = f"\\begin{{itemize}}\\raggedright\n{items}\n\\end{{itemize}}"  # a long array's text breaks early
         return "\n".join([self._heading("The claims, checked"), claims])
 
@@ -83,18 +84,18 @@ class WorksheetLatex:
             if sheet.answers:
                 body.append(layout.aligned([f"{quantity_name(q.key)} &= {_quantity_value(q.value)}" for q in wanted]))
             else:
-                body.append("Find " + ", ".join(f"${quantity_name(q.key)}$" for q in wanted) + ".")
+                body.append(_find([f"${quantity_name(q.key)}$" for q in wanted]))
         return "\n".join(body)
 
     def _title_ExerciseSheet(self, sheet: ExerciseSheet) -> str:
-        return tex_escape(f"{sheet.title}: {'answers' if sheet.answers else 'questions'}")
+        return prose_tex(f"{sheet.title}: {'answers' if sheet.answers else 'questions'}")
 
 
 def quantity_name(key: str) -> str:
     """``df/dx`` as a fraction of partials, ``d/dx`` as df/dx, ``f(x)`` as the function, ``s`` as the
     symbol s; a key with a note keeps it as text."""
     key, _, note = key.partition(" (")
-    suffix = f"\\ \\text{{({tex_escape(note)}}}" if note else ""
+    suffix = f"\\ \\text{{({prose_tex(note)}}}" if note else ""
     if key.startswith("d/d"):  # a derivative problem's derivative of f, the function it names f(x)
         return f"\\frac{{df}}{{d{latex_of(symbol(key[3:]))}}}{suffix}"
     applied = re.fullmatch(r"([A-Za-z]\w*)\((\w+)\)", key)
@@ -104,6 +105,22 @@ def quantity_name(key: str) -> str:
         top, bottom = key[1:].split("/d", 1)
         return f"\\frac{{\\partial {latex_of(symbol(top))}}}{{\\partial {latex_of(symbol(bottom))}}}{suffix}"
     return latex_of(symbol(key)) + suffix
+
+
+def _find(names: list[str]) -> str:
+    """"Find the value of out.", not "Find out.": a name set upright reads as a word."""
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"Find the value{'s' if len(names) > 1 else ''} of {listed}."
+
+
+def _verdict(v) -> str:
+    """A claim's item: its mark (✓, ≈ or ✗) as the label, the claim and why as prose, each wrong entry
+    of an array on a line of its own."""
+    first, *entries = v.line().strip().split("\n")
+    mark, claim = first.split(" ", 1)
+    said = "\\quad ".join(prose_tex(part) for part in re.split(r" {3,}", claim))  # the claim, then the correct value
+    lines = [said] + [prose_tex(entry.strip()) for entry in entries]
+    return f"\\item[{tex_escape(mark)}] " + "\\newline\n".join(lines)
 
 
 def _quantity_value(value) -> str:

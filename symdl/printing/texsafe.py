@@ -18,7 +18,7 @@ from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from symdl.numbers import SMALL_ARRAY, format_value
+from symdl.numbers import SMALL_ARRAY, format_value, squeezed
 from symdl.printing.names import gradient_parts
 from symdl.printing.notation import heaviside_arguments
 from symdl.printing.order import positive_first
@@ -68,7 +68,9 @@ _UNICODE = {
     "⋆": r"\ensuremath{\star}", "½": r"\ensuremath{\frac{1}{2}}", "⇒": r"\ensuremath{\Rightarrow}",
     "°": r"\ensuremath{^{\circ}}", "‖": r"\ensuremath{\|}", "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}",
     "ẑ": r"\ensuremath{\hat{z}}", "∗": r"\ensuremath{\ast}",
-    "✓": r"\ensuremath{\checkmark}", "✗": r"\ensuremath{\times}",  # a verdict's mark (amssymb's check, not √)
+    # a verdict's marks, both amssymb's (MSAM10, a Type 1 font on every engine): its check, not √, and a
+    # cross of its two diagonals, the check's size (\times, a multiplication sign, reads as one)
+    "✓": r"\ensuremath{\checkmark}", "✗": r"\mbox{\ooalign{$\diagup$\cr$\diagdown$\cr}}",
     "ᵀ": r"\ensuremath{^{\top}}", "⁺": r"\ensuremath{^{+}}", "⁽": r"\ensuremath{^{(}}", "⁾": r"\ensuremath{^{)}}",
     **{chr(0x2080 + d): rf"\ensuremath{{_{{{d}}}}}" for d in range(10)},  # ₀ … ₉
     **{s: rf"\ensuremath{{^{{{d}}}}}" for d, s in zip(range(4, 10), "⁴⁵⁶⁷⁸⁹")},
@@ -95,6 +97,17 @@ def tex_escape(text: str) -> str:
     """``text`` as literal ASCII TeX text: every special character escaped, controls dropped, other
     characters as commands (é as \\'{e}, − as a math minus)."""
     return "".join(_tex_character(c) for c in strip_controls(str(text)))
+
+
+def math_symbol(c: str) -> str:
+    """One character as math: a letter, digit or ASCII operator as it is, a symbol as its command
+    (− as -, ⊙ as \\odot), anything else as escaped text."""
+    if c.isascii() and (c.isalnum() or c in "=+-/*<>|()[],.;:!'"):
+        return c
+    tex = _UNICODE.get(c, "")
+    if tex.startswith("\\ensuremath{"):
+        return tex[len("\\ensuremath{"):-1]
+    return r"\text{%s}" % _tex_character(c)
 
 
 def _tex_character(c: str) -> str:
@@ -213,16 +226,15 @@ def is_safe(tex: str) -> bool:
 
 def tex_number(value, whole: bool = False) -> str:
     """``format_value``'s number as math (``1.55 \\times 10^{4}``); a small array as a bmatrix (a
-    1×5×5 tensor as its one 5×5 matrix), a large one by its shape, unless ``whole`` asks for every entry
-    (the numbers a question gives)."""
+    1×5×5 tensor as its 5×5 matrix, its shape after it, as :func:`~symdl.numbers.squeezed` has it), a
+    large one by its shape, unless ``whole`` asks for every entry (the numbers a question gives)."""
     if isinstance(value, np.ndarray) and value.size != 1:
-        while value.ndim > 2 and value.shape[0] == 1:  # one channel of one image: its matrix
-            value = value[0]
-        if value.ndim > 2 or (value.size > SMALL_ARRAY and not whole):
+        matrix, shape = squeezed(value)
+        if matrix.ndim > 2 or (value.size > SMALL_ARRAY and not whole):
             return r"\text{%s}" % tex_escape(format_value(value))
-        rows = np.atleast_2d(value)
+        rows = np.atleast_2d(matrix)
         body = r" \\ ".join(" & ".join(tex_number(v) for v in row) for row in rows)
-        return r"\begin{bmatrix} %s \end{bmatrix}" % body
+        return r"\begin{bmatrix} %s \end{bmatrix}" % body + shape.replace("×", r" \times ").replace(" (", r"\ (")
     text = format_value(value)
     if "inf" in text:
         return text.replace("inf", r"\infty")  # a masked score, −∞
