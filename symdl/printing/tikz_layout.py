@@ -29,7 +29,8 @@ HEADING_AND_LEGEND = 80.0  # pt: a section heading and a three-line legend, kept
 #: :data:`~symdl.printing.latex_layout.TEXT_BLOCK`), less room for the heading and the legend above a first line.
 PAGE = (TEXT_BLOCK[0] * 72 / 72.27, (TEXT_BLOCK[1] - HEADING_AND_LEGEND) * 72 / 72.27)
 _PAGE_HEIGHT = TEXT_BLOCK[1] * 72 / 72.27  # bp: a page after the first, lines of parts one under another
-PART_GAP = 24.0  # bp between two parts on a line (the 2em the page sets between them), and between lines
+PART_GAP = 24.0  # bp between two parts on a line (the 2em the page sets between them)
+LINE_GAP = 8.0  # bp between two lines of parts (the page's \lineskip, \medskipamount, at its most)
 
 #: A rough upper width of one character of a box's math (:func:`~symdl.printing.latex_layout.width`)
 #: in bp: Computer Modern at 10.95 pt averages about 4.3 bp a character in a formula; a little more errs early.
@@ -37,10 +38,11 @@ GLYPH_WIDTH = 4.5
 LINE = 14.5  # bp: a box's line of 10.95 pt text (its baselineskip is 13.6 pt, a little more with scripts)
 DISPLAYED_LINE = 28.0  # a line with a displayed fraction, and the 4 pt under it
 BOX_PADDING = 12.0  # bp: TikZ's inner sep on both sides, and a little air
-OPERATOR_SPACE = 4.0  # bp: the space TeX sets about a relation (5/18 em each side) or an operator (4/18 em)
+OPERATOR_SPACE = 4.0  # bp: the space TeX sets about a relation (5/18 em each side) or an operator (4/18 em),
+# or a growing delimiter (``\left(``), which the character count leaves out
 ERROR = 0.06  # how far a line's measure may fall short (a delimiter, an output's thick border)
 UPRIGHT_EXTRA = 1.0  # bp: an upright letter of a word in math (``\mathrm{saving}``) is wider than an italic one
-_SPACED = re.compile(r"(?<![{\\])[=+\-<>]|\\(?:cdot|circ|mapsto|times|odot|otimes)(?![A-Za-z])")
+_SPACED = re.compile(r"(?<![{\\])[=+\-<>]|\\(?:cdot|circ|mapsto|times|odot|otimes|left|right)(?![A-Za-z])")
 
 #: A node's TeX lines, as the drawing sets them in its box.
 Rows = Callable[[scene.View, str, scene.Options], list[str]]
@@ -70,7 +72,8 @@ def box_size(rows: list[str]) -> tuple[float, float]:
 
 def line_width(tex: str) -> float:
     """A line of TeX, roughly measured in bp: a glyph a character, where math ignores spaces but sets
-    a thick or medium one about each relation and operator, and its upright words are wider; text
+    a thick or medium one about each relation and operator, a growing delimiter is wider than the
+    character it is, and its upright words are wider; text
     keeps its spaces."""
     plain = re.sub(r"\\textcolor\{\w+\}", "", tex)
     math = "".join(re.findall(r"\$[^$]*\$", plain))
@@ -167,12 +170,12 @@ def lines(v: scene.View, options: scene.Options, directions: tuple[str, ...],
         fit = drawn_scale((width, height), least, True)
         return (width * fit, height * fit) if fit >= least else None
 
-    best: dict[int, _Placed] = {0: (1, (HEADING_AND_LEGEND - PART_GAP) * 72 / 72.27, 0, [])}
+    best: dict[int, _Placed] = {0: (1, (HEADING_AND_LEGEND - LINE_GAP) * 72 / 72.27, 0, [])}
 
     def offer(begin: int, end: int, line: list[_Part], height: float) -> None:
         """A line of ``line``'s parts, ``height`` tall, under the best lines up to gate ``begin``."""
         pages, used, parts, chosen = best[begin]
-        below = used + PART_GAP + height
+        below = used + LINE_GAP + height
         placed = (pages, below) if below <= _PAGE_HEIGHT else (pages + 1, height)
         candidate = (*placed, parts + len(line), chosen + [line])
         if end not in best or candidate[:3] < best[end][:3]:
