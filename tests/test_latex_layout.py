@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from symdl.printing import latex_layout as layout
-from symdl.printing import tikz
+from symdl.printing import tikz_layout as tikz
 
 
 def _tables(tex: str) -> list[list[str]]:

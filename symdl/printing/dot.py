@@ -98,7 +98,7 @@ def label_text(text: str) -> str:
     return escaped.replace("\\", "&#92;&#92;")
 
 
-def _local_text(v: View, u: str, w: str, options: Options) -> Optional[str]:
+def local_text(v: View, u: str, w: str, options: Options) -> Optional[str]:
     """``∂w/∂u = symbolic = value`` as a DOT label, a line each where it is long."""
     parts = local_parts(v, u, w, options)
     lines = [("= " if i else "") + " = ".join(parts[k] for k in kinds)
@@ -158,7 +158,7 @@ def draw(v: View, options: Options, *, legend: bool = True) -> graphviz.Digraph:
     for node in graphs.topological_order(v.graph):
         _add_node(dot, v, node, ids[node], options)
     for u, w in edges(v.graph):
-        text = _local_text(v, u, w, options)
+        text = local_text(v, u, w, options)
         dot.edge(ids[u], ids[w], ltail=f"cluster_{ids[u]}", lhead=f"cluster_{ids[w]}",
                  label=text)
     rows = legend_rows(v, options) if legend else []

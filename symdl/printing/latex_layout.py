@@ -68,8 +68,9 @@ def _factor_tex(factor: sp.Basic) -> str:
 def width(tex: str) -> int:
     """A rough width of typeset ``tex`` in characters: sizing and font commands and braces count
     nothing, other commands one glyph, a fraction as numerator plus denominator (erring early)."""
-    invisible = re.sub(r"\\(?:left|right|operatorname|mathrm|text|frac|quad)(?![A-Za-z])|[{}&]", "", tex)
-    return len(re.sub(r"\\[A-Za-z]+", "x", invisible))
+    hidden = r"\\(?:left|right|operatorname|mathrm|text|frac|quad)(?![A-Za-z])"
+    glyphs = re.sub(rf"(?!{hidden})\\[A-Za-z]+", "x", tex)  # before the hidden go: ``\frac\mathrm{ab}`` is 2
+    return len(re.sub(rf"{hidden}|[{{}}&]", "", glyphs))
 
 
 def aligned(lines: list[str]) -> str:
