@@ -132,7 +132,7 @@ def test_example_style_attention_with_broadcasts():
     z = net.apply("sum", net.apply("hadamard", w, V, name="wV"), axis=0, name="z")
     net.backward(net.apply("half_sse", z, net.constant("y", _random(rng, 2)), name="L"))
     assert check_forms(net) >= 12
-    assert text(net.graph.nodes["scaled"]["grad_form"]) == "w ⊙ (∂L/∂w − 𝟙 (w ⊙ ∂L/∂w))"
+    assert text(net.graph.nodes["scaled"]["grad_form"]) == "w ⊙ (∂L/∂w − 𝟙𝟙ᵀ (w ⊙ ∂L/∂w))"  # 𝟙𝟙ᵀ: the 3×3 ones
 
 
 def _lstm_network(suffix: str) -> Network:

@@ -20,7 +20,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from symdl.numbers import SMALL_ARRAY, format_value
 from symdl.printing.names import gradient_parts
-from symdl.printing.order import positive_first
+from symdl.printing.order import positive_first, summand
 
 PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -124,10 +124,10 @@ class _SafeLatexPrinter(LatexPrinter):
     def _print_MatAdd(self, e: sp.MatAdd) -> str:
         """Positive terms first, as for a sum of numbers: Z + M, v − (p ⊙ v) 1, not −(p ⊙ v) 1 + v."""
         terms = positive_first(e.args)
-        tex = self._print(terms[0])
+        tex = self._print(summand(terms[0]))
         for term in terms[1:]:
             negative = term.could_extract_minus_sign()
-            shown = self.parenthesize(-term, PRECEDENCE["Add"]) if negative else self._print(term)
+            shown = self.parenthesize(summand(-term), PRECEDENCE["Add"]) if negative else self._print(summand(term))
             tex += f" - {shown}" if negative else f" + {shown}"
         return tex
 
@@ -160,14 +160,11 @@ class _SafeLatexPrinter(LatexPrinter):
         tex = rf"H\left({self._print(e.args[0])}\right)"
         return tex if exp is None else rf"{tex}^{{{exp}}}"
 
-    def _print_MatMul(self, e: sp.MatMul) -> str:
-        """A product ending in the ones vector sums each row: the vector as a bold 1, not a bare 1."""
-        *rest, last = e.args
-        if not isinstance(last, sp.OneMatrix) or not rest:
-            return super()._print_MatMul(e)
-        front = rest[0] if len(rest) == 1 else sp.MatMul(*rest, evaluate=False)
-        inner = self._print(front) if front.is_MatMul else self.parenthesize(front, PRECEDENCE["Mul"], strict=False)
-        return rf"{inner} \mathbf{{1}}"  # a product needs no parentheses to be multiplied once more
+    def _print_OneMatrix(self, e) -> str:
+        """Ones by their shape, as the text printer writes them: a bold 1 for a column, its transpose for a
+        row, 1 1ᵀ for a block, so a product with them reads true (SymPy writes a bare 1 for each)."""
+        rows, cols = e.shape
+        return " ".join(([r"\mathbf{1}"] if rows > 1 else []) + ([r"\mathbf{1}^{T}"] if cols > 1 else [])) or "1"
 
     def _print_Identity(self, e) -> str:
         """I, but 1 for the 1×1 identity that a product of two numbers' shapes makes (the text printer's too)."""

@@ -22,7 +22,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.numbers import format_value, shown
 from symdl.printing.names import written
-from symdl.printing.order import positive_first
+from symdl.printing.order import positive_first, summand
 from symdl.printing.text_reports import ReportText, aligned
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -220,8 +220,7 @@ class TextPrinter(ReportText, StrPrinter):
 
     def _print_MatMul(self, e) -> str:
         coefficient, factors = e.as_coeff_matrices()
-        text = " ".join("𝟙" if isinstance(f, sp.OneMatrix) else self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
-                        for f in factors)  # a product with the ones vector sums: Σ as 𝟙, not a bare 1
+        text = " ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in factors)
         if coefficient == 1:
             return text
         if coefficient == -1:
@@ -238,7 +237,10 @@ class TextPrinter(ReportText, StrPrinter):
         return f"{self.parenthesize(e.arg, PRECEDENCE['Pow'], strict=False)}ᵀ"
 
     def _print_OneMatrix(self, e) -> str:
-        return "1"
+        """Ones by their shape, so that a product with them reads true: 𝟙 a column, 𝟙ᵀ a row (𝟙ᵀ z sums z),
+        𝟙𝟙ᵀ a block (𝟙𝟙ᵀ m puts each column's sum in every entry); the 1×1 one is 1."""
+        rows, cols = e.shape
+        return ("𝟙" if rows > 1 else "") + ("𝟙ᵀ" if cols > 1 else "") or "1"
 
     def _print_Identity(self, e) -> str:
         return "I" if e.rows > 1 else "1"  # SymPy writes the 1×1 matrix of ones as I
@@ -246,10 +248,10 @@ class TextPrinter(ReportText, StrPrinter):
     def _print_MatAdd(self, e) -> str:
         """Positive terms first: 1 − a, not −a + 1."""
         terms = positive_first(e.args)
-        text = self._print(terms[0])
+        text = self._print(summand(terms[0]))
         for t in terms[1:]:
-            text += f" - {self.parenthesize(-t, PRECEDENCE['Add'])}" if t.could_extract_minus_sign() \
-                else f" + {self.parenthesize(t, PRECEDENCE['Add'])}"
+            text += f" - {self.parenthesize(summand(-t), PRECEDENCE['Add'])}" if t.could_extract_minus_sign() \
+                else f" + {self.parenthesize(summand(t), PRECEDENCE['Add'])}"
         return text
 
     def _print_Trace(self, e) -> str:

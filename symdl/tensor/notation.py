@@ -101,8 +101,11 @@ def _pair_text(value) -> str:
 
 
 def reshape(record, x: sp.Basic, shape: Sequence[int]) -> Written:
-    """``image as a 1×5×5 tensor``: a reshape moves no number, it reads the same entries in another shape."""
+    """``image as a 1×5×5 tensor``, ``w₁ as a 2×1 column``: a reshape moves no number, it reads the same
+    entries in another shape."""
     kind = {1: "vector", 2: "matrix"}.get(len(shape), "tensor")
+    if len(shape) == 2 and 1 in shape and tuple(shape) != (1, 1):
+        kind = "column" if shape[1] == 1 else "row"
     size = ("size", tuple(shape)) if len(shape) > 1 else ("words", f"{shape[0]}-entry")
     return Written([("math", x), ("words", " as a "), size, ("words", f" {kind}")], [x],
                    lambda v: record.forward(v, shape=shape))
@@ -133,11 +136,15 @@ _MU, _SIGMA, _EPSILON = sp.Symbol("mu"), sp.Symbol("sigma"), sp.Symbol("epsilon"
 def batch_norm(record, z: sp.Basic, gamma: sp.Basic, beta: sp.Basic, *, eps: float = 1e-5) -> Written:
     """``γ ⊙ (Z − μ)/√(σ² + ε) + β, μ, σ² per column over the batch``: each column's mean and (biased,
     divide-by-N) variance, as training-mode batch norm takes them."""
-    normalised = (_stand_in(z) - _MU) / sp.sqrt(_SIGMA ** 2 + _EPSILON)
-    pieces = [("math", gamma), ("op", "⊙", r"\odot"), ("math", normalised), ("op", "+", "+"), ("math", beta),
+    pieces = [("math", gamma), ("op", "⊙", r"\odot"), ("math", normalised(z)), ("op", "+", "+"), ("math", beta),
               ("words", ", "), ("math", _MU), ("words", ", "), ("math", _SIGMA ** 2),
               ("words", " per column over the batch, "), ("math", _EPSILON), ("op", "=", "="), ("number", eps)]
     return Written(pieces, [z, gamma, beta], lambda *v: record.forward(*v, eps=eps))
+
+
+def normalised(z: sp.Basic) -> sp.Expr:
+    """(Z − μ)/√(σ² + ε): the batch ``z`` normalised, as batch norm's formula writes it, μ and σ² per column."""
+    return (_stand_in(z) - _MU) / sp.sqrt(_SIGMA ** 2 + _EPSILON)
 
 
 def _stand_in(form: sp.Basic) -> sp.Symbol:
