@@ -82,6 +82,7 @@ class ReportText:
             formula = (self._worked(q, s.quantities) or minus_signs(q.formula)).removesuffix(f" = {value}")
             shown = q.label if q.kind == "given" or formula in ("", value) else f"{q.label} = {formula}"
             lines.append(f"{shown} = {value}" + (f"    [{q.rule}]" if q.rule and q.kind != "value" else ""))
+            lines += [f"    where {self.doprint(q.where)}"] if q.where is not None else []
         if problem.notes:
             lines += ["", problem.notes]
         return "\n".join(lines)

@@ -88,7 +88,7 @@ def _network_value(g: nx.DiGraph, node: str, earlier: list[str]) -> Quantity:
     if text(form) == label(node):  # a transpose node K1ᵀ: its formula is its name, and K1ᵀ = K1ᵀ says nothing
         form = None
     return Quantity(node, "value", data["value"], formula="" if form is None else text(form), expr=form,
-                    rule=record.rule,
+                    where=getattr(form, "where", None), rule=record.rule,
                     depends=tuple(dict.fromkeys(data["inputs"])),
                     recompute=lambda env: _forward(data, _operands(data, env)), slips=slips,
                     swaps=_swapped_operands(g, data, earlier))
