@@ -74,7 +74,8 @@ def _transposed_jacobian(op_name: str, position: int) -> type:
         return f"(∂{op_name}/∂{printer._print(self.args[1 + position])})ᵀ {printer._print(self.args[0])}"
 
     def latex(self, printer) -> str:
-        return (rf"\left(\frac{{\partial \operatorname{{{op_name}}}}}{{\partial {printer._print(self.args[1 + position])}}}"
+        name = op_name.replace("_", r"\_")  # batch_norm1d, not batch with a subscript norm1d
+        return (rf"\left(\frac{{\partial \operatorname{{{name}}}}}{{\partial {printer._print(self.args[1 + position])}}}"
                 rf"\right)^{{\top}} {printer._print(self.args[0])}")
 
     def mathml(self, printer):
