@@ -108,8 +108,9 @@ def test_the_chain_rule_writes_the_inner_derivative_last():
 
 
 def test_a_matrix_product_brackets_its_hadamard_and_sum_factors():
-    """Softmax's VJP p ⊙ (v − 𝟙(p ⊙ v)) reads as written (by hand); SymPy wrote −𝟙p ⊙ v + v."""
+    """Softmax's VJP p ⊙ (v − (p ⊙ v) 𝟙𝟙ᵀ) reads as written (by hand), the 2×2 ones as 𝟙𝟙ᵀ; SymPy wrote
+    −𝟙p ⊙ v + v."""
     p, v = sp.MatrixSymbol("p", 1, 2), sp.MatrixSymbol("v", 1, 2)
     plain = re.sub(r"<[^>]+>", " ", mathml(sp.HadamardProduct(p, v - sp.HadamardProduct(p, v) * sp.OneMatrix(2, 2))))
     assert plain.split() == ["p", "&#8857;", "(", "v", "&#8722;", "(", "p", "&#8857;", "v", ")", "&InvisibleTimes;",
-                             "&#120793;", ")"]
+                             "&#120793;", "&#120793;", "T", ")"]

@@ -54,7 +54,8 @@ def test_a_step_is_written_as_mathematics(sheets, example, key, written):
 
 def test_batch_norm_is_written_with_its_statistics_and_is_true(sheets):
     q = step(sheets, "batch_norm", "bn")
-    assert q.formula.startswith("γ ⊙ (Z − μ)/√(") and "+ β, μ, σ² per column over the batch, ε = 10⁻⁵" in q.formula
+    assert q.formula == "γ ⊙ (Z − μ)/√(ε + σ²) + β"  # the statistics in a where line, not inside the equation
+    assert text(q.where) == "μ and σ² are the mean and variance of each column of Z over the batch, ε = 10⁻⁵"
     assert r"\gamma \odot \frac{Z - \mu}{\sqrt{" in latex_of(q.expr)
     z = np.array([4.0, 8.0, 6.0, 10.0])  # the notes' batch; γ = 1, β = 0
     by_hand = (z - z.mean()) / np.sqrt(((z - z.mean()) ** 2).mean() + 1e-5)

@@ -188,7 +188,7 @@ def test_every_worked_step_in_latex_is_true(solution):
             assert agrees(evaluate(formula, env), value, largest_term(formula, env)), line
 
 
-MATRIX_NOTATION = r"𝟙|ᵀ|⊙|\btr\(|\w \w"  # the ones vector, a transpose, a Hadamard or a matrix product (W1 x)
+MATRIX_NOTATION = r"𝟙|ᵀ|⊙|‖|\btr\(|\w \w"  # the ones, a transpose, a Hadamard, a norm or a matrix product (W1 x)
 
 
 def quantity_lines(solution) -> list[list[str]]:
@@ -231,7 +231,7 @@ def test_every_worked_line_in_text_is_true(solution):
             for name in names:  # ∂f8/∂f7, ∂params/∂c_out (local): a gradient's name, as its printed number
                 piece = piece.replace(name, f"({printed[name]})")
             if solution.problem.kind == "network" and re.search(MATRIX_NOTATION, piece):
-                continue  # a matrix form giving a number (𝟙 u, tr(Yᵀ Y)/2): the source-data test evaluates it
+                continue  # a matrix form giving a number (𝟙ᵀ u, ½‖Y − T‖²): the source-data test evaluates it
             expr = parse(piece)
             assert expr.free_symbols <= set(env), (pieces, expr.free_symbols - set(env))
             terms = max(abs(evaluate(parse(term), env)) for term in top_level_terms(piece))

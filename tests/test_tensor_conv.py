@@ -242,9 +242,11 @@ def test_batch_norm_vjp_is_the_symbolic_jacobian():
 # --- registry records and refusals ----------------------------------------------------------
 def test_records_are_registered_without_a_matrix_form():
     """Images are rank 3 and more: no SymPy matrix expression holds them, so the network shows these
-    ops' values and VJPs as opaque applied functions (conv2d(X, K, b)), never as formula strings."""
-    for name in ("conv2d", "max_pool2d", "avg_pool2d", "batch_norm1d"):
+    ops' values and VJPs as opaque applied functions (conv2d(X, K, b)), never as formula strings; batch
+    norm's value is written, its γ and β VJPs have closed forms (tests/test_tensor_printing.py)."""
+    for name in ("conv2d", "max_pool2d", "avg_pool2d"):
         assert get(name).name == name and get(name).value_form is None and get(name).vjp_form is None
+    assert get("batch_norm1d").value_form is None and get("batch_norm1d").vjp_form is not None
 
 
 @pytest.mark.parametrize("call", [

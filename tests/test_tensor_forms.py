@@ -132,7 +132,7 @@ def test_example_style_attention_with_broadcasts():
     z = net.apply("sum", net.apply("hadamard", w, V, name="wV"), axis=0, name="z")
     net.backward(net.apply("half_sse", z, net.constant("y", _random(rng, 2)), name="L"))
     assert check_forms(net) >= 12
-    assert text(net.graph.nodes["scaled"]["grad_form"]) == "w ⊙ (∂L/∂w − 𝟙 (w ⊙ ∂L/∂w))"
+    assert text(net.graph.nodes["scaled"]["grad_form"]) == "w ⊙ (∂L/∂w − 𝟙𝟙ᵀ (w ⊙ ∂L/∂w))"  # 𝟙𝟙ᵀ: the 3×3 ones
 
 
 def _lstm_network(suffix: str) -> Network:
@@ -192,8 +192,8 @@ def test_cross_entropy_forms_on_class_indices(reduction):
     net.backward(net.apply("cross_entropy", z, net.constant("y", np.array([0.0, 2, 1, 1, 0])),
                            reduction=reduction, name="L"))
     assert check_forms(net) >= 5 and check_values(net) >= 2
-    n = "1/5·" if reduction == "mean" else ""
-    assert text(net.graph.nodes["z"]["grad_form"]) == f"{n}softmax(z) − {n}onehot(y)"
+    n = "/5" if reduction == "mean" else ""  # a scale by 1/5 as a number's is written: x/5
+    assert text(net.graph.nodes["z"]["grad_form"]) == f"softmax(z){n} − onehot(y){n}"
 
 
 def test_cross_entropy_forms_on_class_probabilities_and_one_sample():

@@ -181,6 +181,7 @@ class HtmlPrinter:
         for q in s.quantities.values():
             symbolic = isinstance(q.value, sp.Basic)
             formula = inline(mathml(q.expr)) if q.expr is not None and not symbolic else escaped(minus_signs(q.formula))
+            formula += f"<br>where {inline(mathml(q.where))}" if q.where is not None else ""
             value = inline(mathml(q.value)) if symbolic else escaped(number(q.value))
             rows.append([escaped(q.label), formula, value, escaped(rules.get(q.key, ""))])
         values_only = f"\n<p>{escaped(s.values_only)}</p>" if s.values_only else ""

@@ -136,6 +136,7 @@ def worksheet_steps(solution) -> str:
         shown = q.expr is not None and not q.expr.is_Number and not isinstance(q.value, sp.Basic)
         formula = f"{latex_of(q.expr)} = " if shown else ""
         lines.append(f"{quantity_name(q.key)} &= {formula}{_quantity_value(q.value)}")
+        lines += [rf"&\phantom{{=}} \text{{where }} {latex_of(q.where)}"] if q.where is not None else []
     return layout.aligned(lines)
 
 

@@ -20,15 +20,14 @@ from sympy.printing.precedence import PRECEDENCE
 
 from symdl.printing.names import accented, gradient_parts
 from symdl.printing.notation import heaviside_arguments
-from symdl.printing.order import positive_first
+from symdl.printing.order import positive_first, summand
 from symdl.printing.texsafe import TWO_LETTER_GREEK, strip_controls
 from symdl.printing.text import function_name
 from symdl.printing.text import text as text_of
 from symdl.sympy_function import IndexedFunction
 
 # What SymPy's MathML writes that a textbook does not: double-struck ⅆ and ⅇ, a hyphen for minus.
-# SymPy also writes the matrix of ones as "&#x1D7D9" without its closing ";", which would print raw.
-_PLAIN = {"&dd;": "d", "&ExponentialE;": "e", "-": "−", "&#x1D7D9": "𝟙"}
+_PLAIN = {"&dd;": "d", "&ExponentialE;": "e", "-": "−"}
 # An entity reference SymPy writes on purpose (&dd;, &#xB7;, &InvisibleTimes;); every other "&" is text.
 _ENTITY = re.compile(r"&(?!#?\w+;)")
 APPLY = "&#x2061;"  # U+2061 FUNCTION APPLICATION: tanh⁡(x), no gap between a name and its bracket
@@ -95,6 +94,20 @@ class SafeMathML(MathMLPresentationPrinter):
     def _print_Identity(self, e):
         """I, as the text and LaTeX printers write it (SymPy's MathML writes a double-struck 𝕀); 1 for 1×1."""
         return self._identifier("I", mathvariant="normal") if e.rows > 1 else self._print(sp.Integer(1))
+
+    def _print_OneMatrix(self, e):
+        """Ones by their shape, as the text printer writes them: 𝟙 a column, 𝟙ᵀ a row, 𝟙𝟙ᵀ a block, 1 for 1×1
+        (SymPy writes 𝟙 for every shape, so 𝟙 z would read as a column times a column)."""
+        rows, cols = e.shape
+        column, row = self._identifier("𝟙"), self._print(sp.Transpose(sp.MatrixSymbol("𝟙", cols, 1)))
+        if rows == 1:
+            return row if cols > 1 else self._print(sp.Integer(1))
+        if cols == 1:
+            return column
+        mrow = self.dom.createElement("mrow")
+        mrow.appendChild(column)
+        mrow.appendChild(row)
+        return mrow
 
     def _print_Trace(self, e):
         """tr(A), as the text and LaTeX printers write a trace."""
@@ -186,6 +199,11 @@ class SafeMathML(MathMLPresentationPrinter):
     def _print_Mul(self, e: sp.Mul):
         """A decaying exponential stays a factor, −e^{−x} and x·e^{−x²/2}: SymPy would move it under
         the fraction bar as 1/eˣ, a form no textbook writes."""
+        if len(e.args) == 2 and e.args[0] == -1 and e.args[1].is_Add:  # −(a + b) kept so: SymPy drops its brackets
+            mrow = self.dom.createElement("mrow")
+            mrow.appendChild(self._operator("-"))
+            mrow.appendChild(self.parenthesize(e.args[1], PRECEDENCE["Mul"], False))
+            return mrow
         factors = sp.Mul.make_args(e)
         decaying = [f for f in factors if isinstance(f, sp.exp) and f.args[0].could_extract_minus_sign()]
         if not decaying:
@@ -255,11 +273,11 @@ class SafeMathML(MathMLPresentationPrinter):
         """Positive terms first, as the text printer writes it: v − (p ⊙ v) 𝟙, not −(p ⊙ v) 𝟙 + v."""
         terms = positive_first(e.args)
         mrow = self.dom.createElement("mrow")
-        mrow.appendChild(self._print(terms[0]))
+        mrow.appendChild(self._print(summand(terms[0])))
         for term in terms[1:]:
             negative = term.could_extract_minus_sign()
             mrow.appendChild(self._operator("-" if negative else "+"))
-            shown = -term if negative else term
+            shown = summand(-term if negative else term)
             mrow.appendChild(self.parenthesize(shown, PRECEDENCE["Add"], False) if negative else self._print(shown))
         return mrow
 

@@ -11,3 +11,9 @@ import sympy as sp
 def positive_first(terms: Iterable[sp.Basic]) -> list[sp.Basic]:
     """``terms`` with those that read as positive first, each group in its given order (a stable sort)."""
     return sorted(terms, key=lambda term: term.could_extract_minus_sign())
+
+
+def summand(term: sp.Basic) -> sp.Basic:
+    """A sum's term of ones as the number 1, spread over the sum's shape as textbooks write a ⊙ (1 − a);
+    a product with the ones keeps them as a matrix (𝟙ᵀ z sums z)."""
+    return sp.S.One if isinstance(term, sp.OneMatrix) else term

@@ -21,7 +21,7 @@ from sympy.printing.precedence import PRECEDENCE
 from symdl.numbers import SMALL_ARRAY, format_value, squeezed
 from symdl.printing.names import gradient_parts
 from symdl.printing.notation import heaviside_arguments
-from symdl.printing.order import positive_first
+from symdl.printing.order import positive_first, summand
 
 PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -138,10 +138,10 @@ class _SafeLatexPrinter(LatexPrinter):
     def _print_MatAdd(self, e: sp.MatAdd) -> str:
         """Positive terms first, as for a sum of numbers: Z + M, v − (p ⊙ v) 1, not −(p ⊙ v) 1 + v."""
         terms = positive_first(e.args)
-        tex = self._print(terms[0])
+        tex = self._print(summand(terms[0]))
         for term in terms[1:]:
             negative = term.could_extract_minus_sign()
-            shown = self.parenthesize(-term, PRECEDENCE["Add"]) if negative else self._print(term)
+            shown = self.parenthesize(summand(-term), PRECEDENCE["Add"]) if negative else self._print(summand(term))
             tex += f" - {shown}" if negative else f" + {shown}"
         return tex
 
@@ -176,21 +176,21 @@ class _SafeLatexPrinter(LatexPrinter):
         return tex if exp is None else rf"{tex}^{{{exp}}}"
 
     def _print_MatMul(self, e: sp.MatMul) -> str:
-        """A product ending in the ones vector sums each row: the vector as a bold 1, not a bare 1; a
-        fraction's denominator under the product, \\frac{S}{2}, as a number's \\frac{x}{2} is written."""
+        """A fraction's denominator under the product, \\frac{S}{2}, as a number's \\frac{x}{2} is written."""
         coefficient, factors = e.as_coeff_matrices()
         numerator, denominator = coefficient.as_numer_denom()
-        if denominator != 1:
-            unit = abs(numerator) == 1  # SymPy would print the 1 of 1·S
-            top = self._print(factors[0] if unit and len(factors) == 1 else
-                              sp.MatMul(*(() if unit else (abs(numerator),)), *factors))
-            return ("- " if numerator < 0 else "") + rf"\frac{{{top}}}{{{self._print(denominator)}}}"
-        *rest, last = e.args
-        if not isinstance(last, sp.OneMatrix) or not rest:
+        if denominator == 1:
             return super()._print_MatMul(e)
-        front = rest[0] if len(rest) == 1 else sp.MatMul(*rest, evaluate=False)
-        inner = self._print(front) if front.is_MatMul else self.parenthesize(front, PRECEDENCE["Mul"], strict=False)
-        return rf"{inner} \mathbf{{1}}"  # a product needs no parentheses to be multiplied once more
+        unit = abs(numerator) == 1  # SymPy would print the 1 of 1·S
+        top = self._print(factors[0] if unit and len(factors) == 1 else
+                          sp.MatMul(*(() if unit else (abs(numerator),)), *factors))
+        return ("- " if numerator < 0 else "") + rf"\frac{{{top}}}{{{self._print(denominator)}}}"
+
+    def _print_OneMatrix(self, e) -> str:
+        """Ones by their shape, as the text printer writes them: a bold 1 for a column, its transpose for a
+        row, 1 1ᵀ for a block, so a product with them reads true (SymPy writes a bare 1 for each)."""
+        rows, cols = e.shape
+        return " ".join(([r"\mathbf{1}"] if rows > 1 else []) + ([r"\mathbf{1}^{T}"] if cols > 1 else [])) or "1"
 
     def _print_HadamardProduct(self, e: sp.HadamardProduct) -> str:
         """A ⊙ B, as the text and diagram glyphs write the element-wise product (SymPy writes A ∘ B)."""

@@ -23,7 +23,7 @@ from symdl import ops
 from symdl.numbers import format_value, shown
 from symdl.printing.names import SUBSCRIPT, lowerable, written
 from symdl.printing.notation import heaviside_arguments
-from symdl.printing.order import positive_first
+from symdl.printing.order import positive_first, summand
 from symdl.printing.text_reports import ReportText, aligned
 from symdl.sympy_function import IndexedFunction
 
@@ -249,8 +249,7 @@ class TextPrinter(_Numbers, ReportText, StrPrinter):
     def _print_MatMul(self, e) -> str:
         """W x, 2·W, and a fraction's denominator last, S/2 and √2·S/2, as a number's x/2 is written."""
         coefficient, factors = e.as_coeff_matrices()
-        text = " ".join("𝟙" if isinstance(f, sp.OneMatrix) else self.parenthesize(f, PRECEDENCE["Mul"], strict=False)
-                        for f in factors)  # a product with the ones vector sums: Σ as 𝟙, not a bare 1
+        text = " ".join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in factors)  # ones: 𝟙, 𝟙ᵀ
         numerator, denominator = coefficient.as_numer_denom()
         if denominator != 1:
             text = f"{text if len(factors) == 1 else f'({text})'}/{self._atom(denominator)}"
@@ -272,7 +271,10 @@ class TextPrinter(_Numbers, ReportText, StrPrinter):
         return f"({arg})ᵀ" if arg.endswith("ᵀ") or "/" in arg and not arg.startswith("(") else f"{arg}ᵀ"
 
     def _print_OneMatrix(self, e) -> str:
-        return "1"
+        """Ones by their shape, so that a product with them reads true: 𝟙 a column, 𝟙ᵀ a row (𝟙ᵀ z sums z),
+        𝟙𝟙ᵀ a block (𝟙𝟙ᵀ m puts each column's sum in every entry); the 1×1 one is 1."""
+        rows, cols = e.shape
+        return ("𝟙" if rows > 1 else "") + ("𝟙ᵀ" if cols > 1 else "") or "1"
 
     def _print_Identity(self, e) -> str:
         return "I" if e.rows > 1 else "1"  # SymPy writes the 1×1 matrix of ones as I
@@ -280,10 +282,10 @@ class TextPrinter(_Numbers, ReportText, StrPrinter):
     def _print_MatAdd(self, e) -> str:
         """Positive terms first: 1 − a, not −a + 1."""
         terms = positive_first(e.args)
-        text = self._print(terms[0])
+        text = self._print(summand(terms[0]))
         for t in terms[1:]:
-            text += f" - {self.parenthesize(-t, PRECEDENCE['Add'])}" if t.could_extract_minus_sign() \
-                else f" + {self.parenthesize(t, PRECEDENCE['Add'])}"
+            text += f" - {self.parenthesize(summand(-t), PRECEDENCE['Add'])}" if t.could_extract_minus_sign() \
+                else f" + {self.parenthesize(summand(t), PRECEDENCE['Add'])}"
         return text
 
     def _print_Trace(self, e) -> str:

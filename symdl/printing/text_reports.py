@@ -119,6 +119,7 @@ class ReportText:
             formula = (self._worked(q, s.quantities) or minus_signs(q.formula)).removesuffix(f" = {value}")
             shown = q.label if q.kind == "given" or formula in ("", value) else f"{q.label} = {formula}"
             lines.append(f"{shown} = {value}" + (f"    [{rules[q.key]}]" if rules.get(q.key) else ""))
+            lines += [f"    where {self.doprint(q.where)}"] if q.where is not None else []
         lines += ["", s.values_only] if s.values_only else []
         if problem.notes:
             lines += ["", problem.notes]

@@ -180,9 +180,9 @@ def _title_rows(v: scene.View, node: str, room: float) -> tuple[list[str], str]:
     name, operands = _name(v, node), [_name(v, i) for i in data["inputs"]]
     glyph = rf"\mathrm{{{tex_escape(ops.glyph(data))}}}"
     formula = latex_of(data["expr"]) if data.get("tensor") else ops.gate(data).tex(operands, data["const"])
-    if line_width(f"${name} = {formula}$") > room:
-        formula = glyph  # as the DOT title says it
-    elif _NESTED_SCRIPT.search(formula):  # e^{q_5}: the 5 would set at 6 pt, under 6 pt once shrunk
+    if line_width(f"${name} = {formula}$") > room or _NESTED_SCRIPT.search(formula):
+        # by its op, as the DOT title says it, applied to its operands (M₁ = mask(Z₁): M₁ is no mask); a
+        # nested script, e^{q_5}, would set its 5 at 6 pt, under 6 pt once shrunk
         formula = rf"{glyph}({', '.join(operands)})"
     style = "symdl output" if node == v.output else "symdl gate"
     if r"\frac" in formula:

@@ -28,11 +28,14 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import sympy as sp
 from numpy.lib.stride_tricks import sliding_window_view
+from sympy.printing.precedence import PRECEDENCE
 
 from symdl.errors import SymdlError
 from symdl.limits import check_elements
+from symdl.tensor import matrix_forms as forms
 from symdl.tensor import notation
 from symdl.tensor.registry import TensorOp, register
+from symdl.tensor.symbolic import is_matrix, opaque_vjps
 
 Array = np.ndarray
 Size = Union[int, Sequence[int]]
@@ -314,6 +317,37 @@ def _batch_norm1d_symbolic(x, gamma, beta, *, eps: float = 1e-5) -> sp.Matrix:
     return out
 
 
+class Normalised(sp.MatrixExpr):
+    """The batch X normalised, (X − μ)/√(σ² + ε) with μ and σ² per column: what batch norm's γ scales."""
+
+    precedence = PRECEDENCE["Mul"]  # a quotient: bracketed when transposed, ((X − μ)/√(σ² + ε))ᵀ
+
+    def __new__(cls, x, eps: float):
+        return super().__new__(cls, x, sp.Float(eps))
+
+    @property
+    def shape(self) -> tuple:
+        return self.args[0].shape
+
+    def compute(self, x: Array) -> Array:
+        """Its number, for :func:`symdl.tensor.symbolic.evaluate`."""
+        return batch_norm_statistics(x, float(self.args[1]))[2]
+
+    def _sympystr(self, printer) -> str:
+        return printer._print(notation.normalised(self.args[0]))
+
+    _latex = _mathml_presentation = _sympystr
+
+
+def _batch_norm1d_vjp_form(g, out, x, gamma, beta, *, eps: float = 1e-5):
+    """γ's and β's gradients in closed form, Σ over the batch of g ⊙ x̂ and of g (one sum per feature for a
+    vector γ, β); X's goes through μ and σ² as well and stays the op's transposed Jacobian."""
+    def summed(m, parameter):
+        return forms.sum_value(m, None if not is_matrix(parameter) else 0)
+    return (opaque_vjps("batch_norm1d", g, [x, gamma, beta])[0],
+            summed(sp.HadamardProduct(g, Normalised(x, eps)), gamma), summed(g, beta))
+
+
 BATCH_NORM1D = register(TensorOp(
     name="batch_norm1d",
     forward=_batch_norm1d,
@@ -323,6 +357,7 @@ BATCH_NORM1D = register(TensorOp(
     rule="Batch norm's gradient reaches each example also through the batch mean and variance, "
          "so the example's own share is cut by the batch's mean gradient and its part along x̂.",
     written=notation.batch_norm,
+    vjp_form=_batch_norm1d_vjp_form,
 ))
 
 

@@ -183,10 +183,12 @@ def mean_vjp(g, out, x, axis=None):
 
 
 def reshape_value(x, shape):
-    """A reshape between a vector and a row or column of it; any other moves entries around."""
+    """A vector as a row, xᵀ; any other reshape is written in words (a vector as a 4×1 column is no
+    vector: ``Z = z`` would equate two shapes)."""
     rows, cols = _shape(x)
     target = (shape[0], 1) if len(shape) == 1 else tuple(shape) if len(shape) == 2 else None
-    if target == (rows, cols):
+    rank = 1 if is_vector(x) else 2 if is_matrix(x) else 0
+    if target == (rows, cols) and len(shape) == rank:
         return x
     if target == (cols, rows) and 1 in target:
         return x.T
@@ -361,11 +363,29 @@ def bce_vjp(g, out, p, y, reduction="mean"):
             scale * _entrywise(sp.log(1 - _P) - sp.log(_P), entries))
 
 
+class HalfSquaredNorm(sp.Expr):
+    """½‖d‖², the sum of d's squared entries halved: the notes' loss, as they write it (not tr(dᵀd)/2)."""
+
+    def _sympystr(self, printer) -> str:
+        return f"½‖{printer._print(self.args[0])}‖²"
+
+    def _latex(self, printer) -> str:
+        return rf"\frac{{1}}{{2}} \left\| {printer._print(self.args[0])} \right\|^{{2}}"
+
+    def _mathml_presentation(self, printer):
+        dom, row = printer.dom, printer.dom.createElement("mrow")
+        bar = lambda: printer._operator("‖")  # noqa: E731
+        square = dom.createElement("msup")
+        square.appendChild(bar())
+        square.appendChild(printer._print(sp.Integer(2)))
+        for part in (printer._print(sp.S.Half), bar(), printer._print(self.args[0]), square):
+            row.appendChild(part)
+        return row
+
+
 def half_sse_value(a, y):
     d = sub_value(a, y)
-    if not is_matrix(d):
-        return d ** 2 / 2
-    return sp.Trace(d.T * d) / 2 if d.shape[1] > 1 else d.T * d / 2
+    return d ** 2 / 2 if not is_matrix(d) else HalfSquaredNorm(d)
 
 
 def half_sse_vjp(g, out, a, y):

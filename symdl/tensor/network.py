@@ -317,7 +317,7 @@ def _local_form(data: dict, share: list[int], out: sp.Basic, operands: list) -> 
         forms = (_record_vjps if strict else vjp_forms)(data, g, out, operands)
         return sp.Add(*(forms[i] for i in share))
 
-    jacobian = _attempt(lambda: symbolic.jacobian_form(vjp_of, out, operand), lambda: None)
+    jacobian = _attempt(lambda: symbolic.jacobian_form(vjp_of, out, operand, data["expr"]), lambda: None)
     if jacobian is not None:
         return jacobian
     placeholder = symbolic.tensor_symbol("v", data["shape"])

@@ -10,7 +10,7 @@ hold the printed formula to the printed value.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 import sympy as sp
@@ -27,11 +27,13 @@ Piece = tuple
 
 class Written(sp.Basic):
     """A step as words and mathematics; its args are the operand forms (so it names them) and the
-    pieces' text (so two steps on one operand are two forms), its ``compute`` the op's forward pass."""
+    pieces' text (so two steps on one operand are two forms), its ``compute`` the op's forward pass,
+    its ``where`` what the formula's letters stand for (a Written of its own, printed after the value)."""
 
-    def __new__(cls, pieces: Sequence[Piece], operands: Sequence[sp.Basic], compute: Callable[..., np.ndarray]):
+    def __new__(cls, pieces: Sequence[Piece], operands: Sequence[sp.Basic],
+                compute: Optional[Callable[..., np.ndarray]] = None, where: Optional["Written"] = None):
         form = super().__new__(cls, sp.Tuple(*operands), Str(repr(pieces)))
-        form.pieces, form.compute = tuple(pieces), compute
+        form.pieces, form.compute, form.where = tuple(pieces), compute, where
         return form
 
     @property
@@ -101,8 +103,11 @@ def _pair_text(value) -> str:
 
 
 def reshape(record, x: sp.Basic, shape: Sequence[int]) -> Written:
-    """``image as a 1×5×5 tensor``: a reshape moves no number, it reads the same entries in another shape."""
+    """``image as a 1×5×5 tensor``, ``w₁ as a 2×1 column``: a reshape moves no number, it reads the same
+    entries in another shape."""
     kind = {1: "vector", 2: "matrix"}.get(len(shape), "tensor")
+    if len(shape) == 2 and 1 in shape and tuple(shape) != (1, 1):
+        kind = "column" if shape[1] == 1 else "row"
     size = ("size", tuple(shape)) if len(shape) > 1 else ("words", f"{shape[0]}-entry")
     return Written([("math", x), ("words", " as a "), size, ("words", f" {kind}")], [x],
                    lambda v: record.forward(v, shape=shape))
@@ -131,13 +136,18 @@ _MU, _SIGMA, _EPSILON = sp.Symbol("mu"), sp.Symbol("sigma"), sp.Symbol("epsilon"
 
 
 def batch_norm(record, z: sp.Basic, gamma: sp.Basic, beta: sp.Basic, *, eps: float = 1e-5) -> Written:
-    """``γ ⊙ (Z − μ)/√(σ² + ε) + β, μ, σ² per column over the batch``: each column's mean and (biased,
-    divide-by-N) variance, as training-mode batch norm takes them."""
-    normalised = (_stand_in(z) - _MU) / sp.sqrt(_SIGMA ** 2 + _EPSILON)
-    pieces = [("math", gamma), ("op", "⊙", r"\odot"), ("math", normalised), ("op", "+", "+"), ("math", beta),
-              ("words", ", "), ("math", _MU), ("words", ", "), ("math", _SIGMA ** 2),
-              ("words", " per column over the batch, "), ("math", _EPSILON), ("op", "=", "="), ("number", eps)]
-    return Written(pieces, [z, gamma, beta], lambda *v: record.forward(*v, eps=eps))
+    """``γ ⊙ (Z − μ)/√(σ² + ε) + β``, where μ and σ² are each column's mean and (biased, divide-by-N)
+    variance over the batch, as training-mode batch norm takes them, and ε = 10⁻⁵."""
+    pieces = [("math", gamma), ("op", "⊙", r"\odot"), ("math", normalised(z)), ("op", "+", "+"), ("math", beta)]
+    where = Written([("math", _MU), ("words", " and "), ("math", _SIGMA ** 2),
+                     ("words", " are the mean and variance of each column of "), ("math", z),
+                     ("words", " over the batch, "), ("math", _EPSILON), ("op", "=", "="), ("number", eps)], [z])
+    return Written(pieces, [z, gamma, beta], lambda *v: record.forward(*v, eps=eps), where)
+
+
+def normalised(z: sp.Basic) -> sp.Expr:
+    """(Z − μ)/√(σ² + ε): the batch ``z`` normalised, as batch norm's formula writes it, μ and σ² per column."""
+    return (_stand_in(z) - _MU) / sp.sqrt(_SIGMA ** 2 + _EPSILON)
 
 
 def _stand_in(form: sp.Basic) -> sp.Symbol:

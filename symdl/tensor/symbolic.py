@@ -79,7 +79,8 @@ def _transposed_jacobian(op_name: str, position: int) -> type:
         return f"(∂{shown}/∂{printer._print(self.args[1 + position])})ᵀ {printer._print(self.args[0])}"
 
     def latex(self, printer) -> str:
-        return (rf"\left(\frac{{\partial \operatorname{{{shown}}}}}{{\partial {printer._print(self.args[1 + position])}}}"
+        name = shown.replace("_", r"\_")  # batch_norm1d, not batch with a subscript norm1d
+        return (rf"\left(\frac{{\partial \operatorname{{{name}}}}}{{\partial {printer._print(self.args[1 + position])}}}"
                 rf"\right)^{{\top}} {printer._print(self.args[0])}")
 
     def mathml(self, printer):
@@ -327,12 +328,16 @@ class LinearMap(sp.Basic):
 
 
 
-def jacobian_form(vjp_of, out: Form, operand: Form) -> Optional[Form]:
+def jacobian_form(vjp_of, out: Form, operand: Form, value: Optional[Form] = None) -> Optional[Form]:
     """∂out/∂operand as a matrix, from the VJP map v ↦ vjp_of(v) = Jᵀ v: for a scalar output the
     map at v = 1 (the gradient, in the operand's shape); for column output and operand SymPy's
-    derivative of Jᵀ v by v, which is J. ``None`` where the Jacobian is no matrix."""
+    derivative of Jᵀ v by v, which is J; for a column by a scalar the column ∂value/∂operand, where
+    ``value`` (the output's form) is plain matrix algebra. ``None`` where the Jacobian is no matrix."""
     if not is_matrix(out):
         return vjp_of(sp.Integer(1))
+    if out.shape[1] == 1 and not is_matrix(operand) and value is not None and _algebraic(value):
+        column = value.diff(operand).doit()
+        return column if getattr(column, "shape", None) == out.shape else None
     if out.shape[1] == 1 and is_matrix(operand) and operand.shape[1] == 1:
         v = sp.MatrixSymbol("v", out.shape[0], 1)
         try:
@@ -343,6 +348,15 @@ def jacobian_form(vjp_of, out: Form, operand: Form) -> Optional[Form]:
             return None
         return jacobian.replace(lambda e: type(e) is sp.DiagMatrix, lambda e: Diagonal(*e.args))
     return None
+
+
+#: what SymPy differentiates by a scalar faithfully: sums, products, ⊙ and transposes of names, numbers and ones
+_LEAVES = (sp.MatrixSymbol, sp.Symbol, sp.Number, sp.OneMatrix, sp.Identity, sp.ZeroMatrix)
+_ALGEBRA = (sp.MatAdd, sp.MatMul, sp.HadamardProduct, sp.HadamardPower, sp.Add, sp.Mul, sp.Transpose)
+
+
+def _algebraic(form: Form) -> bool:
+    return isinstance(form, _LEAVES) or (isinstance(form, _ALGEBRA) and all(_algebraic(a) for a in form.args))
 
 
 # --- NumPy evaluation --------------------------------------------------------------------------
@@ -401,6 +415,8 @@ _HANDLERS = {
     "Blocks": lambda ev, e: np.block([[ev.value(b) for b in row] for row in e.blocks.tolist()]),
     "Softmax": lambda ev, e: _softmax(ev.value(e.args[0]), int(e.args[1])),
     "MaskMatrix": lambda ev, e: np.array(e.tolist(), dtype=float),
+    "Normalised": lambda ev, e: e.compute(ev.value(e.args[0])),
+    "HalfSquaredNorm": lambda ev, e: np.sum(np.square(ev.value(e.args[0]))) / 2,
     "Written": lambda ev, e: e.compute(*(ev.value(a) for a in e.operands)),
     "OneHot": lambda ev, e: np.eye(int(e.args[1]))[np.ravel(ev.value(e.args[0])).astype(int)].reshape(e.shape),
 }

@@ -85,7 +85,10 @@ def _network_value(g: nx.DiGraph, node: str, earlier: list[str]) -> Quantity:
     slips = tuple((slip.text, wrong_forward(slip, data)) for slip in record.slips if slip.forward)
     slips += _skipped_steps(g, node)
     form = data["expr"]  # its matrix form (X W_Q), or the record's words and mathematics (X ∗ W, stride 2)
-    return Quantity(node, "value", data["value"], formula=text(form), expr=form, rule=_rule(g, node, data["inputs"]),
+    if text(form) == label(node):  # a transpose node K1ᵀ: its formula is its name, and K1ᵀ = K1ᵀ says nothing
+        form = None
+    return Quantity(node, "value", data["value"], formula="" if form is None else text(form), expr=form,
+                    where=getattr(form, "where", None), rule=_rule(g, node, data["inputs"]),
                     depends=tuple(dict.fromkeys(data["inputs"])),
                     recompute=lambda env: _forward(data, _operands(data, env)), slips=slips,
                     swaps=_swapped_operands(g, data, earlier))
@@ -189,9 +192,10 @@ def _elementwise_forward_slip(slip: Slip, data: dict):
 
 def _network_local(net: networks.Network, u: str, node: str) -> Quantity:
     data = net.graph.nodes[node]
+    shape = _jacobian_shape(net.graph.nodes[node]["value"], net.graph.nodes[u]["value"])
 
     def recompute(env: Env) -> np.ndarray:
-        return networks.jacobian(data, np.asarray(env[node], dtype=float), _operands(data, env), u)
+        return np.reshape(networks.jacobian(data, np.asarray(env[node], dtype=float), _operands(data, env), u), shape)
 
     position = list(data["inputs"]).index(u)
     slips = []
@@ -201,9 +205,15 @@ def _network_local(net: networks.Network, u: str, node: str) -> Quantity:
             slips.append((slip.text, _tensor_local_slip(slip, data, node, position)))
         elif slip.local:  # an element-wise op: its Jacobian is diagonal
             slips.append((slip.text, _elementwise_local_slip(slip, data, node)))
-    return Quantity(f"d{node}/d{u}", "local", net.jacobian(node, u),
+    return Quantity(f"d{node}/d{u}", "local", np.reshape(net.jacobian(node, u), shape),
                     rule=_rule(net.graph, node, [u]), depends=tuple(dict.fromkeys(data["inputs"])) + (node,),
                     recompute=recompute, slips=tuple(slips))
+
+
+def _jacobian_shape(out: np.ndarray, operand: np.ndarray) -> tuple:
+    """The Jacobian's shape, out's then the operand's; a vector's by a number is a column, n×1, as ∂bn/∂β of
+    an n×1 bn is (a row would read as the transpose)."""
+    return out.shape + operand.shape + ((1,) if out.ndim == 1 and operand.ndim == 0 else ())
 
 
 def _tensor_local_slip(slip: Slip, data: dict, node: str, position: int):

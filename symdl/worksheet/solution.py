@@ -43,6 +43,7 @@ class Quantity:
     slips: tuple[tuple[str, Callable[[Env], Any]], ...] = ()  # (what went wrong, what it gives)
     swaps: tuple[tuple[str, Callable[[Env], Any]], ...] = ()  # an operand swapped for another: (which, what it gives)
     expr: Optional[sp.Expr] = None  # the formula as SymPy, for the LaTeX and MathML printers
+    where: Optional[sp.Basic] = None  # what the formula's letters stand for, printed on a line after it
 
     @property
     def label(self) -> str:
