@@ -42,7 +42,7 @@ SEED_CIRCUITS = (
     Circuit("add_mul", "Add, then multiply", "(x + y)*z", "x=-2,y=5,z=-4"),
     Circuit("add_after_mul", "Multiply, then add", "q = y*z; f = x + q", "x=-2,y=5,z=-4",
             "The notes write ∂f/∂x = 0; an add gate passes the gradient unchanged, so it is 1."),
-    Circuit("sigmoid_neuron", "A 2-input sigmoid neuron, gate by gate",
+    Circuit("sigmoid_neuron", "A two-input sigmoid neuron, gate by gate",
             "1/(1 + exp(-(w0*x0 + w1*x1 + w2)))", "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"),
     Circuit("max_gate", "The max gate routes the gradient",
             "2*(x*y + max(z, w))", "x=3,y=-4,z=2,w=-1"),
