@@ -22,6 +22,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.numbers import shown as number
 from symdl.printing.html_cells import asides_footer, quantity_name, set_aside, value_cell
+from symdl.printing.html_circuit import circuit_figure
 from symdl.printing.mathml import block, escaped, inline, mathml
 from symdl.printing.text_reports import GRADCHECK_COLUMNS, gradcheck_cells, minus_signs
 
@@ -58,6 +59,15 @@ details.array > summary { cursor: pointer; }
 footer.asides { margin-top: 2.5rem; border-top: 1px solid #d6dcea; color: #555; font-size: .85em; }
 ul.links li { margin: .25rem 0; }
 span.also { color: #555; font-size: .9em; }
+div.print-parts { display: none; }
+@page { margin: 1.5cm; }
+@media print {  /* paper does not scroll: a wide circuit prints as its parts, each at full size */
+  body { max-width: none; margin: 0; padding: 0; }
+  figure.circuit { overflow: visible; }
+  figure.in-parts > svg { display: none; }
+  figure.in-parts > div.print-parts { display: block; }
+  div.print-parts > svg { display: block; max-width: 100%; height: auto; margin: .3rem 0; break-inside: avoid; }
+}
 """.strip()
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
@@ -130,7 +140,8 @@ class HtmlPrinter:
     def _circuit(self) -> list[str]:
         if self.svg is None:
             return []
-        return [f'<section>\n<h2>Circuit</h2>\n<figure class="circuit">\n{inline_svg(self.svg)}\n</figure>\n</section>']
+        figure = circuit_figure(inline_svg(self.svg), printable=self.heading is None)  # a page has the print CSS
+        return [f"<section>\n<h2>Circuit</h2>\n{figure}\n</section>"]
 
     @staticmethod
     def _remarks(notes: Iterable[str]) -> list[str]:

@@ -32,7 +32,8 @@ def value_cell(value) -> str:
     summary = escaped(shown(value))  # "8×8 array, entries from −1 to 1"
     if value.size > SHOWN_IN_FULL:  # a page of numbers helps no one: the worksheet's text prints it
         return summary
-    return f'<details class="array"><summary>{summary}</summary>{inline(array_mathml(matrix))}{escaped(shape)}</details>'
+    whole = inline(array_mathml(matrix)) + escaped(shape)
+    return f'<details class="array"><summary>{summary}</summary>{whole}</details>'
 
 
 def array_mathml(array: np.ndarray) -> str:
@@ -53,7 +54,8 @@ def _entry(x: float) -> str:
     if "e" not in text:
         return f"<mn>{person(text)}</mn>"
     mantissa, exponent = text.split("e")
-    return f"<mrow><mn>{person(mantissa)}</mn><mo>×</mo><msup><mn>10</mn><mn>{person(str(int(exponent)))}</mn></msup></mrow>"
+    power = f"<msup><mn>10</mn><mn>{person(str(int(exponent)))}</mn></msup>"
+    return f"<mrow><mn>{person(mantissa)}</mn><mo>×</mo>{power}</mrow>"
 
 
 def quantity_name(key: str) -> str:
