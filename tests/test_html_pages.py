@@ -22,7 +22,7 @@ from symdl import worksheet
 from symdl.gallery import build_gallery
 from symdl.printing import rendering
 from symdl.printing.html import HtmlPrinter, inline_svg, node_table, page
-from symdl.printing.html_circuit import PART_WIDTH, circuit_figure, print_parts
+from symdl.printing.html_circuit import PART_HEIGHT, PART_WIDTH, circuit_figure, print_parts
 from test_html import chromium, headless, measured_in_chromium
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -151,19 +151,20 @@ def _missing(drawn: str, words) -> dict[str, int]:
     return {w: n - printed[w] for w, n in labels.items() if printed[w] < n}
 
 
-@pytest.mark.parametrize("stem", ["softmax_jacobian", "sigmoid_neuron", "batch_norm"])
+@pytest.mark.parametrize("stem", ["softmax_jacobian", "sigmoid_neuron", "batch_norm", "lstm"])  # lstm: 1116 pt high
 def test_a_wide_circuit_prints_whole_in_parts_at_full_size(tmp_path, stem):
     """Issue 12: a wide circuit scrolled on screen but was cut in print (softmax_jacobian ended at
     "[0.659, 0", sigmoid_neuron's ∂f/∂q3 = 0 read as false). Printed by Chromium, every word of every
     label is in the PDF, inside its page, at a size of at least 6 pt (a word's box height), and each
-    part is at most a page column wide."""
+    part is at most a page column wide and a page high."""
     text, drawn = _circuit_page(stem)
     words = [w for w in _printed_words(chromium(), tmp_path, text, stem) if w[0] != "c"]  # the page's title
     assert words and _missing(drawn, words) == {}
     assert [w[0] for w in words if w[1] < 0 or w[2] < 0 or w[3] > w[5] or w[4] > w[6]] == []
     assert [(w[0], w[4] - w[2]) for w in words if w[4] - w[2] < 6] == []
-    widths = [float(w) for w in re.findall(r'<svg class="part" width="([\d.]+)pt"', text)]
-    assert len(widths) >= 2 and max(widths) <= PART_WIDTH
+    parts = re.findall(r'<svg class="part" width="([\d.]+)pt" height="([\d.]+)pt"', text)
+    sizes = [(float(w), float(h)) for w, h in parts]
+    assert len(sizes) >= 2 and max(w for w, _ in sizes) <= PART_WIDTH and max(h for _, h in sizes) <= PART_HEIGHT
 
 
 def test_the_print_measure_finds_a_cut_circuit(tmp_path):

@@ -54,7 +54,7 @@ def seed_rnn() -> SeedExample:
         "Their side product W_yh W_hh is [[0.325, 0.05, −0.1], [−0.075, 0.4, 0]].",
         "In PyTorch: W_xh, the notes' name (x for the input), is W_ih (RNNCell.weight_ih).",
     )
-    return SeedExample("RNN, two steps", values, notes, remarks, net)
+    return SeedExample("Vanilla RNN, two time steps", values, notes, remarks, net)
 
 
 # --- LSTM (notes ~line 1570) ----------------------------------------------------------------------
@@ -94,7 +94,7 @@ def seed_lstm() -> SeedExample:
         "The notes stop before cₜ and hₜ: c₁ = i ⊙ g = [−0.157, 0.074], h₁ = o ⊙ tanh(c₁) = [−0.083, 0.034].",
         PYTORCH_LSTM_NAMES,
     )
-    return SeedExample("LSTM, one step", values, notes, remarks, net)
+    return SeedExample("LSTM, one time step", values, notes, remarks, net)
 
 
 # --- Bahdanau attention (notes ~line 1660) --------------------------------------------------------
@@ -155,7 +155,7 @@ def seed_self_attention() -> SeedExample:
         "z1 = [0.3357, 0.6013, 0.1438, 0.5454] (the notes write 0.84 for 0.48·0.72 = 0.3456); "
         "z2 = [0.3360, 0.6043, 0.1432, 0.5433] (the notes weight v2 by 0.4, not 0.48, and write 0.0128 for 0.128).",
     )
-    return SeedExample("Self-attention, 'Thinking Machines'", values, notes, remarks, net)
+    return SeedExample('Self-attention for "Thinking Machines"', values, notes, remarks, net)
 
 
 # --- positional encoding (notes ~line 1800) -------------------------------------------------------

@@ -1,5 +1,5 @@
 """A circuit on an HTML page: the SVG as drawn, which scrolls sideways on a screen, and, for a circuit
-wider than a printed page's text column, the same drawing in parts for print.
+wider than a printed page's text column (or taller than the page), the same drawing in parts for print.
 
 Paper does not scroll: a wide figure was cut at the page's edge (softmax_jacobian ended at "[0.659, 0"),
 and shrunk to the page its labels would be ~1 pt. So each part is a window on the one drawing (an SVG
@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 
 PART_WIDTH = 480.0  # pt: within the text column of a printed A4 or Letter page with 1.5 cm margins
+PART_HEIGHT = 620.0  # pt: within that page's height (Letter's 707 pt), with room for the heading above
 _SVG = "{http://www.w3.org/2000/svg}"
 _PAIR = re.compile(r"(-?[\d.]+)[, ](-?[\d.]+)")
 _CHARACTER = 0.62  # a label's character width per unit of font size, generous for the monospace labels
@@ -33,24 +34,27 @@ def circuit_figure(svg: str, printable: bool) -> str:
 
 
 def print_parts(svg: str) -> list[str]:
-    """The windows on ``svg`` that print it whole, each at most :data:`PART_WIDTH` wide; none when the
-    drawing fits in one, or when it has no group to point at."""
+    """The windows on ``svg`` that print it whole, each at most :data:`PART_WIDTH` wide and
+    :data:`PART_HEIGHT` high; none when the drawing fits in one, or when it has no group to point at."""
     root = ET.fromstring(svg)
     group = root.find(f"{_SVG}g[@id]")
-    width = float(root.get("width", "0pt").removesuffix("pt"))
-    if group is None or width <= PART_WIDTH:
+    width, height = (float(root.get(k, "0pt").removesuffix("pt")) for k in ("width", "height"))
+    if group is None or (width <= PART_WIDTH and height <= PART_HEIGHT):
         return []
     solid, lines = _boxes(group)
-    cuts = _cuts(solid, min(b[0] for b in solid + lines), max(b[1] for b in solid + lines))
-    parts = []
-    for i, (x0, x1) in enumerate(zip(cuts, cuts[1:]), 1):
-        inside = [b for b in solid + lines if b[0] < x1 and b[1] > x0]
-        y0, y1 = min(b[2] for b in inside) - _PAD, max(b[3] for b in inside) + _PAD
-        w, h = x1 - x0, y1 - y0
-        parts.append(f'<svg class="part" width="{w:.1f}pt" height="{h:.1f}pt" '
-                     f'viewBox="{x0:.1f} {y0:.1f} {w:.1f} {h:.1f}" role="img" '
-                     f'aria-label="Part {i} of {len(cuts) - 1} of the circuit"><use href="#{group.get("id")}"/></svg>')
-    return parts
+    every = solid + lines
+    windows = []
+    for x0, x1 in _spans([b[:2] for b in solid], min(b[0] for b in every), max(b[1] for b in every), PART_WIDTH):
+        strip = [b for b in every if b[0] < x1 and b[1] > x0]
+        if not strip:  # a window on empty paper is left out
+            continue
+        across = [b[2:] for b in solid if b[0] < x1 and b[1] > x0]
+        for y0, y1 in _spans(across, min(b[2] for b in strip), max(b[3] for b in strip), PART_HEIGHT):
+            if any(b[2] < y1 and b[3] > y0 for b in strip):
+                windows.append((x0, y0, x1 - x0, y1 - y0))
+    return [f'<svg class="part" width="{w:.1f}pt" height="{h:.1f}pt" viewBox="{x:.1f} {y:.1f} {w:.1f} {h:.1f}" '
+            f'role="img" aria-label="Part {i} of {len(windows)} of the circuit"><use href="#{group.get("id")}"/></svg>'
+            for i, (x, y, w, h) in enumerate(windows, 1)]
 
 
 def _boxes(group: ET.Element) -> tuple[list[Box], list[Box]]:
@@ -87,13 +91,15 @@ def _text_box(text: ET.Element) -> Box:
     return start, start + width, y - size, y + size / 4
 
 
-def _cuts(solid: list[Box], left: float, right: float) -> list[float]:
-    """Where the parts begin and end: each cut the furthest point at most a part's width on where no
-    solid box is, just before or after one (else the part's full width, through whatever is there)."""
-    cuts = [left - _PAD]
-    while cuts[-1] + PART_WIDTH < right + _PAD:
-        start, limit = cuts[-1], cuts[-1] + PART_WIDTH
-        edges = [limit, *(b[0] - 1 for b in solid), *(b[1] + 1 for b in solid)]
-        free = [x for x in edges if start + 1 < x <= limit and not any(b[0] < x < b[1] for b in solid)]
+def _spans(solid: list[tuple[float, float]], low: float, high: float, size: float) -> list[tuple[float, float]]:
+    """Consecutive spans from ``low`` to ``high`` (padded), each at most ``size`` long and ending at the
+    furthest point where no ``solid`` interval is, just before or after one (else at its full length,
+    through whatever is there)."""
+    cuts = [low - _PAD]
+    while cuts[-1] + size < high + _PAD:
+        start, limit = cuts[-1], cuts[-1] + size
+        ends = [limit, *(a - 1 for a, _ in solid), *(b + 1 for _, b in solid)]
+        free = [x for x in ends if start + 1 < x <= limit and not any(a < x < b for a, b in solid)]
         cuts.append(max(free, default=limit))
-    return cuts + [right + _PAD]
+    cuts.append(high + _PAD)
+    return list(zip(cuts, cuts[1:]))
