@@ -42,15 +42,15 @@ SEED_CIRCUITS = (
     Circuit("add_mul", "Add, then multiply", "(x + y)*z", "x=-2,y=5,z=-4"),
     Circuit("add_after_mul", "Multiply, then add", "q = y*z; f = x + q", "x=-2,y=5,z=-4",
             "The notes write ∂f/∂x = 0; an add gate passes the gradient unchanged, so it is 1."),
-    Circuit("sigmoid_neuron", "A 2-input sigmoid neuron, gate by gate",
+    Circuit("sigmoid_neuron", "A two-input sigmoid neuron, gate by gate",
             "1/(1 + exp(-(w0*x0 + w1*x1 + w2)))", "w0=2,x0=-1,w1=-3,x1=-2,w2=-3"),
     Circuit("max_gate", "The max gate routes the gradient",
             "2*(x*y + max(z, w))", "x=3,y=-4,z=2,w=-1"),
-    Circuit("vanishing_sigmoid_chain", "Three sigmoid layers, all weights 0.5, where the gradient vanishes",
+    Circuit("vanishing_sigmoid_chain", "Three sigmoid layers with weights 0.5, where the gradient vanishes",
             "z1 = w1*x; a1 = sigmoid(z1); z2 = w2*a1; a2 = sigmoid(z2); z3 = w3*a2; a3 = sigmoid(z3); "
             "L = (a3 - y)**2/2", "x=1,y=1,w1=0.5,w2=0.5,w3=0.5",
             "The notes' backward pass mixes σ'(z) with σ(z); ∂L/∂x here is the product of every local gradient."),
-    Circuit("exploding_relu_chain", "Three ReLU layers, all weights 5, where the gradient explodes",
+    Circuit("exploding_relu_chain", "Three ReLU layers with weights 5, where the gradient explodes",
             "f1 = x*w1; f2 = relu(f1); f3 = w2*f2; f4 = relu(f3); f5 = w3*f4; f6 = relu(f5); "
             "f7 = f6 - y; f8 = f7**2; f9 = f8/2", "x=1,y=1,w1=5,w2=5,w3=5",
             "The notes end with ∂L/∂x = 155; it is 124 · 5 · 5 · 5 = 15500."),

@@ -133,8 +133,7 @@ def gradient_flow_svg(depth: int = 10, chains: Sequence[tuple[str, float]] = CHA
 # Each gate as a worksheet sets it: the plot reads the bundled problem file, so the page and the plot
 # draw one perceptron.
 LOGIC_GATES = (("AND", "perceptron_and"), ("OR", "perceptron_or"), ("XOR", "perceptron_xor_two_layers"))
-CONVENTION = ("step(z) = 1 for z > 0, 0 for z ≤ 0, the worksheets' g: an input on a line gives 0. "
-              "Weights and biases from the problem files " + ", ".join(name for _, name in LOGIC_GATES) + ".")
+CONVENTION = "step(z) = 1 for z > 0, 0 for z ≤ 0, the worksheets' g: an input on a line gives 0."
 _X1, _X2, _A1, _A2 = (sp.Symbol(name) for name in ("x_1", "x_2", "a_1", "a_2"))
 
 
@@ -142,6 +141,13 @@ def worksheet_gates() -> dict[str, perceptron.Perceptron | perceptron.TwoLayerPe
     """The perceptron of each gate's bundled problem file, by gate."""
     return {gate: perceptron.from_parameters(load(bundled.path(name)).spec["parameters"])
             for gate, name in LOGIC_GATES}
+
+
+def sources() -> str:
+    """Where the weights come from, named as a reader finds them: by the worksheets' titles (up to
+    their colon, "A perceptron for x₁ AND x₂"), not by file name."""
+    titles = (load(bundled.path(name)).title.partition(":")[0] for _, name in LOGIC_GATES)
+    return "Weights and biases from the worksheets " + ", ".join(f"‘{title}’" for title in titles) + "."
 
 
 def _formula(model) -> tuple[str, list[str]]:
@@ -177,7 +183,7 @@ def logic_gates_figure(models: Mapping[str, perceptron.Perceptron | perceptron.T
         axis.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="x₁", ylabel="x₂", aspect="equal")
         axis.set_title(f"x₁ {gate} x₂\n{formula}", fontsize=10)
         axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), fontsize=8, frameon=False)
-    figure.supxlabel(CONVENTION, fontsize=8, wrap=True)
+    figure.supxlabel(f"{CONVENTION} {sources()}", fontsize=8, wrap=True)
     return figure
 
 

@@ -52,9 +52,9 @@ def seed_rnn() -> SeedExample:
         "W_xh x2 = [−0.8, −0.6, 0.8] (0.1·(−1) + 0.9·1 = 0.8, not 0.3).",
         "The notes stop at the pre-activation of h2 and never apply tanh; h2 = [−0.443, −0.138, 0.718].",
         "Their side product W_yh W_hh is [[0.325, 0.05, −0.1], [−0.075, 0.4, 0]].",
-        "Names as in the notes, x for the input: W_xh is PyTorch's W_ih (RNNCell.weight_ih).",
+        "In PyTorch: W_xh, the notes' name (x for the input), is W_ih (RNNCell.weight_ih).",
     )
-    return SeedExample("RNN, two steps", values, notes, remarks, net)
+    return SeedExample("Vanilla RNN, two time steps", values, notes, remarks, net)
 
 
 # --- LSTM (notes ~line 1570) ----------------------------------------------------------------------
@@ -68,7 +68,7 @@ LSTM_WEIGHTS = {  # the input's weights (W_xi, …: PyTorch's W_ii, …) and the
 LSTM_INPUTS = _arrays({"x1": [0.5, -0.1], "h0": [0.0, 0.1], "c0": [0.0, 0.0]})
 
 
-PYTORCH_LSTM_NAMES = ("Names as in the notes, x for the input: W_xi, W_xf, W_xg, W_xo are PyTorch's W_ii, W_if, W_ig, "
+PYTORCH_LSTM_NAMES = ("In PyTorch: W_xi, W_xf, W_xg, W_xo, the notes' names (x for the input), are W_ii, W_if, W_ig, "
                       "W_io (LSTMCell.weight_ih rows 0:H, H:2H, 2H:3H, 3H:4H); W_hi, W_hf, W_hg, W_ho are PyTorch's "
                       "too (weight_hh, same rows).")
 
@@ -94,7 +94,7 @@ def seed_lstm() -> SeedExample:
         "The notes stop before cₜ and hₜ: c₁ = i ⊙ g = [−0.157, 0.074], h₁ = o ⊙ tanh(c₁) = [−0.083, 0.034].",
         PYTORCH_LSTM_NAMES,
     )
-    return SeedExample("LSTM, one step", values, notes, remarks, net)
+    return SeedExample("LSTM, one time step", values, notes, remarks, net)
 
 
 # --- Bahdanau attention (notes ~line 1660) --------------------------------------------------------
@@ -121,7 +121,8 @@ def seed_bahdanau() -> SeedExample:
         "The additive scores use illustrative weights W_s = W_h = I and v = 1 (the notes give none): "
         "they rank h1 lowest, where the dot score ranks it highest.",
     )
-    return SeedExample("Bahdanau attention", values, notes, remarks, net)
+    return SeedExample("Attention over encoder states (the notes' Bahdanau example): dot-product scores, "
+                       "then additive (Bahdanau) scores beside them", values, notes, remarks, net)
 
 
 # --- "Thinking Machines" self-attention (notes ~line 1700) ----------------------------------------
@@ -154,7 +155,7 @@ def seed_self_attention() -> SeedExample:
         "z1 = [0.3357, 0.6013, 0.1438, 0.5454] (the notes write 0.84 for 0.48·0.72 = 0.3456); "
         "z2 = [0.3360, 0.6043, 0.1432, 0.5433] (the notes weight v2 by 0.4, not 0.48, and write 0.0128 for 0.128).",
     )
-    return SeedExample("Self-attention, 'Thinking Machines'", values, notes, remarks, net)
+    return SeedExample('Self-attention for "Thinking Machines"', values, notes, remarks, net)
 
 
 # --- positional encoding (notes ~line 1800) -------------------------------------------------------

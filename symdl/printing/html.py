@@ -21,6 +21,8 @@ import sympy as sp
 from symdl import graph as graphs
 from symdl import ops
 from symdl.numbers import shown as number
+from symdl.printing.html_cells import asides_footer, quantity_name, set_aside, value_cell
+from symdl.printing.html_circuit import circuit_figure
 from symdl.printing.mathml import block, escaped, inline, mathml
 from symdl.printing.text_reports import GRADCHECK_COLUMNS, gradcheck_cells, minus_signs, rules_stated_once
 
@@ -52,8 +54,20 @@ ol.steps div.eq { margin: .2rem 0; }
 table.nodes td > div { padding-left: 1.5em; text-indent: -1.5em; }  /* a wrapped value hangs */
 td math { math-style: normal; white-space: nowrap; }  /* fractions full size; a token's words never wrap, so
    the column is sized to fit them (sized as if they could, the math ran over the next column) */
+mtable.array > mtr > mtd { padding: .1em .35em; }  /* centred, as the PDF's bmatrix; Chromium sets "right" left */
+details.array > summary { cursor: pointer; }
+footer.asides { margin-top: 2.5rem; border-top: 1px solid #d6dcea; color: #555; font-size: .85em; }
 ul.links li { margin: .25rem 0; }
 span.also { color: #555; font-size: .9em; }
+div.print-parts { display: none; }
+@page { margin: 1.5cm; }
+@media print {  /* paper does not scroll: a wide circuit prints as its parts, each at full size */
+  body { max-width: none; margin: 0; padding: 0; }
+  figure.circuit { overflow: visible; }
+  figure.in-parts > svg { display: none; }
+  figure.in-parts > div.print-parts { display: block; }
+  div.print-parts > svg { display: block; max-width: 100%; height: auto; margin: .3rem 0; break-inside: avoid; }
+}
 """.strip()
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
@@ -120,17 +134,19 @@ class HtmlPrinter:
         return self._framed(f"<section>\n<h2>Nodes</h2>\n{node_table(n)}\n</section>")
 
     def _framed(self, body: str) -> str:
-        return "\n".join([*self._circuit(), *self._remarks(self.notes), body])
+        notes, asides = _set_aside(self.notes)
+        return "\n".join([*self._circuit(), *self._remarks(notes), body, *asides_footer(asides)])
 
     def _circuit(self) -> list[str]:
         if self.svg is None:
             return []
-        return [f'<section>\n<h2>Circuit</h2>\n<figure class="circuit">\n{inline_svg(self.svg)}\n</figure>\n</section>']
+        figure = circuit_figure(inline_svg(self.svg), printable=self.heading is None)  # a page has the print CSS
+        return [f"<section>\n<h2>Circuit</h2>\n{figure}\n</section>"]
 
     @staticmethod
     def _remarks(notes: Iterable[str]) -> list[str]:
         """What the seed's hand calculation got wrong, one item per remark."""
-        items = "".join(f"<li>{escaped(note)}</li>" for note in notes)
+        items = "".join(f"<li>{escaped(note)}</li>" for note in notes if note)
         return [f"<section>\n<h2>Checked against the notes</h2>\n<ul>{items}</ul>\n</section>"] if items else []
 
     # --- derivations -----------------------------------------------------------------------
@@ -172,24 +188,27 @@ class HtmlPrinter:
     def _print_Solution(self, s) -> str:
         """A solved problem file: the circuit, the derivation, every worked step with its rule, the claims checked."""
         problem, work = s.problem, s.work
+        stated = rules_stated_once(q for q in s.quantities.values() if q.kind != "value")  # each rule once
+        (source, notes, *rules), asides = _set_aside([problem.source, problem.notes,
+                                                      *(stated.get(q.key, "") for q in s.quantities.values())])
         sections = self._title(problem.title)
-        sections += [f"<p>{escaped('Source: ' + problem.source)}</p>"] if problem.source else []
+        sections += [f"<p>{escaped('Source: ' + source)}</p>"] if source else []
         sections += self._circuit()
         if type(work).__name__ == "Derivation":
             sections.append(self.doprint(work))
-        rows, rules = [], rules_stated_once(q for q in s.quantities.values() if q.kind != "value")
-        for q in s.quantities.values():
+        rows = []
+        for q, rule in zip(s.quantities.values(), rules):
             symbolic = isinstance(q.value, sp.Basic)
             formula = inline(mathml(q.expr)) if q.expr is not None and not symbolic else escaped(minus_signs(q.formula))
             formula += f"<br>where {inline(mathml(q.where))}" if q.where is not None else ""
-            value = inline(mathml(q.value)) if symbolic else escaped(number(q.value))
-            rows.append([escaped(q.label), formula, value, escaped(rules.get(q.key, ""))])
+            value = inline(mathml(q.value)) if symbolic else value_cell(q.value)
+            rows.append([quantity_name(q.key), formula, value, escaped(rule)])
         values_only = f"\n<p>{escaped(s.values_only)}</p>" if s.values_only else ""
         sections.append(f"<section>\n<h2>Worked steps</h2>{values_only}\n{table('steps', STEP_COLUMNS, rows)}\n</section>")
-        sections += self._remarks([problem.notes] if problem.notes else [])
+        sections += self._remarks([notes] if notes else [])
         if self.claims is not None and self.claims.verdicts:
             sections.append(self._claims(self.claims))
-        return "\n".join(sections)
+        return "\n".join(sections + asides_footer(asides))
 
     def _print_Report(self, r) -> str:
         """The graded claims, one verdict each, and the tally."""
@@ -222,6 +241,16 @@ class HtmlPrinter:
         gradients = ", ".join(f"∂/∂{name}" for name in k.wrt)
         signature = f"kernel({', '.join(k.args)}) → (value, {{{gradients}}})  for value = {k.expression}"
         return f"<p><code>{escaped(signature)}</code></p>\n<pre>{html.escape(k.source)}</pre>"
+
+
+def _set_aside(texts: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Each text without its provenance and PyTorch notes (:func:`set_aside`), and all those notes."""
+    kept, asides = [], []
+    for text in texts:
+        statement, aside = set_aside(text)
+        kept.append(statement)
+        asides += aside
+    return kept, asides
 
 
 def inline_equation(lhs: sp.Basic, rhs: sp.Basic) -> str:
@@ -260,7 +289,7 @@ def node_table(r) -> str:
         else:
             op, local = data["kind"], ""
         grad = data.get("grad")  # none for a large Jacobian, or before a backward pass
-        rows.append([inline(_name(r, node)), op, number(data["value"]), local, "" if grad is None else number(grad)])
+        rows.append([inline(_name(r, node)), op, value_cell(data["value"]), local, "" if grad is None else value_cell(grad)])
     return table("nodes", NODE_COLUMNS, rows)
 
 
@@ -285,10 +314,8 @@ def _name(r, node: str) -> str:
 
 
 def _local(r, operand: str, node: str) -> str:
-    """∂node/∂operand = symbolic = value, the symbolic part left out when it is already a number. The
-    value is text after the formula, as in the value columns, so a long array wraps inside its cell: a
-    MathML token cannot wrap, and Chromium sizes a column as if it could, so it ran over the next one.
-    A matrix op's Jacobian (three or four indices) is its formula alone, as in the worked steps: nested
+    """∂node/∂operand = symbolic = value, the symbolic part left out when it is already a number; the
+    value as the value columns write it (an array as its matrix). A matrix op's Jacobian (three or four indices) is its formula alone, as in the worked steps: nested
     brackets of 36 numbers help no one."""
     edge = r.graph.edges[operand, node]
     partial = (f"<mfrac><mrow><mo>&#x2202;</mo>{_name(r, node)}</mrow>"
@@ -296,7 +323,7 @@ def _local(r, operand: str, node: str) -> str:
     symbolic = "" if edge["local"].is_Number else f"<mo>=</mo>{mathml(edge['local'])}"
     if "local_value" not in edge or np.ndim(edge["local_value"]) > 2:
         return inline(f"{partial}{symbolic}")
-    return f'{inline(f"{partial}{symbolic}<mo>=</mo>")}<span class="num">{number(edge["local_value"])}</span>'
+    return f'{inline(f"{partial}{symbolic}<mo>=</mo>")}<span class="num">{value_cell(edge["local_value"])}</span>'
 
 
 def inline_svg(svg: str) -> str:

@@ -73,5 +73,6 @@ def _chunk_vjp_form(g, out, x, chunks: int, index: int, axis: int = -1):
 
 register(TensorOp("chunk", _chunk, _chunk_vjp, _chunk_symbolic, "chunk",
                   "Taking one block routes the upstream gradient back to that block; the other blocks get "
-                  "zero (torch.chunk): a head's share of a projection is a block of its columns.",
+                  "zero: a head's share of a projection is a block of its columns. "
+                  "In PyTorch: torch.chunk(x, chunks, axis)[index].",
                   value_form=_chunk_value, vjp_form=_chunk_vjp_form))

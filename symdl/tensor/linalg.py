@@ -310,5 +310,5 @@ def _mask_vjp(g, out, x, mask):
 
 register(TensorOp("mask", _mask, _mask_vjp, symbolic_of(_mask), "mask",
                   "Masked positions become −∞, so a softmax after gives them weight 0; no gradient reaches "
-                  "them. As Tensor.masked_fill(mask, −∞): True marks a hidden position.",
+                  "them. True marks a hidden position. In PyTorch: Tensor.masked_fill(mask, −∞).",
                   value_form=notation.masked_value, vjp_form=notation.masked_vjp))
