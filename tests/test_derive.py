@@ -21,6 +21,7 @@ from symdl.derive import derive
 from symdl.errors import LimitError
 from symdl.functions import leaky_relu, relu, sigmoid, softplus
 from symdl.limits import limited
+from symdl.printing.text import text
 
 x, y, w, b = sp.symbols("x y w b", real=True)
 KINKED = (Heaviside, Abs, relu, leaky_relu, sp.sign)  # kinked where their first argument is 0
@@ -339,3 +340,9 @@ def test_a_sympy_expression_deeper_than_the_stack_allows_is_a_limit_error():
         deep = sp.sin(deep, evaluate=False)
     with pytest.raises(LimitError, match="max_depth"):
         derive(deep, x)
+
+
+def test_a_sum_rule_writes_the_derivatives_in_the_order_of_the_sum():
+    """d/dx (eˣ − e⁻ˣ) = d/dx eˣ + d/dx (−e⁻ˣ): term by term as the sum is written, not SymPy's order."""
+    (step,) = [s for s in derive(exp(x) - exp(-x), x).steps if s.rule == "sum rule"]
+    assert text(step.rhs) == "d/dx eˣ + d/dx (−e⁻ˣ)"
