@@ -59,7 +59,7 @@ def test_the_remark_reads_the_same_in_html_and_latex():
     page = html_report("check", report)
     assert "≈ u = 0.36" in page and "truncated, not rounded: 0.37" in page and "0 of 1 claims wrong" in page
     tex = latex(report)
-    assert r"\ensuremath{\approx} u = 0.36" in tex and "truncated, not rounded: 0.37" in tex
+    assert r"\item[\ensuremath{\approx}] $u = 0.36$" in tex and "truncated, not rounded: 0.37" in tex  # the mark labels it
 
 
 # --- entry by entry, one-based ----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from symdl.ops import REGISTRY
 from symdl.printing.texsafe import math_symbol, tex_escape
 
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₋₊", "0123456789aehijklmnoprstuvx-+"))
@@ -35,8 +36,9 @@ _TOKEN = re.compile(
 #: Lower-case words of two letters that are English, not a product of two variables (yz, xy).
 _ENGLISH = frozenset("am an as at be by do go he if in is it me my no of on or so to up us we".split())
 _ARTICLES = frozenset("aAI")
-_FUNCTIONS = {"tanh": r"\tanh", "sin": r"\sin", "cos": r"\cos", "exp": r"\exp", "log": r"\log",
-              "max": r"\max", "min": r"\min"}
+#: The functions LaTeX sets as operators (\\tanh, \\max) in prose, from the op records whose TeX is one
+_FUNCTIONS = {op.name: head for op in REGISTRY.values()
+              if re.fullmatch(r"\\[a-z]+", head := op.latex.split(r"\left")[0]) and head[1:] == op.name}
 _UPRIGHT_INDICES = frozenset({"in", "out"})  # C_in, a channel count, not C with indices i and n
 
 
