@@ -14,6 +14,7 @@ from symdl import examples as bundled
 from symdl.printing.mathml import mathml
 from symdl.printing.texsafe import latex_of
 from symdl.printing.text import text
+from symdl.printing.tikz import tikz
 from symdl.tensor import symbolic
 from symdl.tensor.network import Network
 from symdl.worksheet import load, solve
@@ -151,3 +152,20 @@ def test_half_sse_is_half_the_squared_norm():
     assert latex_of(form) == r"\frac{1}{2} \left\| Y - T \right\|^{2}"
     assert mathml(form).count("&#8214;") == 2
     assert symbolic.evaluate(form, {"Y": y, "T": t}) == pytest.approx(0.5 * np.sum((y - t) ** 2), rel=1e-12)
+
+
+def test_a_scalar_by_a_column_is_a_row():
+    """∂μ/∂z for μ = mean(z): the 1×4 Jacobian ¼𝟙ᵀ (the row the table prints), not the column 𝟙/4."""
+    net = Network()
+    net.input("z", Z)
+    net.apply("mean", "z", name="mu")
+    net.backward("mu")
+    local = net.graph.edges["z", "mu"]["local"]
+    assert local.shape == (1, 4) and text(local) == "𝟙ᵀ/4"
+    np.testing.assert_allclose(np.ravel(net.jacobian("mu", "z")), np.full(4, 0.25))  # d mean/d zᵢ = 1/n
+
+
+def test_a_transpose_box_is_not_a_tautology_on_the_page():
+    """The masked-attention circuit's K₁ᵀ box reads K₁ᵀ with its glyph, never K₁ᵀ = K₁ᵀ."""
+    picture = tikz(solve(load(bundled.path("masked_multihead_attention"))).work)
+    assert r"{$K^{T}_{1}$\ $" in picture and r"K^{T}_{1} = K_{1}^{T}" not in picture

@@ -24,6 +24,7 @@ from symdl.numbers import shown as number
 from symdl.printing.html_cells import asides_footer, quantity_name, set_aside, value_cell
 from symdl.printing.html_circuit import circuit_figure
 from symdl.printing.mathml import block, escaped, inline, mathml
+from symdl.printing.text import text
 from symdl.printing.text_reports import GRADCHECK_COLUMNS, gradcheck_cells, minus_signs, rules_stated_once
 
 _CSS = """
@@ -200,7 +201,8 @@ class HtmlPrinter:
         for q, rule in zip(s.quantities.values(), rules):
             symbolic = isinstance(q.value, sp.Basic)
             formula = inline(mathml(q.expr)) if q.expr is not None and not symbolic else escaped(minus_signs(q.formula))
-            formula += f"<br>where {inline(mathml(q.where))}" if q.where is not None else ""
+            # what the letters stand for, as words that wrap: one <math> would widen the table past the page
+            formula += f"<br>where {escaped(text(q.where))}" if q.where is not None else ""
             value = inline(mathml(q.value)) if symbolic else value_cell(q.value)
             rows.append([quantity_name(q.key), formula, value, escaped(rule)])
         values_only = f"\n<p>{escaped(s.values_only)}</p>" if s.values_only else ""

@@ -22,6 +22,7 @@ from symdl import graph as graphs
 from symdl import ops
 from symdl.errors import SymdlError
 from symdl.printing import scene
+from symdl.printing.text import text
 from symdl.printing.texsafe import is_safe, latex_of, tex_escape, tex_number
 from symdl.printing.values import TEX, value_text
 from symdl.printing.tikz_layout import Layout, drawn_scale, laid_out, line_width, lines, scale
@@ -180,11 +181,14 @@ def _title_rows(v: scene.View, node: str, room: float) -> tuple[list[str], str]:
     name, operands = _name(v, node), [_name(v, i) for i in data["inputs"]]
     glyph = rf"\mathrm{{{tex_escape(ops.glyph(data))}}}"
     formula = latex_of(data["expr"]) if data.get("tensor") else ops.gate(data).tex(operands, data["const"])
+    style = "symdl output" if node == v.output else "symdl gate"
+    if data.get("tensor") and v.name(node) == text(data["expr"]):  # a transpose named by its formula, K₁ᵀ:
+        # K₁ᵀ = K₁ᵀ would say nothing; its glyph instead, as the DOT title has it
+        return [rf"${name}$\ ${glyph}$"], style
     if line_width(f"${name} = {formula}$") > room or _NESTED_SCRIPT.search(formula):
         # by its op, as the DOT title says it, applied to its operands (M₁ = mask(Z₁): M₁ is no mask); a
         # nested script, e^{q_5}, would set its 5 at 6 pt, under 6 pt once shrunk
         formula = rf"{glyph}({', '.join(operands)})"
-    style = "symdl output" if node == v.output else "symdl gate"
     if r"\frac" in formula:
         formula = rf"\displaystyle {formula}"  # a fraction's q₇ at full size, not a subscript's subscript
     return [f"${name} = {formula}$"], style

@@ -330,11 +330,13 @@ class LinearMap(sp.Basic):
 
 def jacobian_form(vjp_of, out: Form, operand: Form, value: Optional[Form] = None) -> Optional[Form]:
     """∂out/∂operand as a matrix, from the VJP map v ↦ vjp_of(v) = Jᵀ v: for a scalar output the
-    map at v = 1 (the gradient, in the operand's shape); for column output and operand SymPy's
+    map at v = 1 (the gradient, in the operand's shape, transposed to a row for a column); for column output and operand SymPy's
     derivative of Jᵀ v by v, which is J; for a column by a scalar the column ∂value/∂operand, where
     ``value`` (the output's form) is plain matrix algebra. ``None`` where the Jacobian is no matrix."""
-    if not is_matrix(out):
-        return vjp_of(sp.Integer(1))
+    if not is_matrix(out):  # the gradient; by a column, the Jacobian is its transpose, a row (∂μ/∂z = 𝟙ᵀ/4)
+        gradient = vjp_of(sp.Integer(1))
+        column = is_matrix(operand) and operand.shape[1] == 1 and operand.shape[0] > 1
+        return gradient.T if column and getattr(gradient, "shape", None) == operand.shape else gradient
     if out.shape[1] == 1 and not is_matrix(operand) and value is not None and _algebraic(value):
         column = value.diff(operand).doit()
         return column if getattr(column, "shape", None) == out.shape else None
