@@ -248,8 +248,8 @@ class HtmlPrinter:
 def _set_aside(texts: Iterable[str]) -> tuple[list[str], list[str]]:
     """Each text without its provenance and PyTorch notes (:func:`set_aside`), and all those notes."""
     kept, asides = [], []
-    for text in texts:
-        statement, aside = set_aside(text)
+    for written in texts:
+        statement, aside = set_aside(written)
         kept.append(statement)
         asides += aside
     return kept, asides
