@@ -1,4 +1,5 @@
-"""Shared fixtures: hypothesis profiles (a short one for CI, a long one for fuzzing), and a hang guard."""
+"""Shared fixtures: hypothesis profiles (a short one for CI, a long one for fuzzing), a hang guard, and the
+gallery built once for the tests that only read it."""
 
 import os
 import signal
@@ -24,3 +25,12 @@ def hang_guard():
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(scope="session")
+def gallery_files() -> dict:
+    """Every gallery file, built once (about 8 s) for the tests that read it; a test that changes what is
+    built calls ``build_gallery`` itself."""
+    from symdl.gallery import build_gallery
+
+    return build_gallery()

@@ -13,19 +13,20 @@ import pytest
 
 from symdl import gallery
 from symdl.files import OutputError
-from symdl.gallery import CIRCUIT_FORMATS, SEED_CIRCUITS, build_gallery, write_gallery
+from symdl.gallery import CIRCUIT_FORMATS, SEED_CIRCUITS, write_gallery
 
 
-def test_regenerating_gives_identical_bytes(tmp_path):
-    first = write_gallery(tmp_path / "a")
-    second = write_gallery(tmp_path / "b")
-    assert [p.name for p in first] == [p.name for p in second]
-    for a, b in zip(first, second):
-        assert a.read_bytes() == b.read_bytes(), a.name
+def test_regenerating_gives_identical_bytes(tmp_path, gallery_files):
+    """A second build, written to disk, is byte for byte the session's first, built in memory."""
+    out = tmp_path / "figures"
+    written = {p.relative_to(out).as_posix(): p.read_bytes() for p in write_gallery(out)}
+    assert sorted(written) == sorted(gallery_files)
+    for name, built in gallery_files.items():
+        assert written[name] == (built if isinstance(built, bytes) else built.encode("utf-8")), name
 
 
-def test_every_circuit_in_every_format_with_its_numbers():
-    files = build_gallery()
+def test_every_circuit_in_every_format_with_its_numbers(gallery_files):
+    files = gallery_files
     for circuit in SEED_CIRCUITS:
         for fmt in CIRCUIT_FORMATS:  # the registry's formats for a gallery page
             assert f"{circuit.slug}.{fmt.suffix}" in files
@@ -42,8 +43,8 @@ def _links(index: str) -> list[tuple[str, str]]:
             for href, label in re.findall(r'<a href="([^"]*)">(.*?)</a>', index)]
 
 
-def test_index_links_every_file_once_and_each_page_by_its_title():
-    files = build_gallery()
+def test_index_links_every_file_once_and_each_page_by_its_title(gallery_files):
+    files = gallery_files
     links = _links(files["index.html"])
     hrefs = [href for href, _ in links]
     assert sorted(hrefs) == sorted(n for n in files if n != "index.html")  # every file, once, and nothing else
@@ -54,8 +55,8 @@ def test_index_links_every_file_once_and_each_page_by_its_title():
     assert "d/dx tanh(x) = 1 − tanh²(x)" in files["d_tanh.txt"]
 
 
-def test_index_groups_the_pages_by_kind():
-    index = build_gallery()["index.html"]
+def test_index_groups_the_pages_by_kind(gallery_files):
+    index = gallery_files["index.html"]
     sections = dict(re.findall(r"<h2>(.*?)</h2>(.*?)</section>", index, re.DOTALL))
     assert list(sections) == ["Derivatives", "Computational graphs", "Networks", "Worksheets", "Plots"]
     kinds = {"Derivatives": r"d_\w+\.", "Computational graphs": "|".join(c.slug + r"\." for c in SEED_CIRCUITS),
@@ -76,21 +77,20 @@ def test_index_links_the_benchmark_plots_when_they_are_there(tmp_path):
     assert all((out / href).is_file() for href in hrefs)  # no link to a file that is not there
 
 
-def test_gallery_diagrams_come_from_the_embedded_graphviz_on_every_machine():
+def test_gallery_diagrams_come_from_the_embedded_graphviz_on_every_machine(gallery_files):
     """The embedded engine is Graphviz 16; Debian's system dot is 2.x. Same bytes everywhere."""
     from symdl.printing import rendering
 
     with rendering.embedded_only():
         assert rendering.backend() == rendering.WASI
-    assert "graphviz version 16" in build_gallery()["add_mul.svg"]
+    assert "graphviz version 16" in gallery_files["add_mul.svg"]
 
 
-def test_worksheets_are_solved_and_checked_into_the_gallery():
+def test_worksheets_are_solved_and_checked_into_the_gallery(gallery_files):
     from symdl import examples as bundled
 
-    examples = bundled.folder()
-    files = build_gallery(examples)
-    stems = [p.stem for p in examples.glob("*.toml")]
+    files = gallery_files  # the bundled examples, the default
+    stems = [p.stem for p in bundled.folder().glob("*.toml")]
     assert stems and all(f"worksheets/{stem}.html" in files for stem in stems)
     check = files["worksheets/check.txt"]
     assert "∂f/∂x = 0   correct: 1" in check  # f = x + yz: the add gate's 0

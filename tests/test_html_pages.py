@@ -19,7 +19,6 @@ import sympy as sp
 import symdl
 from symdl import examples as bundled
 from symdl import worksheet
-from symdl.gallery import build_gallery
 from symdl.printing import rendering
 from symdl.printing.html import HtmlPrinter, inline_svg, node_table, page
 from symdl.printing.html_circuit import PART_HEIGHT, PART_WIDTH, circuit_figure, print_parts
@@ -59,8 +58,8 @@ addEventListener("load", () => {
 
 
 @pytest.fixture(scope="module")
-def gallery_pages() -> dict[str, str]:
-    return {name: str(content) for name, content in build_gallery().items() if name.endswith(".html")}
+def gallery_pages(gallery_files) -> dict[str, str]:
+    return {name: str(content) for name, content in gallery_files.items() if name.endswith(".html")}
 
 
 def test_no_table_cell_overflows_and_no_column_is_empty_in_any_gallery_page(tmp_path, gallery_pages):
