@@ -58,7 +58,7 @@ SEED_CIRCUITS = (
 
 SEED_DERIVATIVES = (
     ("d_tanh", "tanh(x)"), ("d_sigmoid", "sigmoid(x)"), ("d_softplus", "softplus(x)"), ("d_relu", "relu(x)"),
-    ("d_leaky_relu", "leaky_relu(x, 0.2)"), ("d_tanh_from_exp", "(exp(x) - exp(-x))/(exp(x) + exp(-x))"),
+    ("d_leaky_relu", f"leaky_relu(x, {plots.LEAKY_SLOPE})"), ("d_tanh_from_exp", "(exp(x) - exp(-x))/(exp(x) + exp(-x))"),
     ("d_sigmoid_from_exp", "1/(1 + exp(-x))"), ("d_softplus_from_exp", "log(1 + exp(x))"),
 )
 CIRCUIT_FORMATS = tuple(f for f in formats.printing("backprop") if f.gallery)

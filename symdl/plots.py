@@ -23,7 +23,7 @@ from symdl.nn import perceptron
 from symdl.printing.text import text
 from symdl.worksheet import load
 
-LEAKY_SLOPE = 0.1  # the plot's own α, large enough to see (the worksheet's is 0.01)
+LEAKY_SLOPE = 0.2  # the gallery's α: the plot's and the d_leaky_relu page's, large enough to see (the worksheet's is 0.01)
 ACTIVATIONS = (
     ("sigmoid(x)", "σ(x)", "σ' = σ(1 − σ)"),
     ("tanh(x)", "tanh(x)", "tanh' = 1 − tanh²"),
