@@ -146,7 +146,7 @@ def test_the_plots_own_leaky_relu_slope_is_in_its_legend(figures):
     (axis,) = [a for a in figures["activations"].axes if a.get_title().startswith("LeakyReLU")]
     value, derivative = axis.get_lines()[:2]
     alpha = float(re.search(r"α = ([0-9.]+)", value.get_label()).group(1))
-    assert alpha == 0.1 and "α" in derivative.get_label()
+    assert alpha == 0.2 and "α" in derivative.get_label()  # the d_leaky_relu page's slope, 1/5
     x, y = value.get_data()
     left = x < -1
     assert np.allclose(np.diff(y[left]) / np.diff(x[left]), alpha)
