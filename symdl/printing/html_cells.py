@@ -15,9 +15,7 @@ import sympy as sp
 
 from symdl.numbers import MINUS, SMALL_ARRAY, number_text, shown, squeezed
 from symdl.printing.mathml import escaped, inline, mathml
-from symdl.printing.values import SHOWN_IN_FULL
-
-_INDEXED = re.compile(r"(.+)\[(\s*\d+\s*(?:,\s*\d+\s*)*)\]")  # a worksheet's entry key, out[1,1]
+from symdl.printing.values import SHOWN_IN_FULL, entry_of
 
 
 def value_cell(value) -> str:
@@ -63,18 +61,17 @@ def quantity_name(key: str) -> str:
     as z with index hi, ``dL/dW`` as the fraction ∂L/∂W, the file's zero-based ``out[1,1]`` as out₂,₂;
     a note after the key, ``df/dq (local)``, as words."""
     key, space, note = key.partition(" (")
-    indexed = _INDEXED.fullmatch(key)
-    base = indexed.group(1) if indexed else key
+    entry = entry_of(key)
+    base = entry[0] if entry else key
     if "/" in base and base.startswith("d"):
         top, bottom = base.split("/", 1)
         base, bracketed = f"∂{top[1:]}/∂{bottom[1:]}", True
     else:
         bracketed = base[-1:].isdigit()  # (h1)₁, not h1₁
     name = mathml(sp.Symbol(base))
-    if indexed:
-        position = ",".join(str(int(i) + 1) for i in indexed.group(2).split(","))
+    if entry:
         name = f"<mo>(</mo>{name}<mo>)</mo>" if bracketed else name
-        name = f"<msub><mrow>{name}</mrow><mn>{position}</mn></msub>"
+        name = f"<msub><mrow>{name}</mrow><mn>{entry[1]}</mn></msub>"
     words = f"<mtext>&#xA0;({escaped(note)}</mtext>" if space else ""
     return inline(name + words)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 import sympy as sp
@@ -28,14 +28,21 @@ _INDEXED = re.compile(r"(.+)\[(\s*\d+\s*(?:,\s*\d+\s*)*)\]")
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
+def entry_of(key: str) -> Optional[tuple[str, str]]:
+    """A key naming one entry of an array, the file's zero-based ``out[1,1]``: the array's key and the
+    entry's one-based position, ("out", "2,2"), as a textbook counts; None for any other key."""
+    indexed = _INDEXED.fullmatch(key)
+    return None if indexed is None else (indexed.group(1),
+                                         ",".join(str(int(i) + 1) for i in indexed.group(2).split(",")))
+
+
 def label(key: str) -> str:
     """How a quantity's key is written: ∂f/∂x for ``df/dx``, a Greek letter's name as the letter (α); an
     entry one-based and subscripted, as a textbook writes it: out₂,₂ for the file's zero-based
     ``out[1,1]``, (∂s/∂x)₁,₁ for ``ds/dx[0,0]``, (h1)₁ for ``h1[0]``."""
-    indexed = _INDEXED.fullmatch(key)
-    if indexed:
-        base = label(indexed.group(1))
-        position = ",".join(str(int(i) + 1) for i in indexed.group(2).split(",")).translate(_SUBSCRIPT_DIGITS)
+    entry = entry_of(key)
+    if entry:
+        base, position = label(entry[0]), entry[1].translate(_SUBSCRIPT_DIGITS)
         return f"({base}){position}" if "/" in base or base[-1].isdigit() else base + position  # (h1)₁, not h1₁
     key, space, note = key.partition(" (")  # a key's note, "df/dq (local)", stays as written
     if key.startswith("d/d"):  # a derivative problem's derivative of f(x), as a function: df/dx
@@ -70,7 +77,6 @@ def show_ascii(value) -> str:
     text = np.array2string(array, separator=", ", max_line_width=100, threshold=SHOWN_IN_FULL,
                            formatter={"float_kind": number_text})
     return text if array.ndim > 1 else " ".join(text.split())
-
 
 
 @dataclasses.dataclass(frozen=True)
