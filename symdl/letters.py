@@ -39,3 +39,4 @@ GREEK = {chr(code): "varsigma" if chr(code) == _FINAL_SIGMA
          else unicodedata.name(chr(code)).removeprefix("GREEK SMALL LETTER ").lower() for code in range(0x3B1, 0x3CA)}
 GREEK_LETTER = {name: letter for letter, name in GREEK.items()}  # alpha: α, as a page writes the name
 LOWERED = {plain: c for c, plain in SUBSCRIPTS.items()}  # 1: ₁, i: ᵢ, as a page lowers an index
+RAISED = {plain: c for c, plain in (SUPERSCRIPT_DIGITS | RAISED_LETTERS).items()}  # 2: ², x: ˣ, as a page raises

@@ -15,6 +15,8 @@ from typing import Optional
 import numpy as np
 import sympy as sp
 
+from symdl.letters import RAISED
+
 SMALL_ARRAY = 36  # arrays with at most this many elements (a 4×4 weight, a 6×6 image) are printed in full
 MINUS = "\u2212"  # the minus sign; a hyphen is not one
 
@@ -64,7 +66,7 @@ def number_text(value: float, digits: int = 6) -> str:
 
 
 _POWER_OF_TEN = re.compile(r"(?<![\d.])1e([+-])0*(\d+)")  # 1e-05, a written constant such as ε, not 2.5e-07
-SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+SUPERSCRIPT_DIGITS = str.maketrans({d: RAISED[d] for d in "0123456789"})
 
 
 def shown(value) -> str:

@@ -9,10 +9,10 @@ import re
 import unicodedata
 from typing import Optional
 
-from symdl.letters import GREEK_LETTER as GREEK, LOWERED
+from symdl.letters import GREEK_LETTER as GREEK, LOWERED, RAISED
 
 SUBSCRIPT = str.maketrans(LOWERED)
-SUPERSCRIPT = str.maketrans(dict(zip("0123456789T", "⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ")))
+SUPERSCRIPT = str.maketrans({**{d: RAISED[d] for d in "0123456789"}, "T": "ᵀ"})  # ᵀ: Unicode's raised capital T
 HAT = "\u0302"  # COMBINING CIRCUMFLEX ACCENT: z + HAT is ẑ
 
 

@@ -11,6 +11,7 @@ Like SymPy's printers it dispatches on the class name of what it prints
 from __future__ import annotations
 
 import re
+import string
 from typing import Any
 
 import sympy as sp
@@ -20,6 +21,7 @@ from sympy.printing.str import StrPrinter
 
 from symdl import graph as graphs
 from symdl import ops
+from symdl.letters import RAISED, SUPERSCRIPT_MINUS
 from symdl.numbers import format_value, shown
 from symdl.printing.names import SUBSCRIPT, lowerable, written
 from symdl.printing.notation import heaviside_arguments
@@ -27,8 +29,8 @@ from symdl.printing.order import positive_first, summand
 from symdl.printing.text_reports import ReportText, aligned
 from symdl.sympy_function import IndexedFunction
 
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_RAISED_LETTERS = dict(zip("abcdefghijklmnoprstuvwxyz", "ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ"))  # no q: Unicode has none
+_SUPERSCRIPT = str.maketrans({**{d: RAISED[d] for d in string.digits}, "-": SUPERSCRIPT_MINUS})
+_RAISED_LETTERS = {c: RAISED[c] for c in string.ascii_lowercase if c in RAISED}  # no q: Unicode has none
 # 3*x, 2*(…): a number written beside a parenthesis or a lone name (not beside a call: 2·exp(x), nor
 # beside e1, since 2e1 is the number 20)
 _COEFFICIENT = re.compile(r"^(\d+(?:\.\d+)?)\*(?!d/d|[eE]\d)(?=\(|[^\W\d][\w′]*(?:[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*)(?:\*|$|/))")
